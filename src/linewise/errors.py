@@ -1,0 +1,150 @@
+"""One error hierarchy for every linewise package.
+
+Every error a user can cause carries a stable ``code`` (API, never renamed), a
+``where`` (file:line, field or account id) and a ``detail``; its message follows
+one template: ``<where>: <field> must be <rule>; got <value!r>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AccountExistsError",
+    "ConfigurationError",
+    "DatabaseNotInitialisedError",
+    "IdempotencyConflictError",
+    "InputError",
+    "LedgerRejected",
+    "LinewiseError",
+    "UnknownAccountError",
+]
+
+
+class LinewiseError(Exception):
+    """Root of every error linewise raises on purpose."""
+
+
+class InputError(LinewiseError, ValueError):
+    """Bad input: names what is wrong and where.
+
+    Examples
+    --------
+    >>> raise InputError("amount_must_be_positive", where="--amount",
+    ...                  detail="amount must be > 0; got '-5'")
+    Traceback (most recent call last):
+    ...
+    linewise.errors.InputError: --amount: amount must be > 0; got '-5'
+    """
+
+    def __init__(self, code: str, *, where: str, detail: str) -> None:
+        self.code = code
+        self.where = where
+        self.detail = detail
+        super().__init__(f"{where}: {detail}")
+
+    @classmethod
+    def for_field(
+        cls, code: str, *, where: str, field: str, rule: str, value: Any
+    ) -> InputError:
+        """Build an error with the one message template of linewise."""
+        return cls(code, where=where, detail=f"{field} must be {rule}; got {value!r}")
+
+
+class LedgerRejected(InputError):
+    """The ledger refused an event; nothing was written.
+
+    Examples
+    --------
+    >>> raise LedgerRejected.for_field("exceeds_available_limit", where="A1",
+    ...     field="amount", rule="at most the available credit 500.00", value="600.00")
+    Traceback (most recent call last):
+    ...
+    linewise.errors.LedgerRejected: A1: amount must be at most the available credit 500.00; got '600.00'
+    """
+
+
+class UnknownAccountError(LedgerRejected):
+    """The account id is not in the ledger.
+
+    Examples
+    --------
+    >>> raise UnknownAccountError("A404")
+    Traceback (most recent call last):
+    ...
+    linewise.errors.UnknownAccountError: A404: account_id must be an open account in the ledger; got 'A404'
+    """
+
+    def __init__(self, account_id: str) -> None:
+        super().__init__(
+            "account_not_found",
+            where=account_id,
+            detail=f"account_id must be an open account in the ledger; got {account_id!r}",
+        )
+
+
+class AccountExistsError(LedgerRejected):
+    """A line with this account id is already open.
+
+    Examples
+    --------
+    >>> raise AccountExistsError("A1")
+    Traceback (most recent call last):
+    ...
+    linewise.errors.AccountExistsError: A1: account_id must be new; got 'A1'
+    """
+
+    def __init__(self, account_id: str) -> None:
+        super().__init__(
+            "account_exists",
+            where=account_id,
+            detail=f"account_id must be new; got {account_id!r}",
+        )
+
+
+class IdempotencyConflictError(LedgerRejected):
+    """An idempotency key was reused for a different request.
+
+    Examples
+    --------
+    >>> raise IdempotencyConflictError("k1", "amount", "100.00", "200.00")
+    Traceback (most recent call last):
+    ...
+    linewise.errors.IdempotencyConflictError: key k1: amount must be '100.00' as first posted with this key; got '200.00'
+    """
+
+    def __init__(self, key: str, field: str, original: Any, value: Any) -> None:
+        super().__init__(
+            f"event_exists_with_different_{field}",
+            where=f"key {key}",
+            detail=f"{field} must be {original!r} as first posted with this key; got {value!r}",
+        )
+
+
+class ConfigurationError(LinewiseError, ValueError):
+    """A setting or product definition is invalid.
+
+    Examples
+    --------
+    >>> raise ConfigurationError("product: annual_rate must be at most 0.24; got '0.36'")
+    Traceback (most recent call last):
+    ...
+    linewise.errors.ConfigurationError: product: annual_rate must be at most 0.24; got '0.36'
+    """
+
+
+class DatabaseNotInitialisedError(LinewiseError):
+    """The database has no linewise schema (or an old one).
+
+    Examples
+    --------
+    >>> raise DatabaseNotInitialisedError("sqlite:///x.db")
+    Traceback (most recent call last):
+    ...
+    linewise.errors.DatabaseNotInitialisedError: sqlite:///x.db: database must be at the latest schema; run `linewise db upgrade`
+    """
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"{url}: database must be at the latest schema; run `linewise db upgrade`"
+        )
