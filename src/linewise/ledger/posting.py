@@ -6,12 +6,12 @@ Repayment allocation (written down once):
    instalment not paid within its grace days;
 2. the payment settles what is due, across all drawdowns, oldest due date first:
    all penalty, then all interest, then all principal;
-3. money left over goes to drawdowns oldest first. If it covers the drawdown's
-   payoff (principal outstanding plus interest accrued to the payment date, never
-   more than the period's scheduled interest) the drawdown is paid off and its later
-   instalments are cancelled; otherwise it pays the next instalment in advance and
-   the rest prepays principal: the later instalments are recomputed to shorten the
-   term or lower the instalment, as the drawdown's product terms say;
+3. money left over that covers the payoff of the whole line (principal outstanding
+   plus interest accrued to the payment date, never more than a period's scheduled
+   interest) pays everything off and cancels the later instalments; otherwise it
+   pays the upcoming instalments in advance, in due-date order, and what remains
+   prepays principal, oldest drawdown first: that drawdown's later instalments are
+   recomputed to shorten the term or lower the instalment, as its terms say;
 4. a payment larger than everything owed is refused: balances never go negative.
 """
 
@@ -56,6 +56,7 @@ __all__ = [
     "Posted",
     "accrue_penalties",
     "apply",
+    "due_amount",
     "payoff_amount",
     "replay",
 ]
@@ -267,6 +268,17 @@ def _future_payoff(drawdown: Drawdown, as_of: date) -> int:
     return principal + max(0, interest - later[0].interest_paid)
 
 
+def due_amount(state: LineState, as_of: date) -> int:
+    """What is due on ``as_of``: unpaid instalments due by then, with penalty to that day."""
+    accrued = accrue_penalties(state, as_of)
+    return sum(
+        inst.outstanding + inst.penalty_outstanding
+        for drawdown in accrued.drawdowns
+        for inst in drawdown.instalments
+        if inst.due_on <= as_of
+    )
+
+
 def payoff_amount(state: LineState, as_of: date) -> int:
     """Everything the customer would pay to clear the line on ``as_of``."""
     accrued = accrue_penalties(state, as_of)
@@ -334,24 +346,31 @@ class _Allocator:
 
     def prepay(self) -> None:
         on = self.event.occurred_on
+        current: list[tuple[date, int, int]] = []
         for d, drawdown in enumerate(self.drawdowns):
-            if self.left <= 0:
-                return
-            current = replace(drawdown, instalments=tuple(self.rows[d]))
-            index = _current_index(current, on)
-            if index is None:
-                continue
-            payoff = _future_payoff(current, on)
-            if payoff == 0:
-                continue
-            if self.left >= payoff:
-                self._pay_off(d, index, _payoff_interest(current, index, on))
-            else:
-                self._pay_ahead(d, index)
+            index = _current_index(replace(drawdown, instalments=tuple(self.rows[d])), on)
+            if index is not None:
+                current.append((self.rows[d][index].due_on, d, index))
+        owed = sum(_future_payoff(replace(self.drawdowns[d], instalments=tuple(self.rows[d])), on)
+                   for _, d, _ in current)
+        if self.left >= owed:
+            for _, d, index in current:
+                drawdown = replace(self.drawdowns[d], instalments=tuple(self.rows[d]))
+                self._pay_off(d, index, _payoff_interest(drawdown, index, on))
+            return
+        for _, d, index in sorted(current):
+            inst = self.rows[d][index]
+            self.pay(d, index, INTEREST, inst.interest_due - inst.interest_paid)
+            inst = self.rows[d][index]
+            self.pay(d, index, PRINCIPAL, inst.principal_due - inst.principal_paid)
+        for _, d, index in sorted(current, key=lambda c: self.drawdowns[c[1]].seq):
+            self._prepay_principal(d, index)
 
     def _pay_off(self, d: int, index: int, interest: int) -> None:
         inst = self.rows[d][index]
         principal = sum(r.principal_due - r.principal_paid for r in self.rows[d][index:])
+        if principal == 0:
+            return
         self.rows[d][index] = replace(
             inst,
             interest_due=max(inst.interest_paid, interest),
@@ -361,11 +380,7 @@ class _Allocator:
         self.pay(d, index, INTEREST, max(0, interest - inst.interest_paid))
         self.pay(d, index, PRINCIPAL, principal)
 
-    def _pay_ahead(self, d: int, index: int) -> None:
-        inst = self.rows[d][index]
-        self.pay(d, index, INTEREST, inst.interest_due - inst.interest_paid)
-        inst = self.rows[d][index]
-        self.pay(d, index, PRINCIPAL, inst.principal_due - inst.principal_paid)
+    def _prepay_principal(self, d: int, index: int) -> None:
         later = self.rows[d][index + 1:]
         if self.left <= 0 or not later:
             return

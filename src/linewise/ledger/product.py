@@ -10,6 +10,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from linewise.calendar import DayCount
+from linewise.errors import LedgerRejected
 from linewise.ledger.schedule import Method, annualised_cost, build_schedule
 from linewise.money import CURRENCY_EXPONENTS, format_amount
 
@@ -120,10 +121,31 @@ class Product(BaseModel):
             ]
         return []
 
+    def check_drawdown(self, *, amount: int, term_months: int, method: str, purpose: str,
+                       where: str) -> None:
+        """Raise :class:`LedgerRejected` if the product does not offer this drawdown."""
+        money = lambda v: format_amount(v, self.currency)  # noqa: E731
+        if amount < self.drawdown_min or amount > self.drawdown_max:
+            code = "below_drawdown_min" if amount < self.drawdown_min else "above_drawdown_max"
+            raise LedgerRejected.for_field(code, where=where, field="amount",
+                                           rule=f"between {self.describe_limits()}", value=money(amount))
+        if term_months not in self.terms_months:
+            raise LedgerRejected.for_field("term_not_offered", where=where, field="term",
+                                           rule=f"one of {list(self.terms_months)} months", value=term_months)
+        if method not in {m.value for m in self.methods}:
+            raise LedgerRejected.for_field("method_not_offered", where=where, field="method",
+                                           rule=f"one of {[m.value for m in self.methods]}", value=method)
+        if purpose in FORBIDDEN_PURPOSES:
+            raise LedgerRejected.for_field("purpose_not_permitted", where=where, field="purpose",
+                                           rule="a purpose a consumer loan may serve", value=purpose)
+        if purpose not in self.purposes:
+            raise LedgerRejected.for_field("purpose_not_offered", where=where, field="purpose",
+                                           rule=f"one of {list(self.purposes)}", value=purpose)
+
     def describe_limits(self) -> str:
         """The drawdown range in major units, for messages."""
         return (
-            f"{format_amount(self.drawdown_min, self.currency)}.."
+            f"{format_amount(self.drawdown_min, self.currency)} and "
             f"{format_amount(self.drawdown_max, self.currency)}"
         )
 

@@ -1,0 +1,40 @@
+"""The `linewise` command."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from linewise.cli import demo, ledger
+from linewise.cli._common import STATE
+
+app = typer.Typer(
+    name="linewise",
+    help="Credit-line management for revolving consumer credit.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def main(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+) -> None:
+    """Credit-line management for revolving consumer credit."""
+    STATE["debug"] = debug
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
+
+
+app.add_typer(ledger.db_app, name="db")
+app.add_typer(ledger.line_app, name="line")
+app.add_typer(ledger.panel_app, name="panel")
+app.command("draw")(ledger.draw)
+app.command("repay")(ledger.repay)
+app.command("statement")(ledger.statement_command)
+app.command("demo")(demo.demo)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

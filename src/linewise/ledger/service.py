@@ -1,0 +1,263 @@
+"""Posting through the store: load, apply, save, commit; idempotent and all-or-nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import ValidationError
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from linewise.calendar import month_ends
+from linewise.errors import (
+    ConfigurationError,
+    DatabaseNotInitialisedError,
+    IdempotencyConflictError,
+    LedgerRejected,
+    UnknownAccountError,
+)
+from linewise.ledger.dpd import bucket_of, dpd_as_of
+from linewise.ledger.events import (
+    DrawdownPosted,
+    Event,
+    LimitChanged,
+    LineOpened,
+    RepaymentPosted,
+    Reversal,
+    event_payload,
+)
+from linewise.ledger.model import DrawdownTerms, LineState
+from linewise.ledger.posting import Allocation, Posted, accrue_penalties, apply, payoff_amount, replay
+from linewise.ledger.product import Product
+from linewise.ledger.schedule import Method
+from linewise.ledger.snapshot import month_end_panel
+from linewise.ledger.store import UnitOfWork, is_at_head
+from linewise.ledger.store.repository import (
+    find_event,
+    insert_event,
+    load_account_events,
+    load_frames,
+    load_state,
+    rebuild_projections,
+    save_posting,
+)
+
+__all__ = [
+    "PostingResult",
+    "Statement",
+    "drawdown_event",
+    "export_panel",
+    "load_product",
+    "post_event",
+    "post_events",
+    "read_state",
+    "require_schema",
+    "statement",
+]
+
+# A posting that loses a race on a unique key is retried; three tries is plenty
+# because the second try sees the winner's committed row.
+_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class PostingResult:
+    """What posting an event returned; ``duplicate`` when its key was seen before."""
+
+    result: dict[str, Any]
+    duplicate: bool
+
+
+def load_product(path: Path | None) -> Product:
+    """The product from a JSON file, or the default product when ``path`` is None."""
+    if path is None:
+        return Product()
+    try:
+        return Product.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'product'}: {e['msg']}" for e in exc.errors())
+        raise ConfigurationError(f"{path}: {problems}") from None
+
+
+def require_schema(engine: Engine) -> None:
+    """Raise :class:`DatabaseNotInitialisedError` unless migrations are at head."""
+    if not is_at_head(engine):
+        raise DatabaseNotInitialisedError(engine.url.render_as_string(hide_password=True))
+
+
+def drawdown_event(
+    product: Product, state: LineState | None, *, account_id: str, amount: int,
+    term_months: int, method: str, purpose: str, occurred_on: date, idempotency_key: str,
+) -> DrawdownPosted:
+    """A drawdown event the product offers, carrying the product's terms for replay."""
+    if state is not None and state.line.currency != product.currency:
+        raise LedgerRejected.for_field("currency_mismatch", where=account_id, field="currency",
+                                       rule=f"the product's {product.currency}", value=state.line.currency)
+    product.check_drawdown(amount=amount, term_months=term_months, method=method,
+                           purpose=purpose, where=account_id)
+    terms = DrawdownTerms(product.annual_rate, product.day_count, product.grace_days,
+                          product.penalty_rate, product.prepayment)
+    return DrawdownPosted(account_id=account_id, occurred_on=occurred_on,
+                          idempotency_key=idempotency_key, amount=amount,
+                          term_months=term_months, method=Method(method), purpose=purpose,
+                          terms=terms)
+
+
+def _result(event: Event, posted: Posted) -> dict[str, Any]:
+    state = posted.state
+    result: dict[str, Any] = {
+        "account_id": state.line.account_id, "kind": event.kind,
+        "idempotency_key": event.idempotency_key, "occurred_on": event.occurred_on.isoformat(),
+        "currency": state.line.currency, "credit_limit": state.line.credit_limit,
+        "status": state.line.status.value, "principal_outstanding": state.principal_outstanding,
+        "available_credit": state.available_credit,
+    }
+    if isinstance(event, DrawdownPosted):
+        drawdown = state.drawdowns[-1]
+        result["drawdown_seq"] = drawdown.seq
+        result["first_due_on"] = drawdown.instalments[0].due_on.isoformat()
+        result["first_instalment"] = drawdown.instalments[0].amount_due
+    if isinstance(event, RepaymentPosted):
+        result["allocated"] = _allocated(posted.allocations)
+    return result
+
+
+def _allocated(allocations: Sequence[Allocation]) -> dict[str, int]:
+    totals = {"penalty": 0, "interest": 0, "principal": 0}
+    for allocation in allocations:
+        totals[allocation.component] += allocation.amount
+    return totals
+
+
+def _check_duplicate(stored_event: Event, event: Event) -> None:
+    original, new = event_payload(stored_event), event_payload(event)
+    for field in sorted(set(original) | set(new)):
+        if original.get(field) != new.get(field):
+            raise IdempotencyConflictError(event.idempotency_key, field, original.get(field), new.get(field))
+
+
+def _limits(events: Sequence[Event]) -> list[tuple[date, int, str]]:
+    reversed_keys = {e.target_key for e in events if isinstance(e, Reversal)}
+    out: list[tuple[date, int, str]] = []
+    for e in events:
+        if e.idempotency_key in reversed_keys:
+            continue
+        if isinstance(e, LineOpened):
+            out.append((e.occurred_on, e.credit_limit, e.idempotency_key))
+        elif isinstance(e, LimitChanged):
+            out.append((e.occurred_on, e.new_limit, e.idempotency_key))
+    return out
+
+
+def _post(conn: Connection, event: Event, cache: dict[str, LineState | None]) -> PostingResult:
+    if event.account_id in cache:
+        before = cache[event.account_id]
+    else:
+        before = load_state(conn, event.account_id, for_update=True)
+    existing = find_event(conn, event.idempotency_key)
+    if existing is not None:
+        _check_duplicate(existing.event, event)
+        return PostingResult(existing.result, duplicate=True)
+    if isinstance(event, Reversal):
+        if before is None:
+            raise UnknownAccountError(event.account_id)
+        history = [*load_account_events(conn, event.account_id), event]
+        posted = replay(history)
+        rebuild_projections(conn, posted, _limits(history))
+    else:
+        posted = apply(before, event)
+        save_posting(conn, before, posted, event)
+    result = _result(event, posted)
+    insert_event(conn, event, result)
+    cache[event.account_id] = posted.state
+    return PostingResult(result, duplicate=False)
+
+
+def post_event(engine: Engine, event: Event) -> PostingResult:
+    """Post one event in its own transaction.
+
+    The same idempotency key with the same event returns the first result and
+    writes nothing; with a different event it raises IdempotencyConflictError.
+    A rejected event raises LedgerRejected and writes nothing.
+    """
+    return post_events(engine, [event])[0]
+
+
+def post_events(engine: Engine, events: Sequence[Event]) -> list[PostingResult]:
+    """Post events in order in one transaction: all are written, or none."""
+    for attempt in range(_RETRIES):
+        try:
+            with UnitOfWork(engine) as uow:
+                cache: dict[str, LineState | None] = {}
+                results = [_post(uow.conn, event, cache) for event in events]
+                uow.commit()
+                return results
+        except IntegrityError:
+            if attempt == _RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def read_state(engine: Engine, account_id: str) -> LineState:
+    """The line's current state; raises UnknownAccountError if there is none."""
+    with engine.connect() as conn:
+        state = load_state(conn, account_id, for_update=False)
+        conn.rollback()
+    if state is None:
+        raise UnknownAccountError(account_id)
+    return state
+
+
+@dataclass(frozen=True)
+class Statement:
+    """An account as of a date: its state, what it owes and how late it is."""
+
+    as_of: date
+    state: LineState
+    dpd: int
+    bucket: str
+    payoff: int
+    repayments: list[tuple[date, str, int, dict[str, int]]]
+
+
+def statement(engine: Engine, account_id: str, as_of: date) -> Statement:
+    """The account replayed from its events up to ``as_of``, penalties accrued to that day."""
+    with engine.connect() as conn:
+        events = load_account_events(conn, account_id)
+        conn.rollback()
+    events = [e for e in events if e.occurred_on <= as_of]
+    if not events:
+        raise UnknownAccountError(account_id)
+    posted = replay(events)
+    reversed_keys = {e.target_key for e in events if isinstance(e, Reversal)}
+    by_key: dict[str, list[Allocation]] = {}
+    for allocation in posted.allocations:
+        by_key.setdefault(allocation.event_key, []).append(allocation)
+    repayments = [
+        (e.occurred_on, e.idempotency_key, e.amount, _allocated(by_key.get(e.idempotency_key, [])))
+        for e in events
+        if isinstance(e, RepaymentPosted) and e.idempotency_key not in reversed_keys
+    ]
+    state = accrue_penalties(posted.state, as_of)
+    dpd = dpd_as_of(state, as_of)
+    return Statement(as_of, state, dpd, bucket_of(dpd), payoff_amount(posted.state, as_of), repayments)
+
+
+def export_panel(engine: Engine, as_of: date, account_id: str | None = None) -> pd.DataFrame:
+    """Panel rows for every complete month end up to ``as_of`` (one account or all)."""
+    with engine.connect() as conn:
+        frames = load_frames(conn, account_id)
+        conn.rollback()
+    if account_id is not None and frames["lines"].empty:
+        raise UnknownAccountError(account_id)
+    if frames["lines"].empty:
+        return month_end_panel(frames, [])
+    first = min(frames["lines"]["opened_on"])
+    months = [m for m in month_ends(first, as_of) if m <= as_of]
+    return month_end_panel(frames, months)
+

@@ -1,0 +1,74 @@
+"""Shared fixtures: a SQLite file store and a PostgreSQL store in its own database."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from linewise.ledger.store import create_store_engine, upgrade
+
+PG_HELP = (
+    "PostgreSQL tests need a server: set LINEWISE_TEST_DATABASE_URL, e.g. "
+    "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+_DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _admin_url() -> str | None:
+    forced = os.environ.get("LINEWISE_TEST_DATABASE_URL")
+    if forced:
+        return forced
+    try:
+        probe = create_store_engine(_DEFAULT_PG)
+        with probe.connect():
+            pass
+        probe.dispose()
+    except Exception:  # noqa: BLE001 - any failure means "no server here"
+        return None
+    return _DEFAULT_PG
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path) -> Iterator[Engine]:
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    url = _admin_url()
+    if url is None:
+        if os.environ.get("CI"):
+            pytest.fail(PG_HELP)
+        pytest.skip(PG_HELP)
+    return url
+
+
+@pytest.fixture
+def pg_engine(pg_server_url) -> Iterator[Engine]:
+    """A fresh PostgreSQL database, migrated, dropped after the test."""
+    name = f"linewise_test_{uuid.uuid4().hex[:12]}"
+    admin_url = make_url(create_store_engine(pg_server_url).url)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = create_store_engine(admin_url.set(database=name).render_as_string(hide_password=False))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request) -> Engine:
+    """The store on each database linewise supports."""
+    return request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
