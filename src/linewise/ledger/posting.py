@@ -170,9 +170,15 @@ def _draw(state: LineState, event: DrawdownPosted) -> LineState:
         method=event.method,
         purpose=event.purpose,
         terms=event.terms,
-        instalments=tuple(Instalment(s.number, s.due_on, s.principal, s.interest) for s in schedule),
+        instalments=tuple(_instalment(s.number, s.due_on, s.principal, s.interest) for s in schedule),
     )
     return replace(state, drawdowns=(*state.drawdowns, drawdown))
+
+
+def _instalment(number: int, due_on: date, principal: int, interest: int) -> Instalment:
+    # An instalment with nothing to pay (a tiny drawdown at 0%) is settled from the start.
+    settled_on = due_on if principal + interest == 0 else None
+    return Instalment(number, due_on, principal, interest, settled_on=settled_on)
 
 
 def _change_limit(state: LineState, event: LimitChanged) -> LineState:
@@ -416,7 +422,7 @@ def _reschedule(drawdown: Drawdown, later: Sequence[Instalment], balance: int) -
         rows = amortise(balance, rate, count, drawdown.method)
     first = later[0].number
     return [
-        Instalment(first + k, add_months(drawdown.drawn_on, first + k), part, interest)
+        _instalment(first + k, add_months(drawdown.drawn_on, first + k), part, interest)
         for k, (part, interest) in enumerate(rows)
     ]
 
