@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from sqlalchemy import Engine
 from rich.table import Table
 
 from linewise.cli._common import console, emit, engine, new_key, parse_date, user_errors
@@ -43,7 +44,14 @@ def db_upgrade() -> None:
     with user_errors():
         eng = engine(check_schema=False)
         upgrade(eng)
-        console.print(f"database at the latest schema: {eng.url.render_as_string(hide_password=True)}")
+        console.print(f"database at the latest schema: {_describe(eng)}")
+
+
+def _describe(eng: Engine) -> str:
+    if eng.dialect.name == "sqlite" and eng.url.database:
+        path = Path(eng.url.database)
+        return f"SQLite {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
+    return eng.url.render_as_string(hide_password=True)
 
 
 def _money(state: LineState, amount: int) -> str:

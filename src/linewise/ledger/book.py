@@ -103,7 +103,8 @@ def _month_candidates(account: str, state: LineState, first: date, risk: float, 
             continue  # missed this month; caught up later with penalty, or never
         late = int(rng.integers(4, 40)) if roll < 0.8 * risk else -int(rng.integers(0, 5))
         on = instalment.due_on + timedelta(days=late)
-        out.append((on, partial(_pay_due, account, on, f"{tag}-pay-{k}", instalment.outstanding)))
+        upcoming = instalment.outstanding if on < instalment.due_on else 0
+        out.append((on, partial(_pay_due, account, on, f"{tag}-pay-{k}", upcoming)))
     if rng.random() < 0.03 * (1 - risk):
         on = first + timedelta(days=int(rng.integers(0, last.day)))
         out.append((on, partial(_pay_off, account, on, f"{tag}-payoff")))
@@ -111,8 +112,8 @@ def _month_candidates(account: str, state: LineState, first: date, risk: float, 
 
 
 def _pay_due(account: str, on: date, key: str, upcoming: int, state: LineState) -> Event | None:
-    """Pay everything due by ``on`` or, paying early, the upcoming instalment."""
-    amount = due_amount(state, on) or upcoming
+    """Pay everything due by ``on`` and, paying early, the upcoming instalment too."""
+    amount = due_amount(state, on) + upcoming
     owed = payoff_amount(state, on)
     if owed == 0:
         return None

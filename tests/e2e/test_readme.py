@@ -1,0 +1,72 @@
+"""Every command of the README's CLI tour runs and prints what the README shows."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+BIN = Path(sys.executable).parent
+
+
+def tour() -> list[tuple[str, list[str]]]:
+    block = re.search(r"```console\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert block, "README has no ```console block"
+    steps: list[tuple[str, list[str]]] = []
+    for line in block.group(1).splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        else:
+            steps[-1][1].append(line.rstrip())
+    return steps
+
+
+def test_readme_tour_prints_what_the_readme_shows(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEWISE_")}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["COLUMNS"] = "120"
+    steps = tour()
+    assert len(steps) >= 10
+    for command, expected in steps:
+        result = subprocess.run(shlex.split(command), cwd=tmp_path, env=env,
+                                capture_output=True, text=True, check=False)
+        output = [line.rstrip() for line in (result.stdout + result.stderr).rstrip("\n").splitlines()]
+        assert output == expected, command
+        failed = bool(expected) and expected[0].startswith("error:")
+        assert result.returncode == (2 if failed else 0), command
+    assert (tmp_path / "panel.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["draw", "--account", "A1", "--amount", "-5", "--term", "6"], "amount_must_be_positive"),
+        (["draw", "--account", "A1", "--amount", "30000.00", "--term", "6"], "exceeds_available_limit"),
+        (["repay", "--account", "A1", "--amount", "10.00", "--on", "2026-13-01"], "date_malformed"),
+        (["draw", "--account", "A1", "--amount", "600.00", "--term", "6", "--purpose", "securities"],
+         "purpose_not_permitted"),
+        (["repay", "--account", "A1", "--amount", "10.00"], "nothing_outstanding"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, code):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEWISE_")}
+    linewise = str(BIN / "linewise")
+
+    def run(*a):
+        return subprocess.run([linewise, *a], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, check=False)
+
+    run("db", "upgrade")
+    run("line", "open", "--account", "A1", "--customer", "C1", "--limit", "20000.00")
+    before = run("line", "show", "--account", "A1", "--json").stdout
+    result = run(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"[{code}]" in lines[0]
+    assert run("line", "show", "--account", "A1", "--json").stdout == before
