@@ -7,7 +7,7 @@ one template: ``<where>: <field> must be <rule>; got <value!r>``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 __all__ = [
     "AccountExistsError",
@@ -46,7 +46,7 @@ class InputError(LinewiseError, ValueError):
     @classmethod
     def for_field(
         cls, code: str, *, where: str, field: str, rule: str, value: Any
-    ) -> InputError:
+    ) -> Self:
         """Build an error with the one message template of linewise."""
         return cls(code, where=where, detail=f"{field} must be {rule}; got {value!r}")
 

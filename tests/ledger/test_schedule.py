@@ -56,13 +56,13 @@ def test_annualised_cost_of_a_plain_schedule_is_its_rate():
 
 
 def test_product_above_the_cost_ceiling_is_rejected_with_the_cost_named():
-    with pytest.raises(ValidationError, match="annualised cost 30.00%"):
+    with pytest.raises(ValidationError, match=r"annualised cost 30\.00%"):
         Product(annual_rate=Decimal("0.30"))
 
 
 def test_product_at_the_ceiling_is_accepted_and_the_ceiling_is_configurable():
     assert Product(annual_rate=Decimal("0.24")).annual_rate == Decimal("0.24")
-    with pytest.raises(ValidationError, match="at most 15.00%"):
+    with pytest.raises(ValidationError, match=r"at most 15\.00%"):
         Product(annual_rate=Decimal("0.18"), cost_ceiling_annual=Decimal("0.15"))
 
 

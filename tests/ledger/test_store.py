@@ -7,7 +7,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
-from linewise.errors import IdempotencyConflictError, LedgerRejected, UnknownAccountError
+from linewise.errors import (
+    IdempotencyConflictError,
+    LedgerRejected,
+    UnknownAccountError,
+)
 from linewise.ledger.dpd import dpd_as_of
 from linewise.ledger.events import LimitChanged, LineOpened, RepaymentPosted, Reversal
 from linewise.ledger.posting import replay

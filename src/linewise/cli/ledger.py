@@ -8,14 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from sqlalchemy import Engine
 from rich.table import Table
+from sqlalchemy import Engine
 
 from linewise.cli._common import console, emit, engine, new_key, parse_date, user_errors
 from linewise.config import Settings
 from linewise.errors import InputError
 from linewise.ledger.dpd import bucket_of, dpd_as_of, is_instalment_on_time
-from linewise.ledger.events import LimitChanged, LineOpened, RepaymentPosted, StatusChanged
+from linewise.ledger.events import (
+    LimitChanged,
+    LineOpened,
+    RepaymentPosted,
+    StatusChanged,
+)
 from linewise.ledger.model import LineState, LineStatus
 from linewise.ledger.service import (
     Statement,

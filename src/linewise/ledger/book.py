@@ -10,9 +10,9 @@ Deterministic for a given ``seed``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from functools import partial
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
 import numpy as np
 
@@ -94,7 +94,7 @@ def _month_candidates(account: str, state: LineState, first: date, risk: float, 
                 amount=amount, term_months=int(rng.choice(product.terms_months)),
                 method=product.methods[0] if rng.random() < 0.8 else product.methods[-1],
                 purpose=str(rng.choice(product.purposes)), terms=terms)
-            out.append((on, lambda _s, e=draw: e))
+            out.append((on, partial(_given, draw)))
     due = [i for d in state.drawdowns for i in d.instalments
            if first <= i.due_on <= last and i.outstanding > 0]
     for k, instalment in enumerate(due):
@@ -109,6 +109,10 @@ def _month_candidates(account: str, state: LineState, first: date, risk: float, 
         on = first + timedelta(days=int(rng.integers(0, last.day)))
         out.append((on, partial(_pay_off, account, on, f"{tag}-payoff")))
     return out
+
+
+def _given(event: Event, _state: LineState) -> Event:
+    return event
 
 
 def _pay_due(account: str, on: date, key: str, upcoming: int, state: LineState) -> Event | None:

@@ -452,7 +452,7 @@ def _repay(state: LineState, event: RepaymentPosted) -> Posted:
     allocator = _Allocator(accrue_penalties(state, event.occurred_on), event)
     allocator.settle_due()
     allocator.prepay()
-    assert allocator.left == 0, "payoff bound guarantees full allocation"  # noqa: S101
+    assert allocator.left == 0, "payoff bound guarantees full allocation"
     return allocator.result(state)
 
 

@@ -124,11 +124,10 @@ class Product(BaseModel):
     def check_drawdown(self, *, amount: int, term_months: int, method: str, purpose: str,
                        where: str) -> None:
         """Raise :class:`LedgerRejected` if the product does not offer this drawdown."""
-        money = lambda v: format_amount(v, self.currency)  # noqa: E731
         if amount < self.drawdown_min or amount > self.drawdown_max:
             code = "below_drawdown_min" if amount < self.drawdown_min else "above_drawdown_max"
             raise LedgerRejected.for_field(code, where=where, field="amount",
-                                           rule=f"between {self.describe_limits()}", value=money(amount))
+                                           rule=f"between {self.describe_limits()}", value=format_amount(amount, self.currency))
         if term_months not in self.terms_months:
             raise LedgerRejected.for_field("term_not_offered", where=where, field="term",
                                            rule=f"one of {list(self.terms_months)} months", value=term_months)

@@ -68,7 +68,9 @@ def monthly_rate(annual_rate: Decimal) -> Decimal:
 def level_payment(principal: int, rate_monthly: Decimal, term_months: int) -> int:
     """The rounded level payment of an equal-instalment loan."""
     if rate_monthly == 0:
-        return -(-principal // term_months)
+        # Rounding up would repay early and shorten the term; the last instalment
+        # takes the remainder instead.
+        return max(1, principal // term_months)
     growth = (1 + rate_monthly) ** term_months
     return round_minor(Decimal(principal) * rate_monthly * growth / (growth - 1))
 
@@ -82,7 +84,7 @@ def amortise(
         return _level(principal, rate_monthly, payment, max_terms=term_months)
     rows: list[tuple[int, int]] = []
     outstanding = principal
-    step = round_minor(Decimal(principal) / term_months)
+    step: int = round_minor(Decimal(principal) / term_months)
     if step * (term_months - 1) > principal:
         step = principal // term_months
     for number in range(1, term_months + 1):

@@ -32,7 +32,14 @@ from linewise.ledger.events import (
     event_payload,
 )
 from linewise.ledger.model import DrawdownTerms, LineState
-from linewise.ledger.posting import Allocation, Posted, accrue_penalties, apply, payoff_amount, replay
+from linewise.ledger.posting import (
+    Allocation,
+    Posted,
+    accrue_penalties,
+    apply,
+    payoff_amount,
+    replay,
+)
 from linewise.ledger.product import Product
 from linewise.ledger.schedule import Method
 from linewise.ledger.snapshot import month_end_panel
