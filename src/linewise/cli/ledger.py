@@ -19,6 +19,7 @@ from linewise.ledger.events import (
     LimitChanged,
     LineOpened,
     RepaymentPosted,
+    Reversal,
     StatusChanged,
 )
 from linewise.ledger.model import LineState, LineStatus
@@ -35,7 +36,7 @@ from linewise.ledger.store import upgrade
 from linewise.money import format_amount, parse_amount
 
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
-line_app = typer.Typer(help="Credit lines: open, show, set-limit, freeze, unfreeze, close.", no_args_is_help=True)
+line_app = typer.Typer(help="Credit lines: open, show, set-limit, freeze, unfreeze, close, reverse.", no_args_is_help=True)
 panel_app = typer.Typer(help="The month-end panel.", no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
@@ -159,6 +160,24 @@ def _status_command(new_status: LineStatus, verb: str, default_reason: str) -> A
 
     command.__doc__ = f"Mark a line {new_status.value} (an event with a reason code)."
     return command
+
+
+@line_app.command("reverse")
+def line_reverse(
+    account: str = typer.Option(..., "--account"),
+    event: str = typer.Option(..., "--event", help="Idempotency key of the event to take back."),
+    reason: str = typer.Option(..., "--reason", help="Reason code, e.g. payment_returned."),
+    on: str | None = ON, key: str | None = KEY, as_json: bool = JSON,
+) -> None:
+    """Take back an earlier event with a new reversing event; nothing is deleted."""
+    with user_errors():
+        posted = post_event(engine(), Reversal(
+            account_id=account, occurred_on=parse_date(on, "--on"), idempotency_key=new_key(key),
+            target_key=event, reason_code=reason))
+        emit(as_json, posted.result, lambda: console.print(
+            f"{account}: reversed {event} ({reason}); outstanding principal "
+            f"{format_amount(posted.result['principal_outstanding'], posted.result['currency'])} "
+            f"{posted.result['currency']}"))
 
 
 line_app.command("freeze")(_status_command(LineStatus.FROZEN, "frozen", "manual_freeze"))
