@@ -70,3 +70,18 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, code
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"[{code}]" in lines[0]
     assert run("line", "show", "--account", "A1", "--json").stdout == before
+
+
+def test_a_product_file_above_the_cost_ceiling_is_refused_by_name(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEWISE_")}
+    product = tmp_path / "product.json"
+    product.write_text('{"annual_rate": "0.30", "terms_months": [6, 12]}', encoding="utf-8")
+    linewise = str(BIN / "linewise")
+    subprocess.run([linewise, "db", "upgrade"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    subprocess.run([linewise, "line", "open", "--account", "A1", "--customer", "C1", "--limit", "9000"],
+                   cwd=tmp_path, env=env, check=True, capture_output=True)
+    result = subprocess.run([linewise, "draw", "--account", "A1", "--amount", "600", "--term", "6"],
+                            cwd=tmp_path, env={**env, "LINEWISE_PRODUCT_FILE": str(product)},
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "product.json" in result.stderr and "annualised cost 30.00%" in result.stderr
