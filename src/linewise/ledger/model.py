@@ -114,7 +114,6 @@ class LineState:
     line: CreditLine
     drawdowns: tuple[Drawdown, ...] = ()
     last_event_on: date | None = None
-    events_posted: int = 0
 
     @property
     def principal_outstanding(self) -> int:
