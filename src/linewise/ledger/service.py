@@ -258,7 +258,7 @@ def statement(engine: Engine, account_id: str, as_of: date) -> Statement:
 def export_panel(engine: Engine, as_of: date, account_id: str | None = None) -> pd.DataFrame:
     """Panel rows for every complete month end up to ``as_of`` (one account or all)."""
     with engine.connect() as conn:
-        frames = load_frames(conn, account_id)
+        frames = load_frames(conn, account_id, up_to=as_of)
         conn.rollback()
     if account_id is not None and frames["lines"].empty:
         raise UnknownAccountError(account_id)

@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -234,8 +234,15 @@ def load_account_events(conn: Connection, account_id: str) -> list[Event]:
     return [event_from_payload(json.loads(p)) for p in rows]
 
 
-def load_frames(conn: Connection, account_id: str | None = None) -> dict[str, pd.DataFrame]:
-    """The projection tables as frames (one account's rows when ``account_id`` is given)."""
+def load_frames(
+    conn: Connection, account_id: str | None = None, up_to: date | None = None
+) -> dict[str, pd.DataFrame]:
+    """The projection tables as frames (one account's rows when ``account_id`` is given).
+
+    With ``up_to``, instalments due and allocations posted after it are left out:
+    a month-end snapshot up to that day never reads them.
+    """
+    date_limits = {"instalments": instalments.c.due_on, "allocations": allocations.c.posted_on}
     frames: dict[str, pd.DataFrame] = {}
     for name, table in (("lines", lines), ("limit_history", limit_history),
                         ("drawdowns", drawdowns), ("instalments", instalments),
@@ -243,6 +250,8 @@ def load_frames(conn: Connection, account_id: str | None = None) -> dict[str, pd
         query = select(table)
         if account_id is not None:
             query = query.where(table.c.account_id == account_id)
+        if up_to is not None and name in date_limits:
+            query = query.where(date_limits[name] <= up_to)
         result = conn.execute(query)
         frames[name] = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     return frames
