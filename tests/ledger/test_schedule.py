@@ -45,9 +45,16 @@ def test_every_schedule_repays_exactly_the_principal(principal, rate, term, meth
     assert sum(i.principal for i in schedule) == principal
     assert all(i.principal >= 0 and i.interest >= 0 for i in schedule)
     assert len(schedule) <= term
-    if principal >= 100 * term:
+    if principal >= 100 * term:  # at least one major unit a month
         assert len(schedule) == term
     assert [i.due_on for i in schedule] == sorted({i.due_on for i in schedule})
+
+
+def test_a_small_loan_keeps_its_whole_term_despite_rounding():
+    # Found by Hypothesis: the rounded-up payment used to repay this a month early.
+    schedule = build_schedule(30_586, Decimal("0.0366"), 283, Method.EQUAL_INSTALMENT, DRAWN)
+    assert len(schedule) == 283
+    assert sum(i.principal for i in schedule) == 30_586
 
 
 def test_annualised_cost_of_a_plain_schedule_is_its_rate():

@@ -172,13 +172,13 @@ def test_drawdowns_racing_a_limit_cut_or_a_freeze_never_draw_past_it(pg_engine, 
              for n in range(THREADS - 1)]
     change = cut_event(account, cut)
     calls = [poster(pg_engine, d) for d in draws]
-    calls_at = round_ * (THREADS - 1) // max(1, ROUNDS - 1)
-    calls.insert(calls_at, poster(pg_engine, change))
+    cut_at = round_ * (THREADS - 1) // max(1, ROUNDS - 1)
+    calls.insert(cut_at, poster(pg_engine, change))
 
     outcomes = race(calls)
 
     # The limit cut and the freeze are always allowed; only drawdowns may be refused.
-    assert isinstance(outcomes[calls_at], PostingResult)
+    assert isinstance(outcomes[cut_at], PostingResult)
     expected_codes = {"exceeds_available_limit"} | ({"line_frozen"} if cut == "freeze" else set())
     assert {e.code for e in refused(outcomes)} <= expected_codes
     log = stored_events(pg_engine, account)
@@ -240,3 +240,31 @@ def test_concurrent_duplicates_of_one_idempotency_key_post_once(pg_engine, kind)
         assert after.principal_outstanding == before.principal_outstanding - paid["principal"]
     log = stored_events(pg_engine, account)
     assert replay(log).state == after
+
+
+def test_reads_during_postings_see_one_consistent_snapshot(pg_engine):
+    """A reader never sees a drawdown without its instalments (no torn reads)."""
+    opened_on = date(2025, 1, 2)
+    post_event(pg_engine, LineOpened(account_id="T", occurred_on=opened_on, idempotency_key="T-o",
+                                     customer_id="C", currency="CNY", credit_limit=5_000_000))
+    product = Product()
+    done = threading.Event()
+
+    def write() -> None:
+        for n in range(60):
+            post_event(pg_engine, drawdown_event(
+                product, None, account_id="T", amount=50_000, term_months=3,
+                method="equal_instalment", purpose="travel", occurred_on=opened_on,
+                idempotency_key=f"T-d{n}"))
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    reads = 0
+    while not done.is_set() or reads == 0:
+        state = read_state(pg_engine, "T")
+        assert all(d.instalments for d in state.drawdowns)
+        assert state.principal_outstanding == 50_000 * len(state.drawdowns)
+        reads += 1
+    writer.join()
+    assert len(read_state(pg_engine, "T").drawdowns) == 60

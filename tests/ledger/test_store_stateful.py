@@ -136,23 +136,23 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # --- rules --------------------------------------------------------------
 
-    def open(self, account: str, limit: int, gap: int) -> None:
+    def open_line(self, account: str, limit: int, gap: int) -> None:
         self.post(LineOpened(account_id=account, occurred_on=self.advance(gap),
                              idempotency_key=self.next_key(), customer_id=f"cust-{account}",
                              currency="CNY", credit_limit=limit))
 
     @initialize(limit=st.integers(min_value=300_000, max_value=5_000_000))
     def open_the_first_line(self, limit):
-        self.open(ACCOUNTS[0], limit, 0)
+        self.open_line(ACCOUNTS[0], limit, 0)
 
     @precondition(lambda self: len(self.model) < len(ACCOUNTS))
     @rule(limit=limits, gap=gaps)
     def open_another_line(self, limit, gap):
-        self.open(next(a for a in ACCOUNTS if a not in self.model), limit, gap)
+        self.open_line(next(a for a in ACCOUNTS if a not in self.model), limit, gap)
 
     @rule(data=st.data(), limit=limits, gap=gaps)
     def open_a_line_already_open(self, data, limit, gap):
-        self.open(data.draw(st.sampled_from(sorted(self.model)), label="account"), limit, gap)
+        self.open_line(data.draw(st.sampled_from(sorted(self.model)), label="account"), limit, gap)
 
     def draw(self, data: st.DataObject, amounts: st.SearchStrategy[int], term: int,
              method: str, gap: int) -> None:

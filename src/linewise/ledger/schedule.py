@@ -81,7 +81,13 @@ def amortise(
     """``(principal, interest)`` per instalment for ``term_months`` instalments."""
     if method is Method.EQUAL_INSTALMENT:
         payment = level_payment(principal, rate_monthly, term_months)
-        return _level(principal, rate_monthly, payment, max_terms=term_months)
+        level = _level(principal, rate_monthly, payment, max_terms=term_months)
+        # Rounding the payment up can repay a small loan a period early; the term
+        # is a promise, so lower the payment by a fen until the schedule spans it.
+        while len(level) < term_months and payment > 1:
+            payment -= 1
+            level = _level(principal, rate_monthly, payment, max_terms=term_months)
+        return level
     rows: list[tuple[int, int]] = []
     outstanding = principal
     step: int = round_minor(Decimal(principal) / term_months)

@@ -43,7 +43,7 @@ from linewise.ledger.posting import (
 from linewise.ledger.product import Product
 from linewise.ledger.schedule import Method
 from linewise.ledger.snapshot import month_end_panel
-from linewise.ledger.store import UnitOfWork, is_at_head
+from linewise.ledger.store import UnitOfWork, is_at_head, read_snapshot
 from linewise.ledger.store.repository import (
     find_event,
     insert_event,
@@ -212,9 +212,8 @@ def post_events(engine: Engine, events: Sequence[Event]) -> list[PostingResult]:
 
 def read_state(engine: Engine, account_id: str) -> LineState:
     """The line's current state; raises UnknownAccountError if there is none."""
-    with engine.connect() as conn:
+    with read_snapshot(engine) as conn:
         state = load_state(conn, account_id, for_update=False)
-        conn.rollback()
     if state is None:
         raise UnknownAccountError(account_id)
     return state
@@ -234,9 +233,8 @@ class Statement:
 
 def statement(engine: Engine, account_id: str, as_of: date) -> Statement:
     """The account replayed from its events up to ``as_of``, penalties accrued to that day."""
-    with engine.connect() as conn:
+    with read_snapshot(engine) as conn:
         events = load_account_events(conn, account_id)
-        conn.rollback()
     events = [e for e in events if e.occurred_on <= as_of]
     if not events:
         raise UnknownAccountError(account_id)
@@ -257,9 +255,8 @@ def statement(engine: Engine, account_id: str, as_of: date) -> Statement:
 
 def export_panel(engine: Engine, as_of: date, account_id: str | None = None) -> pd.DataFrame:
     """Panel rows for every complete month end up to ``as_of`` (one account or all)."""
-    with engine.connect() as conn:
+    with read_snapshot(engine) as conn:
         frames = load_frames(conn, account_id, up_to=as_of)
-        conn.rollback()
     if account_id is not None and frames["lines"].empty:
         raise UnknownAccountError(account_id)
     if frames["lines"].empty:

@@ -1,6 +1,6 @@
 """The ledger's SQL store: tables, migrations, repository and unit of work."""
 
 from linewise.ledger.store.engine import create_store_engine, is_at_head, upgrade
-from linewise.ledger.store.unit_of_work import UnitOfWork
+from linewise.ledger.store.unit_of_work import UnitOfWork, read_snapshot
 
-__all__ = ["UnitOfWork", "create_store_engine", "is_at_head", "upgrade"]
+__all__ = ["UnitOfWork", "create_store_engine", "is_at_head", "read_snapshot", "upgrade"]

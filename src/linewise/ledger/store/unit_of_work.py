@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
-__all__ = ["UnitOfWork"]
+__all__ = ["UnitOfWork", "read_snapshot"]
 
 
 class UnitOfWork:
@@ -53,3 +55,22 @@ class UnitOfWork:
         finally:
             conn.close()
             self._conn = None
+
+
+@contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Connection]:
+    """A read-only connection that sees one consistent snapshot for all its queries.
+
+    On PostgreSQL the default READ COMMITTED would let a posting that commits
+    between two SELECTs show a drawdown without its instalments; REPEATABLE READ
+    reads every table as of the first query. SQLite's transactions are snapshots
+    already.
+    """
+    conn = engine.connect()
+    try:
+        if engine.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield conn
+    finally:
+        conn.close()
