@@ -85,3 +85,13 @@ def test_a_product_file_above_the_cost_ceiling_is_refused_by_name(tmp_path):
                             capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert "product.json" in result.stderr and "annualised cost 30.00%" in result.stderr
+
+
+def test_commands_on_a_database_never_upgraded_say_how_to_fix_it(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEWISE_")}
+    result = subprocess.run(
+        [str(BIN / "linewise"), "line", "open", "--account", "A1", "--customer", "C1", "--limit", "100"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "run `linewise db upgrade`" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

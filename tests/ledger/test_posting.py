@@ -97,8 +97,11 @@ def test_repayment_pays_penalty_then_interest_then_principal_oldest_first():
     assert components[0] == ("penalty", 1)
     interest = [c for c in components if c[0] == "interest"]
     assert interest[0] == ("interest", 1)
-    assert components.index(interest[-1]) < len(components)
-    assert all(c[0] != "principal" for c in components[: components.index(interest[-1])])
+    last_interest = components.index(interest[-1])
+    assert all(c[0] != "principal" for c in components[:last_interest])
+    assert all(c[0] == "principal" for c in components[last_interest + 1:])
+    principal = [n for c, n in components if c == "principal"]
+    assert principal == sorted(principal)  # oldest instalment first
 
 
 def test_payoff_clears_the_line_and_charges_interest_only_to_that_day():
@@ -147,7 +150,6 @@ def test_back_dated_event_is_refused():
 
 
 def test_reversed_repayment_restores_what_it_paid():
-    state = draw(opened(), 600_000)
     events = [
         LineOpened(account_id="A", occurred_on=OPENED, idempotency_key="o", customer_id="C",
                    currency="CNY", credit_limit=2_000_000),
@@ -164,7 +166,8 @@ def test_reversed_repayment_restores_what_it_paid():
     assert paid.state.principal_outstanding < 600_000
     assert reversed_.state.principal_outstanding == 600_000
     assert reversed_.allocations == ()
-    assert state.principal_outstanding == 600_000
+    assert reversed_.state.available_credit == 2_000_000 - 600_000
+    assert reversed_.state.last_event_on == OPENED + timedelta(days=4)
 
 
 def test_buckets_have_the_usual_edges():

@@ -40,21 +40,21 @@ def demo(
         engine = create_store_engine(f"sqlite:///{db}")
         upgrade(engine)
         spec = BookSpec(accounts, months, date.fromisoformat(start), seed)
+        product = load_product(None)
         posted = 0
         with Progress(TextColumn("posting the book"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console) as progress:
             task = progress.add_task("lines", total=accounts)
-            for events in simulate_book(spec, load_product(None)):
+            for events in simulate_book(spec, product):
                 posted += len(post_events(engine, events))
                 progress.advance(task)
         as_of = month_end(add_months(spec.start, months - 1))
         panel = export_panel(engine, as_of)
         console.print(f"{posted:,} events posted to {db}")
-        _summarise(panel, as_of)
+        _summarise(panel, as_of, product.currency)
 
 
-def _summarise(panel: pd.DataFrame, as_of: date) -> None:
-    currency = "CNY"
+def _summarise(panel: pd.DataFrame, as_of: date, currency: str) -> None:
     last = panel[panel["month"] == as_of]
     table = Table(title=f"portfolio at {as_of}", show_header=False, title_justify="left")
     table.add_row("lines", f"{len(last):,}")

@@ -41,8 +41,7 @@ class BookSpec:
 def simulate_book(spec: BookSpec, product: Product) -> Iterator[list[Event]]:
     """Yield, line by line, the events of a simulated book (already valid in order)."""
     rng = np.random.default_rng(spec.seed)
-    terms = DrawdownTerms(product.annual_rate, product.day_count, product.grace_days,
-                          product.penalty_rate, product.prepayment)
+    terms = DrawdownTerms.from_product(product)
     for n in range(spec.lines):
         yield _simulate_line(n, spec, product, terms, rng)
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from linewise.calendar import DayCount
-from linewise.ledger.product import Prepayment
+from linewise.ledger.product import Prepayment, Product
 from linewise.ledger.schedule import Method
 
 __all__ = [
@@ -50,6 +50,12 @@ class DrawdownTerms:
     grace_days: int
     penalty_rate: Decimal
     prepayment: Prepayment
+
+    @classmethod
+    def from_product(cls, product: Product) -> DrawdownTerms:
+        """The terms ``product`` offers today, to be kept with a drawdown."""
+        return cls(product.annual_rate, product.day_count, product.grace_days,
+                   product.penalty_rate, product.prepayment)
 
 
 @dataclass(frozen=True, slots=True)

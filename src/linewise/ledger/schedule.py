@@ -120,8 +120,9 @@ def _level(
     outstanding = principal
     while outstanding > 0:
         interest = round_minor(Decimal(outstanding) * rate_monthly)
-        part = payment - interest
-        if part >= outstanding or len(rows) == max_terms - 1 or part <= 0:
+        # A payment that only covers the interest repays no principal that month.
+        part = max(0, payment - interest)
+        if part >= outstanding or len(rows) == max_terms - 1:
             part = outstanding
         rows.append((part, interest))
         outstanding -= part

@@ -107,8 +107,7 @@ def drawdown_event(
                                        rule=f"the product's {product.currency}", value=state.line.currency)
     product.check_drawdown(amount=amount, term_months=term_months, method=method,
                            purpose=purpose, where=account_id)
-    terms = DrawdownTerms(product.annual_rate, product.day_count, product.grace_days,
-                          product.penalty_rate, product.prepayment)
+    terms = DrawdownTerms.from_product(product)
     return DrawdownPosted(account_id=account_id, occurred_on=occurred_on,
                           idempotency_key=idempotency_key, amount=amount,
                           term_months=term_months, method=Method(method), purpose=purpose,
