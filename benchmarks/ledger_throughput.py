@@ -3,7 +3,8 @@
 Measures, in one run on one server:
 
 (a) repayments posted per second through ``post_event`` by concurrent clients, each
-    on its own accounts (every line has a drawdown first);
+    on its own accounts (every line has a drawdown first); a posting runs in a
+    SQLAlchemy transaction, its statements sent to psycopg directly;
 (b) the ceiling for that: bare single-row INSERTs, each its own transaction, through
     the same engine (psycopg 3 under SQLAlchemy) with the same number of clients,
     and the ratio of (a) to (b);

@@ -46,8 +46,8 @@ from linewise.ledger.snapshot import month_end_panel
 from linewise.ledger.store import UnitOfWork, is_at_head, read_snapshot
 from linewise.ledger.store.repository import (
     find_event,
-    insert_event,
     load_account_events,
+    load_for_posting,
     load_frames,
     load_state,
     rebuild_projections,
@@ -162,10 +162,9 @@ def _limits(events: Sequence[Event]) -> list[tuple[date, int, str]]:
 
 def _post(conn: Connection, event: Event, cache: dict[str, LineState | None]) -> PostingResult:
     if event.account_id in cache:
-        before = cache[event.account_id]
+        before, existing = cache[event.account_id], find_event(conn, event.idempotency_key)
     else:
-        before = load_state(conn, event.account_id, for_update=True)
-    existing = find_event(conn, event.idempotency_key)
+        before, existing = load_for_posting(conn, event.account_id, event.idempotency_key)
     if existing is not None:
         _check_duplicate(existing.event, event)
         return PostingResult(existing.result, duplicate=True)
@@ -174,12 +173,12 @@ def _post(conn: Connection, event: Event, cache: dict[str, LineState | None]) ->
             raise UnknownAccountError(event.account_id)
         history = [*load_account_events(conn, event.account_id), event]
         posted = replay(history)
-        rebuild_projections(conn, posted, _limits(history))
+        result = _result(event, posted)
+        rebuild_projections(conn, event, posted, _limits(history), result)
     else:
         posted = apply(before, event)
-        save_posting(conn, before, posted, event)
-    result = _result(event, posted)
-    insert_event(conn, event, result)
+        result = _result(event, posted)
+        save_posting(conn, before, posted, event, result)
     cache[event.account_id] = posted.state
     return PostingResult(result, duplicate=False)
 

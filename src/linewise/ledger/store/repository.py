@@ -1,17 +1,41 @@
-"""Maps rows to the ledger's dataclasses and writes a posting's changes."""
+"""Maps rows to the ledger's dataclasses and writes a posting's changes.
+
+Each statement is built once, below, and compiled once per dialect. Posting is
+the hot path: on PostgreSQL with psycopg its statements go to the driver
+directly (see :class:`_Statement`), and the writes of one posting are sent in
+one round trip (psycopg's pipeline mode).
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, delete, insert, select, update
+import psycopg
+from sqlalchemy import (
+    Connection,
+    Delete,
+    Dialect,
+    Insert,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError
 
 from linewise.calendar import DayCount
 from linewise.ledger.events import (
@@ -45,18 +69,16 @@ from linewise.ledger.store.tables import (
 __all__ = [
     "StoredEvent",
     "find_event",
-    "insert_event",
     "load_account_events",
+    "load_for_posting",
     "load_frames",
     "load_state",
     "rebuild_projections",
     "save_posting",
 ]
 
-_INSTALMENT_FIELDS = [
-    "principal_due", "interest_due", "principal_paid", "interest_paid",
-    "penalty_accrued", "penalty_paid", "penalty_accrued_to", "settled_on", "due_on",
-]
+Row = Sequence[Any]
+Params = Mapping[str, Any]
 
 
 class StoredEvent:
@@ -67,53 +89,208 @@ class StoredEvent:
         self.result = result
 
 
+# --- statements -------------------------------------------------------------------
+
+
+class _Statement:
+    """A Core statement and, compiled on first use, its SQL for psycopg.
+
+    The ledger's columns are strings, integers and dates, which psycopg converts
+    itself (SQLAlchemy has no bind or result processors for them there), so
+    running the compiled SQL on the driver gives the same rows as
+    ``conn.execute`` without SQLAlchemy's per-execution work.
+    """
+
+    def __init__(self, statement: Select[Any] | Insert | Update | Delete) -> None:
+        self.statement = statement
+        self._sql: str | None = None
+
+    def sql(self, dialect: Dialect) -> str:
+        if self._sql is None:
+            compiled = self.statement.compile(dialect=dialect)
+            assert all(v is None for v in compiled.params.values()), "values must be bound per call"
+            self._sql = str(compiled)
+        return self._sql
+
+
+_LINE_FIELDS = ("customer_id", "currency", "credit_limit", "status", "opened_on", "last_event_on")
+_DRAWDOWN_FIELDS = ("seq", "drawn_on", "principal", "term_months", "method", "purpose",
+                    "annual_rate", "day_count", "grace_days", "penalty_rate", "prepayment")
+# In Instalment's field order, so that a row's tail is Instalment(*tail).
+_INSTALMENT_FIELDS = tuple(f.name for f in fields(Instalment))
+_ALLOCATION_FIELDS = tuple(f.name for f in fields(Allocation))
+_EVENT_FIELDS = ("account_id", "kind", "occurred_on", "idempotency_key", "reason_code",
+                 "decision_ref", "payload", "result", "posted_at")
+
+
+def _binds(*names: str) -> dict[str, Any]:
+    return {name: bindparam(name) for name in names}
+
+
+_SELECT_LINE = select(lines.c.account_id, *(lines.c[f] for f in _LINE_FIELDS)).where(
+    lines.c.account_id == bindparam("account_id"))
+_LOCK_LINE = _Statement(_SELECT_LINE.with_for_update())
+_READ_LINE = _Statement(_SELECT_LINE)
+# What a posting reads after the lock, in one statement and so one snapshot (a drawdown
+# is never read without its instalments): on the first row the event already posted
+# under the key, if any; on every row one instalment of the schedule, if any.
+_ONE_ROW = select(literal_column("1").label("one")).subquery("one_row")
+_SELECT_KEY_AND_SCHEDULE = _Statement(
+    select(events.c.payload, events.c.result,
+           *(drawdowns.c[f] for f in _DRAWDOWN_FIELDS), *(instalments.c[f] for f in _INSTALMENT_FIELDS))
+    .select_from(
+        _ONE_ROW.outerjoin(events, events.c.idempotency_key == bindparam("idempotency_key"))
+        .outerjoin(drawdowns, drawdowns.c.account_id == bindparam("account_id"))
+        .outerjoin(instalments, and_(instalments.c.account_id == drawdowns.c.account_id,
+                                     instalments.c.drawdown_seq == drawdowns.c.seq)))
+    .order_by(drawdowns.c.seq, instalments.c.number)
+)
+_SELECT_EVENT = _Statement(select(events.c.payload, events.c.result).where(
+    events.c.idempotency_key == bindparam("idempotency_key")))
+
+_INSERT_LINE = _Statement(insert(lines).values(
+    version=literal_column("1"), **_binds("account_id", *_LINE_FIELDS)))
+_UPDATE_LINE = _Statement(
+    update(lines).where(lines.c.account_id == bindparam("where_account_id"))
+    .values(version=lines.c.version + literal_column("1"), **_binds(*_LINE_FIELDS)))
+_INSERT_LIMIT = _Statement(insert(limit_history).values(
+    **_binds("account_id", "effective_on", "credit_limit", "event_key")))
+_INSERT_DRAWDOWN = _Statement(insert(drawdowns).values(**_binds("account_id", *_DRAWDOWN_FIELDS)))
+_INSERT_INSTALMENT = _Statement(insert(instalments).values(
+    **_binds("account_id", "drawdown_seq", *_INSTALMENT_FIELDS)))
+_INSTALMENT_KEY = and_(instalments.c.account_id == bindparam("where_account_id"),
+                       instalments.c.drawdown_seq == bindparam("where_seq"),
+                       instalments.c.number == bindparam("where_number"))
+_UPDATE_INSTALMENT = _Statement(update(instalments).where(_INSTALMENT_KEY).values(
+    **_binds(*_INSTALMENT_FIELDS)))
+_DELETE_INSTALMENT = _Statement(delete(instalments).where(_INSTALMENT_KEY))
+_INSERT_ALLOCATION = _Statement(insert(allocations).values(**_binds("account_id", *_ALLOCATION_FIELDS)))
+_INSERT_EVENT = _Statement(insert(events).values(**_binds(*_EVENT_FIELDS)))
+_DELETE_PROJECTIONS = [_Statement(delete(t).where(t.c.account_id == bindparam("account_id")))
+                       for t in PROJECTIONS]
+
+
+# --- running statements -----------------------------------------------------------
+
+
+def _psycopg(conn: Connection) -> psycopg.Connection[Any] | None:
+    """The psycopg connection under ``conn``, or None on any other driver."""
+    if conn.dialect.driver != "psycopg":
+        return None
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    return driver
+
+
+@contextmanager
+def _driver_errors(conn: Connection) -> Iterator[None]:
+    """Raise the driver's errors as SQLAlchemy's, as ``conn.execute`` would."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(None, None, exc, psycopg.Error, dialect=conn.dialect) from exc
+
+
+def _fetch(conn: Connection, queries: Sequence[tuple[_Statement, Params]]) -> list[list[Row]]:
+    """The rows of each query, run in order."""
+    pg = _psycopg(conn)
+    if pg is None:
+        return [list(conn.execute(s.statement, dict(p)).all()) for s, p in queries]
+    # Not pipelined: for a few small reads psycopg's pipeline costs more CPU than it saves.
+    with _driver_errors(conn), pg.cursor() as cursor:
+        return [cursor.execute(s.sql(conn.dialect), p).fetchall() for s, p in queries]
+
+
+def _run_writes(conn: Connection, writes: Sequence[tuple[_Statement, Sequence[Params]]]) -> None:
+    """Run each statement once per row, in order; in one round trip on psycopg."""
+    writes = [(statement, rows) for statement, rows in writes if rows]
+    pg = _psycopg(conn)
+    if pg is None:
+        for statement, rows in writes:
+            conn.execute(statement.statement, [dict(r) for r in rows])
+        return
+    with _driver_errors(conn), pg.pipeline():
+        cursor = pg.cursor()
+        for statement, rows in writes:
+            cursor.executemany(statement.sql(conn.dialect), rows)
+
+
+# --- reading ----------------------------------------------------------------------
+
+
+def _line_state(line_row: Row, schedule_rows: Sequence[Row]) -> LineState:
+    account_id, customer_id, currency, credit_limit, status, opened_on, last_event_on = line_row
+    line = CreditLine(account_id, customer_id, currency, credit_limit, LineStatus(status), opened_on)
+    return LineState(line=line, drawdowns=_drawdowns(schedule_rows), last_event_on=last_event_on)
+
+
+def _drawdowns(rows: Sequence[Row]) -> tuple[Drawdown, ...]:
+    """Drawdowns from the schedule query's rows (one per instalment, in order)."""
+    out: list[Drawdown] = []
+    width = len(_DRAWDOWN_FIELDS)
+    for _, group in itertools.groupby(rows, key=itemgetter(0)):
+        group_rows = list(group)
+        (seq, drawn_on, principal, term_months, method, purpose, annual_rate, day_count,
+         grace_days, penalty_rate, prepayment) = group_rows[0][:width]
+        terms = DrawdownTerms(Decimal(annual_rate), DayCount(day_count), grace_days,
+                              Decimal(penalty_rate), Prepayment(prepayment))
+        schedule = tuple(Instalment(*r[width:]) for r in group_rows if r[width] is not None)
+        out.append(Drawdown(seq, drawn_on, principal, term_months, Method(method), purpose,
+                            terms, schedule))
+    return tuple(out)
+
+
+def _stored_event(row: Row) -> StoredEvent:
+    payload, result = row
+    return StoredEvent(event_from_payload(json.loads(payload)), json.loads(result))
+
+
 def load_state(conn: Connection, account_id: str, *, for_update: bool) -> LineState | None:
     """The line's state, its row locked for this transaction when ``for_update``."""
-    query = select(lines).where(lines.c.account_id == account_id)
-    if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = conn.execute(query).mappings().first()
-    if row is None:
-        return None
-    line = CreditLine(row["account_id"], row["customer_id"], row["currency"],
-                      row["credit_limit"], LineStatus(row["status"]), row["opened_on"])
-    by_drawdown: dict[int, list[Instalment]] = defaultdict(list)
-    inst_rows = conn.execute(
-        select(instalments).where(instalments.c.account_id == account_id)
-        .order_by(instalments.c.drawdown_seq, instalments.c.number)
-    ).mappings()
-    for r in inst_rows:
-        by_drawdown[r["drawdown_seq"]].append(Instalment(
-            number=r["number"], due_on=r["due_on"], principal_due=r["principal_due"],
-            interest_due=r["interest_due"], principal_paid=r["principal_paid"],
-            interest_paid=r["interest_paid"], penalty_accrued=r["penalty_accrued"],
-            penalty_paid=r["penalty_paid"], penalty_accrued_to=r["penalty_accrued_to"],
-            settled_on=r["settled_on"],
-        ))
-    dd_rows = conn.execute(
-        select(drawdowns).where(drawdowns.c.account_id == account_id).order_by(drawdowns.c.seq)
-    ).mappings()
-    draws = tuple(
-        Drawdown(
-            seq=r["seq"], drawn_on=r["drawn_on"], principal=r["principal"],
-            term_months=r["term_months"], method=Method(r["method"]), purpose=r["purpose"],
-            terms=DrawdownTerms(Decimal(r["annual_rate"]), DayCount(r["day_count"]),
-                                r["grace_days"], Decimal(r["penalty_rate"]),
-                                Prepayment(r["prepayment"])),
-            instalments=tuple(by_drawdown[r["seq"]]),
-        )
-        for r in dd_rows
-    )
-    return LineState(line=line, drawdowns=draws, last_event_on=row["last_event_on"])
+    state, _ = _load(conn, account_id, None, lock=for_update)
+    return state
 
 
-def _line_values(state: LineState) -> dict[str, Any]:
+def find_event(conn: Connection, key: str) -> StoredEvent | None:
+    """The event posted with idempotency key ``key``, if any."""
+    [rows] = _fetch(conn, [(_SELECT_EVENT, {"idempotency_key": key})])
+    return _stored_event(rows[0]) if rows else None
+
+
+def load_for_posting(
+    conn: Connection, account_id: str, key: str
+) -> tuple[LineState | None, StoredEvent | None]:
+    """The line's state, its row locked for this transaction, and the event already under ``key``.
+
+    The lock (``SELECT ... FOR UPDATE``) comes first, so what is read after it is
+    what the last posting to the line committed.
+    """
+    return _load(conn, account_id, key, lock=True)
+
+
+def _load(
+    conn: Connection, account_id: str, key: str | None, *, lock: bool
+) -> tuple[LineState | None, StoredEvent | None]:
+    # SQLite has no row locks: BEGIN IMMEDIATE (see create_store_engine) holds its write lock.
+    line_query = _LOCK_LINE if lock and conn.dialect.name == "postgresql" else _READ_LINE
+    line_rows, rows = _fetch(conn, [
+        (line_query, {"account_id": account_id}),
+        (_SELECT_KEY_AND_SCHEDULE, {"account_id": account_id, "idempotency_key": key}),
+    ])
+    stored = _stored_event(rows[0][:2]) if rows[0][0] is not None else None
+    schedule_rows = [row[2:] for row in rows if row[2] is not None]
+    state = _line_state(line_rows[0], schedule_rows) if line_rows else None
+    return state, stored
+
+
+# --- writing ----------------------------------------------------------------------
+
+
+def _line_row(state: LineState) -> dict[str, Any]:
     line = state.line
-    return {
-        "customer_id": line.customer_id, "currency": line.currency,
-        "credit_limit": line.credit_limit, "status": line.status.value,
-        "opened_on": line.opened_on, "last_event_on": state.last_event_on,
-    }
+    return {"customer_id": line.customer_id, "currency": line.currency,
+            "credit_limit": line.credit_limit, "status": line.status.value,
+            "opened_on": line.opened_on, "last_event_on": state.last_event_on}
 
 
 def _drawdown_row(account_id: str, d: Drawdown) -> dict[str, Any]:
@@ -126,104 +303,107 @@ def _drawdown_row(account_id: str, d: Drawdown) -> dict[str, Any]:
     }
 
 
+def _instalment_values(i: Instalment) -> dict[str, Any]:
+    return {f: getattr(i, f) for f in _INSTALMENT_FIELDS}
+
+
 def _instalment_row(account_id: str, seq: int, i: Instalment) -> dict[str, Any]:
-    return {"account_id": account_id, "drawdown_seq": seq, **asdict(i)}
+    return {"account_id": account_id, "drawdown_seq": seq, **_instalment_values(i)}
 
 
 def _allocation_rows(account_id: str, allocs: Sequence[Allocation]) -> list[dict[str, Any]]:
-    return [{"account_id": account_id, **asdict(a)} for a in allocs]
+    return [{"account_id": account_id, **{f: getattr(a, f) for f in _ALLOCATION_FIELDS}}
+            for a in allocs]
 
 
-def save_posting(conn: Connection, before: LineState | None, posted: Posted, event: Event) -> None:
-    """Write what ``event`` changed between ``before`` and ``posted.state``."""
+def _event_row(event: Event, result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "account_id": event.account_id, "kind": event.kind, "occurred_on": event.occurred_on,
+        "idempotency_key": event.idempotency_key,
+        "reason_code": getattr(event, "reason_code", None),
+        "decision_ref": getattr(event, "decision_ref", None),
+        "payload": json.dumps(event_payload(event), sort_keys=True),
+        "result": json.dumps(result, sort_keys=True),
+        "posted_at": datetime.now(UTC),
+    }
+
+
+def save_posting(
+    conn: Connection, before: LineState | None, posted: Posted, event: Event, result: dict[str, Any]
+) -> None:
+    """Append ``event`` with its ``result``, and write what it changed since ``before``."""
     after = posted.state
     account_id = after.line.account_id
     if before is None:
-        conn.execute(insert(lines).values(account_id=account_id, version=1, **_line_values(after)))
+        line = (_INSERT_LINE, [{"account_id": account_id, **_line_row(after)}])
     else:
-        conn.execute(
-            update(lines).where(lines.c.account_id == account_id)
-            .values(version=lines.c.version + 1, **_line_values(after))
-        )
+        line = (_UPDATE_LINE, [{"where_account_id": account_id, **_line_row(after)}])
+    limits = []
     if isinstance(event, LineOpened | LimitChanged):
-        conn.execute(insert(limit_history).values(
-            account_id=account_id, effective_on=event.occurred_on,
-            credit_limit=after.line.credit_limit, event_key=event.idempotency_key))
-    _save_instalment_changes(conn, before, after)
-    if posted.allocations:
-        conn.execute(insert(allocations), _allocation_rows(account_id, posted.allocations))
+        limits.append({"account_id": account_id, "effective_on": event.occurred_on,
+                       "credit_limit": after.line.credit_limit, "event_key": event.idempotency_key})
+    _run_writes(conn, [
+        line,
+        (_INSERT_LIMIT, limits),
+        *_schedule_writes(before, after),
+        (_INSERT_ALLOCATION, _allocation_rows(account_id, posted.allocations)),
+        (_INSERT_EVENT, [_event_row(event, result)]),
+    ])
 
 
-def _save_instalment_changes(conn: Connection, before: LineState | None, after: LineState) -> None:
+def _schedule_writes(
+    before: LineState | None, after: LineState
+) -> list[tuple[_Statement, list[dict[str, Any]]]]:
+    """The drawdowns and instalments to insert, update and delete to go from ``before`` to ``after``."""
     account_id = after.line.account_id
-    old = {(d.seq, i.number): i for d in (before.drawdowns if before else ()) for i in d.instalments}
-    old_seqs = {d.seq for d in before.drawdowns} if before else set()
-    new_keys: set[tuple[int, int]] = set()
+    old_drawdowns = {d.seq: d for d in before.drawdowns} if before else {}
+    new_drawdowns: list[dict[str, Any]] = []
     inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    deletes: list[dict[str, Any]] = []
     for d in after.drawdowns:
-        if d.seq not in old_seqs:
-            conn.execute(insert(drawdowns).values(**_drawdown_row(account_id, d)))
+        previous = old_drawdowns.pop(d.seq, None)
+        if previous is None:
+            new_drawdowns.append(_drawdown_row(account_id, d))
+        old = {i.number: i for i in previous.instalments} if previous else {}
         for i in d.instalments:
-            new_keys.add((d.seq, i.number))
-            previous = old.get((d.seq, i.number))
-            if previous is None:
+            was = old.pop(i.number, None)
+            if was is None:
                 inserts.append(_instalment_row(account_id, d.seq, i))
-            elif previous != i:
-                conn.execute(
-                    update(instalments).where(
-                        instalments.c.account_id == account_id,
-                        instalments.c.drawdown_seq == d.seq,
-                        instalments.c.number == i.number,
-                    ).values({f: getattr(i, f) for f in _INSTALMENT_FIELDS})
-                )
-    for seq, number in set(old) - new_keys:
-        conn.execute(delete(instalments).where(
-            instalments.c.account_id == account_id, instalments.c.drawdown_seq == seq,
-            instalments.c.number == number))
-    if inserts:
-        conn.execute(insert(instalments), inserts)
+            elif was is not i and was != i:
+                updates.append({"where_account_id": account_id, "where_seq": d.seq,
+                                "where_number": i.number, **_instalment_values(i)})
+        # Instalments no longer in the schedule were cancelled (a payoff or a shorter term).
+        deletes += [{"where_account_id": account_id, "where_seq": d.seq, "where_number": number}
+                    for number in old]
+    assert not old_drawdowns, "a posting never removes a drawdown (a reversal rebuilds them)"
+    return [(_INSERT_DRAWDOWN, new_drawdowns), (_DELETE_INSTALMENT, deletes),
+            (_UPDATE_INSTALMENT, updates), (_INSERT_INSTALMENT, inserts)]
 
 
-def rebuild_projections(conn: Connection, posted: Posted, limits: Sequence[tuple[Any, int, str]]) -> None:
-    """Replace an account's projections with a full replay (after a reversal)."""
+def rebuild_projections(
+    conn: Connection, event: Event, posted: Posted, limits: Sequence[tuple[date, int, str]],
+    result: dict[str, Any],
+) -> None:
+    """Append ``event`` (a reversal) and replace the account's projections with a full replay."""
     state = posted.state
     account_id = state.line.account_id
-    for table in PROJECTIONS:
-        conn.execute(delete(table).where(table.c.account_id == account_id))
-    conn.execute(update(lines).where(lines.c.account_id == account_id)
-                 .values(version=lines.c.version + 1, **_line_values(state)))
-    for d in state.drawdowns:
-        conn.execute(insert(drawdowns).values(**_drawdown_row(account_id, d)))
-        conn.execute(insert(instalments), [_instalment_row(account_id, d.seq, i) for i in d.instalments])
-    if posted.allocations:
-        conn.execute(insert(allocations), _allocation_rows(account_id, posted.allocations))
-    for effective_on, credit_limit, key in limits:
-        conn.execute(insert(limit_history).values(
-            account_id=account_id, effective_on=effective_on, credit_limit=credit_limit,
-            event_key=key))
+    by_account = [{"account_id": account_id}]
+    _run_writes(conn, [
+        *((delete, by_account) for delete in _DELETE_PROJECTIONS),
+        (_UPDATE_LINE, [{"where_account_id": account_id, **_line_row(state)}]),
+        (_INSERT_DRAWDOWN, [_drawdown_row(account_id, d) for d in state.drawdowns]),
+        (_INSERT_INSTALMENT, [_instalment_row(account_id, d.seq, i)
+                              for d in state.drawdowns for i in d.instalments]),
+        (_INSERT_ALLOCATION, _allocation_rows(account_id, posted.allocations)),
+        (_INSERT_LIMIT, [{"account_id": account_id, "effective_on": effective_on,
+                          "credit_limit": credit_limit, "event_key": key}
+                         for effective_on, credit_limit, key in limits]),
+        (_INSERT_EVENT, [_event_row(event, result)]),
+    ])
 
 
-def insert_event(conn: Connection, event: Event, result: dict[str, Any]) -> None:
-    """Append ``event`` to the event log with the result returned to the caller."""
-    conn.execute(insert(events).values(
-        account_id=event.account_id, kind=event.kind, occurred_on=event.occurred_on,
-        idempotency_key=event.idempotency_key,
-        reason_code=getattr(event, "reason_code", None),
-        decision_ref=getattr(event, "decision_ref", None),
-        payload=json.dumps(event_payload(event), sort_keys=True),
-        result=json.dumps(result, sort_keys=True),
-        posted_at=datetime.now(UTC),
-    ))
-
-
-def find_event(conn: Connection, key: str) -> StoredEvent | None:
-    """The event posted with idempotency key ``key``, if any."""
-    row = conn.execute(
-        select(events.c.payload, events.c.result).where(events.c.idempotency_key == key)
-    ).first()
-    if row is None:
-        return None
-    return StoredEvent(event_from_payload(json.loads(row.payload)), json.loads(row.result))
+# --- whole accounts and tables ----------------------------------------------------
 
 
 def load_account_events(conn: Connection, account_id: str) -> list[Event]:
