@@ -72,3 +72,11 @@ def pg_engine(pg_server_url) -> Iterator[Engine]:
 def engine(request) -> Engine:
     """The store on each database linewise supports."""
     return request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
+
+
+@pytest.fixture(scope="session")
+def uci():
+    """The bundled real portfolio (30,000 UCI Taiwan accounts x 6 months)."""
+    from linewise.data.importers.uci_taiwan import uci_portfolio
+
+    return uci_portfolio()

@@ -7,6 +7,7 @@ one template: ``<where>: <field> must be <rule>; got <value!r>``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Self
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "InputError",
     "LedgerRejected",
     "LinewiseError",
+    "Problem",
+    "SchemaMismatchError",
     "UnknownAccountError",
 ]
 
@@ -119,6 +122,48 @@ class IdempotencyConflictError(LedgerRejected):
             where=f"key {key}",
             detail=f"{field} must be {original!r} as first posted with this key; got {value!r}",
         )
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file: where, which column, which rule, what value."""
+
+    source: str
+    row: int | None
+    column: str
+    rule: str
+    value: Any
+
+    def __str__(self) -> str:
+        where = self.source if self.row is None else f"{self.source}:{self.row}"
+        return f"{where}: {self.column} must be {self.rule}; got {self.value!r}"
+
+
+class SchemaMismatchError(InputError):
+    """A file or frame broke its schema; every problem is listed and nothing was loaded.
+
+    ``row`` numbers count data rows from 1, as a spreadsheet shows them below the header.
+
+    Examples
+    --------
+    >>> raise SchemaMismatchError([Problem("panel.csv", 3, "dpd", "at least 0", -5)])
+    Traceback (most recent call last):
+    ...
+    linewise.errors.SchemaMismatchError: panel.csv: 1 problem
+      panel.csv:3: dpd must be at least 0; got -5
+    """
+
+    shown = 50
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        source = problems[0].source if problems else "input"
+        noun = "problem" if len(problems) == 1 else "problems"
+        lines = [f"  {problem}" for problem in problems[: self.shown]]
+        if len(problems) > self.shown:
+            lines.append(f"  ... and {len(problems) - self.shown} more")
+        detail = f"{len(problems)} {noun}\n" + "\n".join(lines)
+        super().__init__("schema_mismatch", where=source, detail=detail)
 
 
 class ConfigurationError(LinewiseError, ValueError):

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from linewise.cli import demo, ledger
+from linewise.cli import data, demo, ledger, model
 from linewise.cli._common import STATE
 
 app = typer.Typer(
@@ -30,6 +30,8 @@ def main(
 app.add_typer(ledger.db_app, name="db")
 app.add_typer(ledger.line_app, name="line")
 app.add_typer(ledger.panel_app, name="panel")
+app.add_typer(data.data_app, name="data")
+app.add_typer(model.model_app, name="model")
 app.command("draw")(ledger.draw)
 app.command("repay")(ledger.repay)
 app.command("statement")(ledger.statement_command)

@@ -1,0 +1,168 @@
+"""`linewise model ...`: train, score and report risk models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+from rich.markdown import Markdown
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from linewise.cli._common import console, emit, fail, parse_date, user_errors
+from linewise.data import read_portfolio, read_table, write_table
+from linewise.features import REGISTRY, compute_features
+from linewise.models.artifacts import load_model, save_model
+from linewise.models.inputs import (
+    ModelInputs,
+    features_from_table,
+    inputs_from_portfolio,
+    inputs_from_table,
+    portfolio_outcome_as_of,
+)
+from linewise.models.training import train_model, training_data_hash
+
+model_app = typer.Typer(help="Risk models: train, score, report.", no_args_is_help=True)
+
+
+def _split(text: str | None) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()] if text else []
+
+
+def _special_codes(text: str | None) -> list[float]:
+    codes = []
+    for part in _split(text):
+        try:
+            codes.append(float(part))
+        except ValueError:
+            fail(f"--special: codes must be numbers separated by commas; got {part!r}")
+    return codes
+
+
+def _load_inputs(data: Path | None, portfolio: Path | None, *, target: str | None, bad: str,
+                 id_column: str | None, exclude: str | None, as_of: str | None) -> tuple[ModelInputs, str]:
+    if (data is None) == (portfolio is None):
+        fail("give either --data FILE (any table with a target) or --portfolio DIR")
+    if portfolio is not None:
+        loaded = read_portfolio(portfolio)
+        when = parse_date(as_of, "--as-of") if as_of else portfolio_outcome_as_of(loaded)
+        return inputs_from_portfolio(loaded, when), f"{portfolio} as of {pd.Timestamp(when).date()}"
+    assert data is not None
+    if not target:
+        fail("--target: the target column must be named with --data")
+    table = read_table(data)
+    inputs = inputs_from_table(table, target=target, bad_value=bad, id_column=id_column,
+                               exclude=_split(exclude), source=str(data))
+    return inputs, str(data)
+
+
+@model_app.command("train")
+def model_train(
+    out: Path = typer.Option(..., "--out", help="Directory for the model artefact."),
+    data: Path | None = typer.Option(None, "--data", help="CSV or Parquet with a binary target."),
+    portfolio: Path | None = typer.Option(None, "--portfolio", help="A portfolio directory."),
+    target: str | None = typer.Option(None, "--target", help="Target column (with --data)."),
+    bad: str = typer.Option("1", "--bad", help="The target value that means default."),
+    id_column: str | None = typer.Option(None, "--id", help="Id column (not a feature)."),
+    exclude: str | None = typer.Option(None, "--exclude", help="Columns to leave out, comma-separated."),
+    special: str | None = typer.Option(None, "--special", help="Special codes, e.g. -999,-1 (own bins)."),
+    kind: str = typer.Option("scorecard", "--kind", help="scorecard or gbm."),
+    cv: int = typer.Option(5, "--cv", help="Cross-validation folds (stratified, shuffled, seed 0)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Feature date (with --portfolio)."),
+    model_id: str | None = typer.Option(None, "--id-name", help="Model id (default: <kind>)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Train a scorecard or a gradient-boosted model with cross-validated figures."""
+    with user_errors():
+        inputs, trained_on = _load_inputs(data, portfolio, target=target, bad=bad,
+                                          id_column=id_column, exclude=exclude, as_of=as_of)
+        monotone = {name: REGISTRY[name].risk_direction.sign
+                    for name in inputs.features.columns if name in REGISTRY}
+        with Progress(TextColumn(f"training {kind}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=console, transient=True, disable=as_json) as progress:
+            task = progress.add_task("", total=cv + 1)
+
+            def advance(message: str) -> None:
+                progress.update(task, advance=1, description=message)
+
+            trained = train_model(inputs, kind=kind, folds=cv, monotone=monotone,
+                                  special_codes=_special_codes(special), progress=advance)
+        manifest = save_model(trained.model, trained.metrics, out, model_id=model_id or kind,
+                              training_data_sha256=training_data_hash(inputs), trained_on=trained_on)
+        payload = _summary(manifest, trained.metrics, out)
+        emit(as_json, payload, lambda: _print_summary(payload))
+
+
+def _summary(manifest: dict[str, Any], metrics: dict[str, Any], out: Path) -> dict[str, Any]:
+    cv = metrics["cv"]
+    return {"model": manifest["model"], "kind": metrics["kind"], "out": str(out),
+            "n_rows": metrics["n_rows"], "bad_rate": metrics["bad_rate"],
+            "features_used": len(manifest["features"]),
+            "cv_auc": f"{cv['auc_mean']:.4f} ± {cv['auc_std']:.4f}",
+            "cv_ks": f"{cv['ks_mean']:.4f} ± {cv['ks_std']:.4f}",
+            "brier_out_of_fold": metrics["out_of_fold"]["brier"]}
+
+
+def _print_summary(payload: dict[str, Any]) -> None:
+    table = Table(show_header=False, title=f"model {payload['model']} written to {payload['out']}",
+                  title_justify="left")
+    for key, value in payload.items():
+        if key not in ("model", "out"):
+            table.add_row(key.replace("_", " "), f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
+
+
+@model_app.command("score")
+def model_score(
+    model_dir: Path = typer.Option(..., "--model", help="A model directory."),
+    out: Path = typer.Option(..., "--out", help="Parquet file for the scores."),
+    data: Path | None = typer.Option(None, "--data", help="CSV or Parquet with the model's features."),
+    portfolio: Path | None = typer.Option(None, "--portfolio", help="A portfolio directory."),
+    id_column: str | None = typer.Option(None, "--id", help="Id column of --data."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Feature date (with --portfolio)."),
+    contributions: bool = typer.Option(False, "--contributions", help="Add per-feature contributions."),
+) -> None:
+    """Score accounts: PD, score points and (optionally) per-feature contributions."""
+    with user_errors():
+        model, manifest = load_model(model_dir)
+        if (data is None) == (portfolio is None):
+            fail("give either --data FILE or --portfolio DIR")
+        if portfolio is not None:
+            loaded = read_portfolio(portfolio)
+            when = parse_date(as_of, "--as-of") if as_of else loaded.months[-1]
+            features = compute_features(loaded.panel, loaded.customers, when)
+        else:
+            assert data is not None
+            features = features_from_table(read_table(data), id_column=id_column, source=str(data))
+        scored = pd.DataFrame({"pd": model.predict_proba(features), "score": model.score(features)},
+                              index=features.index.astype("str"))
+        if contributions:
+            parts = model.contributions(features).add_prefix("contribution_")
+            scored = scored.join(parts.set_axis(scored.index))
+        scored.index.name = str(features.index.name) if features.index.name is not None else "row"
+        write_table(scored.reset_index(), out)
+        console.print(f"{len(scored):,} accounts scored with {manifest['model']} into {out}")
+
+
+@model_app.command("report")
+def model_report(
+    model_dir: Path = typer.Argument(..., help="A model directory."),
+    as_json: bool = typer.Option(False, "--json", help="Print metrics.json instead."),
+) -> None:
+    """Show a model's report (cross-validated figures, calibration, features)."""
+    with user_errors():
+        _, manifest = load_model(model_dir)
+        if as_json:
+            typer.echo((model_dir / "metrics.json").read_text(encoding="utf-8"), nl=False)
+            return
+        console.print(Markdown((model_dir / "report.md").read_text(encoding="utf-8")))
+        console.print(f"model {manifest['model']}")

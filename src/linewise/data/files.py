@@ -1,0 +1,94 @@
+"""Reading and writing tables and portfolio directories (CSV or Parquet).
+
+A portfolio directory holds ``panel.parquet``, ``customers.parquet``, optionally
+``outcomes.parquet``, and ``portfolio.json`` (currency, source, attribution).
+Dates are written as Parquet ``date32``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from linewise.data.portfolio import Portfolio
+from linewise.errors import InputError
+
+__all__ = ["MANIFEST_FILE", "read_portfolio", "read_table", "write_portfolio", "write_table"]
+
+MANIFEST_FILE = "portfolio.json"
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV or Parquet file as a frame; CSV values are read as text, types come later."""
+    if not path.is_file():
+        raise InputError.for_field("file_not_found", where=str(path), field="file",
+                                   rule="an existing CSV or Parquet file", value=str(path))
+    suffix = "".join(path.suffixes[-2:]).lower()
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        if suffix.endswith((".csv", ".csv.gz")):
+            return pd.read_csv(path, dtype="str", keep_default_na=False, na_values=[""])
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise InputError.for_field("file_unreadable", where=str(path), field="file",
+                                   rule="a readable CSV or Parquet file", value=str(exc)) from None
+    raise InputError.for_field("file_type_unknown", where=str(path), field="file",
+                               rule="a .csv, .csv.gz or .parquet file", value=path.name)
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` as Parquet, with datetime columns stored as dates."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for index, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type):
+            table = table.set_column(index, field.name, table.column(index).cast(pa.date32()))
+    pq.write_table(table, path)
+
+
+def write_portfolio(portfolio: Portfolio, directory: Path) -> list[Path]:
+    """Write the portfolio's tables and manifest into ``directory``; the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in ("panel", "customers", "outcomes"):
+        frame = getattr(portfolio, name)
+        if frame is not None:
+            path = directory / f"{name}.parquet"
+            write_table(frame, path)
+            written.append(path)
+    manifest = {"currency": portfolio.currency, "source": portfolio.source,
+                "attribution": portfolio.attribution,
+                "accounts": portfolio.n_accounts, "panel_rows": len(portfolio.panel)}
+    (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                           encoding="utf-8")
+    written.append(directory / MANIFEST_FILE)
+    return written
+
+
+def read_portfolio(directory: Path) -> Portfolio:
+    """The validated portfolio in ``directory`` (see the module docstring for the layout)."""
+    manifest_path = directory / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise InputError.for_field("portfolio_not_found", where=str(directory), field=MANIFEST_FILE,
+                                   rule="present in a portfolio directory "
+                                        "(write one with `linewise data uci --out DIR`)",
+                                   value=str(manifest_path))
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        currency = str(manifest["currency"])
+    except (ValueError, KeyError) as exc:
+        raise InputError.for_field("portfolio_manifest_invalid", where=str(manifest_path),
+                                   field="currency", rule="set in a JSON object",
+                                   value=str(exc)) from None
+    outcomes_path = directory / "outcomes.parquet"
+    return Portfolio.from_frames(
+        read_table(directory / "panel.parquet"),
+        read_table(directory / "customers.parquet"),
+        read_table(outcomes_path) if outcomes_path.exists() else None,
+        currency=currency,
+        source=str(directory),
+        attribution=str(manifest.get("attribution", "")),
+    )

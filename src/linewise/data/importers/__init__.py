@@ -1,0 +1,1 @@
+"""Importers: files in other layouts turned into linewise portfolios."""

@@ -1,0 +1,61 @@
+"""Features for every account as of a date, from the panel and the customer table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from linewise.errors import InputError
+from linewise.features.families import bureau, income, repayment, usage
+from linewise.features.registry import FeatureSpec, Source
+from linewise.features.window import build_window
+
+__all__ = ["REGISTRY", "compute_features", "feature_specs"]
+
+REGISTRY: dict[str, FeatureSpec] = {
+    spec.name: spec
+    for spec in (*repayment.SPECS, *usage.SPECS, *income.SPECS, *bureau.SPECS)
+}
+
+
+def feature_specs(names: Sequence[str] | None = None) -> list[FeatureSpec]:
+    """The specs of ``names`` (every registered feature when None), in that order."""
+    if names is None:
+        return list(REGISTRY.values())
+    unknown = [name for name in names if name not in REGISTRY]
+    if unknown:
+        raise InputError.for_field("feature_unknown", where="features", field="feature",
+                                   rule=f"a registered feature ({', '.join(REGISTRY)})",
+                                   value=unknown[0])
+    return [REGISTRY[name] for name in names]
+
+
+def compute_features(
+    panel: pd.DataFrame,
+    customers: pd.DataFrame,
+    as_of: date | pd.Timestamp,
+    *,
+    sources: Sequence[Source] | None = None,
+) -> pd.DataFrame:
+    """One row per account with a panel row in the as-of month, one float column per feature.
+
+    ``panel`` and ``customers`` are validated tables (see :class:`linewise.data.Portfolio`).
+    Only what was known at ``as_of`` is used. Missing values are NaN: a window with
+    nothing in it, or a source without the customer's consent. ``sources`` limits the
+    columns to those sources (all when None). The same call serves one account or
+    millions.
+    """
+    window = build_window(panel, as_of)
+    values: dict[str, np.ndarray] = {}
+    values.update(repayment.compute(window))
+    values.update(usage.compute(window, customers))
+    values.update(income.compute(window, customers))
+    values.update(bureau.compute(window, customers))
+    names = [name for name, spec in REGISTRY.items() if sources is None or spec.source in sources]
+    frame = pd.DataFrame({name: values[name].astype("float64") for name in names},
+                         index=pd.Index(window.account_ids, name="account_id"))
+    frame.attrs["as_of"] = window.month
+    return frame

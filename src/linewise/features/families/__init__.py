@@ -1,0 +1,1 @@
+"""Feature families: each declares its specs and computes them from a panel window."""

@@ -1,0 +1,121 @@
+"""The panel up to an as-of date, arranged for vectorised feature computation.
+
+One row per account with a panel row in the as-of month; the last
+:data:`WINDOW_MONTHS` months as dense ``(accounts, months)`` arrays whose column 0
+is the as-of month, 1 the month before, and so on (NaN where the account has no row
+yet); and the whole-history facts (first month, last delinquent month, on-time
+months since then) that windows cannot hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["WINDOW_MONTHS", "PanelWindow", "as_of_month", "build_window"]
+
+WINDOW_MONTHS = 12
+_WINDOW_COLUMNS = ("credit_limit", "balance", "amount_due", "amount_paid", "drawn_amount",
+                   "dpd", "on_time")
+
+
+@dataclass(frozen=True)
+class PanelWindow:
+    """Dense arrays of the recent panel, plus whole-history facts, per account.
+
+    ``values[c][i, k]`` is column ``c`` of account ``i`` ``k`` months before the
+    as-of month. ``on_time`` is 1.0, 0.0 or NaN (nothing fell due). A month is
+    *delinquent* when ``dpd > 0`` or ``on_time`` is false.
+    """
+
+    account_ids: np.ndarray
+    month: pd.Timestamp
+    values: dict[str, np.ndarray]
+    present: np.ndarray
+    months_observed: np.ndarray
+    months_since_first_row: np.ndarray
+    months_since_delinquency: np.ndarray
+    on_time_months_since_delinquency: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.account_ids)
+
+    def recent(self, column: str, months: int) -> np.ndarray:
+        """The last ``months`` months of ``column`` (as-of month first)."""
+        recent: np.ndarray = self.values[column][:, :months]
+        return recent
+
+
+def as_of_month(as_of: date | pd.Timestamp) -> pd.Timestamp:
+    """The last month end on or before ``as_of``: the month a feature row describes."""
+    stamp = pd.Timestamp(as_of).normalize()
+    return stamp if stamp.is_month_end else stamp - pd.offsets.MonthEnd(1)
+
+
+def _month_number(months: pd.Series | pd.Timestamp) -> np.ndarray:
+    if isinstance(months, pd.Timestamp):
+        return np.asarray(months.year * 12 + months.month)
+    numbers: np.ndarray = (months.dt.year.to_numpy() * 12 + months.dt.month.to_numpy()).astype("int64")
+    return numbers
+
+
+def build_window(panel: pd.DataFrame, as_of: date | pd.Timestamp) -> PanelWindow:
+    """The window of every account that has a panel row in the as-of month.
+
+    ``panel`` is a validated panel (canonical types); rows after the as-of month are
+    ignored, so the result is what was known at ``as_of``.
+    """
+    month = as_of_month(as_of)
+    history = panel[panel["month"] <= month]
+    active = np.sort(history.loc[history["month"] == month, "account_id"].unique().astype("str"))
+    codes = pd.Index(active).get_indexer(history["account_id"])
+    keep = codes >= 0
+    codes = codes[keep]
+    history = history[keep]
+    offsets = _month_number(month) - _month_number(history["month"])
+
+    n = len(active)
+    in_window = offsets < WINDOW_MONTHS
+    rows, cols = codes[in_window], offsets[in_window]
+    values: dict[str, np.ndarray] = {}
+    for column in _WINDOW_COLUMNS:
+        dense = np.full((n, WINDOW_MONTHS), np.nan)
+        dense[rows, cols] = history[column].to_numpy(dtype="float64", na_value=np.nan)[in_window]
+        values[column] = dense
+    present = np.zeros((n, WINDOW_MONTHS), dtype=bool)
+    present[rows, cols] = True
+
+    oldest = np.zeros(n, dtype="int64")
+    np.maximum.at(oldest, codes, offsets)
+    observed = np.bincount(codes, minlength=n)
+    since_bad, clean_on_time = _history_since_delinquency(history, codes, offsets, n, oldest)
+    return PanelWindow(
+        account_ids=active,
+        month=month,
+        values=values,
+        present=present,
+        months_observed=observed.astype("float64"),
+        months_since_first_row=oldest.astype("float64"),
+        months_since_delinquency=since_bad,
+        on_time_months_since_delinquency=clean_on_time,
+    )
+
+
+def _history_since_delinquency(
+    history: pd.DataFrame, codes: np.ndarray, offsets: np.ndarray, n: int, oldest: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Months since the last delinquent month, and on-time months after it.
+
+    An account never delinquent in its history counts from the month before its
+    first row: its whole observed history is clean.
+    """
+    on_time = history["on_time"].to_numpy(dtype="float64", na_value=np.nan)
+    bad = (history["dpd"].to_numpy(dtype="int64") > 0) | (on_time == 0.0)
+    last_bad = oldest + 1
+    np.minimum.at(last_bad, codes[bad], offsets[bad])
+    after_bad = offsets < last_bad[codes]
+    clean_on_time = np.bincount(codes[after_bad & (on_time == 1.0)], minlength=n)
+    return last_bad.astype("float64"), clean_on_time.astype("float64")

@@ -1,0 +1,1 @@
+"""Risk models: scorecard and gradient boosting, calibration, evaluation, artefacts."""

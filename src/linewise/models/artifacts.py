@@ -1,0 +1,114 @@
+"""Model artefacts: a directory anyone can read without running our code, never a pickle.
+
+::
+
+    manifest.json   id@version, kind, features, calibration, scaling, training-data
+                    hash, library versions
+    scorecard.json  the scorecard table (scorecard)   |  model.txt  LightGBM's model text (gbm)
+    scorecard.csv   the same table for a spreadsheet  |
+    metrics.json    cross-validated figures, calibration by band, information values
+    report.md       the same, for people
+
+The version is the first 12 hex digits of the SHA-256 of the model file and the
+calibration: the same model always has the same version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from linewise.errors import InputError
+from linewise.models.base import PointsScaling, RiskModel
+from linewise.models.calibration import Calibration
+from linewise.models.gbm import GradientBoostedModel
+from linewise.models.report import render_report
+from linewise.models.scorecard import Scorecard, ScorecardFeature, ScorecardTable
+
+__all__ = ["MANIFEST_FILE", "load_model", "save_model"]
+
+MANIFEST_FILE = "manifest.json"
+_LIBRARIES = ("linewise", "lightgbm", "optbinning", "scikit-learn", "numpy", "pandas")
+
+
+def _dump(payload: Any) -> str:
+    return json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def _model_files(model: RiskModel) -> dict[str, str]:
+    if isinstance(model, Scorecard):
+        table = dataclasses.asdict(model.table_)
+        return {"scorecard.json": _dump(table),
+                "scorecard.csv": model.table_.rows().to_csv(index=False)}
+    if isinstance(model, GradientBoostedModel):
+        return {"model.txt": model.model_text()}
+    raise TypeError(f"no artefact format for {type(model).__name__}")
+
+
+def save_model(model: RiskModel, metrics: dict[str, Any], out: Path, *, model_id: str,
+               training_data_sha256: str, trained_on: str) -> dict[str, Any]:
+    """Write the artefact directory; returns the manifest."""
+    files = _model_files(model)
+    calibration = dataclasses.asdict(model.calibration_)
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        if not name.endswith(".csv"):
+            digest.update(files[name].encode())
+    digest.update(json.dumps(calibration, sort_keys=True).encode())
+    version = digest.hexdigest()[:12]
+    manifest: dict[str, Any] = {
+        "id": model_id,
+        "version": version,
+        "model": f"{model_id}@{version}",
+        "kind": model.kind,
+        "features": list(model.features_),
+        "calibration": calibration,
+        "scaling": dataclasses.asdict(model.points_scaling),
+        "training_data_sha256": training_data_sha256,
+        "trained_on": trained_on,
+        "files": sorted([*files, "metrics.json", "report.md"]),
+        "libraries": {name: metadata.version(name) for name in _LIBRARIES},
+    }
+    if isinstance(model, GradientBoostedModel):
+        manifest["categories"] = model.categories_
+        manifest["n_trees"] = model.n_trees
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (out / name).write_text(text, encoding="utf-8")
+    (out / "metrics.json").write_text(_dump(metrics), encoding="utf-8")
+    (out / "report.md").write_text(render_report(manifest, metrics, model), encoding="utf-8")
+    (out / MANIFEST_FILE).write_text(_dump(manifest), encoding="utf-8")
+    return manifest
+
+
+def load_model(directory: Path) -> tuple[RiskModel, dict[str, Any]]:
+    """The fitted model in ``directory`` and its manifest."""
+    path = directory / MANIFEST_FILE
+    if not path.is_file():
+        raise InputError.for_field("model_not_found", where=str(directory), field=MANIFEST_FILE,
+                                   rule="present in a model directory (write one with "
+                                        "`linewise model train`)", value=str(path))
+    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    calibration = Calibration(**manifest["calibration"])
+    scaling = PointsScaling(**manifest["scaling"])
+    if manifest["kind"] == "scorecard":
+        raw = json.loads((directory / "scorecard.json").read_text(encoding="utf-8"))
+        table = ScorecardTable(
+            features=tuple(_feature_from_json(item) for item in raw["features"]), scaling=scaling)
+        return Scorecard.from_table(table, calibration), manifest
+    text = (directory / "model.txt").read_text(encoding="utf-8")
+    model = GradientBoostedModel.from_model_text(text, categories=manifest.get("categories", {}),
+                                                 calibration=calibration, scaling=scaling)
+    return model, manifest
+
+
+def _feature_from_json(item: dict[str, Any]) -> ScorecardFeature:
+    tuples = ("points", "labels", "splits", "special_codes")
+    values: dict[str, Any] = {key: tuple(value) if key in tuples else value
+                              for key, value in item.items()}
+    values["categories"] = tuple(tuple(group) for group in item.get("categories", ()))
+    return ScorecardFeature(**values)
