@@ -23,6 +23,8 @@ venv: $(VENV)/.installed
 
 demo: $(VENV)/.installed
 	$(BIN)/linewise demo --accounts 1000 --months 12
+	$(BIN)/linewise data uci --out demo/uci
+	$(BIN)/linewise model train --portfolio demo/uci --kind scorecard --out demo/model
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks

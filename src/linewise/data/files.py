@@ -7,6 +7,7 @@ Dates are written as Parquet ``date32``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -84,7 +85,8 @@ def read_portfolio(directory: Path) -> Portfolio:
                                    field="currency", rule="set in a JSON object",
                                    value=str(exc)) from None
     outcomes_path = directory / "outcomes.parquet"
-    return Portfolio.from_frames(
+    # Problems are reported against the directory; the portfolio keeps its origin's name.
+    portfolio = Portfolio.from_frames(
         read_table(directory / "panel.parquet"),
         read_table(directory / "customers.parquet"),
         read_table(outcomes_path) if outcomes_path.exists() else None,
@@ -92,3 +94,4 @@ def read_portfolio(directory: Path) -> Portfolio:
         source=str(directory),
         attribution=str(manifest.get("attribution", "")),
     )
+    return dataclasses.replace(portfolio, source=str(manifest.get("source", directory)))
