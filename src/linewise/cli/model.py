@@ -1,4 +1,4 @@
-"""`linewise model ...`: train, score and report risk models."""
+"""`linewise model ...`: train, score, report and export risk models."""
 
 from __future__ import annotations
 
@@ -19,18 +19,22 @@ from rich.table import Table
 
 from linewise.cli._common import console, emit, fail, parse_date, user_errors
 from linewise.data import read_portfolio, read_table, write_table
+from linewise.errors import InputError
 from linewise.features import REGISTRY, compute_features
 from linewise.models.artifacts import load_model, save_model
 from linewise.models.inputs import (
     ModelInputs,
+    categorical_features,
     features_from_table,
     inputs_from_portfolio,
     inputs_from_table,
     portfolio_outcome_as_of,
 )
+from linewise.models.sql_export import SQL_DIALECTS, render_select_sql
 from linewise.models.training import train_model, training_data_hash
 
-model_app = typer.Typer(help="Risk models: train, score, report.", no_args_is_help=True)
+model_app = typer.Typer(help="Risk models: train, score, report, export.", no_args_is_help=True)
+EXPORT_FORMATS = ("sql",)
 
 
 def _split(text: str | None) -> list[str]:
@@ -142,7 +146,8 @@ def model_score(
             features = compute_features(loaded.panel, loaded.customers, when)
         else:
             assert data is not None
-            features = features_from_table(read_table(data), id_column=id_column, source=str(data))
+            features = features_from_table(read_table(data), id_column=id_column, source=str(data),
+                                           text_columns=categorical_features(model))
         scored = pd.DataFrame({"pd": model.predict_proba(features), "score": model.score(features)},
                               index=features.index.astype("str"))
         if contributions:
@@ -166,3 +171,35 @@ def model_report(
             return
         console.print(Markdown((model_dir / "report.md").read_text(encoding="utf-8")))
         console.print(f"model {manifest['model']}")
+
+
+@model_app.command("export")
+def model_export(
+    model_dir: Path = typer.Option(..., "--model", help="A model directory (a scorecard)."),
+    export_format: str = typer.Option("sql", "--format", help="Export format: sql."),
+    dialect: str = typer.Option("sqlite", "--dialect", help="sqlite, postgresql or spark."),
+    table: str = typer.Option("accounts", "--table", help="Table (or schema.table) of features."),
+    id_column: str = typer.Option("account_id", "--id", help="Id column of --table."),
+    include_pd: bool = typer.Option(True, "--pd/--no-pd", help="Add the PD column."),
+    out: Path | None = typer.Option(None, "--out", help="File for the SQL (default: print it)."),
+) -> None:
+    """Export a scorecard as one SQL statement: score (and PD) for every row of a table."""
+    with user_errors():
+        if export_format not in EXPORT_FORMATS:
+            raise InputError.for_field("export_format_unknown", where="--format", field="format",
+                                       rule=f"one of {list(EXPORT_FORMATS)}", value=export_format)
+        chosen = next((name for name in SQL_DIALECTS if name == dialect), None)
+        if chosen is None:
+            raise InputError.for_field("sql_dialect_unknown", where="--dialect", field="dialect",
+                                       rule=f"one of {list(SQL_DIALECTS)}", value=dialect)
+        model, manifest = load_model(model_dir)
+        statement = render_select_sql(model, table=table, id_column=id_column, dialect=chosen,
+                                      include_pd=include_pd)
+        columns = "score and PD" if include_pd else "score"
+        named = " ".join(table.split())  # the comment stays one line
+        text = f"-- {manifest['model']}: {columns} for every row of {named} ({chosen})\n{statement};\n"
+        if out is None:
+            typer.echo(text, nl=False)
+            return
+        out.write_text(text, encoding="utf-8")
+        console.print(f"SQL of {manifest['model']} ({chosen}) written to {out}")

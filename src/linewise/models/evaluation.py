@@ -78,11 +78,13 @@ def information_values(features: pd.DataFrame, bad: np.ndarray) -> dict[str, flo
         data = (column.to_numpy(dtype="float64", na_value=np.nan) if numeric
                 else column.astype("object").where(column.notna(), np.nan).to_numpy())
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # constant columns: IV 0, said below
+            # Constant columns (IV 0, said below); optbinning 1.0's table uses pandas
+            # idioms that pandas 3 warns about for categorical features.
+            warnings.simplefilter("ignore")
             binning.fit(data, bad)
-        if binning.status in ("OPTIMAL", "FEASIBLE"):
-            binning.binning_table.build()
-            values[str(name)] = round(float(binning.binning_table.iv), 6)
-        else:
-            values[str(name)] = 0.0
+            if binning.status in ("OPTIMAL", "FEASIBLE"):
+                binning.binning_table.build()
+                values[str(name)] = round(float(binning.binning_table.iv), 6)
+            else:
+                values[str(name)] = 0.0
     return values

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,6 +15,7 @@ from linewise.features.compute import compute_features
 
 __all__ = [
     "ModelInputs",
+    "categorical_features",
     "features_from_table",
     "inputs_from_portfolio",
     "inputs_from_table",
@@ -54,6 +55,24 @@ def _as_numeric_when_possible(column: pd.Series) -> pd.Series:
     if numbers.notna().sum() == text.notna().sum():
         return numbers.astype("float64")
     return text
+
+
+def categorical_features(model: object) -> list[str]:
+    """The features a fitted scorecard or GBM treats as categories (text)."""
+    table = getattr(model, "table_", None)
+    if table is not None:
+        return [feature.name for feature in table.features if feature.kind == "categorical"]
+    return list(getattr(model, "categories_", {}))
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        # A text category read back from a typed file: 1.0 was written "1".
+        numbers = column.astype("float64")
+        text = numbers.map(lambda x: f"{x:.17g}" if x != int(x) else str(int(x)), na_action="ignore")
+        return text.astype("object").where(numbers.notna(), None)
+    text = column.astype("str").str.strip().where(column.notna(), None)
+    return text.where(text != "", None)
 
 
 def inputs_from_table(
@@ -107,12 +126,18 @@ def inputs_from_table(
                        ids=ids)
 
 
-def features_from_table(table: pd.DataFrame, *, id_column: str | None, source: str) -> pd.DataFrame:
-    """A table's columns as model features, typed as :func:`inputs_from_table` types them."""
+def features_from_table(table: pd.DataFrame, *, id_column: str | None, source: str,
+                        text_columns: Collection[str] = ()) -> pd.DataFrame:
+    """A table's columns as model features, typed as :func:`inputs_from_table` types them.
+
+    ``text_columns`` (a model's categorical features) stay text whatever values this
+    batch holds, so that a category such as ``"1"`` scores the same in any batch.
+    """
     if id_column and id_column not in table.columns:
         raise SchemaMismatchError([Problem(source, None, id_column, "a column of the table", "missing")])
     ids = table[id_column].astype("str") if id_column else table.index.astype("str")
-    features = pd.DataFrame({name: _as_numeric_when_possible(table[name])
+    features = pd.DataFrame({name: _as_text(table[name]) if name in text_columns
+                             else _as_numeric_when_possible(table[name])
                              for name in table.columns if name != id_column})
     features.index = pd.Index(ids, name=id_column or "row")
     return features
