@@ -518,3 +518,10 @@ def test_export_refuses_an_unknown_format_or_dialect(scorecard_dir, option, valu
     assert len(result.stderr.strip().splitlines()) == 1
     assert option in result.stderr and repr(value) in result.stderr and code in result.stderr
 
+
+
+def test_the_cli_offers_every_dialect_the_export_renders():
+    from linewise.cli.model import SQL_DIALECTS as OFFERED
+    from linewise.models.sql_export import SQL_DIALECTS as RENDERED
+
+    assert OFFERED == RENDERED

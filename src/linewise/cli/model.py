@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import typer
@@ -21,17 +21,14 @@ from linewise.cli._common import console, emit, fail, parse_date, user_errors
 from linewise.data import read_portfolio, read_table, write_table
 from linewise.errors import InputError
 from linewise.features import REGISTRY, compute_features
-from linewise.models.artifacts import load_model, save_model
-from linewise.models.inputs import (
-    ModelInputs,
-    categorical_features,
-    features_from_table,
-    inputs_from_portfolio,
-    inputs_from_table,
-    portfolio_outcome_as_of,
-)
-from linewise.models.sql_export import SQL_DIALECTS, render_select_sql
-from linewise.models.training import train_model, training_data_hash
+
+if TYPE_CHECKING:
+    from linewise.models.inputs import ModelInputs
+    from linewise.models.sql_export import SqlDialect
+
+# The models package imports scikit-learn, LightGBM and optbinning (about 1.5 s): each
+# command imports them when it runs, so that `linewise line show` does not wait.
+SQL_DIALECTS: tuple[SqlDialect, ...] = ("sqlite", "postgresql", "spark")
 
 model_app = typer.Typer(help="Risk models: train, score, report, export.", no_args_is_help=True)
 EXPORT_FORMATS = ("sql",)
@@ -53,6 +50,12 @@ def _special_codes(text: str | None) -> list[float]:
 
 def _load_inputs(data: Path | None, portfolio: Path | None, *, target: str | None, bad: str,
                  id_column: str | None, exclude: str | None, as_of: str | None) -> tuple[ModelInputs, str]:
+    from linewise.models.inputs import (
+        inputs_from_portfolio,
+        inputs_from_table,
+        portfolio_outcome_as_of,
+    )
+
     if (data is None) == (portfolio is None):
         fail("give either --data FILE (any table with a target) or --portfolio DIR")
     if portfolio is not None:
@@ -85,6 +88,9 @@ def model_train(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Train a scorecard or a gradient-boosted model with cross-validated figures."""
+    from linewise.models.artifacts import save_model
+    from linewise.models.training import train_model, training_data_hash
+
     with user_errors():
         inputs, trained_on = _load_inputs(data, portfolio, target=target, bad=bad,
                                           id_column=id_column, exclude=exclude, as_of=as_of)
@@ -136,6 +142,9 @@ def model_score(
     contributions: bool = typer.Option(False, "--contributions", help="Add per-feature contributions."),
 ) -> None:
     """Score accounts: PD, score points and (optionally) per-feature contributions."""
+    from linewise.models.artifacts import load_model
+    from linewise.models.inputs import categorical_features, features_from_table
+
     with user_errors():
         model, manifest = load_model(model_dir)
         if (data is None) == (portfolio is None):
@@ -164,6 +173,8 @@ def model_report(
     as_json: bool = typer.Option(False, "--json", help="Print metrics.json instead."),
 ) -> None:
     """Show a model's report (cross-validated figures, calibration, features)."""
+    from linewise.models.artifacts import load_model
+
     with user_errors():
         _, manifest = load_model(model_dir)
         if as_json:
@@ -184,6 +195,9 @@ def model_export(
     out: Path | None = typer.Option(None, "--out", help="File for the SQL (default: print it)."),
 ) -> None:
     """Export a scorecard as one SQL statement: score (and PD) for every row of a table."""
+    from linewise.models.artifacts import load_model
+    from linewise.models.sql_export import render_select_sql
+
     with user_errors():
         if export_format not in EXPORT_FORMATS:
             raise InputError.for_field("export_format_unknown", where="--format", field="format",
