@@ -148,6 +148,11 @@ def _repayment(h: _History) -> dict[str, float]:
     ratio = _ratio(sum(row["amount_paid"] for row in both_known),
                    sum(row["amount_due"] for row in both_known))
     out["payment_to_due_ratio_3m"] = min(ratio, PAYMENT_RATIO_CAP) if not math.isnan(ratio) else NAN
+    out["dpd_mean_6m"] = _mean([row["dpd"] for row in h.window(6)])
+    covers = [min(row["amount_paid"] / row["amount_due"], PAYMENT_RATIO_CAP) for row in paid_known]
+    out["payment_to_due_min_6m"] = min(covers, default=NAN)
+    out["payment_min_6m"] = min((row["amount_paid"] for row in h.window(6)
+                                 if row["amount_paid"] is not None), default=NAN)
     return out
 
 
@@ -163,6 +168,7 @@ def _usage(h: _History, opened_on: date | None) -> dict[str, float]:
     in_3 = [u for row in h.window(3) if (u := _utilisation(row)) is not None]
     in_6 = [u for row in h.window(6) if (u := _utilisation(row)) is not None]
     paid_3 = sum(row["amount_paid"] or 0 for row in h.window(3))
+    drawn_3 = [row["drawn_amount"] for row in h.window(3) if row["drawn_amount"] is not None]
     return {
         "months_on_book": (h.now - _month_number(opened_on) if opened_on is not None
                            else h.months_since_first_row),
@@ -184,6 +190,9 @@ def _usage(h: _History, opened_on: date | None) -> dict[str, float]:
             else min(now["amount_paid"] / max(_owed(before), BALANCE_FLOOR), PAYMENT_RATIO_CAP)),
         "payment_to_balance_3m": _capped(
             _ratio(paid_3, _mean([_owed(row) for row in h.window(3)])), PAYMENT_RATIO_CAP),
+        "available_credit": limit - _owed(now),
+        "balance_mean_6m": _mean([_owed(row) for row in h.window(6)]),
+        "drawn_to_limit_3m": _ratio(sum(drawn_3), limit) if drawn_3 else NAN,
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["count_true", "safe_ratio", "window_max", "window_mean", "window_sum"]
+__all__ = ["count_true", "safe_ratio", "window_max", "window_mean", "window_min", "window_sum"]
 
 
 def window_sum(values: np.ndarray) -> np.ndarray:
@@ -23,6 +23,12 @@ def window_max(values: np.ndarray) -> np.ndarray:
     """Row maxima ignoring NaN; NaN when the whole row is missing."""
     maxima: np.ndarray = np.fmax.reduce(values, axis=1)
     return maxima
+
+
+def window_min(values: np.ndarray) -> np.ndarray:
+    """Row minima ignoring NaN; NaN when the whole row is missing."""
+    minima: np.ndarray = np.fmin.reduce(values, axis=1)
+    return minima
 
 
 def count_true(mask: np.ndarray) -> np.ndarray:

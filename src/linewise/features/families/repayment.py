@@ -1,10 +1,17 @@
-"""Repayment behaviour: streaks, on-time ratios, days past due, payment coverage."""
+"""Repayment behaviour: streaks, on-time ratios, days past due, payment coverage and amounts."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from linewise.features._arrays import count_true, safe_ratio, window_max, window_sum
+from linewise.features._arrays import (
+    count_true,
+    safe_ratio,
+    window_max,
+    window_mean,
+    window_min,
+    window_sum,
+)
 from linewise.features.registry import Evolution, FeatureSpec, RiskDirection, Source
 from linewise.features.window import PanelWindow
 
@@ -48,6 +55,21 @@ SPECS: tuple[FeatureSpec, ...] = (
     FeatureSpec("full_payment_ratio_6m", "近6个月全额还款的月份比例",
                 "share of the last 6 months in which the whole amount due was paid",
                 Source.LEDGER, "ratio", _DOWN, True, Evolution.WINDOW_ON_TIME, 6),
+    # How deep and how long: two months at 30 days weigh more than one (the maxima and
+    # counts above each see only one side of it).
+    FeatureSpec("dpd_mean_6m", "近6个月月末平均逾期天数",
+                "average days past due at the month ends of the last 6 months",
+                Source.LEDGER, "days", _UP, True, Evolution.WINDOW_CLEARS, 6),
+    # The worst month's cover of what fell due: one short month among full ones shows here,
+    # not in the 3-month sum.
+    FeatureSpec("payment_to_due_min_6m", "近6个月单月还款额与应还额之比的最低值",
+                "lowest share of the amount due repaid in a month of the last 6 months",
+                Source.LEDGER, "ratio", _DOWN, True, Evolution.WINDOW_ON_TIME, 6),
+    # Repayment capacity shown in money: the ratios above cannot tell a small line
+    # repaid in full from a large one.
+    FeatureSpec("payment_min_6m", "近6个月最低单月还款额",
+                "smallest monthly payment in the last 6 months",
+                Source.LEDGER, "minor_units", _DOWN, True, Evolution.HELD, 6),
 )
 
 # Paying ten times what fell due says no more than paying it in full several times over.
@@ -79,4 +101,9 @@ def compute(window: PanelWindow) -> dict[str, np.ndarray]:
     out["revolving_months_6m"] = count_true(something_due & (paid6 < due6))
     out["full_payment_ratio_6m"] = safe_ratio(count_true(something_due & (paid6 >= due6)),
                                               count_true(something_due))
+    out["dpd_mean_6m"] = window_mean(window.recent("dpd", 6))
+    # Months with nothing due, or whose payment is unknown, have no cover (NaN is skipped).
+    cover = np.minimum(safe_ratio(paid6, np.where(something_due, due6, np.nan)), _PAYMENT_RATIO_CAP)
+    out["payment_to_due_min_6m"] = window_min(cover)
+    out["payment_min_6m"] = window_min(paid6)
     return out

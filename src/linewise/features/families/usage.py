@@ -1,11 +1,17 @@
-"""How the line is used: tenure, limit, utilisation, drawings and balance trend."""
+"""How the line is used: tenure, limit, utilisation, balance, drawings and their trends."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from linewise.features._arrays import count_true, safe_ratio, window_max, window_mean
+from linewise.features._arrays import (
+    count_true,
+    safe_ratio,
+    window_max,
+    window_mean,
+    window_sum,
+)
 from linewise.features.registry import Evolution, FeatureSpec, RiskDirection, Source
 from linewise.features.window import PanelWindow
 
@@ -53,6 +59,16 @@ SPECS: tuple[FeatureSpec, ...] = (
     FeatureSpec("payment_to_balance_3m", "近3个月还款额与欠款之比",
                 "payments over the average balance in the last 3 months",
                 Source.LEDGER, "ratio", _DOWN, True, Evolution.HELD, 3),
+    # Amounts, not only shares of the limit: utilisation cannot tell a small line in full
+    # use from a large one, and a tree cannot multiply a share back into money.
+    FeatureSpec("available_credit", "当前可用额度",
+                "part of the limit not in use now (negative when over the limit)",
+                Source.LEDGER, "minor_units", _DOWN, True, Evolution.HELD),
+    FeatureSpec("balance_mean_6m", "近6个月平均欠款", "average amount owed over the last 6 months",
+                Source.LEDGER, "minor_units", _NONE, True, Evolution.HELD, 6),
+    FeatureSpec("drawn_to_limit_3m", "近3个月新增借款占额度比例",
+                "new drawings in the last 3 months as a share of the limit",
+                Source.LEDGER, "ratio", _NONE, True, Evolution.HELD, 3),
 )
 
 # Utilisation above this says nothing more (over-limit lines, tiny limits).
@@ -80,6 +96,7 @@ def compute(window: PanelWindow, customers: pd.DataFrame) -> dict[str, np.ndarra
     utilisation = np.minimum(safe_ratio(balance, limit), _UTILISATION_CAP)
     previous = window_mean(utilisation[:, 1:6])
     paid = window.recent("amount_paid", 3)
+    drawn = window_sum(window.recent("drawn_amount", 3))
     return {
         "months_on_book": np.where(np.isnan(since_opening), window.months_since_first_row,
                                    since_opening),
@@ -99,4 +116,7 @@ def compute(window: PanelWindow, customers: pd.DataFrame) -> dict[str, np.ndarra
             safe_ratio(paid[:, 0], np.maximum(balance[:, 1], 100.0)), _PAYMENT_RATIO_CAP),
         "payment_to_balance_3m": np.minimum(
             safe_ratio(np.nansum(paid, axis=1), window_mean(balance[:, :3])), _PAYMENT_RATIO_CAP),
+        "available_credit": limit[:, 0] - balance[:, 0],
+        "balance_mean_6m": window_mean(balance[:, :6]),
+        "drawn_to_limit_3m": safe_ratio(drawn, limit[:, 0]),
     }
