@@ -110,3 +110,18 @@ def test_income_with_a_malformed_date_is_refused(tmp_path, as_of):
     assert result.returncode == 2
     assert "--as-of" in result.stderr and "date_malformed" in result.stderr
     assert not (tmp_path / "incomes.parquet").exists()
+
+
+def test_income_from_a_broken_statement_writes_nothing_and_leaves_the_portfolio(tmp_path):
+    assert run("data", "import", "--mapping", str(EXAMPLES / "mapping.toml"), "--out", "imp",
+               cwd=tmp_path).returncode == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "imp").iterdir()}
+    lines = (EXAMPLES / "statement.csv").read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace("-3200.00", "-32OO.00")
+    (tmp_path / "statement.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("data", "income", "--statements", "statement.csv", "--as-of", "2025-06-30",
+                 "--currency", "CNY", "--out", "incomes.parquet", "--portfolio", "imp", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "statement.csv:2" in result.stderr and "amount" in result.stderr
+    assert not (tmp_path / "incomes.parquet").exists()
+    assert {p.name: p.read_bytes() for p in (tmp_path / "imp").iterdir()} == before

@@ -38,6 +38,12 @@ def _describe(portfolio: Portfolio, out: Path) -> dict[str, object]:
     return payload
 
 
+def _write_and_report(portfolio: Portfolio, out: Path, *, as_json: bool) -> None:
+    write_portfolio(portfolio, out)
+    payload = _describe(portfolio, out)
+    emit(as_json, payload, lambda: _print_summary(payload))
+
+
 def _print_summary(payload: dict[str, object]) -> None:
     table = Table(show_header=False, title=f"portfolio written to {payload['out']}",
                   title_justify="left")
@@ -56,10 +62,7 @@ def data_uci(
 ) -> None:
     """Write the bundled UCI Taiwan portfolio (30,000 real accounts, 6 months)."""
     with user_errors():
-        portfolio = uci_portfolio()
-        write_portfolio(portfolio, out)
-        payload = _describe(portfolio, out)
-        emit(as_json, payload, lambda: _print_summary(payload))
+        _write_and_report(uci_portfolio(), out, as_json=as_json)
 
 
 @data_app.command("check")
@@ -92,9 +95,7 @@ def data_synth(
                          horizon_months=horizon)
         with console.status(f"drawing {accounts:,} accounts x {months} months", spinner="dots"):
             portfolio = synthesize(spec)
-            write_portfolio(portfolio, out)
-        payload = _describe(portfolio, out)
-        emit(as_json, payload, lambda: _print_summary(payload))
+        _write_and_report(portfolio, out, as_json=as_json)
 
 
 @data_app.command("import")
@@ -105,10 +106,7 @@ def data_import(
 ) -> None:
     """Import a lender's own CSV or Parquet files through a column mapping; nothing is written on any problem."""
     with user_errors():
-        portfolio = import_tabular(mapping)
-        write_portfolio(portfolio, out)
-        payload = _describe(portfolio, out)
-        emit(as_json, payload, lambda: _print_summary(payload))
+        _write_and_report(import_tabular(mapping), out, as_json=as_json)
 
 
 @data_app.command("income")
@@ -130,14 +128,16 @@ def data_income(
         transactions = read_statements(statements, currency=currency)
         incomes = derive_income(transactions, as_of=when, currency=currency,
                                 lookback_months=lookback, min_months=min_months)
-        write_table(incomes.assign(counterparties=incomes["counterparties"].map("; ".join)), out)
-        merged = 0
-        if portfolio is not None and portfolio_dir is not None:
+        merged, updated = 0, None
+        if portfolio is not None:
             customers = merge_income(portfolio.customers, incomes)
             merged = _changed_incomes(portfolio.customers, customers)
             updated = Portfolio.from_frames(portfolio.panel, customers, portfolio.outcomes,
                                             currency=portfolio.currency, source=portfolio.source,
                                             attribution=portfolio.attribution)
+        # Written only once everything above has passed: a problem leaves both untouched.
+        write_table(incomes.assign(counterparties=incomes["counterparties"].map("; ".join)), out)
+        if updated is not None and portfolio_dir is not None:
             write_portfolio(updated, portfolio_dir)
         found = incomes["income_monthly"].notna()
         payload = {"out": str(out), "accounts": len(incomes), "with_income": int(found.sum()),

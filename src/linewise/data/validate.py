@@ -35,7 +35,7 @@ class _Problems:
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
         for position in positions[:ROWS_LISTED_PER_RULE]:
             value = values.iloc[position]
-            self.items.append(Problem(self.source, int(position) + 1, column, rule, _plain(value)))
+            self.items.append(Problem(self.source, int(position) + 1, column, rule, plain_value(value)))
         if len(positions) > ROWS_LISTED_PER_RULE:
             more = len(positions) - ROWS_LISTED_PER_RULE
             self.items.append(Problem(self.source, None, column, rule,
@@ -45,7 +45,8 @@ class _Problems:
         self.items.append(Problem(self.source, None, column, rule, value))
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A cell as it reads in an error message: None for missing, dates as ISO text."""
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, np.generic):

@@ -49,7 +49,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from linewise.data.files import read_table
 from linewise.data.portfolio import Portfolio
 from linewise.data.schemas import CUSTOMER_SCHEMA, OUTCOME_SCHEMA, PANEL_SCHEMA, Schema
-from linewise.data.validate import ROWS_LISTED_PER_RULE
+from linewise.data.validate import ROWS_LISTED_PER_RULE, plain_value
 from linewise.errors import InputError, Problem, SchemaMismatchError
 from linewise.money import CURRENCY_EXPONENTS, currency_exponent
 
@@ -272,7 +272,7 @@ class _Table:
         rows = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))
         for position in rows[:ROWS_LISTED_PER_RULE]:
             problems.append(Problem(self.path, int(position) + 1, self._label(name), rule,
-                                    _plain(values.iloc[position])))
+                                    plain_value(values.iloc[position])))
         if len(rows) > ROWS_LISTED_PER_RULE:
             problems.append(Problem(self.path, None, self._label(name), rule,
                                     f"{len(rows) - ROWS_LISTED_PER_RULE} more rows like the above"))
@@ -296,7 +296,7 @@ class _Table:
         label = self._label(problem.column)
         value = problem.value
         if problem.row is not None and theirs in self.raw.columns:
-            value = _plain(self.raw[theirs].iloc[problem.row - 1])
+            value = plain_value(self.raw[theirs].iloc[problem.row - 1])
         return Problem(self.path, problem.row, label, problem.rule, value)
 
 
@@ -351,7 +351,7 @@ def _mapping_problems(exc: ValidationError, source: str) -> list[Problem]:
             problems.append(Problem(source, None, path, "set", "missing"))
         else:
             rule = str(error["msg"]).removeprefix("Input should be ")
-            problems.append(Problem(source, None, path, rule, _plain(error["input"])))
+            problems.append(Problem(source, None, path, rule, plain_value(error["input"])))
     return problems
 
 
@@ -404,13 +404,3 @@ def _constant_text(value: Scalar) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
-
-
-def _plain(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    return value
