@@ -430,10 +430,6 @@ def test_an_unknown_feature_name_is_an_input_error_naming_it():
 # --- a payment nobody recorded --------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "repayment.compute counts a month whose amount_paid is missing in the denominator of "
-    "payment_to_due_ratio_3m and full_payment_ratio_6m but adds no payment for it, so an "
-    "unrecorded payment reads as a payment of 0 (see the report)"))
 def test_a_month_whose_payment_is_unknown_does_not_count_as_unpaid():
     rows = [{"account_id": "A", "month": month_end(LAST_MONTH, back), "credit_limit": 10_000,
              "balance": 5_000, "amount_due": 1_000, "amount_paid": paid, "drawn_amount": 0,
@@ -450,8 +446,6 @@ def test_a_month_whose_payment_is_unknown_does_not_count_as_unpaid():
 
 @property_settings
 @given(portfolio=portfolios(payments_may_be_missing=True), as_of=as_of_dates())
-def test_with_unknown_payments_every_other_feature_still_equals_the_reference(portfolio, as_of):
-    disputed = ["payment_to_due_ratio_3m", "full_payment_ratio_6m"]
-    actual = compute_features(portfolio.panel, portfolio.customers, as_of).drop(columns=disputed)
-    expected = reference_features(portfolio, as_of).drop(columns=disputed)
-    assert_same_features(actual, expected)
+def test_with_unknown_payments_every_feature_still_equals_the_reference(portfolio, as_of):
+    actual = compute_features(portfolio.panel, portfolio.customers, as_of)
+    assert_same_features(actual, reference_features(portfolio, as_of))

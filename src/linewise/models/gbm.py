@@ -64,7 +64,9 @@ class GradientBoostedModel(RiskModel):
             "colsample_bytree": 0.8,
             "reg_lambda": 5.0,
             "monotone_constraints": [self._monotone_sign(name) for name in names],
-            "monotone_constraints_method": "advanced",
+            # "advanced" is not enforced exactly (LightGBM issues #5358, #6155): a few accounts
+            # slipped by ~0.0005 PD. "intermediate" holds and costs ~0.0003 AUC.
+            "monotone_constraints_method": "intermediate",
             "seed": self.random_state,
             "deterministic": True,
             "num_threads": self.threads,

@@ -92,15 +92,20 @@ def compute(window: PanelWindow) -> dict[str, np.ndarray]:
     out["dpd_1m_ago"] = dpd[:, 1]
     out["dpd_change_1m"] = dpd[:, 0] - dpd[:, 1]
     out["delinquent_months_12m"] = count_true((dpd > 0) | (on_time == 0.0))
+    # A month whose due or payment was never recorded is left out of both sides of a
+    # ratio: an unrecorded payment is not a payment of 0.
     due, paid = window.recent("amount_due", 3), window.recent("amount_paid", 3)
-    ratio = safe_ratio(window_sum(np.where(np.isnan(due), np.nan, paid)), window_sum(due))
+    both_known = ~np.isnan(due) & ~np.isnan(paid)
+    ratio = safe_ratio(window_sum(np.where(both_known, paid, np.nan)),
+                       window_sum(np.where(both_known, due, np.nan)))
     out["payment_to_due_ratio_3m"] = np.minimum(ratio, _PAYMENT_RATIO_CAP)
     due6, paid6 = window.recent("amount_due", 6), window.recent("amount_paid", 6)
     something_due = due6 > 0
+    due_and_paid_known = something_due & ~np.isnan(paid6)
     out["missed_payment_months_6m"] = count_true(something_due & (paid6 == 0))
     out["revolving_months_6m"] = count_true(something_due & (paid6 < due6))
     out["full_payment_ratio_6m"] = safe_ratio(count_true(something_due & (paid6 >= due6)),
-                                              count_true(something_due))
+                                              count_true(due_and_paid_known))
     out["dpd_mean_6m"] = window_mean(window.recent("dpd", 6))
     # Months with nothing due, or whose payment is unknown, have no cover (NaN is skipped).
     cover = np.minimum(safe_ratio(paid6, np.where(something_due, due6, np.nan)), _PAYMENT_RATIO_CAP)
