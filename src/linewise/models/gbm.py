@@ -30,7 +30,10 @@ class GradientBoostedModel(RiskModel):
     monotone
         Feature name to +1/-1/0, passed to LightGBM as monotone constraints.
     max_trees, learning_rate, num_leaves, min_child_samples
-        Tree settings; ``max_trees`` is an upper bound, early stopping decides.
+        Tree settings; ``max_trees`` is an upper bound, early stopping decides. The
+        learning rate of 0.07 keeps 50-130 trees on UCI (about 1 M rows/s on 2 cores)
+        at the cross-validated AUC of 0.02 with its 200-400 trees (±0.0004, see the
+        README's model table).
     early_stopping_share
         Share of the training rows held back to decide when to stop.
     """
@@ -41,7 +44,7 @@ class GradientBoostedModel(RiskModel):
 
     def __init__(self, *, monotone: Mapping[str, int] | None = None,
                  scaling: PointsScaling | None = None, random_state: int = 0,
-                 max_trees: int = 2000, learning_rate: float = 0.02, num_leaves: int = 15,
+                 max_trees: int = 2000, learning_rate: float = 0.07, num_leaves: int = 15,
                  min_child_samples: int = 100, early_stopping_share: float = 0.15,
                  early_stopping_rounds: int = 100, threads: int = 2) -> None:
         super().__init__(monotone=monotone, scaling=scaling, random_state=random_state)
