@@ -20,6 +20,7 @@ __all__ = [
     "LinewiseError",
     "Problem",
     "SchemaMismatchError",
+    "StrategyValidationError",
     "UnknownAccountError",
 ]
 
@@ -164,6 +165,26 @@ class SchemaMismatchError(InputError):
             lines.append(f"  ... and {len(problems) - self.shown} more")
         detail = f"{len(problems)} {noun}\n" + "\n".join(lines)
         super().__init__("schema_mismatch", where=source, detail=detail)
+
+
+class StrategyValidationError(InputError):
+    """A strategy file is invalid; every problem is listed with its line and nothing is used.
+
+    Examples
+    --------
+    >>> raise StrategyValidationError("s.yaml", [Problem("s.yaml", 42, "gates[3].value",
+    ...                               "a number", "O.3")])
+    Traceback (most recent call last):
+    ...
+    linewise.errors.StrategyValidationError: s.yaml: 1 problem
+      s.yaml:42: gates[3].value must be a number; got 'O.3'
+    """
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.problems = problems
+        noun = "problem" if len(problems) == 1 else "problems"
+        detail = f"{len(problems)} {noun}\n" + "\n".join(f"  {p}" for p in problems)
+        super().__init__("strategy_invalid", where=source, detail=detail)
 
 
 class ConfigurationError(LinewiseError, ValueError):

@@ -1,0 +1,53 @@
+"""`linewise strategy ...`: check strategy files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from linewise.cli._common import console, emit, user_errors
+from linewise.strategy import (
+    LoadedSpec,
+    default_strategy_text,
+    read_strategy,
+    read_strategy_file,
+)
+
+strategy_app = typer.Typer(help="Strategy files: validate.", no_args_is_help=True)
+
+DEFAULT_NAME = "default"
+
+
+def load_strategy_argument(file: Path | None) -> LoadedSpec:
+    """The strategy at ``file``, or the shipped default when it is None."""
+    if file is None:
+        return read_strategy(default_strategy_text(), "linewise:default.yaml")
+    return read_strategy_file(file)
+
+
+@strategy_app.command("validate")
+def validate(
+    file: Path = typer.Argument(..., help="Strategy YAML file."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Check a strategy file: every problem with its line, warnings too; exit 2 if invalid."""
+    with user_errors():
+        loaded = read_strategy_file(file)
+    spec = loaded.spec
+    payload = {
+        "strategy": spec.ref, "valid": True, "segments": [s.name for s in spec.segments],
+        "grades": [g.name for g in spec.grades], "tiers": len(spec.ladder),
+        "arms": {a.name: a.share for a in spec.arms},
+        "warnings": [str(w) for w in loaded.warnings],
+    }
+
+    def render() -> None:
+        console.print(f"{escape(spec.ref)}: valid — {len(spec.segments)} segments, "
+                      f"{len(spec.grades)} grades, {len(spec.ladder)} tiers, "
+                      f"{len(spec.arms)} arm{'s' if len(spec.arms) != 1 else ''}")
+        for warning in loaded.warnings:
+            console.print(f"[yellow]warning:[/] {escape(str(warning))}")
+
+    emit(as_json, payload, render)

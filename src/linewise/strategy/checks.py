@@ -1,0 +1,203 @@
+"""Static checks of a strategy that the field-by-field spec cannot see.
+
+Errors: grades that overlap or leave PDs without a grade, a ladder that does not
+rise, caps below the ladder's floor, segments nobody can reach, gates no value can
+pass, arms whose shares do not add up. Warnings: settings that are legal but
+almost surely not meant, such as a segment whose own condition makes every
+increase impossible.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from linewise.features import REGISTRY
+from linewise.strategy.spec import Condition, Operator, StrategySpec
+
+__all__ = ["Finding", "check_strategy", "conditions_can_hold"]
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem of a strategy: where (a path into the file), the rule it breaks, the value."""
+
+    path: Path_
+    rule: str
+    value: Any
+    warning: bool = False
+
+
+def check_strategy(spec: StrategySpec, arms: Mapping[str, StrategySpec]) -> list[Finding]:
+    """Every finding of ``spec`` and of each arm's merged settings (arm findings once each)."""
+    findings = list(_check_one(spec, ()))
+    seen = {(f.path, f.rule) for f in findings}
+    for index, arm in enumerate(spec.arms):
+        merged = arms.get(arm.name)
+        if merged is None:
+            continue
+        for finding in _check_one(merged, ("arms", index, "overrides")):
+            stripped = finding.path[3:]
+            if (stripped, finding.rule) not in seen:
+                findings.append(finding)
+    findings += _check_arms(spec)
+    return findings
+
+
+def _check_one(spec: StrategySpec, prefix: Path_) -> Iterator[Finding]:
+    for finding in (*_check_grades(spec), *_check_ladder(spec), *_check_segments(spec),
+                    *_check_gates(spec), *_check_rules(spec)):
+        yield Finding((*prefix, *finding.path), finding.rule, finding.value, finding.warning)
+
+
+def _check_grades(spec: StrategySpec) -> Iterator[Finding]:
+    names = [g.name for g in spec.grades]
+    for index, grade in enumerate(spec.grades):
+        if grade.name in names[:index]:
+            yield Finding(("grades", index, "name"), "unique among the grades", grade.name)
+        if index and grade.pd_max <= spec.grades[index - 1].pd_max:
+            yield Finding(("grades", index, "pd_max"),
+                          f"above the previous grade's {spec.grades[index - 1].pd_max} "
+                          "(grades must not overlap)", grade.pd_max)
+    if spec.grades[-1].pd_max < 1.0:
+        yield Finding(("grades", len(spec.grades) - 1, "pd_max"),
+                      "1.0 on the last grade, or PDs above it would have no grade",
+                      spec.grades[-1].pd_max)
+    for index, name in enumerate(spec.increase.grades):
+        if name not in names:
+            yield Finding(("increase", "grades", index), f"one of the grades {names}", name)
+
+
+def _check_ladder(spec: StrategySpec) -> Iterator[Finding]:
+    ladder = spec.ladder
+    for index in range(1, len(ladder)):
+        if ladder[index] <= ladder[index - 1]:
+            yield Finding(("ladder", index), f"above the tier before it, {ladder[index - 1]}",
+                          ladder[index])
+    if ladder[0] <= 0:
+        yield Finding(("ladder", 0), "a positive amount", ladder[0])
+    floor = ladder[0]
+    increase = spec.increase
+    if increase.ceiling < floor:
+        yield Finding(("increase", "ceiling"), f"at least the ladder's floor {floor} "
+                      "(no line could ever be raised)", increase.ceiling)
+    if increase.unverified_income_ceiling < floor:
+        yield Finding(("increase", "unverified_income_ceiling"),
+                      f"at least the ladder's floor {floor}, or no customer without verified "
+                      "income can ever be raised", increase.unverified_income_ceiling, warning=True)
+    for index, segment in enumerate(spec.segments):
+        if segment.ceiling is not None and segment.ceiling < floor:
+            yield Finding(("segments", index, "ceiling"), f"at least the ladder's floor {floor}",
+                          segment.ceiling, warning=True)
+    smallest_step = min((b - a for a, b in itertools.pairwise(ladder)), default=Decimal(0))
+    if 0 < increase.step_amount_max < smallest_step:
+        yield Finding(("increase", "step_amount_max"),
+                      f"at least the smallest step of the ladder, {smallest_step}, or some "
+                      "tiers can never be climbed", increase.step_amount_max, warning=True)
+
+
+def _check_segments(spec: StrategySpec) -> Iterator[Finding]:
+    names = [s.name for s in spec.segments]
+    catch_all = next((i for i, s in enumerate(spec.segments) if not s.when), None)
+    for index, segment in enumerate(spec.segments):
+        if segment.name in names[:index]:
+            yield Finding(("segments", index, "name"), "unique among the segments", segment.name)
+        if catch_all is not None and index > catch_all:
+            yield Finding(("segments", index, "when"),
+                          f"reachable: segment {names[catch_all]!r} before it takes every account",
+                          segment.name)
+        elif not conditions_can_hold(segment.when):
+            yield Finding(("segments", index, "when"), "a set of conditions some account can meet",
+                          segment.name)
+        elif segment.may_increase and not conditions_can_hold([*segment.when,
+                                                               *spec.increase.gates,
+                                                               *segment.gates]):
+            yield Finding(("segments", index, "when"),
+                          "compatible with the increase gates, or no account of the segment "
+                          "can ever be raised (say may_increase: false if that is meant)",
+                          segment.name, warning=True)
+    if catch_all is None:
+        yield Finding(("segments", len(spec.segments) - 1, "when"),
+                      "empty on the last segment, so that every account has a segment",
+                      names[-1])
+
+
+def _check_gates(spec: StrategySpec) -> Iterator[Finding]:
+    groups: list[tuple[Path_, Sequence[Condition]]] = [
+        (("increase", "gates"), spec.increase.gates), (("requests", "gates"), spec.requests.gates),
+        *((("segments", i, "gates"), s.gates) for i, s in enumerate(spec.segments))]
+    for path, gates in groups:
+        for index, gate in enumerate(gates):
+            if not conditions_can_hold([gate]):
+                yield Finding((*path, index, "value"), f"a threshold some value of "
+                              f"{gate.feature} can pass", _shown(gate.value))
+        if gates and all(conditions_can_hold([g]) for g in gates) and not conditions_can_hold(gates):
+            yield Finding(path, "a set of gates some account can pass together",
+                          [f"{g.feature} {g.op.value} {_shown(g.value)}" for g in gates])
+
+
+def _check_rules(spec: StrategySpec) -> Iterator[Finding]:
+    for kind, rules in (("freeze", spec.freeze), ("decrease", spec.decrease)):
+        for index, rule in enumerate(rules):
+            if not conditions_can_hold(rule.when):
+                yield Finding((kind, index, "when"), "conditions some account can meet", rule.code)
+
+
+def _check_arms(spec: StrategySpec) -> Iterator[Finding]:
+    names = [a.name for a in spec.arms]
+    for index, arm in enumerate(spec.arms):
+        if arm.name in names[:index]:
+            yield Finding(("arms", index, "name"), "unique among the arms", arm.name)
+    total = sum(a.share for a in spec.arms)
+    if not math.isclose(total, 1.0, abs_tol=1e-9):
+        yield Finding(("arms",), "shares adding up to 1", round(total, 6))
+
+
+# --- can some value satisfy these conditions? -----------------------------------------
+
+
+def conditions_can_hold(conditions: Iterable[Condition]) -> bool:
+    """Whether some value of each feature meets every condition on it (``!=`` aside)."""
+    by_feature: dict[str, list[Condition]] = {}
+    for condition in conditions:
+        by_feature.setdefault(condition.feature, []).append(condition)
+    return all(_one_feature_can_hold(name, group) for name, group in by_feature.items())
+
+
+Bound = tuple[float, bool]  # (value, strict)
+
+
+def _value_range(feature: str) -> tuple[Bound, Bound]:
+    """The values ``feature`` can take, as far as its unit and name tell."""
+    spec = REGISTRY.get(feature)
+    signed = spec is None or "trend" in feature or "change" in feature
+    low: Bound = (-math.inf, True) if signed and feature != "pd" else (0.0, False)
+    shares = feature == "pd" or feature.startswith(("on_time_ratio", "full_payment_ratio"))
+    high: Bound = (1.0, False) if shares else (math.inf, True)
+    return low, high
+
+
+def _one_feature_can_hold(feature: str, conditions: Sequence[Condition]) -> bool:
+    ops = {c.op for c in conditions}
+    if Operator.MISSING in ops:
+        return ops == {Operator.MISSING}
+    low, high = _value_range(feature)
+    for condition in conditions:
+        if condition.value is None:
+            continue
+        value, op = float(condition.value), condition.op
+        if op in (Operator.GT, Operator.GE, Operator.EQ):
+            low = max(low, (value, op is Operator.GT))
+        if op in (Operator.LT, Operator.LE, Operator.EQ):
+            high = min(high, (value, op is Operator.LT), key=lambda b: (b[0], not b[1]))
+    return low[0] < high[0] or (low[0] == high[0] and not low[1] and not high[1])
+
+
+def _shown(value: Decimal | None) -> Any:
+    return None if value is None else (int(value) if value == value.to_integral_value() else float(value))

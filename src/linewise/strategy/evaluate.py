@@ -1,0 +1,291 @@
+"""Evaluate a policy on a batch of accounts: segment, grade, action, new limit and reasons.
+
+Vectorised over accounts: every rule is one numpy operation over the batch, and one
+account is a batch of one. The reasons of an account are the codes of everything
+that held it back, ordered: the freeze or decrease rule that fired; then what
+blocked an increase (segment, risk grade, each failing gate in the file's order,
+the request limit, the cool-down, the top of the ladder); then the caps that cut
+the increase short (or, for a blocked account, would stop it by themselves), the
+one that withheld most first.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from linewise.errors import InputError
+from linewise.strategy.compiled import Check, Policy, RulePolicy
+from linewise.strategy.reasons import unknown_code
+from linewise.strategy.spec import Operator
+
+__all__ = ["ACTIONS", "MAX_REASONS", "TRIGGERS", "Context", "evaluate_policy"]
+
+ACTIONS = ("increase", "hold", "decrease", "freeze")
+TRIGGERS = ("review", "request", "repayment", "income_proof")
+# A customer reads at most this many reasons; more would bury the ones that matter.
+MAX_REASONS = 4
+# Far above any limit, and exact as a float64 (2**62), so float caps compare safely.
+_NO_CAP = 2**62
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a decision needs beyond the features, one value per account (or one for all).
+
+    ``last_limit_change_on`` is NaT when the limit never changed; ``requests_in_window``
+    counts the customer's requests for more within the policy's window, this one included.
+    """
+
+    as_of: date
+    trigger: str = "review"
+    last_limit_change_on: pd.Series | None = None
+    requests_in_window: pd.Series | None = None
+
+
+def evaluate_policy(policy: Policy, features: pd.DataFrame, pd_: np.ndarray,
+                    context: Context, score: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per account of ``features`` (same index): the decision of ``policy``.
+
+    Columns: ``segment, risk_grade, action, current_limit, new_limit, tier_target,
+    reasons`` (a list of codes, at most :data:`MAX_REASONS`). ``tier_target`` is the
+    limit the ladder alone would give on an increase, before any cap.
+    """
+    n = len(features)
+    outputs = {"pd": pd_} if score is None else {"pd": pd_, "score": score}
+    values = _Values(features, outputs)
+    current = values.amounts("credit_limit")
+    segment = _segments(policy, values, n)
+    grade = np.searchsorted(policy.grade_pd_max, np.clip(pd_, 0.0, 1.0), side="left")
+    grade = np.minimum(grade, len(policy.grade_names) - 1)
+
+    candidates: list[tuple[str, np.ndarray, np.ndarray]] = []  # (code, applies, priority)
+    # A frozen line's reason is the freeze; a cut line's the cut: nothing else is shown.
+    frozen = _rule_fires(policy.freeze, values, np.zeros(n, dtype=bool), candidates, 0.0)
+    cut = _rule_fires(policy.decrease, values, frozen, candidates, 10.0)
+    tiers_down = _tiers_down(policy, values, n)
+
+    blockers: list[tuple[str, np.ndarray, np.ndarray]] = []
+    blocked = _blockers(policy, values, segment, grade, context, blockers)
+    candidates += [(code, applies & ~frozen & ~cut, order) for code, applies, order in blockers]
+    ladder = policy.ladder
+    tier = np.searchsorted(ladder, current, side="right") - 1
+    at_top = current >= ladder[-1]
+    candidates.append(("limit_at_top", at_top & ~frozen & ~cut, np.full(n, 90.0)))
+    target_tier = np.minimum(tier + policy.max_tiers_per_review, len(ladder) - 1)
+    tier_target = np.where(at_top, current, ladder[np.maximum(target_tier, 0)])
+
+    caps = _caps(policy, values, segment, current)
+    capped = np.minimum(tier_target, np.min(np.stack(list(caps.values())), axis=0))
+    raised = _highest_rung(ladder, capped, current)
+    may_raise = ~frozen & ~cut & ~blocked & ~at_top
+    increase = may_raise & (raised > current)
+    # A cap is a reason where it cut an increase short, and where, blocked for another
+    # reason, it would stop any increase by itself (so that it is not a surprise later).
+    caps_matter = (may_raise | (blocked & ~frozen & ~cut & ~at_top))
+    for code, cap in caps.items():
+        withheld = (tier_target - cap).astype("float64")
+        stops = _highest_rung(ladder, np.minimum(tier_target, cap), current) <= current
+        binding = caps_matter & (cap < tier_target) & (may_raise | stops)
+        candidates.append((code, binding, 100.0 + 1.0 / (1.0 + np.maximum(withheld, 0.0))))
+
+    above_rung = current > ladder[np.maximum(tier, 0)]
+    down_index = np.clip(tier - tiers_down + above_rung.astype("int64"), 0, len(ladder) - 1)
+    lowered = np.where(tier >= 0, ladder[down_index], current)
+    decrease = cut & (lowered < current)
+
+    action = np.full(n, "hold", dtype=object)
+    action[increase] = "increase"
+    action[decrease] = "decrease"
+    action[frozen] = "freeze"
+    new_limit = np.where(increase, raised, np.where(decrease, lowered, current))
+    return pd.DataFrame({
+        "segment": np.asarray([s.name for s in policy.segments], dtype=object)[segment],
+        "risk_grade": np.asarray(policy.grade_names, dtype=object)[grade],
+        "action": action,
+        "current_limit": current,
+        "new_limit": new_limit.astype("int64"),
+        "tier_target": tier_target.astype("int64"),
+        "reasons": _ordered_reasons(candidates, n),
+    }, index=features.index)
+
+
+def _highest_rung(ladder: np.ndarray, at_most: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """The highest rung of ``ladder`` not above ``at_most``; ``fallback`` below the floor."""
+    rung = np.searchsorted(ladder, at_most, side="right") - 1
+    return np.where(rung >= 0, ladder[np.maximum(rung, 0)], fallback)
+
+
+# --- inputs -----------------------------------------------------------------------------
+
+
+class _Values:
+    """The features of a batch as float arrays; a feature not in the frame is all missing.
+
+    ``outputs`` are the model's (``pd``, ``score``), which conditions may test too.
+    """
+
+    def __init__(self, features: pd.DataFrame, outputs: dict[str, np.ndarray]) -> None:
+        self._features = features
+        self._cache: dict[str, np.ndarray] = {
+            name: np.asarray(array, dtype="float64") for name, array in outputs.items()}
+
+    def get(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            if name in self._features.columns:
+                column = pd.to_numeric(self._features[name], errors="coerce")
+                self._cache[name] = column.to_numpy(dtype="float64", na_value=np.nan)
+            else:
+                self._cache[name] = np.full(len(self._features), np.nan)
+        return self._cache[name]
+
+    def amounts(self, name: str) -> np.ndarray:
+        values = self.get(name)
+        if np.isnan(values).any():
+            first = self._features.index[np.isnan(values)][0]
+            raise InputError.for_field("feature_missing", where=str(first), field=name,
+                                       rule="known for every account", value=None)
+        return values.astype("int64")
+
+
+_COMPARE = {Operator.LT: operator.lt, Operator.LE: operator.le, Operator.GT: operator.gt,
+            Operator.GE: operator.ge, Operator.EQ: operator.eq, Operator.NE: operator.ne}
+
+
+def holds(check: Check, values: np.ndarray) -> np.ndarray:
+    """Where ``check`` holds; a missing value fails a comparison unless the check lets it pass."""
+    missing: np.ndarray = np.isnan(values)
+    if check.op is Operator.PRESENT:
+        return ~missing
+    if check.op is Operator.MISSING:
+        return missing
+    assert check.value is not None
+    result: np.ndarray = _COMPARE[check.op](values, check.value)
+    return np.where(missing, check.passes_if_missing, result)
+
+
+def _all_hold(checks: tuple[Check, ...], values: _Values, n: int) -> np.ndarray:
+    out = np.ones(n, dtype=bool)
+    for check in checks:
+        out &= holds(check, values.get(check.feature))
+    return out
+
+
+def _segments(policy: Policy, values: _Values, n: int) -> np.ndarray:
+    segment = np.full(n, len(policy.segments) - 1, dtype="int64")
+    unassigned = np.ones(n, dtype=bool)
+    for index, seg in enumerate(policy.segments):
+        takes = unassigned & _all_hold(seg.when, values, n)
+        segment[takes] = index
+        unassigned &= ~takes
+    return segment
+
+
+# --- rules, blockers, caps -----------------------------------------------------------------
+
+
+def _rule_fires(rules: tuple[RulePolicy, ...], values: _Values, excluded: np.ndarray,
+                candidates: list[tuple[str, np.ndarray, np.ndarray]], priority: float) -> np.ndarray:
+    """Where one of ``rules`` fires (the first one's reason only), outside ``excluded``."""
+    n = len(excluded)
+    fired = np.zeros(n, dtype=bool)
+    for index, rule in enumerate(rules):
+        fires = _all_hold(rule.when, values, n) & ~fired & ~excluded
+        candidates.append((rule.code, fires, np.full(n, priority + index)))
+        fired |= fires
+    return fired
+
+
+def _tiers_down(policy: Policy, values: _Values, n: int) -> np.ndarray:
+    """The tiers of the first decrease rule that fires for each account (0 if none)."""
+    out = np.zeros(n, dtype="int64")
+    for rule in reversed(policy.decrease):
+        out = np.where(_all_hold(rule.when, values, n), rule.tiers_down, out)
+    return out
+
+
+def _blockers(policy: Policy, values: _Values, segment: np.ndarray, grade: np.ndarray,
+              context: Context,
+              candidates: list[tuple[str, np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Where something stops any increase; appends each blocker's reason."""
+    n = len(segment)
+    blocked = np.zeros(n, dtype=bool)
+
+    def block(code: str, applies: np.ndarray, priority: float) -> None:
+        nonlocal blocked
+        candidates.append((code, applies, np.full(n, priority)))
+        blocked |= applies
+
+    no_increase = np.asarray([not s.may_increase for s in policy.segments])[segment]
+    block("segment_not_raised", no_increase, 20.0)
+    allowed = np.asarray([name in policy.increase_grades for name in policy.grade_names])
+    block("risk_grade_too_low", ~allowed[grade], 21.0)
+    gates: list[tuple[Check, np.ndarray | None]] = [(g, None) for g in policy.gates]
+    for index, seg in enumerate(policy.segments):
+        gates += [(g, segment == index) for g in seg.gates]
+    if context.trigger == "request":
+        gates += [(g, None) for g in policy.request_gates]
+        count = _per_account(context.requests_in_window, n, 0.0)
+        block("request_limit_reached", count > policy.max_requests, 60.0)
+    for index, (check, where) in enumerate(gates):
+        subject = values.get(check.feature)
+        fails = ~holds(check, subject)
+        if where is not None:
+            fails &= where
+        if check.op.takes_value:
+            # Not knowing a value is a different reason from a value on the wrong side.
+            unknown = fails & np.isnan(subject)
+            block(unknown_code(check.feature), unknown, 30.0 + index / 100.0)
+            fails &= ~unknown
+        block(check.code, fails, 30.0 + index / 100.0)
+    changed_on = context.last_limit_change_on
+    if changed_on is not None and policy.cooldown_days > 0:
+        days = (pd.Timestamp(context.as_of) - pd.to_datetime(changed_on)).dt.days
+        recent = days.to_numpy(dtype="float64", na_value=np.inf) < policy.cooldown_days
+        block("cooldown_active", recent, 70.0)
+    return blocked
+
+
+def _per_account(series: pd.Series | None, n: int, default: float) -> np.ndarray:
+    if series is None:
+        return np.full(n, default)
+    return series.to_numpy(dtype="float64", na_value=default)
+
+
+def _caps(policy: Policy, values: _Values, segment: np.ndarray,
+          current: np.ndarray) -> dict[str, np.ndarray]:
+    """Each cap's highest limit per account (int64; :data:`_NO_CAP` where none applies)."""
+    none = _NO_CAP
+    income = values.get("income_verified_monthly")
+    external = np.nan_to_num(values.get("external_debt"), nan=0.0)
+    verified = ~np.isnan(income)
+    with np.errstate(invalid="ignore"):
+        room = np.nan_to_num(income) * policy.debt_service_ratio_max \
+            - external * policy.external_payment_rate
+    affordable = np.floor(np.maximum(room, 0.0) / policy.line_payment_rate)
+    ceilings = np.asarray([none if s.ceiling is None else s.ceiling for s in policy.segments],
+                          dtype="int64")
+    return {
+        "cap_step_pct": (current * (1.0 + policy.step_pct_max / 100.0)).astype("int64"),
+        "cap_step_amount": current + policy.step_amount_max,
+        "cap_segment_ceiling": ceilings[segment],
+        "cap_ceiling": np.full(len(current), policy.ceiling, dtype="int64"),
+        "cap_unverified_income": np.where(verified, none, policy.unverified_income_ceiling),
+        "cap_affordability": np.where(verified, np.minimum(affordable, none), none).astype("int64"),
+    }
+
+
+def _ordered_reasons(candidates: list[tuple[str, np.ndarray, np.ndarray]], n: int) -> list[list[str]]:
+    """Per account, the codes that apply, by priority, at most :data:`MAX_REASONS`."""
+    if not candidates:
+        return [[] for _ in range(n)]
+    codes = np.asarray([code for code, _, _ in candidates], dtype=object)
+    priority = np.stack([np.where(applies, order, np.inf) for _, applies, order in candidates], axis=1)
+    ranked = np.argsort(priority, axis=1, kind="stable")[:, :MAX_REASONS]
+    taken = np.isfinite(np.take_along_axis(priority, ranked, axis=1))
+    picked = codes[ranked]
+    return [list(row[keep]) for row, keep in zip(picked, taken, strict=True)]
