@@ -32,6 +32,8 @@ class Finding:
     rule: str
     value: Any
     warning: bool = False
+    # Other top-level sections the finding compares against.
+    depends: tuple[str, ...] = ()
 
 
 def check_strategy(spec: StrategySpec, arms: Mapping[str, StrategySpec]) -> list[Finding]:
@@ -53,7 +55,8 @@ def check_strategy(spec: StrategySpec, arms: Mapping[str, StrategySpec]) -> list
 def _check_one(spec: StrategySpec, prefix: Path_) -> Iterator[Finding]:
     for finding in (*_check_grades(spec), *_check_ladder(spec), *_check_segments(spec),
                     *_check_gates(spec), *_check_rules(spec)):
-        yield Finding((*prefix, *finding.path), finding.rule, finding.value, finding.warning)
+        yield Finding((*prefix, *finding.path), finding.rule, finding.value, finding.warning,
+                      finding.depends)
 
 
 def _check_grades(spec: StrategySpec) -> Iterator[Finding]:
@@ -71,7 +74,8 @@ def _check_grades(spec: StrategySpec) -> Iterator[Finding]:
                       spec.grades[-1].pd_max)
     for index, name in enumerate(spec.increase.grades):
         if name not in names:
-            yield Finding(("increase", "grades", index), f"one of the grades {names}", name)
+            yield Finding(("increase", "grades", index), f"one of the grades {names}", name,
+                          depends=("grades",))
 
 
 def _check_ladder(spec: StrategySpec) -> Iterator[Finding]:
@@ -86,7 +90,7 @@ def _check_ladder(spec: StrategySpec) -> Iterator[Finding]:
     increase = spec.increase
     if increase.ceiling < floor:
         yield Finding(("increase", "ceiling"), f"at least the ladder's floor {floor} "
-                      "(no line could ever be raised)", increase.ceiling)
+                      "(no line could ever be raised)", increase.ceiling, depends=("ladder",))
     if increase.unverified_income_ceiling < floor:
         yield Finding(("increase", "unverified_income_ceiling"),
                       f"at least the ladder's floor {floor}, or no customer without verified "

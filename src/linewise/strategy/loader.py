@@ -114,7 +114,8 @@ def _checks_of_valid_sections(raw: Mapping[str, Any], problems: Sequence[Problem
     except ValidationError:
         return []
     return [_problem(source, lines, finding) for finding in check_strategy(spec, {})
-            if not finding.warning and finding.path[0] not in broken]
+            if not finding.warning and finding.path[0] not in broken
+            and not broken.intersection(finding.depends)]
 
 
 # --- YAML with line numbers --------------------------------------------------------------
