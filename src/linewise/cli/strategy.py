@@ -15,7 +15,7 @@ from linewise.strategy import (
     read_strategy_file,
 )
 
-strategy_app = typer.Typer(help="Strategy files: validate.", no_args_is_help=True)
+strategy_app = typer.Typer(help="Strategy files: validate, diff.", no_args_is_help=True)
 
 DEFAULT_NAME = "default"
 
@@ -49,5 +49,28 @@ def validate(
                       f"{len(spec.arms)} arm{'s' if len(spec.arms) != 1 else ''}")
         for warning in loaded.warnings:
             console.print(f"[yellow]warning:[/] {escape(str(warning))}")
+
+    emit(as_json, payload, render)
+
+
+@strategy_app.command("diff")
+def diff(
+    old: Path = typer.Argument(..., help="The strategy in force."),
+    new: Path = typer.Argument(..., help="The proposed strategy."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Say what changed from OLD to NEW, one line per change (both files are checked first)."""
+    from linewise.strategy.diff import describe_changes
+
+    with user_errors():
+        before, after = read_strategy_file(old), read_strategy_file(new)
+    changes = describe_changes(before.spec, after.spec)
+    payload = {"old": before.spec.ref, "new": after.spec.ref, "changes": changes}
+
+    def render() -> None:
+        noun = "change" if len(changes) == 1 else "changes"
+        console.print(f"{escape(before.spec.ref)} → {escape(after.spec.ref)}: {len(changes)} {noun}")
+        for change in changes:
+            console.print(f"  {escape(change)}")
 
     emit(as_json, payload, render)
