@@ -230,6 +230,7 @@ def _run_writes(conn: Connection, writes: Sequence[tuple[_Statement, Sequence[Pa
 
 _PARAMETER = re.compile(r"%\((\w+)\)s")
 _ONE_STATEMENT_SQL: dict[tuple[tuple[int, int], ...], str] = {}
+_MAX_SHAPES = 512
 
 
 def _as_one_statement(
@@ -252,7 +253,10 @@ def _as_one_statement(
             for r in range(len(rows)):
                 renamed = _PARAMETER.sub(f"%(\\1_{s}_{r})s", text)
                 ctes.append(f"w{s}_{r} AS ({renamed})")
-        sql = _ONE_STATEMENT_SQL.setdefault(shape, f"WITH {', '.join(ctes)} SELECT 1")
+        sql = f"WITH {', '.join(ctes)} SELECT 1"
+        # Shapes are few (terms and allocations are bounded); the cap guards against surprises.
+        if len(_ONE_STATEMENT_SQL) < _MAX_SHAPES:
+            _ONE_STATEMENT_SQL[shape] = sql
     params = {f"{name}_{s}_{r}": value
               for s, (_, rows) in enumerate(writes)
               for r, row in enumerate(rows) for name, value in row.items()}
