@@ -88,6 +88,33 @@ def test_every_registered_feature_is_computed_and_nothing_else(synthetic):
     assert not [name for name in features.columns if features[name].isna().all()]
 
 
+def _outside_declared_range(features: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    out = {}
+    for spec in SPECS:
+        values = features[spec.name].dropna()
+        if len(values) and (values.min() < spec.lowest or values.max() > spec.highest):
+            out[spec.name] = (float(values.min()), float(values.max()))
+    return out
+
+
+def test_every_feature_stays_within_the_range_it_declares_on_real_and_synthetic_data(uci, synthetic):
+    for portfolio, as_of in ((uci, uci.panel["month"].max()), (synthetic, LAST_MONTH)):
+        features = compute_features(portfolio.panel, portfolio.customers, as_of)
+        assert not _outside_declared_range(features)
+    # The declared ranges are not vacuous: the signed features do go below zero on UCI.
+    uci_features = compute_features(uci.panel, uci.customers, uci.panel["month"].max())
+    signed = [spec.name for spec in SPECS if spec.lowest < 0]
+    assert signed and all(uci_features[name].min() < 0 for name in signed)
+
+
+@sweep_settings
+@given(tables=portfolio_tables(payments_may_be_missing=True))
+def test_every_feature_stays_within_its_declared_range_on_any_panel(tables):
+    portfolio = canonical_portfolio(*tables)
+    features = compute_features(portfolio.panel, portfolio.customers, LAST_MONTH)
+    assert not _outside_declared_range(features)
+
+
 # --- the look-back a spec declares is the look-back the code uses ---------------------------
 
 

@@ -12,35 +12,15 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.strategy.texts import DEFAULT, edit, line_of, problems_of
 
-from linewise.errors import Problem, StrategyValidationError
-from linewise.strategy import StrategySpec, default_strategy_text, read_strategy
+from linewise.strategy import StrategySpec, read_strategy
 from linewise.strategy.checks import Finding, check_strategy, conditions_can_hold
 from linewise.strategy.spec import Condition
 
-DEFAULT = default_strategy_text()
 SIGNED = "utilisation_trend_6m"  # a trend: any real number, negative included
 
 finite = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infinity=False)
-
-
-def edit(text: str, old: str, new: str) -> str:
-    """``text`` with its one occurrence of ``old`` replaced by ``new``."""
-    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
-    return text.replace(old, new)
-
-
-def line_of(text: str, fragment: str) -> int:
-    """The 1-based line of the one line of ``text`` that contains ``fragment``."""
-    found = [number for number, line in enumerate(text.splitlines(), start=1) if fragment in line]
-    assert len(found) == 1, f"{fragment!r} is on lines {found}"
-    return found[0]
-
-
-def problems_of(text: str) -> list[Problem]:
-    with pytest.raises(StrategyValidationError) as caught:
-        read_strategy(text, "s.yaml")
-    return caught.value.problems
 
 
 def findings_of(text: str) -> list[Finding]:
@@ -259,3 +239,35 @@ def test_a_count_or_days_feature_cannot_be_below_a_negative_threshold_but_a_tren
 def test_conditions_on_different_features_do_not_constrain_each_other():
     assert conditions_can_hold([cond("months_on_book", ">=", 12),
                                 cond("on_time_streak", "<", 6)])
+
+
+# --- money and features whose values may be negative ---------------------------------------
+
+
+def test_an_unknown_currency_is_refused_at_its_line_naming_the_known_ones():
+    text = edit(DEFAULT, "currency: TWD", "currency: XYZ")
+    (problem,) = problems_of(text)
+    assert (problem.column, problem.row, problem.value) == ("currency", line_of(text, "currency: XYZ"), "XYZ")
+    assert "CNY" in problem.rule and "TWD" in problem.rule
+
+
+def test_an_amount_finer_than_the_currency_allows_is_refused_at_its_line():
+    text = edit(DEFAULT, "step_amount_max: 200000", "step_amount_max: 200000.005")
+    (problem,) = problems_of(text)
+    assert problem.column == "increase.step_amount_max"
+    assert problem.row == line_of(text, "step_amount_max:")
+    assert "2 decimals for TWD" in problem.rule
+    # The same number is exact in a currency with cents when it has two decimals.
+    assert not errors_of(edit(DEFAULT, "step_amount_max: 200000", "step_amount_max: 200000.05"))
+
+
+def test_a_gate_on_a_feature_that_can_be_negative_may_ask_for_a_negative_value():
+    """available_credit is negative over the limit; the registry says so, and the check follows it."""
+    over_the_limit = edit(DEFAULT, "    when: [{feature: dpd_current, op: \">\", value: 0}]\n",
+                          "    when: [{feature: dpd_current, op: \">\", value: 0}]\n"
+                          "  - code: over_the_limit\n"
+                          "    when: [{feature: available_credit, op: \"<\", value: 0}]\n")
+    assert not errors_of(over_the_limit)
+    below_zero_count = edit(DEFAULT, '{feature: dpd_max_6m, op: "==", value: 0}',
+                            '{feature: dpd_max_6m, op: "<", value: -1}')
+    assert errors_of(below_zero_count)

@@ -8,23 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from linewise.strategy import default_strategy_text, read_strategy
+from tests.strategy.texts import DEFAULT, edited
+
+from linewise.strategy import read_strategy
 from linewise.strategy.diff import describe_changes
 
 LINEWISE = str(Path(sys.executable).parent / "linewise")
-DEFAULT = default_strategy_text()
 
 
 def spec_of(text: str):
     return read_strategy(text).spec
-
-
-def edited(*pairs: tuple[str, str]) -> str:
-    text = DEFAULT
-    for old, new in pairs:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    return text
 
 
 def test_a_strategy_has_no_changes_from_itself_even_with_another_description():

@@ -10,11 +10,13 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.strategy.texts import edited
 
 from linewise.errors import InputError
 from linewise.strategy import default_strategy_text, read_strategy
 from linewise.strategy.compiled import Check, Policy, compile_strategy
-from linewise.strategy.evaluate import MAX_REASONS, Context, evaluate_policy
+from linewise.strategy.evaluate import ACTIONS, MAX_REASONS, Context, evaluate_policy
+from linewise.strategy.reasons import FIXED_CODES, unknown_code
 from linewise.strategy.spec import Operator
 
 AS_OF = date(2025, 6, 30)
@@ -26,11 +28,7 @@ def policy() -> Policy:
 
 
 def variant(**replacements: str) -> Policy:
-    text = default_strategy_text()
-    for old, new in replacements.items():
-        assert old in text, old
-        text = text.replace(old, new)
-    return compile_strategy(read_strategy(text)).policies["champion"]
+    return compile_strategy(read_strategy(edited(*replacements.items()))).policies["champion"]
 
 
 # --- a plain reading of the rules, one account at a time ---------------------------------
@@ -197,10 +195,19 @@ def test_raised_lines_are_far_less_risky_than_frozen_ones(uci_decisions, uci_inp
 
 
 def test_every_account_gets_at_most_four_reasons_and_every_hold_at_least_one(uci_decisions):
+    assert set(uci_decisions["action"]) <= set(ACTIONS)
     counts = uci_decisions["reasons"].map(len)
     assert counts.max() <= MAX_REASONS
     not_raised = uci_decisions["action"] != "increase"
     assert (counts[not_raised] >= 1).all()
+
+
+def test_every_reason_given_is_a_code_the_catalogue_or_the_strategy_declares(policy, uci_decisions):
+    declared = set(FIXED_CODES) | {rule.code for rule in (*policy.freeze, *policy.decrease)}
+    for check in (*policy.gates, *policy.request_gates, *(g for s in policy.segments for g in s.gates)):
+        declared |= {check.code, unknown_code(check.feature)}
+    given_codes = {code for reasons in uci_decisions["reasons"] for code in reasons}
+    assert given_codes and given_codes <= declared, given_codes - declared
 
 
 def test_repaying_on_time_alone_never_raises_a_line(policy, uci_inputs, uci_pd):
@@ -251,6 +258,12 @@ def test_a_missing_credit_limit_is_refused_naming_the_account(policy):
     with pytest.raises(InputError, match="A2: credit_limit") as raised:
         evaluate_policy(policy, features, np.array([0.01, 0.01]), Context(as_of=AS_OF))
     assert raised.value.code == "feature_missing"
+
+
+def test_an_unknown_trigger_is_refused_naming_the_known_ones():
+    with pytest.raises(InputError, match="trigger must be one of review, request") as raised:
+        Context(as_of=AS_OF, trigger="reveiw")
+    assert raised.value.code == "trigger_unknown"
 
 
 def test_risk_appetite_tightens_the_grades_and_the_steps(uci_inputs, uci_pd):

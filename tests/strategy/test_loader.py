@@ -14,32 +14,18 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.strategy.texts import DEFAULT, edit, line_of, problems_of
 
-from linewise.errors import Problem, StrategyValidationError
+from linewise.errors import StrategyValidationError
 from linewise.strategy import (
     LoadedSpec,
-    default_strategy_text,
     read_strategy,
     read_strategy_file,
 )
 
 LINEWISE = str(Path(sys.executable).parent / "linewise")
-DEFAULT = default_strategy_text()
 DEFAULT_DATA = yaml.safe_load(DEFAULT)
 CHAMPION_ONLY = "  - {name: champion, share: 1.0}"
-
-
-def edit(text: str, old: str, new: str) -> str:
-    """``text`` with its one occurrence of ``old`` replaced by ``new``."""
-    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
-    return text.replace(old, new)
-
-
-def line_of(text: str, fragment: str) -> int:
-    """The 1-based line of the one line of ``text`` that contains ``fragment``."""
-    found = [number for number, line in enumerate(text.splitlines(), start=1) if fragment in line]
-    assert len(found) == 1, f"{fragment!r} is on lines {found}"
-    return found[0]
 
 
 def key_line(text: str, key: str) -> int:
@@ -54,12 +40,6 @@ def gate_index(feature: str) -> int:
     """Where the default's increase gate on ``feature`` sits in the list."""
     gates = DEFAULT_DATA["increase"]["gates"]
     return next(i for i, gate in enumerate(gates) if gate["feature"] == feature)
-
-
-def problems_of(text: str, source: str = "s.yaml") -> list[Problem]:
-    with pytest.raises(StrategyValidationError) as caught:
-        read_strategy(text, source)
-    return caught.value.problems
 
 
 def with_arms(arms: str) -> str:

@@ -8,23 +8,9 @@ import typer
 from rich.markup import escape
 
 from linewise.cli._common import console, emit, user_errors
-from linewise.strategy import (
-    LoadedSpec,
-    default_strategy_text,
-    read_strategy,
-    read_strategy_file,
-)
+from linewise.strategy import read_strategy_file
 
 strategy_app = typer.Typer(help="Strategy files: validate, diff.", no_args_is_help=True)
-
-DEFAULT_NAME = "default"
-
-
-def load_strategy_argument(file: Path | None) -> LoadedSpec:
-    """The strategy at ``file``, or the shipped default when it is None."""
-    if file is None:
-        return read_strategy(default_strategy_text(), "linewise:default.yaml")
-    return read_strategy_file(file)
 
 
 @strategy_app.command("validate")

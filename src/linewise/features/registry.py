@@ -7,6 +7,7 @@ customer never sees a feature that is not ``customer_visible``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -70,7 +71,9 @@ class FeatureSpec:
 
     ``window_months`` is the look-back of window features (None otherwise).
     ``unit`` is one of ``months``, ``days``, ``ratio``, ``count``, ``minor_units``,
-    ``score``.
+    ``score``. ``lowest`` and ``highest`` bound every value the feature can take
+    (infinite where nothing does), so that a strategy's gate no value can pass is
+    caught before it is used.
     """
 
     name: str
@@ -82,3 +85,5 @@ class FeatureSpec:
     actionable: bool
     evolution: Evolution
     window_months: int | None = None
+    lowest: float = 0.0
+    highest: float = math.inf

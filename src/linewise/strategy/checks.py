@@ -17,18 +17,19 @@ from decimal import Decimal
 from typing import Any
 
 from linewise.features import REGISTRY
+from linewise.money import CURRENCY_EXPONENTS
 from linewise.strategy.spec import Condition, Operator, StrategySpec
 
-__all__ = ["Finding", "check_strategy", "conditions_can_hold"]
+__all__ = ["FieldPath", "Finding", "check_strategy", "conditions_can_hold"]
 
-Path_ = tuple[str | int, ...]
+FieldPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
 class Finding:
     """One problem of a strategy: where (a path into the file), the rule it breaks, the value."""
 
-    path: Path_
+    path: FieldPath
     rule: str
     value: Any
     warning: bool = False
@@ -52,9 +53,9 @@ def check_strategy(spec: StrategySpec, arms: Mapping[str, StrategySpec]) -> list
     return findings
 
 
-def _check_one(spec: StrategySpec, prefix: Path_) -> Iterator[Finding]:
+def _check_one(spec: StrategySpec, prefix: FieldPath) -> Iterator[Finding]:
     for finding in (*_check_grades(spec), *_check_ladder(spec), *_check_segments(spec),
-                    *_check_gates(spec), *_check_rules(spec)):
+                    *_check_gates(spec), *_check_rules(spec), *_check_amounts(spec)):
         yield Finding((*prefix, *finding.path), finding.rule, finding.value, finding.warning,
                       finding.depends)
 
@@ -133,7 +134,7 @@ def _check_segments(spec: StrategySpec) -> Iterator[Finding]:
 
 
 def _check_gates(spec: StrategySpec) -> Iterator[Finding]:
-    groups: list[tuple[Path_, Sequence[Condition]]] = [
+    groups: list[tuple[FieldPath, Sequence[Condition]]] = [
         (("increase", "gates"), spec.increase.gates), (("requests", "gates"), spec.requests.gates),
         *((("segments", i, "gates"), s.gates) for i, s in enumerate(spec.segments))]
     for path, gates in groups:
@@ -151,6 +152,37 @@ def _check_rules(spec: StrategySpec) -> Iterator[Finding]:
         for index, rule in enumerate(rules):
             if not conditions_can_hold(rule.when):
                 yield Finding((kind, index, "when"), "conditions some account can meet", rule.code)
+
+
+def _check_amounts(spec: StrategySpec) -> Iterator[Finding]:
+    """Every amount exact in minor units of the strategy's currency (no half cents)."""
+    exponent = CURRENCY_EXPONENTS[spec.currency]
+    increase = spec.increase
+    amounts: list[tuple[FieldPath, Decimal | None]] = [
+        *((("ladder", i), v) for i, v in enumerate(spec.ladder)),
+        (("increase", "step_amount_max"), increase.step_amount_max),
+        (("increase", "unverified_income_ceiling"), increase.unverified_income_ceiling),
+        (("increase", "ceiling"), increase.ceiling),
+        *((("segments", i, "ceiling"), s.ceiling) for i, s in enumerate(spec.segments)),
+        *(((*path, "value"), c.value) for path, c in _conditions(spec) if c.is_amount)]
+    for path, amount in amounts:
+        if amount is not None and amount.scaleb(exponent) != amount.scaleb(exponent).to_integral_value():
+            yield Finding(path, f"given with at most {exponent} decimals for {spec.currency}",
+                          amount, depends=("currency",))
+
+
+def _conditions(spec: StrategySpec) -> Iterator[tuple[FieldPath, Condition]]:
+    """Every condition and gate of ``spec`` with its path."""
+    groups: list[tuple[FieldPath, Sequence[Condition]]] = [
+        (("increase", "gates"), spec.increase.gates), (("requests", "gates"), spec.requests.gates),
+        *((("segments", i, "when"), s.when) for i, s in enumerate(spec.segments)),
+        *((("segments", i, "gates"), s.gates) for i, s in enumerate(spec.segments)),
+        *(((kind, i, "when"), r.when) for kind, rules in (("freeze", spec.freeze),
+                                                        ("decrease", spec.decrease))
+          for i, r in enumerate(rules))]
+    for path, conditions in groups:
+        for index, condition in enumerate(conditions):
+            yield (*path, index), condition
 
 
 def _check_arms(spec: StrategySpec) -> Iterator[Finding]:
@@ -177,14 +209,15 @@ def conditions_can_hold(conditions: Iterable[Condition]) -> bool:
 Bound = tuple[float, bool]  # (value, strict)
 
 
+# The model's outputs have no registry entry: a PD is a probability, a score any number.
+_OUTPUT_RANGES = {"pd": (0.0, 1.0), "score": (-math.inf, math.inf)}
+
+
 def _value_range(feature: str) -> tuple[Bound, Bound]:
-    """The values ``feature`` can take, as far as its unit and name tell."""
+    """The values ``feature`` can take, as the registry declares them (both ends included)."""
     spec = REGISTRY.get(feature)
-    signed = spec is None or "trend" in feature or "change" in feature
-    low: Bound = (-math.inf, True) if signed and feature != "pd" else (0.0, False)
-    shares = feature == "pd" or feature.startswith(("on_time_ratio", "full_payment_ratio"))
-    high: Bound = (1.0, False) if shares else (math.inf, True)
-    return low, high
+    lowest, highest = (spec.lowest, spec.highest) if spec is not None else _OUTPUT_RANGES[feature]
+    return (lowest, math.isinf(lowest)), (highest, math.isinf(highest))
 
 
 def _one_feature_can_hold(feature: str, conditions: Sequence[Condition]) -> bool:

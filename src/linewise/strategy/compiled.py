@@ -100,6 +100,8 @@ class Strategy:
     def assign_arms(self, account_ids: np.ndarray) -> np.ndarray:
         """Each account's arm, sticky: the same account and strategy id give the same arm."""
         names = [arm.name for arm in self.loaded.spec.arms]
+        if len(names) == 1:  # no hashing for the common single-arm strategy
+            return np.full(len(account_ids), names[0], dtype=object)
         edges = np.cumsum([round(arm.share * _BUCKETS) for arm in self.loaded.spec.arms])
         salt = self.loaded.spec.strategy.encode()
         buckets = np.fromiter(

@@ -46,6 +46,11 @@ class Context:
     last_limit_change_on: pd.Series | None = None
     requests_in_window: pd.Series | None = None
 
+    def __post_init__(self) -> None:
+        if self.trigger not in TRIGGERS:
+            raise InputError.for_field("trigger_unknown", where="trigger", field="trigger",
+                                       rule=f"one of {', '.join(TRIGGERS)}", value=self.trigger)
+
 
 def evaluate_policy(policy: Policy, features: pd.DataFrame, pd_: np.ndarray,
                     context: Context, score: np.ndarray | None = None) -> pd.DataFrame:
@@ -65,9 +70,10 @@ def evaluate_policy(policy: Policy, features: pd.DataFrame, pd_: np.ndarray,
 
     candidates: list[tuple[str, np.ndarray, np.ndarray]] = []  # (code, applies, priority)
     # A frozen line's reason is the freeze; a cut line's the cut: nothing else is shown.
-    frozen = _rule_fires(policy.freeze, values, np.zeros(n, dtype=bool), candidates, 0.0)
-    cut = _rule_fires(policy.decrease, values, frozen, candidates, 10.0)
-    tiers_down = _tiers_down(policy, values, n)
+    frozen = _first_rule_firing(policy.freeze, values, np.zeros(n, dtype=bool), candidates, 0.0) >= 0
+    cut_by = _first_rule_firing(policy.decrease, values, frozen, candidates, 10.0)
+    cut = cut_by >= 0
+    tiers_down = np.asarray([0, *(rule.tiers_down for rule in policy.decrease)])[cut_by + 1]
 
     blockers: list[tuple[str, np.ndarray, np.ndarray]] = []
     blocked = _blockers(policy, values, segment, grade, context, blockers)
@@ -82,15 +88,15 @@ def evaluate_policy(policy: Policy, features: pd.DataFrame, pd_: np.ndarray,
     caps = _caps(policy, values, segment, current)
     capped = np.minimum(tier_target, np.min(np.stack(list(caps.values())), axis=0))
     raised = _highest_rung(ladder, capped, current)
-    may_raise = ~frozen & ~cut & ~blocked & ~at_top
+    open_ = ~frozen & ~cut & ~at_top
+    may_raise = open_ & ~blocked
     increase = may_raise & (raised > current)
     # A cap is a reason where it cut an increase short, and where, blocked for another
     # reason, it would stop any increase by itself (so that it is not a surprise later).
-    caps_matter = (may_raise | (blocked & ~frozen & ~cut & ~at_top))
     for code, cap in caps.items():
         withheld = (tier_target - cap).astype("float64")
         stops = _highest_rung(ladder, np.minimum(tier_target, cap), current) <= current
-        binding = caps_matter & (cap < tier_target) & (may_raise | stops)
+        binding = open_ & (cap < tier_target) & (may_raise | stops)
         candidates.append((code, binding, 100.0 + 1.0 / (1.0 + np.maximum(withheld, 0.0))))
 
     above_rung = current > ladder[np.maximum(tier, 0)]
@@ -156,7 +162,7 @@ _COMPARE = {Operator.LT: operator.lt, Operator.LE: operator.le, Operator.GT: ope
             Operator.GE: operator.ge, Operator.EQ: operator.eq, Operator.NE: operator.ne}
 
 
-def holds(check: Check, values: np.ndarray) -> np.ndarray:
+def _holds(check: Check, values: np.ndarray) -> np.ndarray:
     """Where ``check`` holds; a missing value fails a comparison unless the check lets it pass."""
     missing: np.ndarray = np.isnan(values)
     if check.op is Operator.PRESENT:
@@ -171,7 +177,7 @@ def holds(check: Check, values: np.ndarray) -> np.ndarray:
 def _all_hold(checks: tuple[Check, ...], values: _Values, n: int) -> np.ndarray:
     out = np.ones(n, dtype=bool)
     for check in checks:
-        out &= holds(check, values.get(check.feature))
+        out &= _holds(check, values.get(check.feature))
     return out
 
 
@@ -188,24 +194,19 @@ def _segments(policy: Policy, values: _Values, n: int) -> np.ndarray:
 # --- rules, blockers, caps -----------------------------------------------------------------
 
 
-def _rule_fires(rules: tuple[RulePolicy, ...], values: _Values, excluded: np.ndarray,
-                candidates: list[tuple[str, np.ndarray, np.ndarray]], priority: float) -> np.ndarray:
-    """Where one of ``rules`` fires (the first one's reason only), outside ``excluded``."""
-    n = len(excluded)
-    fired = np.zeros(n, dtype=bool)
+def _first_rule_firing(rules: tuple[RulePolicy, ...], values: _Values, excluded: np.ndarray,
+                       candidates: list[tuple[str, np.ndarray, np.ndarray]],
+                       priority: float) -> np.ndarray:
+    """Per account, the index of the first of ``rules`` that fires (-1 if none or ``excluded``).
+
+    Only that rule's reason is appended to ``candidates``.
+    """
+    first = np.full(len(excluded), -1, dtype="int64")
     for index, rule in enumerate(rules):
-        fires = _all_hold(rule.when, values, n) & ~fired & ~excluded
-        candidates.append((rule.code, fires, np.full(n, priority + index)))
-        fired |= fires
-    return fired
-
-
-def _tiers_down(policy: Policy, values: _Values, n: int) -> np.ndarray:
-    """The tiers of the first decrease rule that fires for each account (0 if none)."""
-    out = np.zeros(n, dtype="int64")
-    for rule in reversed(policy.decrease):
-        out = np.where(_all_hold(rule.when, values, n), rule.tiers_down, out)
-    return out
+        fires = (first < 0) & ~excluded & _all_hold(rule.when, values, len(excluded))
+        candidates.append((rule.code, fires, np.full(len(excluded), priority + index)))
+        first[fires] = index
+    return first
 
 
 def _blockers(policy: Policy, values: _Values, segment: np.ndarray, grade: np.ndarray,
@@ -233,7 +234,7 @@ def _blockers(policy: Policy, values: _Values, segment: np.ndarray, grade: np.nd
         block("request_limit_reached", count > policy.max_requests, 60.0)
     for index, (check, where) in enumerate(gates):
         subject = values.get(check.feature)
-        fails = ~holds(check, subject)
+        fails = ~_holds(check, subject)
         if where is not None:
             fails &= where
         if check.op.takes_value:

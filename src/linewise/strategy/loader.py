@@ -19,7 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from linewise.errors import Problem, StrategyValidationError
-from linewise.strategy.checks import Finding, check_strategy
+from linewise.strategy.checks import FieldPath, Finding, check_strategy
 from linewise.strategy.spec import StrategySpec
 
 __all__ = [
@@ -34,7 +34,6 @@ DEFAULT_STRATEGY = "default.yaml"
 # A strategy is a page of rules; anything far larger is not one.
 _MAX_BYTES = 1_000_000
 
-Path_ = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ def read_strategy(text: str, source: str = "<strategy>") -> LoadedSpec:
 
 
 def _checks_of_valid_sections(raw: Mapping[str, Any], problems: Sequence[Problem],
-                              lines: Mapping[Path_, int], source: str) -> list[Problem]:
+                              lines: Mapping[FieldPath, int], source: str) -> list[Problem]:
     """The static checks' errors in the sections that passed field validation.
 
     The broken sections are replaced by the shipped strategy's, which pass every check,
@@ -124,14 +123,15 @@ def _checks_of_valid_sections(raw: Mapping[str, Any], problems: Sequence[Problem
 @dataclass(frozen=True)
 class _Document:
     data: Any
-    lines: dict[Path_, int]
+    lines: dict[FieldPath, int]
     problems: list[Problem]
 
 
 def _parse_yaml(text: str, source: str) -> _Document:
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()  # the nodes carry the lines; parsed once
+        data = None if node is None else loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise StrategyValidationError(source, [Problem(source, line, "file", "valid YAML",
@@ -139,11 +139,13 @@ def _parse_yaml(text: str, source: str) -> _Document:
     except yaml.YAMLError as exc:
         raise StrategyValidationError(source, [Problem(source, None, "file", "valid YAML",
                                                        str(exc))]) from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict) or node is None:
         raise StrategyValidationError(source, [Problem(source, 1, "file",
                                                        "a mapping of strategy fields",
                                                        type(data).__name__)])
-    lines: dict[Path_, int] = {}
+    lines: dict[FieldPath, int] = {}
     problems: list[Problem] = []
     for path, child, duplicate in _walk(node, ()):
         if duplicate:
@@ -153,7 +155,7 @@ def _parse_yaml(text: str, source: str) -> _Document:
     return _Document(data, lines, problems)
 
 
-def _walk(node: yaml.Node, path: Path_) -> Iterator[tuple[Path_, yaml.Node, bool]]:
+def _walk(node: yaml.Node, path: FieldPath) -> Iterator[tuple[FieldPath, yaml.Node, bool]]:
     """Every node under ``node`` with its path, and whether its key was seen before."""
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
@@ -172,7 +174,7 @@ def _walk(node: yaml.Node, path: Path_) -> Iterator[tuple[Path_, yaml.Node, bool
 # --- the spec ------------------------------------------------------------------------------
 
 
-def _validate(raw: Any, prefix: Path_, lines: Mapping[Path_, int], source: str,
+def _validate(raw: Any, prefix: FieldPath, lines: Mapping[FieldPath, int], source: str,
               problems: list[Problem]) -> StrategySpec | None:
     try:
         return StrategySpec.model_validate(raw)
@@ -221,7 +223,7 @@ def _merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, A
 # --- problems ------------------------------------------------------------------------------
 
 
-def _problem(source: str, lines: Mapping[Path_, int], finding: Finding) -> Problem:
+def _problem(source: str, lines: Mapping[FieldPath, int], finding: Finding) -> Problem:
     value = finding.value
     if isinstance(value, Decimal):  # as written in the file, not as Python's repr
         value = int(value) if value == value.to_integral_value() else float(value)
@@ -229,7 +231,7 @@ def _problem(source: str, lines: Mapping[Path_, int], finding: Finding) -> Probl
                    value)
 
 
-def _line_of(lines: Mapping[Path_, int], path: Path_) -> int | None:
+def _line_of(lines: Mapping[FieldPath, int], path: FieldPath) -> int | None:
     """The line of ``path``, or of its nearest ancestor written in the file."""
     for end in range(len(path), -1, -1):
         if path[:end] in lines:
@@ -237,7 +239,7 @@ def _line_of(lines: Mapping[Path_, int], path: Path_) -> int | None:
     return None
 
 
-def _dotted(path: Path_) -> str:
+def _dotted(path: FieldPath) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else f"{'.' if out else ''}{part}"

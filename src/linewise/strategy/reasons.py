@@ -10,7 +10,7 @@ from __future__ import annotations
 from linewise.features import REGISTRY, RiskDirection
 from linewise.strategy.spec import Operator
 
-__all__ = ["FIXED_CODES", "MODEL_CODE", "gate_code", "unknown_code"]
+__all__ = ["FIXED_CODES", "gate_code", "unknown_code"]
 
 # Codes the engine itself gives, whatever the strategy file says.
 FIXED_CODES: dict[str, str] = {
@@ -26,8 +26,6 @@ FIXED_CODES: dict[str, str] = {
     "cap_unverified_income": "without verified income the limit is capped lower",
     "cap_affordability": "the debt service on a higher limit would not fit the verified income",
 }
-# A model reason: one adverse feature contribution; the feature travels beside it.
-MODEL_CODE = "risk_factor"
 
 _SUFFIX = {
     Operator.GE: "below_min", Operator.GT: "below_min",

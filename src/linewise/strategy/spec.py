@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from linewise.features import REGISTRY
+from linewise.money import CURRENCY_EXPONENTS
 
 __all__ = [
     "DECISION_SUBJECTS",
@@ -182,7 +183,7 @@ class StrategySpec(_Strict):
     strategy: Code
     version: int = Field(ge=1)
     description: str = ""
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    currency: str
     risk_appetite: Annotated[float, Field(ge=0.5, le=1.5)] = 1.0
     grades: list[Grade] = Field(min_length=1)
     ladder: list[MajorAmount] = Field(min_length=2)
@@ -192,6 +193,13 @@ class StrategySpec(_Strict):
     decrease: list[Rule] = Field(default_factory=list)
     requests: RequestPolicy
     arms: list[Arm] = Field(default_factory=lambda: [Arm(name="champion", share=1.0)])
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, code: str) -> str:
+        if code not in CURRENCY_EXPONENTS:
+            raise ValueError(f"one of {', '.join(sorted(CURRENCY_EXPONENTS))}")
+        return code
 
     @property
     def ref(self) -> str:

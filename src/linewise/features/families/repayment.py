@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from linewise.features._arrays import (
@@ -25,7 +27,7 @@ SPECS: tuple[FeatureSpec, ...] = (
                 Source.LEDGER, "months", _DOWN, True, Evolution.COUNTS_UP),
     *(FeatureSpec(f"on_time_ratio_{n}m", f"近{n}个月按时还款比例",
                   f"share of the last {n} months repaid on time",
-                  Source.LEDGER, "ratio", _DOWN, True, Evolution.WINDOW_ON_TIME, n)
+                  Source.LEDGER, "ratio", _DOWN, True, Evolution.WINDOW_ON_TIME, n, highest=1.0)
       for n in _WINDOWS),
     FeatureSpec("dpd_current", "当前逾期天数", "days past due now",
                 Source.LEDGER, "days", _UP, True, Evolution.HELD),
@@ -39,7 +41,7 @@ SPECS: tuple[FeatureSpec, ...] = (
     FeatureSpec("dpd_1m_ago", "上月末逾期天数", "days past due a month ago",
                 Source.LEDGER, "days", _UP, True, Evolution.WINDOW_CLEARS, 2),
     FeatureSpec("dpd_change_1m", "逾期天数较上月的变化", "change of days past due since last month",
-                Source.LEDGER, "days", _UP, True, Evolution.HELD, 2),
+                Source.LEDGER, "days", _UP, True, Evolution.HELD, 2, lowest=-math.inf),
     FeatureSpec("missed_payment_months_6m", "近6个月有应还款却未还款的月数",
                 "months in the last 6 with an amount due and nothing paid",
                 Source.LEDGER, "count", _UP, True, Evolution.WINDOW_CLEARS, 6),
@@ -54,7 +56,7 @@ SPECS: tuple[FeatureSpec, ...] = (
                 Source.LEDGER, "count", _UP, True, Evolution.WINDOW_CLEARS, 6),
     FeatureSpec("full_payment_ratio_6m", "近6个月全额还款的月份比例",
                 "share of the last 6 months in which the whole amount due was paid",
-                Source.LEDGER, "ratio", _DOWN, True, Evolution.WINDOW_ON_TIME, 6),
+                Source.LEDGER, "ratio", _DOWN, True, Evolution.WINDOW_ON_TIME, 6, highest=1.0),
     # How deep and how long: two months at 30 days weigh more than one (the maxima and
     # counts above each see only one side of it).
     FeatureSpec("dpd_mean_6m", "近6个月月末平均逾期天数",

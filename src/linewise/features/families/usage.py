@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -37,10 +39,10 @@ SPECS: tuple[FeatureSpec, ...] = (
                 Source.LEDGER, "ratio", _UP, True, Evolution.HELD, 6),
     FeatureSpec("utilisation_trend_6m", "额度使用率变化趋势",
                 "change of utilisation against the 5 months before",
-                Source.LEDGER, "ratio", _NONE, True, Evolution.HELD, 6),
+                Source.LEDGER, "ratio", _NONE, True, Evolution.HELD, 6, lowest=-math.inf),
     FeatureSpec("balance_trend_6m", "近6个月欠款变化占额度比例",
                 "change of the balance over 6 months, as a share of the limit",
-                Source.LEDGER, "ratio", _NONE, True, Evolution.HELD, 6),
+                Source.LEDGER, "ratio", _NONE, True, Evolution.HELD, 6, lowest=-math.inf),
     FeatureSpec("drawdown_months_6m", "近6个月有借款的月数",
                 "months with new drawings in the last 6 months",
                 Source.LEDGER, "count", _NONE, True, Evolution.HELD, 6),
@@ -63,7 +65,7 @@ SPECS: tuple[FeatureSpec, ...] = (
     # use from a large one, and a tree cannot multiply a share back into money.
     FeatureSpec("available_credit", "当前可用额度",
                 "part of the limit not in use now (negative when over the limit)",
-                Source.LEDGER, "minor_units", _DOWN, True, Evolution.HELD),
+                Source.LEDGER, "minor_units", _DOWN, True, Evolution.HELD, lowest=-math.inf),
     FeatureSpec("balance_mean_6m", "近6个月平均欠款", "average amount owed over the last 6 months",
                 Source.LEDGER, "minor_units", _NONE, True, Evolution.HELD, 6),
     FeatureSpec("drawn_to_limit_3m", "近3个月新增借款占额度比例",
