@@ -80,3 +80,43 @@ def uci():
     from linewise.data.importers.uci_taiwan import uci_portfolio
 
     return uci_portfolio()
+
+
+@pytest.fixture(scope="session")
+def uci_inputs(uci):
+    """The UCI portfolio's registry features and outcome flags."""
+    from linewise.models.inputs import inputs_from_portfolio
+
+    return inputs_from_portfolio(uci)
+
+
+@pytest.fixture(scope="session")
+def uci_gbm(uci_inputs):
+    """A monotone GBM fitted in-sample on UCI: tests of what comes after the model use it."""
+    from linewise.features import REGISTRY
+    from linewise.models.gbm import GradientBoostedModel
+
+    monotone = {name: REGISTRY[name].risk_direction.sign
+                for name in uci_inputs.features.columns if name in REGISTRY}
+    return GradientBoostedModel(monotone=monotone).fit(uci_inputs.features, uci_inputs.bad)
+
+
+@pytest.fixture(scope="session")
+def default_strategy():
+    """The shipped default strategy, compiled."""
+    from linewise.strategy import default_strategy_text, read_strategy
+    from linewise.strategy.compiled import compile_strategy
+
+    return compile_strategy(read_strategy(default_strategy_text()))
+
+
+@pytest.fixture(scope="session")
+def uci_decided(uci_inputs, uci_gbm, default_strategy):
+    """The default strategy's decisions, with reasons and recourse, for the whole UCI portfolio."""
+    from tests.decide.common import AS_OF, MODEL_REF
+
+    from linewise.decide import decide
+    from linewise.strategy.evaluate import Context
+
+    return decide(uci_inputs.features, model=uci_gbm, model_ref=MODEL_REF,
+                  strategy=default_strategy, context=Context(as_of=AS_OF))

@@ -85,11 +85,11 @@ def test_increase_grades_must_name_grades_the_strategy_defines():
 # --- ladder and ceilings ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("tiers", ["10000, 30000, 20000,", "10000, 20000, 20000,"])
+@pytest.mark.parametrize("tiers", ["15000, 30000, 20000,", "15000, 20000, 20000,"])
 def test_a_ladder_that_does_not_rise_is_an_error_at_the_tier(tiers):
-    text = edit(DEFAULT, "10000, 20000, 30000,", tiers)
+    text = edit(DEFAULT, "15000, 20000, 30000,", tiers)
     (problem,) = problems_of(text)
-    assert problem.column == "ladder[2]"
+    assert problem.column == "ladder[3]"
     assert problem.row == line_of(text, tiers)
     assert problem.value == 20000
 
@@ -109,6 +109,15 @@ def test_an_unverified_income_ceiling_below_the_floor_is_a_warning_and_the_file_
     assert warning.column == "increase.unverified_income_ceiling"
     assert warning.row == line_of(text, "unverified_income_ceiling")
     assert warning.value == 5000
+
+
+def test_a_ladder_step_steeper_than_the_percent_cap_is_a_warning_naming_the_stuck_tier():
+    text = edit(DEFAULT, "30000, 45000, 60000,", "30000, 60000,")
+    loaded = read_strategy(text, "s.yaml")
+    (warning,) = loaded.warnings
+    assert warning.column == "increase.step_pct_max"
+    assert "30000 to 60000 is 100%" in warning.rule
+    assert "lines at 30000 can never be raised" in warning.rule
 
 
 # --- segments --------------------------------------------------------------------------

@@ -123,14 +123,14 @@ def test_the_error_message_lists_every_problem_in_the_one_template():
 
 
 def test_a_static_check_error_in_a_valid_section_is_reported_with_a_field_error_elsewhere():
-    text = edit(DEFAULT, "ladder: [10000, 20000, 30000,", "ladder: [10000, 30000, 20000,")
+    text = edit(DEFAULT, "ladder: [10000, 15000, 20000, 30000,", "ladder: [10000, 15000, 30000, 20000,")
     text = edit(text, "window_days: 90", "window_dys: 90")
 
     problems = problems_of(text)
 
     by_column = {p.column: p for p in problems}
-    assert by_column["ladder[2]"].row == key_line(text, "ladder")
-    assert by_column["ladder[2]"].value == 20000
+    assert by_column["ladder[3]"].row == key_line(text, "ladder")
+    assert by_column["ladder[3]"].value == 20000
     assert by_column["requests.window_dys"].row == line_of(text, "window_dys")
     assert [p.row for p in problems] == sorted(p.row for p in problems)
 
@@ -143,7 +143,7 @@ def test_a_typo_in_the_grades_does_not_make_the_increase_grades_look_undefined()
 
 
 def test_a_typo_in_the_ladder_does_not_judge_the_ceiling_against_another_ladder():
-    text = edit(DEFAULT, "ladder: [10000, 20000, 30000,", "ladder: [1000, 2000, O.3, 3000,")
+    text = edit(DEFAULT, "ladder: [10000, 15000, 20000,", "ladder: [1000, 2000, O.3, 3000,")
     text = edit(text, "  ceiling: 1000000", "  ceiling: 5000")
     assert [p.column for p in problems_of(text)] == ["ladder[2]"]
 
@@ -280,7 +280,7 @@ def test_validate_accepts_the_default_and_says_what_it_holds(tmp_path):
     (tmp_path / "s.yaml").write_text(DEFAULT, encoding="utf-8")
     result = run("strategy", "validate", "s.yaml", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "default@1: valid — 4 segments, 5 grades, 14 tiers, 1 arm" in result.stdout.splitlines()
+    assert "default@1: valid — 4 segments, 5 grades, 16 tiers, 1 arm" in result.stdout.splitlines()
 
 
 def test_validate_json_reports_a_valid_strategy(tmp_path):
@@ -306,13 +306,13 @@ def test_validate_shows_warnings_but_accepts_the_file(tmp_path):
 def test_validate_refuses_an_invalid_file_with_exit_2_naming_every_problem(tmp_path):
     text = edit(DEFAULT, "cooldown_days: 90", "cooldown_days: -1")
     text = edit(text, "value: 0.95", "value: O.95")
-    text = edit(text, "ladder: [10000, 20000, 30000,", "ladder: [10000, 30000, 20000,")
+    text = edit(text, "ladder: [10000, 15000, 20000, 30000,", "ladder: [10000, 15000, 30000, 20000,")
     (tmp_path / "bad.yaml").write_text(text, encoding="utf-8")
     result = run("strategy", "validate", "bad.yaml", cwd=tmp_path)
     assert result.returncode == 2
     gate = gate_index("utilisation_current")
     for line, column, value in [
-        (key_line(text, "ladder"), "ladder[2]", "20000"),
+        (key_line(text, "ladder"), "ladder[3]", "20000"),
         (line_of(text, "O.95"), f"increase.gates[{gate}].value", "'O.95'"),
         (line_of(text, "cooldown_days"), "increase.cooldown_days", "-1"),
     ]:

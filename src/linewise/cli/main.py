@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from linewise.cli import data, demo, ledger, model, strategy
+from linewise.cli import data, demo, ledger, model, review, strategy
 from linewise.cli._common import STATE
 
 app = typer.Typer(
@@ -37,6 +37,8 @@ app.command("draw")(ledger.draw)
 app.command("repay")(ledger.repay)
 app.command("statement")(ledger.statement_command)
 app.command("demo")(demo.demo)
+app.command("review")(review.review)
+app.command("explain")(review.explain)
 
 
 if __name__ == "__main__":  # pragma: no cover

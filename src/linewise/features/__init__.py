@@ -1,6 +1,11 @@
 """Features: the registry and their computation from panel and customer data."""
 
-from linewise.features.compute import REGISTRY, compute_features, feature_specs
+from linewise.features.compute import (
+    REGISTRY,
+    compute_features,
+    feature_specs,
+    limit_changed_on,
+)
 from linewise.features.registry import Evolution, FeatureSpec, RiskDirection, Source
 from linewise.features.window import WINDOW_MONTHS, as_of_month
 
@@ -14,4 +19,5 @@ __all__ = [
     "as_of_month",
     "compute_features",
     "feature_specs",
+    "limit_changed_on",
 ]

@@ -13,7 +13,7 @@ from linewise.features.families import bureau, income, repayment, usage
 from linewise.features.registry import FeatureSpec, Source
 from linewise.features.window import build_window
 
-__all__ = ["REGISTRY", "compute_features", "feature_specs"]
+__all__ = ["REGISTRY", "compute_features", "feature_specs", "limit_changed_on"]
 
 REGISTRY: dict[str, FeatureSpec] = {
     spec.name: spec
@@ -59,3 +59,18 @@ def compute_features(
                          index=pd.Index(window.account_ids, name="account_id"))
     frame.attrs["as_of"] = window.month
     return frame
+
+
+def limit_changed_on(panel: pd.DataFrame, as_of: date | pd.Timestamp) -> pd.Series:
+    """Per account with a panel row in the as-of month, the month end its limit last changed.
+
+    NaT when the month-end limits up to ``as_of`` never changed within the panel.
+    """
+    month = pd.Timestamp(as_of).to_period("M").to_timestamp("M")
+    known = panel[pd.to_datetime(panel["month"]) <= month].sort_values(["account_id", "month"])
+    previous = known.groupby("account_id", sort=False)["credit_limit"].shift()
+    changed = known[previous.notna() & (known["credit_limit"] != previous)]
+    last = pd.to_datetime(changed.groupby("account_id")["month"].max())
+    accounts = known.loc[pd.to_datetime(known["month"]) == month, "account_id"].astype("str")
+    last.index = last.index.astype("str")
+    return last.reindex(pd.Index(accounts, name="account_id")).rename("last_limit_change_on")

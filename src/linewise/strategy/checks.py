@@ -105,6 +105,14 @@ def _check_ladder(spec: StrategySpec) -> Iterator[Finding]:
         yield Finding(("increase", "step_amount_max"),
                       f"at least the smallest step of the ladder, {smallest_step}, or some "
                       "tiers can never be climbed", increase.step_amount_max, warning=True)
+    steep = [(a, b) for a, b in itertools.pairwise(ladder)
+             if a > 0 and (b - a) * 100 > Decimal(str(increase.step_pct_max)) * a]
+    if steep and increase.step_pct_max > 0:
+        low, high = steep[0]
+        yield Finding(("increase", "step_pct_max"),
+                      f"at least the steepest step of the ladder ({low} to {high} is "
+                      f"{(high - low) * 100 / low:.0f}%), or lines at {low} can never be raised",
+                      increase.step_pct_max, warning=True)
 
 
 def _check_segments(spec: StrategySpec) -> Iterator[Finding]:

@@ -23,7 +23,7 @@ from linewise.strategy.compiled import Check, Policy, RulePolicy
 from linewise.strategy.reasons import unknown_code
 from linewise.strategy.spec import Operator
 
-__all__ = ["ACTIONS", "MAX_REASONS", "TRIGGERS", "Context", "evaluate_policy"]
+__all__ = ["ACTIONS", "MAX_REASONS", "TRIGGERS", "Context", "evaluate_policy", "lists_of_codes"]
 
 ACTIONS = ("increase", "hold", "decrease", "freeze")
 TRIGGERS = ("review", "request", "repayment", "income_proof")
@@ -53,12 +53,14 @@ class Context:
 
 
 def evaluate_policy(policy: Policy, features: pd.DataFrame, pd_: np.ndarray,
-                    context: Context, score: np.ndarray | None = None) -> pd.DataFrame:
+                    context: Context, score: np.ndarray | None = None, *,
+                    reasons: bool = True) -> pd.DataFrame:
     """One row per account of ``features`` (same index): the decision of ``policy``.
 
     Columns: ``segment, risk_grade, action, current_limit, new_limit, tier_target,
-    reasons`` (a list of codes, at most :data:`MAX_REASONS`). ``tier_target`` is the
-    limit the ladder alone would give on an increase, before any cap.
+    reasons`` (a list of codes, at most :data:`MAX_REASONS`; left out when ``reasons``
+    is false). ``tier_target`` is the limit the ladder alone would give on an
+    increase, before any cap.
     """
     n = len(features)
     outputs = {"pd": pd_} if score is None else {"pd": pd_, "score": score}
@@ -109,15 +111,17 @@ def evaluate_policy(policy: Policy, features: pd.DataFrame, pd_: np.ndarray,
     action[decrease] = "decrease"
     action[frozen] = "freeze"
     new_limit = np.where(increase, raised, np.where(decrease, lowered, current))
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "segment": np.asarray([s.name for s in policy.segments], dtype=object)[segment],
         "risk_grade": np.asarray(policy.grade_names, dtype=object)[grade],
         "action": action,
         "current_limit": current,
         "new_limit": new_limit.astype("int64"),
         "tier_target": tier_target.astype("int64"),
-        "reasons": _ordered_reasons(candidates, n),
     }, index=features.index)
+    if reasons:
+        out["reasons"] = _ordered_reasons(candidates, n)
+    return out
 
 
 def _highest_rung(ladder: np.ndarray, at_most: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -288,5 +292,22 @@ def _ordered_reasons(candidates: list[tuple[str, np.ndarray, np.ndarray]], n: in
     priority = np.stack([np.where(applies, order, np.inf) for _, applies, order in candidates], axis=1)
     ranked = np.argsort(priority, axis=1, kind="stable")[:, :MAX_REASONS]
     taken = np.isfinite(np.take_along_axis(priority, ranked, axis=1))
-    picked = codes[ranked]
-    return [list(row[keep]) for row, keep in zip(picked, taken, strict=True)]
+    return lists_of_codes(codes, np.where(taken, ranked, -1))
+
+
+def lists_of_codes(codes: np.ndarray, picked: np.ndarray) -> list[list[str]]:
+    """Per row of ``picked`` (indices into ``codes``, -1 for none), the list of those codes.
+
+    Rows repeat a few hundred combinations at most: each distinct one is built once
+    (a Python loop over a million rows of numpy indexing would take seconds).
+    """
+    n, width = picked.shape
+    if n == 0:
+        return []
+    base = len(codes) + 1
+    keys = np.zeros(n, dtype="int64")
+    for column in range(width):
+        keys = keys * base + (picked[:, column] + 1)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    built = [tuple(codes[i] for i in picked[row] if i >= 0) for row in first]
+    return [list(built[i]) for i in inverse.tolist()]

@@ -64,7 +64,7 @@ SPECS: tuple[FeatureSpec, ...] = (
     # Amounts, not only shares of the limit: utilisation cannot tell a small line in full
     # use from a large one, and a tree cannot multiply a share back into money.
     FeatureSpec("available_credit", "当前可用额度",
-                "part of the limit not in use now (negative when over the limit)",
+                "credit still available on the line now",
                 Source.LEDGER, "minor_units", _DOWN, True, Evolution.HELD, lowest=-math.inf),
     FeatureSpec("balance_mean_6m", "近6个月平均欠款", "average amount owed over the last 6 months",
                 Source.LEDGER, "minor_units", _NONE, True, Evolution.HELD, 6),

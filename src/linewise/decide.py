@@ -1,0 +1,140 @@
+"""``decide``: features -> model -> strategy -> explain, for a batch of accounts.
+
+The one entry every adapter calls (CLI, batch runner, service). Pure: frames in, a
+frame out, nothing read or written. One account is a batch of one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from linewise.explain.model_reasons import model_reasons
+from linewise.explain.recourse import find_recourse
+from linewise.models.base import RiskModel
+from linewise.models.calibration import logit
+from linewise.strategy.compiled import Policy, Strategy
+from linewise.strategy.evaluate import MAX_REASONS, Context, evaluate_policy
+
+__all__ = ["DECISION_COLUMNS", "MODEL_REASONS", "decide"]
+
+DECISION_COLUMNS = (
+    "account_id", "as_of", "trigger", "action", "current_limit", "new_limit", "pd", "score",
+    "risk_grade", "segment", "reasons", "recourse", "recourse_limit", "recourse_on",
+    "strategy", "model", "arm",
+)
+# Model reasons told after a risk-based reason: enough to say why, few enough to leave
+# room for the strategy's own.
+MODEL_REASONS = 2
+_MODEL_OUTPUTS = ("pd", "score")
+
+
+def decide(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy: Strategy,
+           context: Context, recourse: bool = True) -> pd.DataFrame:
+    """One decision per row of ``features`` (indexed by account id), as DESIGN.md's decision contract.
+
+    ``context`` carries the as-of date, the trigger and, per account (indexed like
+    ``features``), the last limit change and the requests in the window. ``reasons``
+    are ordered codes, at most four; ``recourse`` the encoded steps that would raise
+    the line (empty when increased or when none is within reach), with
+    ``recourse_limit`` and ``recourse_on`` what they would give and when.
+    """
+    pd_ = model.predict_proba(features)
+    score = model.points_scaling.points(logit(pd_))
+    arms = strategy.assign_arms(features.index.to_numpy())
+    parts = []
+    for arm, policy in strategy.policies.items():
+        rows = np.flatnonzero(arms == arm)
+        if len(rows) == 0:
+            continue
+        parts.append(_decide_arm(policy, features.iloc[rows], pd_[rows], score[rows], model,
+                                 _context_rows(context, features.index[rows]), with_recourse=recourse))
+    decided = pd.concat(parts).reindex(features.index) if parts else _empty(features.index)
+    decided["arm"] = arms
+    out = pd.DataFrame({
+        "account_id": features.index.astype("str"),
+        "as_of": pd.Timestamp(context.as_of).date(),
+        "trigger": context.trigger,
+        **{name: decided[name].to_numpy() for name in ("action", "current_limit", "new_limit")},
+        "pd": pd_,
+        "score": score,
+        **{name: decided[name].to_numpy() for name in
+           ("risk_grade", "segment", "reasons", "recourse", "recourse_limit", "recourse_on")},
+        "strategy": strategy.ref,
+        "model": model_ref,
+        "arm": decided["arm"].to_numpy(),
+    })
+    return out.reset_index(drop=True)
+
+
+def _decide_arm(policy: Policy, features: pd.DataFrame, pd_: np.ndarray, score: np.ndarray,
+                model: RiskModel, context: Context, *, with_recourse: bool) -> pd.DataFrame:
+    decided = evaluate_policy(policy, features, pd_, context, score)
+    decided["reasons"] = _with_model_reasons(policy, decided["reasons"].tolist(), features, pd_, model)
+    n = len(decided)
+    steps: list[list[str]] = [[] for _ in range(n)]
+    limits = np.zeros(n, dtype="int64")
+    on: list[date | None] = [None] * n
+    if with_recourse:
+        rows = np.flatnonzero(decided["action"].to_numpy() != "increase")
+        found = find_recourse(policy, features.iloc[rows], model.predict_proba,
+                              _context_rows(context, features.index[rows]))
+        for position, row in enumerate(rows.tolist()):
+            steps[row], on[row] = found.steps[position], found.on[position]
+        limits[rows] = found.new_limit
+    decided["recourse"] = steps
+    decided["recourse_limit"] = pd.array(limits, dtype="Int64")
+    decided.loc[limits == 0, "recourse_limit"] = pd.NA
+    decided["recourse_on"] = pd.Series(on, index=decided.index, dtype=object)
+    return decided
+
+
+def _risk_codes(policy: Policy) -> set[str]:
+    """The codes whose cause is the model's assessment (the grade, rules and gates on PD or score)."""
+    codes = {"risk_grade_too_low"}
+    for rule in (*policy.freeze, *policy.decrease):
+        if any(check.feature in _MODEL_OUTPUTS for check in rule.when):
+            codes.add(rule.code)
+    for check in (*policy.gates, *policy.request_gates,
+                  *(gate for segment in policy.segments for gate in segment.gates)):
+        if check.feature in _MODEL_OUTPUTS:
+            codes.add(check.code)
+    return codes
+
+
+def _with_model_reasons(policy: Policy, reasons: list[list[str]], features: pd.DataFrame,
+                        pd_: np.ndarray, model: RiskModel) -> list[list[str]]:
+    """``reasons`` with the model's adverse features told right after a risk-based reason."""
+    risk_codes = _risk_codes(policy)
+    rows = [i for i, codes in enumerate(reasons) if risk_codes.intersection(codes)]
+    if not rows:
+        return reasons
+    adverse = model_reasons(model, features.iloc[rows], pd_[rows], MODEL_REASONS)
+    out = list(reasons)
+    merged: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
+    for row, model_codes in zip(rows, adverse, strict=True):
+        key = (tuple(reasons[row]), tuple(model_codes))
+        if key not in merged:
+            codes = key[0]
+            at = max(i for i, code in enumerate(codes) if code in risk_codes) + 1
+            merged[key] = (*codes[:at], *model_codes, *codes[at:])[:MAX_REASONS]
+        out[row] = list(merged[key])
+    return out
+
+
+def _context_rows(context: Context, index: pd.Index) -> Context:
+    def rows(series: pd.Series | None) -> pd.Series | None:
+        return None if series is None else series.reindex(index)
+
+    return Context(as_of=context.as_of, trigger=context.trigger,
+                   last_limit_change_on=rows(context.last_limit_change_on),
+                   requests_in_window=rows(context.requests_in_window))
+
+
+def _empty(index: pd.Index) -> pd.DataFrame:
+    columns: Sequence[str] = ("action", "current_limit", "new_limit", "risk_grade", "segment",
+                              "reasons", "recourse", "recourse_limit", "recourse_on")
+    return pd.DataFrame({name: pd.Series(dtype=object) for name in columns}, index=index)

@@ -1,0 +1,52 @@
+"""Figures as a customer reads them: amounts, shares, months and dates in zh-CN or en."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Literal
+
+from linewise.money import format_amount, to_major
+
+__all__ = ["LANGUAGES", "Language", "amount", "check_language", "day", "feature_value"]
+
+Language = Literal["zh", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh", "en")
+
+
+def check_language(lang: str) -> Language:
+    """``lang`` when it is one linewise writes in; otherwise a ValueError naming the choices."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"language {lang!r}: one of {', '.join(LANGUAGES)}")
+    return lang
+
+
+def amount(minor: float, currency: str, lang: Language) -> str:
+    """``37,500元`` / ``TWD 37,500``; cents shown only when there are any."""
+    text = format_amount(int(minor), currency)
+    if to_major(int(minor), currency) == int(to_major(int(minor), currency)):
+        text = text.split(".")[0]
+    return f"{text}元" if lang == "zh" else f"{currency} {text}"
+
+
+def day(when: date, lang: Language) -> str:
+    """``2026年3月31日`` / ``31 March 2026``."""
+    if lang == "zh":
+        return f"{when.year}年{when.month}月{when.day}日"
+    return f"{when.day} {when.strftime('%B')} {when.year}"
+
+
+def feature_value(value: float, unit: str, currency: str, lang: Language) -> str:
+    """A feature's value in its unit (see :class:`linewise.features.FeatureSpec`)."""
+    if math.isnan(value):
+        return "未知" if lang == "zh" else "unknown"
+    if unit == "minor_units":
+        return amount(round(value), currency, lang)
+    if unit == "ratio":
+        return f"{value:.0%}"
+    number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if unit == "months":
+        return f"{number}个月" if lang == "zh" else f"{number} month{'' if value == 1 else 's'}"
+    if unit == "days":
+        return f"{number}天" if lang == "zh" else f"{number} day{'' if value == 1 else 's'}"
+    return number

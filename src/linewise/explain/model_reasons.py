@@ -1,0 +1,67 @@
+"""Model reasons: the features that weighed most against a customer, each one verified true."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from linewise.explain.catalogue import model_code
+from linewise.features import REGISTRY, RiskDirection
+from linewise.models.base import RiskModel
+from linewise.strategy.evaluate import lists_of_codes
+
+__all__ = ["least_risky_value", "model_reasons"]
+
+# The limit itself is the decision's own output: "your limit is low" is circular, not a reason.
+_NOT_A_REASON = frozenset({"credit_limit"})
+# Candidates checked per account, largest contribution first, to find the reasons told.
+_CANDIDATES = 4
+# Beyond every split and bin of any model, for features without a bound.
+_FAR = 1e15
+
+
+def least_risky_value(feature: str) -> float:
+    """The value of ``feature`` with the least risk it can take (its bound on the safe side)."""
+    spec = REGISTRY[feature]
+    bound = spec.lowest if spec.risk_direction.sign > 0 else spec.highest
+    return bound if math.isfinite(bound) else -_FAR if spec.risk_direction.sign > 0 else _FAR
+
+
+def model_reasons(model: RiskModel, features: pd.DataFrame, pd_: np.ndarray, top: int) -> list[list[str]]:
+    """Per row, the model codes of up to ``top`` features that weighed against the customer.
+
+    Ranked by the model's contribution (largest adverse first); a feature is told only
+    when it is true for this customer: moving it to its least risky value lowers the
+    PD (``pd_`` is the model's PD for ``features``). Features whose risk does not move
+    one way are never told.
+    """
+    n = len(features)
+    contributions = model.contributions(features) if n else pd.DataFrame()
+    eligible = [name for name in contributions.columns
+                if name in REGISTRY and name not in _NOT_A_REASON
+                and REGISTRY[name].risk_direction is not RiskDirection.NONE]
+    if not eligible or top <= 0:
+        return [[] for _ in range(n)]
+    values = contributions[eligible].to_numpy(dtype="float64")
+    order = np.argsort(-values, axis=1, kind="stable")[:, :_CANDIDATES]
+    adverse = np.take_along_axis(values, order, axis=1) > 0
+    true = np.zeros_like(adverse)
+    base = features
+    for rank in range(order.shape[1]):
+        check = np.flatnonzero(adverse[:, rank])
+        if len(check) == 0:
+            continue
+        moved = base.iloc[check].copy()
+        for position, name in enumerate(eligible):
+            picked = order[check, rank] == position
+            if picked.any():
+                column = moved[name].to_numpy(dtype="float64", copy=True)
+                column[picked] = least_risky_value(name)
+                moved[name] = column
+        true[check, rank] = model.predict_proba(moved) < pd_[check]
+    told = np.cumsum(true, axis=1) <= top
+    picked = np.where(true & told, order, -1)
+    codes = np.asarray([model_code(name) for name in eligible], dtype=object)
+    return lists_of_codes(codes, picked)

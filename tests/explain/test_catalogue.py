@@ -1,0 +1,81 @@
+"""The reason catalogue: every code a decision can carry has a customer text in zh and en."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from tests.strategy.texts import edit
+
+from linewise.explain.catalogue import every_code, reason_text
+from linewise.explain.notice import analyst_reasons, render_reasons
+from linewise.features import REGISTRY
+from linewise.strategy import default_strategy_text, read_strategy
+from linewise.strategy.compiled import compile_strategy
+from linewise.strategy.reasons import gate_code, unknown_code
+from linewise.strategy.spec import Operator
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+POLICY = compile_strategy(read_strategy(default_strategy_text())).policies["champion"]
+# A customer whose every figure is known, so that every template has something to say.
+FEATURES = dict.fromkeys(REGISTRY, 3.0) | {"income_verified_monthly": 5_000_000.0,
+                                               "external_debt": 1_000_000.0}
+DECISION = {"action": "hold", "current_limit": 5_000_000, "new_limit": 5_000_000,
+            "segment": "established", "risk_grade": "C", "pd": 0.1}
+
+
+def _all_codes() -> list[str]:
+    derived = [gate_code(name, op) for name in REGISTRY for op in Operator]
+    derived += [unknown_code(name) for name in REGISTRY]
+    return sorted({*every_code(POLICY), *derived})
+
+
+@pytest.mark.parametrize("code", _all_codes())
+def test_every_code_has_a_filled_text_in_chinese_and_in_english_and_for_analysts(code):
+    assert reason_text(code, POLICY) is not None
+    decision = DECISION | {"reasons": [code]}
+    (zh,) = render_reasons(decision, FEATURES, POLICY, "zh")
+    (en,) = render_reasons(decision, FEATURES, POLICY, "en")
+    (analyst,) = analyst_reasons(decision, FEATURES, POLICY)
+    for text in (zh, en, analyst):
+        assert "{" not in text and "}" not in text
+        assert "nan" not in text.lower().split()
+    assert CJK.search(zh), zh
+    assert not CJK.search(en), en
+    assert analyst.startswith(f"{code}: ")
+
+
+def test_the_sweep_covers_the_default_strategys_codes_and_a_model_reason_per_feature():
+    codes = _all_codes()
+    for code in ("overdue_now", "risk_grown", "recent_drawings_above_limit", "cap_unverified_income",
+                 "dpd_max_6m_above_max", "on_time_ratio_6m_unknown", "model_dpd_max_3m"):
+        assert code in codes
+    assert sum(code.startswith("model_") for code in codes) == len(REGISTRY)
+
+
+def test_a_code_nothing_declares_has_no_text():
+    assert reason_text("made_up_code", POLICY) is None
+    with pytest.raises(KeyError, match="made_up_code"):
+        render_reasons(DECISION | {"reasons": ["made_up_code"]}, FEATURES, POLICY, "en")
+
+
+def test_a_rule_code_of_the_strategy_file_is_told_from_the_rules_own_conditions():
+    text = edit(default_strategy_text(), "  - code: overdue_now\n",
+                "  - code: long_overdue\n    when: [{feature: dpd_current, op: \">=\", value: 30}]\n"
+                "  - code: overdue_now\n")
+    policy = compile_strategy(read_strategy(text)).policies["champion"]
+    decision = DECISION | {"action": "freeze", "reasons": ["long_overdue"]}
+    (zh,) = render_reasons(decision, FEATURES, policy, "zh")
+    (en,) = render_reasons(decision, FEATURES, policy, "en")
+    assert "当前逾期天数不低于30天" in zh
+    assert "days past due now at least 30 days" in en
+
+
+def test_a_rule_on_the_pd_is_told_without_the_pd():
+    text = edit(default_strategy_text(), "  - code: risk_grown\n", "  - code: pd_high\n")
+    policy = compile_strategy(read_strategy(text)).policies["champion"]
+    decision = DECISION | {"action": "decrease", "reasons": ["pd_high"], "pd": 0.6123}
+    for lang in ("zh", "en"):
+        (sentence,) = render_reasons(decision, FEATURES, policy, lang)
+        assert "0.5" not in sentence and "0.61" not in sentence and "61%" not in sentence
+        assert "pd" not in sentence.lower().split()
