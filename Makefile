@@ -21,10 +21,17 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 venv: $(VENV)/.installed
 
+# The demo's decision log, fresh on every run.
+DEMO_DB := LINEWISE_DATABASE_URL=sqlite:///demo/decisions.db
+
 demo: $(VENV)/.installed
 	$(BIN)/linewise demo --accounts 1000 --months 12
 	$(BIN)/linewise data uci --out demo/uci
 	$(BIN)/linewise model train --portfolio demo/uci --kind scorecard --out demo/model
+	rm -f demo/decisions.db demo/decisions.db-wal demo/decisions.db-shm
+	$(DEMO_DB) $(BIN)/linewise db upgrade
+	$(DEMO_DB) $(BIN)/linewise review --portfolio demo/uci --model demo/model --out demo/decisions.parquet
+	$(DEMO_DB) $(BIN)/linewise decisions samples
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks

@@ -19,7 +19,7 @@ from linewise.models.calibration import logit
 from linewise.strategy.compiled import Policy, Strategy
 from linewise.strategy.evaluate import MAX_REASONS, Context, evaluate_policy
 
-__all__ = ["DECISION_COLUMNS", "MODEL_REASONS", "decide"]
+__all__ = ["DECISION_COLUMNS", "MODEL_REASONS", "decide", "replay"]
 
 DECISION_COLUMNS = (
     "account_id", "as_of", "trigger", "action", "current_limit", "new_limit", "pd", "score",
@@ -138,3 +138,41 @@ def _empty(index: pd.Index) -> pd.DataFrame:
     columns: Sequence[str] = ("action", "current_limit", "new_limit", "risk_grade", "segment",
                               "reasons", "recourse", "recourse_limit", "recourse_on")
     return pd.DataFrame({name: pd.Series(dtype=object) for name in columns}, index=index)
+
+
+def replay(stored: pd.DataFrame, features: pd.DataFrame, context: Context, *, model: RiskModel,
+           model_ref: str, strategy: Strategy) -> pd.DataFrame:
+    """Where deciding ``stored``'s accounts again differs from what was stored, one row per difference.
+
+    ``stored`` is one run's decisions (the decision contract's columns), ``features``
+    and ``context`` what they were made from. Columns of the result: ``account_id,
+    column, stored, replayed``; empty when every decision is reproduced bit for bit.
+    """
+    accounts = pd.Index(stored["account_id"].astype("str"))
+    again = decide(features.set_axis(features.index.astype("str")).loc[accounts], model=model,
+                   model_ref=model_ref, strategy=strategy, context=context)
+    differences = []
+    for column in DECISION_COLUMNS:
+        before = [_comparable(v) for v in stored[column]]
+        after = [_comparable(v) for v in again[column]]
+        for account, old, new in zip(accounts, before, after, strict=True):
+            if old != new:
+                differences.append({"account_id": account, "column": column, "stored": old, "replayed": new})
+    return pd.DataFrame(differences, columns=["account_id", "column", "stored", "replayed"])
+
+
+def _comparable(value: object) -> object:
+    """``value`` in one form whatever store it came back from: lists as tuples, missing as None."""
+    if isinstance(value, list | tuple | np.ndarray):
+        return tuple(str(v) for v in value)
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value

@@ -21,6 +21,7 @@ ACCOUNTS = 3000
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``linewise *args`` in ``cwd``, on the SQLite database there (linewise.db)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINEWISE_")}
     env["COLUMNS"] = "120"
     return subprocess.run([LINEWISE, *args], cwd=cwd, env=env, capture_output=True, text=True,
@@ -36,6 +37,7 @@ def reviewed(uci, tmp_path_factory) -> Path:
         uci.panel[uci.panel["account_id"].isin(ids)], uci.customers[uci.customers["account_id"].isin(ids)],
         uci.outcomes[uci.outcomes["account_id"].isin(ids)], currency=uci.currency, source="uci-slice")
     write_portfolio(small, root / "portfolio")
+    assert run("db", "upgrade", cwd=root).returncode == 0
     trained = run("model", "train", "--portfolio", "portfolio", "--kind", "gbm", "--out", "model", cwd=root)
     assert trained.returncode == 0, trained.stderr
     result = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "decisions.parquet",
@@ -53,8 +55,6 @@ def test_review_writes_one_decision_per_account_with_the_contract_columns(review
     manifest = json.loads((reviewed / "model" / "manifest.json").read_text(encoding="utf-8"))
     assert set(decisions["model"]) == {manifest["model"]}
     assert isinstance(decisions["reasons"].iloc[0].tolist(), list)
-    features = pd.read_parquet(reviewed / "decisions.features.parquet")
-    assert len(features) == ACCOUNTS and "last_limit_change_on" in features.columns
 
 
 def test_review_prints_the_action_mix_by_segment_and_grade_and_the_limit_added(reviewed):
@@ -79,18 +79,25 @@ def test_explain_prints_the_notice_in_either_language(reviewed):
     assert payload["action"] == "freeze" and "frozen" in payload["notice"]
 
 
-def test_explain_refuses_an_unknown_account_and_a_strategy_that_did_not_decide(reviewed):
+def test_explain_refuses_an_account_without_a_logged_decision(reviewed):
     unknown = run("explain", "no-such-account", cwd=reviewed)
     assert unknown.returncode == 2
     assert "no-such-account" in unknown.stderr and "account_unknown" in unknown.stderr
-    other = reviewed / "other.yaml"
-    from linewise.strategy import default_strategy_text
 
-    other.write_text(edit(default_strategy_text(), "version: 1", "version: 2"), encoding="utf-8")
-    account = pd.read_parquet(reviewed / "decisions.parquet")["account_id"].iloc[0]
-    mismatch = run("explain", account, "--strategy", "other.yaml", cwd=reviewed)
+
+def test_the_logged_run_replays_with_no_difference_and_only_with_its_own_model(reviewed):
+    listed = json.loads(run("decisions", "list", "--json", cwd=reviewed).stdout)
+    (logged,) = listed["runs"]
+    assert logged["accounts"] == ACCOUNTS and logged["strategy_ref"] == "default@1"
+    replayed = run("decisions", "replay", "--model", "model", "--run", str(logged["id"]), cwd=reviewed)
+    assert replayed.returncode == 0, replayed.stderr
+    assert f"{ACCOUNTS:,} decisions replayed, 0 differences" in replayed.stdout
+    other = run("model", "train", "--portfolio", "portfolio", "--kind", "scorecard", "--out", "other",
+                cwd=reviewed)
+    assert other.returncode == 0, other.stderr
+    mismatch = run("decisions", "replay", "--model", "other", cwd=reviewed)
     assert mismatch.returncode == 2
-    assert "default@2" in mismatch.stderr and "default@1" in mismatch.stderr
+    assert "model_mismatch" in mismatch.stderr and logged["model_ref"] in mismatch.stderr
 
 
 def test_review_refuses_a_strategy_in_another_currency_and_writes_nothing(reviewed):
@@ -103,3 +110,15 @@ def test_review_refuses_a_strategy_in_another_currency_and_writes_nothing(review
     assert result.returncode == 2
     assert "currency" in result.stderr and "TWD" in result.stderr and "CNY" in result.stderr
     assert not (reviewed / "cny.parquet").exists()
+    assert len(json.loads(run("decisions", "list", "--json", cwd=reviewed).stdout)["runs"]) == 1
+
+
+def test_samples_tell_a_raised_a_held_on_time_and_a_frozen_customer_in_both_languages(reviewed):
+    result = run("decisions", "samples", cwd=reviewed)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for title in ("raised", "held despite repaying on time", "frozen"):
+        assert f"{title}: account" in out and f"({title}" not in out
+        assert out.count(f"{title}: account") == 2  # zh and en
+    assert "您近6个月每期都按时还款" in out and "You repaid on time in each of the last 6 months" in out
+    assert "What would raise the line: if you " in out and "如何提额：" in out

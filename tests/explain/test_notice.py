@@ -56,7 +56,8 @@ def test_a_held_customer_who_repaid_on_time_hears_it_first_then_why_then_the_way
     assert zh[0].startswith("您的额度保持为") and en[0].startswith("Your limit stays at")
     assert "按时还款" in zh[1] and "但是" in zh[1]
     assert "repaid on time" in en[1] and en[1].endswith("But:")
-    assert zh[-1].startswith("如何提额：") and "可将额度提升至" in zh[-1]
+    assert zh[-1].startswith("如何提额：") and "提升至" in zh[-1]
+    assert en[-1].startswith("What would raise the line: if you ")
     limit = f"{int(row['recourse_limit']) // 100:,}"
     assert limit in zh[-1] and limit in en[-1]
 

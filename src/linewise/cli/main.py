@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from linewise.cli import data, demo, ledger, model, review, strategy
+from linewise.cli import data, decisions, demo, ledger, model, review, strategy
 from linewise.cli._common import STATE
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ app.add_typer(ledger.panel_app, name="panel")
 app.add_typer(data.data_app, name="data")
 app.add_typer(model.model_app, name="model")
 app.add_typer(strategy.strategy_app, name="strategy")
+app.add_typer(decisions.decisions_app, name="decisions")
 app.command("draw")(ledger.draw)
 app.command("repay")(ledger.repay)
 app.command("statement")(ledger.statement_command)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import typer
 from rich.markup import escape
@@ -18,27 +17,21 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from linewise.cli._common import console, emit, fail, parse_date, user_errors
-from linewise.data import read_portfolio, read_table, write_table
+from linewise.cli._common import console, emit, engine, fail, parse_date, user_errors
+from linewise.data import read_portfolio, write_table
 from linewise.errors import InputError
 from linewise.explain.formatting import LANGUAGES, check_language
 from linewise.features import compute_features, limit_changed_on
 from linewise.money import format_amount
 from linewise.strategy import default_strategy_text, read_strategy, read_strategy_file
+from linewise.strategy.compiled import Strategy, compile_strategy
 from linewise.strategy.evaluate import ACTIONS, TRIGGERS, Context
 
 # Accounts decided per step of the progress bar: big enough to stay vectorised.
 CHUNK = 50_000
 
 
-def features_path(decisions: Path) -> Path:
-    """Where ``review`` keeps the features its decisions were made from, next to them."""
-    return decisions.with_name(f"{decisions.stem}.features.parquet")
-
-
-def _strategy(path: Path | None):  # type: ignore[no-untyped-def]  # Strategy, imported late
-    from linewise.strategy.compiled import compile_strategy
-
+def _strategy(path: Path | None) -> Strategy:
     return compile_strategy(read_strategy_file(path) if path else read_strategy(default_strategy_text()))
 
 
@@ -50,13 +43,17 @@ def review(
     as_of: str | None = typer.Option(None, "--as-of", help="Review date (default: the last panel month)."),
     trigger: str = typer.Option("review", "--trigger", help=f"One of {', '.join(TRIGGERS)}."),
     recourse: bool = typer.Option(True, "--recourse/--no-recourse", help="Work out what would raise each line."),
+    log: bool = typer.Option(True, "--log/--no-log",
+                             help="Store the decisions with their features in the database's decision log."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
 ) -> None:
-    """Decide on every line of a portfolio; write the decisions and print the action mix."""
+    """Decide on every line of a portfolio; write the decisions, log them and print the action mix."""
     from linewise.decide import DECISION_COLUMNS, decide
+    from linewise.ledger.store.decision_log import save_run
     from linewise.models.artifacts import load_model
 
     with user_errors():
+        store = engine() if log else None
         loaded = read_portfolio(portfolio)
         model, manifest = load_model(model_dir)
         chosen = _strategy(strategy)
@@ -80,13 +77,13 @@ def review(
         decisions = pd.concat(parts, ignore_index=True)[list(DECISION_COLUMNS)]
         out.parent.mkdir(parents=True, exist_ok=True)
         write_table(decisions, out)
-        kept = features.assign(last_limit_change_on=changed_on).reset_index()
-        kept.attrs = {}
-        write_table(kept, features_path(out))
+        run_id = None if store is None else save_run(
+            store, decisions, features, strategy_text=chosen.loaded.text,
+            context=changed_on.to_frame())
     currency = chosen.loaded.spec.currency
     payload = _summary(decisions, currency)
     payload.update({"out": str(out), "strategy": chosen.ref, "model": manifest["model"],
-                    "as_of": str(when), "accounts": len(decisions)})
+                    "as_of": str(when), "accounts": len(decisions), "run": run_id})
 
     def render() -> None:
         console.print(f"{len(decisions):,} decisions as of {when} by {escape(chosen.ref)} with "
@@ -98,6 +95,8 @@ def review(
         console.print(f"limit added: {_whole(payload['limit_added_minor'], currency)} {currency}; "
                       f"a path to an increase for {payload['with_recourse']:,} of the "
                       f"{payload['not_increased']:,} lines not increased")
+        if run_id is not None:
+            console.print(f"logged as run {run_id} (replay with `linewise decisions replay --run {run_id}`)")
 
     emit(as_json, payload, render)
 
@@ -135,44 +134,29 @@ def _whole(minor: int, currency: str) -> str:
 
 def explain(
     account: str = typer.Argument(..., help="The account to explain."),
-    decisions: Path = typer.Option(Path("decisions.parquet"), "--decisions",
-                                   help="Decisions written by `linewise review`."),
-    strategy: Path | None = typer.Option(None, "--strategy",
-                                         help="The strategy the decisions were made by (default: the shipped one)."),
     lang: str = typer.Option("zh", "--lang", help="zh or en."),
     analyst: bool = typer.Option(False, "--analyst", help="Also print the reasons as the risk team reads them."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Print the customer's notice for ACCOUNT: the decision, why, and what would raise the line."""
+    """Print the notice of ACCOUNT's latest logged decision: what was decided, why, what would raise it."""
     from linewise.explain.notice import analyst_reasons, render_notice
+    from linewise.ledger.store.decision_log import latest_decision
 
     if lang not in LANGUAGES:
         fail(f"--lang: one of {', '.join(LANGUAGES)}; got {lang!r}")
     with user_errors():
-        row = _decision_of(account, decisions)
-        chosen = _strategy(strategy)
-        if row["strategy"] != chosen.ref:
-            raise InputError.for_field(
-                "strategy_mismatch", where=str(decisions), field="strategy",
-                rule=f"made by the strategy given ({chosen.ref}); pass the decisions' own with --strategy",
-                value=row["strategy"])
-        features = read_table(features_path(decisions))
-        mine = features[features["account_id"].astype("str") == account]
-        if mine.empty:
-            raise InputError.for_field("features_missing", where=str(features_path(decisions)),
-                                       field="account_id", rule="the decision's features kept next to it",
-                                       value=account)
-        values = mine.iloc[0]
-        changed = values.get("last_limit_change_on")
-        numbers = {str(k): float(v) for k, v in values.items()
-                   if k not in ("account_id", "last_limit_change_on") and v is not None and not pd.isna(v)}
-        policy = chosen.policies[str(row["arm"])]
-        notice = render_notice(row, numbers, policy, check_language(lang),
-                               last_limit_change_on=None if changed is None or pd.isna(changed)
-                               else pd.Timestamp(changed).date())
-        lines = analyst_reasons(row, numbers, policy) if analyst else []
-    payload = {"account_id": account, "lang": lang, "action": row["action"], "notice": notice,
-               "reasons": list(row["reasons"]), "recourse": list(row["recourse"])}
+        stored = latest_decision(engine(), account)
+        row = {str(k): v for k, v in stored.decisions.iloc[0].to_dict().items()}
+        policy = compile_strategy(read_strategy(stored.strategy_text, stored.strategy_ref)).policies[str(row["arm"])]
+        features = {str(k): float(v) for k, v in stored.features.iloc[0].items()
+                    if isinstance(v, int | float) and not pd.isna(v)}
+        changed = stored.context["last_limit_change_on"].iloc[0]
+        notice = render_notice(row, features, policy, check_language(lang),
+                               last_limit_change_on=None if pd.isna(changed) else changed.date())
+        lines = analyst_reasons(row, features, policy) if analyst else []
+    payload = {"account_id": account, "as_of": str(row["as_of"]), "lang": lang, "action": row["action"],
+               "notice": notice, "reasons": list(row["reasons"]), "recourse": list(row["recourse"]),
+               "run": stored.run_id}
     if analyst:
         payload["analyst"] = lines
 
@@ -182,15 +166,3 @@ def explain(
             console.print(f"[dim]{escape(line)}[/]")
 
     emit(as_json, payload, render)
-
-
-def _decision_of(account: str, path: Path) -> dict[str, Any]:
-    table = read_table(path)
-    found = table[table["account_id"].astype("str") == account]
-    if found.empty:
-        raise InputError.for_field("account_unknown", where=str(path), field="account_id",
-                                   rule=f"one of the {len(table):,} accounts decided", value=account)
-    row = {str(k): v for k, v in found.iloc[-1].to_dict().items()}
-    for name in ("reasons", "recourse"):
-        row[name] = [str(code) for code in (row[name] if row[name] is not None else np.array([]))]
-    return row

@@ -30,13 +30,13 @@ _HEADLINES = {
                "Your line of {current} is frozen for now: no new drawings."),
 }
 _STEPS = {
-    "repay_on_time_months": ("继续按时还款{months}个月", "keep repaying on time for {months} more months"),
     "clear_overdue": ("还清逾期款项", "repay what is overdue"),
     "repay_at_least": ("提前还款至少{amount}", "repay at least {amount} of what you owe"),
     "verify_income_at_least": ("验证月收入不低于{amount}",
                                "verify a monthly income of at least {amount}"),
     "reduce_external_debt_to": ("将在其他机构的负债降至{amount}以下",
                                 "bring what you owe other lenders down to {amount} or less"),
+    "repay_on_time_months": ("继续按时还款{months}个月", "keep repaying on time for {months} more months"),
 }
 
 
@@ -100,17 +100,22 @@ def render_recourse(decision: Mapping[str, Any], currency: str, lang: Language) 
         return ("如何提额：目前没有一年内可让额度提升的具体步骤，请继续保持良好的还款记录。" if zh else
                 "What would raise the line: there is no step within a year we can point to; "
                 "keeping a clean repayment record is what counts.")
-    steps = [Step.decode(text) for text in encoded]
+    # Told in the order a customer would take them: what is done now, then the months.
+    steps = sorted((Step.decode(text) for text in encoded), key=lambda s: list(_STEPS).index(s.kind))
     parts = [_STEPS[s.kind][0 if zh else 1].format(
         months=s.value, amount=amount(s.value or 0, currency, lang)) for s in steps]
+    limit_text = amount(int(limit), currency, lang)
+    waits = any(step.kind == "repay_on_time_months" for step in steps)
     when = decision.get("recourse_on")
-    when_text = day(pd.Timestamp(when).date(), lang) if when is not None and not pd.isna(when) else ""
+    when_text = day(pd.Timestamp(when).date(), lang) if waits and when is not None and not pd.isna(when) else ""
     if zh:
-        return (f"如何提额：{'，并'.join(parts)}后，{when_text}起的评估可将额度提升至"
-                f"{amount(int(limit), currency, lang)}（其他情况保持不变）。")
-    joined = ", and ".join(parts)
-    return (f"What would raise the line: {joined}, and the review on {when_text} can raise your "
-            f"limit to {amount(int(limit), currency, lang)} (with everything else as it is now).")
+        review = f"{when_text}起的评估可将额度提升至" if when_text else "额度即可提升至"
+        joined = parts[0] if len(parts) == 1 else f"{'，'.join(parts[:-1])}，并{parts[-1]}"
+        return f"如何提额：{joined}后，{review}{limit_text}（其他情况保持不变）。"
+    joined = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+    review = f"the review on {when_text} can raise your limit to" if when_text else "your limit can be raised to"
+    return (f"What would raise the line: if you {joined}, {review} {limit_text} "
+            "(with everything else as it is now).")
 
 
 def _repaid_on_time(features: Mapping[str, float]) -> bool:

@@ -1,4 +1,9 @@
-"""SQLAlchemy Core tables. ``events`` is append-only; the others are projections of it."""
+"""SQLAlchemy Core tables.
+
+The ledger: ``events`` is append-only; lines, drawdowns, instalments, allocations
+and limit history are projections of it. The decision log: every decision with the
+features it was made from, grouped in runs, and the text of every strategy used.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -99,3 +105,50 @@ limit_history = Table(
 )
 
 PROJECTIONS = (allocations, instalments, drawdowns, limit_history)
+
+
+strategies = Table(
+    "strategies", metadata,
+    Column("ref", String(128), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+)
+
+decision_runs = Table(
+    "decision_runs", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("as_of", Date, nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("strategy_ref", String(128), ForeignKey("strategies.ref"), nullable=False),
+    Column("model_ref", String(128), nullable=False),
+    Column("accounts", Integer, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+)
+
+decisions = Table(
+    "decisions", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("run_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("decision_runs.id"),
+           nullable=False, index=True),
+    Column("account_id", String(64), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("current_limit", BigInteger, nullable=False),
+    Column("new_limit", BigInteger, nullable=False),
+    Column("pd", Double, nullable=False),
+    Column("score", Double, nullable=False),
+    Column("risk_grade", String(32), nullable=False),
+    Column("segment", String(64), nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("recourse", Text, nullable=False),
+    Column("recourse_limit", BigInteger),
+    Column("recourse_on", Date),
+    Column("strategy_ref", String(128), nullable=False),
+    Column("model_ref", String(128), nullable=False),
+    Column("arm", String(64), nullable=False),
+    Column("features", Text, nullable=False),
+    Column("context", Text, nullable=False),
+    Index("ix_decisions_account", "account_id", "as_of"),
+)

@@ -1,0 +1,135 @@
+"""`linewise decisions ...`: the decision log: list runs, replay them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from linewise.cli._common import console, emit, engine, user_errors
+from linewise.errors import InputError
+
+decisions_app = typer.Typer(help="The decision log: list runs, replay them.", no_args_is_help=True)
+
+# Differences listed on the terminal; --json lists them all.
+SHOWN = 10
+
+
+@decisions_app.command("list")
+def list_command(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """The logged runs, newest first."""
+    from linewise.ledger.store.decision_log import list_runs
+
+    with user_errors():
+        runs = list_runs(engine())
+
+    def render() -> None:
+        table = Table(title="decision runs", title_justify="left")
+        for column in ("run", "as of", "trigger", "strategy", "model", "accounts"):
+            table.add_column(column)
+        for run in runs:
+            table.add_row(str(run["id"]), str(run["as_of"]), run["trigger"], escape(run["strategy_ref"]),
+                          escape(run["model_ref"]), f"{run['accounts']:,}")
+        console.print(table)
+
+    emit(as_json, {"runs": runs}, render)
+
+
+@decisions_app.command("replay")
+def replay_command(
+    model_dir: Path = typer.Option(..., "--model", help="The model directory the run was decided with."),
+    run: int | None = typer.Option(None, "--run", help="The run to replay (default: the newest)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Decide a logged run again from its stored features and strategy; exit 1 on any difference."""
+    from linewise.decide import replay
+    from linewise.ledger.store.decision_log import load_run
+    from linewise.models.artifacts import load_model
+    from linewise.strategy import read_strategy
+    from linewise.strategy.compiled import compile_strategy
+    from linewise.strategy.evaluate import Context
+
+    with user_errors():
+        stored = load_run(engine(), run)
+        model, manifest = load_model(model_dir)
+        if manifest["model"] != stored.model_ref:
+            raise InputError.for_field("model_mismatch", where=str(model_dir), field="model",
+                                       rule=f"the model run {stored.run_id} was decided with, "
+                                            f"{stored.model_ref}", value=manifest["model"])
+        strategy = compile_strategy(read_strategy(stored.strategy_text, stored.strategy_ref))
+        requests = stored.context["requests_in_window"]
+        context = Context(as_of=stored.as_of, trigger=stored.trigger,
+                          last_limit_change_on=stored.context["last_limit_change_on"],
+                          requests_in_window=requests if requests.notna().any() else None)
+        differences = replay(stored.decisions, stored.features, context, model=model,
+                             model_ref=stored.model_ref, strategy=strategy)
+    accounts = len(stored.decisions)
+    payload = {"run": stored.run_id, "accounts": accounts, "differences": len(differences),
+               "first": differences.head(1000).astype("str").to_dict("records")}
+
+    def render() -> None:
+        console.print(f"run {stored.run_id} ({stored.as_of}, {stored.trigger}, {escape(stored.strategy_ref)}, "
+                      f"{escape(stored.model_ref)}): {accounts:,} decisions replayed, "
+                      f"{len(differences):,} differences")
+        for item in differences.head(SHOWN).itertuples(index=False):
+            console.print(f"  {escape(str(item.account_id))} {item.column}: stored "
+                          f"{escape(str(item.stored))}, replayed {escape(str(item.replayed))}")
+
+    emit(as_json, payload, render)
+    if len(differences):
+        raise typer.Exit(code=1)
+
+
+@decisions_app.command("samples")
+def samples_command(
+    run: int | None = typer.Option(None, "--run", help="The run to sample (default: the newest)."),
+    lang: str = typer.Option("zh,en", "--lang", help="Languages, comma-separated: zh, en."),
+) -> None:
+    """Print three customers' notices from a run: one raised, one held despite repaying on time, one frozen."""
+    from linewise.explain.formatting import check_language
+    from linewise.explain.notice import render_notice
+    from linewise.ledger.store.decision_log import load_run
+    from linewise.strategy import read_strategy
+    from linewise.strategy.compiled import compile_strategy
+
+    with user_errors():
+        languages = [check_language(part.strip()) for part in lang.split(",") if part.strip()]
+        stored = load_run(engine(), run)
+        strategy = compile_strategy(read_strategy(stored.strategy_text, stored.strategy_ref))
+    decided = stored.decisions
+    on_time = (stored.features.get("on_time_ratio_6m", pd.Series(dtype="float64"))
+               .reindex(decided["account_id"]).to_numpy() >= 1)
+    held = (decided["action"] == "hold").to_numpy() & on_time
+    has_reasons = (decided["reasons"].map(len) > 0).to_numpy()
+    has_way_up = (decided["recourse"].map(len) > 0).to_numpy()
+    raised = (decided["action"] == "increase").to_numpy()
+    frozen = (decided["action"] == "freeze").to_numpy()
+    # The most telling of each: a raise cut short by a cap, a freeze with a way back up.
+    picks = [("raised", _first_of(raised & has_reasons, raised)),
+             ("held despite repaying on time", _first_of(held & has_way_up, held)),
+             ("frozen", _first_of(frozen & has_way_up, frozen))]
+    for title, where in picks:
+        rows = decided[np.asarray(where)]
+        if rows.empty:
+            console.print(f"[bold]{title}[/]: no such account in run {stored.run_id}")
+            continue
+        row = {str(k): v for k, v in rows.iloc[0].to_dict().items()}
+        account = str(row["account_id"])
+        features = {str(k): float(v) for k, v in stored.features.loc[account].items()
+                    if isinstance(v, int | float) and not pd.isna(v)}
+        changed = stored.context.loc[account, "last_limit_change_on"]
+        for language in languages:
+            console.print(f"[bold]{title}: account {escape(account)} ({language})[/]")
+            console.print(escape(render_notice(
+                row, features, strategy.policies[str(row["arm"])], language,
+                last_limit_change_on=None if pd.isna(changed) else changed.date())))
+            console.print()
+
+
+def _first_of(preferred: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """``preferred`` when any account has it, else ``fallback``."""
+    return preferred if preferred.any() else fallback

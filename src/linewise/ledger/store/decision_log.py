@@ -1,0 +1,221 @@
+"""The decision log: every decision stored with the features and context it was made from.
+
+A run is one call of the decision core over a set of accounts (one as-of date, one
+trigger, one strategy, one model). The strategy's text is stored once per
+``id@version``; a second, different text under the same reference is refused, so a
+stored reference always means one strategy. Feature values are stored as JSON
+numbers (shortest round-trip form), so a replay sees them bit for bit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, insert, select
+
+from linewise.errors import InputError
+from linewise.ledger.store.tables import decision_runs, decisions, strategies
+
+__all__ = ["StoredRun", "latest_decision", "list_runs", "load_run", "save_run"]
+
+_ONE_PER_RUN = ("as_of", "trigger", "strategy", "model")
+_CONTEXT = ("last_limit_change_on", "requests_in_window")
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A run read back: its decisions (the decision contract's columns), features and context.
+
+    ``features`` and ``context`` are indexed by account id; ``context`` has
+    ``last_limit_change_on`` (NaT when never) and ``requests_in_window`` (NaN when
+    not counted).
+    """
+
+    run_id: int
+    as_of: date
+    trigger: str
+    strategy_ref: str
+    strategy_text: str
+    model_ref: str
+    decisions: pd.DataFrame
+    features: pd.DataFrame
+    context: pd.DataFrame
+
+
+def save_run(engine: Engine, decided: pd.DataFrame, features: pd.DataFrame, *, strategy_text: str,
+             context: pd.DataFrame | None = None) -> int:
+    """Store ``decided`` (one run) with each account's ``features`` and ``context``; the run's id.
+
+    Nothing is written when a row's account has no features, when the rows mix
+    as-of dates, triggers, strategies or models, or when the strategy reference is
+    already stored with another text.
+    """
+    _check_one_run(decided)
+    accounts = decided["account_id"].astype("str")
+    missing = accounts[~accounts.isin(features.index.astype("str"))]
+    if len(missing):
+        raise InputError.for_field("features_missing", where="decision log", field="account_id",
+                                   rule="features stored with every decision", value=missing.iloc[0])
+    first = decided.iloc[0]
+    ref = str(first["strategy"])
+    now = datetime.now(UTC)
+    feature_rows = features.set_axis(features.index.astype("str")).reindex(accounts)
+    context_rows = (pd.DataFrame(index=accounts) if context is None
+                    else context.set_axis(context.index.astype("str")).reindex(accounts))
+    with engine.begin() as conn:
+        _store_strategy(conn, ref, strategy_text, now)
+        run_id = int(conn.execute(insert(decision_runs).values(
+            as_of=first["as_of"], trigger=str(first["trigger"]), strategy_ref=ref,
+            model_ref=str(first["model"]), accounts=len(decided), stored_at=now,
+        ).returning(decision_runs.c.id)).scalar_one())
+        rows = _decision_rows(decided, run_id, _json_rows(feature_rows), _context_rows(context_rows))
+        conn.execute(insert(decisions), rows)
+    return run_id
+
+
+def _check_one_run(decided: pd.DataFrame) -> None:
+    if decided.empty:
+        raise InputError.for_field("decisions_empty", where="decision log", field="decisions",
+                                   rule="at least one decision in a run", value=0)
+    for column in _ONE_PER_RUN:
+        values = decided[column].astype("str").unique()
+        if len(values) > 1:
+            raise InputError.for_field("run_mixed", where="decision log", field=column,
+                                       rule="one value per run", value=sorted(values)[:3])
+
+
+def _store_strategy(conn: Connection, ref: str, text: str, now: datetime) -> None:
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    stored = conn.execute(select(strategies.c.sha256).where(strategies.c.ref == ref)).scalar_one_or_none()
+    if stored is None:
+        conn.execute(insert(strategies).values(ref=ref, sha256=digest, text=text, stored_at=now))
+    elif stored != digest:
+        raise InputError.for_field(
+            "strategy_ref_reused", where="decision log", field="strategy",
+            rule="one text per id@version (raise the version when the file changes)", value=ref)
+
+
+def _number(value: Any) -> float | None:
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _json_rows(frame: pd.DataFrame) -> list[str]:
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    texts = [c for c in frame.columns if c not in numeric]
+    values = frame[numeric].to_numpy(dtype="float64", na_value=np.nan)
+    out = []
+    for i, row in enumerate(values.tolist()):
+        item: dict[str, Any] = {name: (None if math.isnan(v) else v) for name, v in zip(numeric, row, strict=True)}
+        for name in texts:
+            text = frame[name].iloc[i]
+            item[name] = None if text is None or pd.isna(text) else str(text)
+        out.append(json.dumps(item, allow_nan=False))
+    return out
+
+
+def _context_rows(frame: pd.DataFrame) -> list[str]:
+    changed = (pd.to_datetime(frame["last_limit_change_on"]) if "last_limit_change_on" in frame
+               else pd.Series(pd.NaT, index=frame.index))
+    requests = frame["requests_in_window"] if "requests_in_window" in frame else pd.Series(np.nan, index=frame.index)
+    return [json.dumps({"last_limit_change_on": None if pd.isna(c) else c.date().isoformat(),
+                        "requests_in_window": None if pd.isna(r) else _number(r)})
+            for c, r in zip(changed, requests, strict=True)]
+
+
+def _decision_rows(decided: pd.DataFrame, run_id: int, features: list[str],
+                   context: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    records: list[dict[str, Any]] = decided.to_dict("records")  # type: ignore[assignment]
+    for i, row in enumerate(records):
+        limit, on = row["recourse_limit"], row["recourse_on"]
+        rows.append({
+            "run_id": run_id, "account_id": str(row["account_id"]), "as_of": row["as_of"],
+            "trigger": row["trigger"], "action": row["action"], "current_limit": int(row["current_limit"]),
+            "new_limit": int(row["new_limit"]), "pd": float(row["pd"]), "score": float(row["score"]),
+            "risk_grade": row["risk_grade"], "segment": row["segment"],
+            "reasons": json.dumps(list(row["reasons"])), "recourse": json.dumps(list(row["recourse"])),
+            "recourse_limit": None if limit is None or pd.isna(limit) else int(limit),
+            "recourse_on": None if on is None or pd.isna(on) else on,
+            "strategy_ref": row["strategy"], "model_ref": row["model"], "arm": row["arm"],
+            "features": features[i], "context": context[i],
+        })
+    return rows
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def list_runs(engine: Engine) -> list[dict[str, Any]]:
+    """Every run, newest first: id, as-of, trigger, strategy, model, accounts, when stored."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(decision_runs).order_by(decision_runs.c.id.desc())).mappings().all()
+    return [dict(row) for row in rows]
+
+
+def load_run(engine: Engine, run_id: int | None = None) -> StoredRun:
+    """Run ``run_id`` (the newest when None) with every decision, feature and context."""
+    with engine.connect() as conn:
+        if run_id is None:
+            run_id = conn.execute(select(func.max(decision_runs.c.id))).scalar_one_or_none()
+            if run_id is None:
+                raise InputError.for_field("run_unknown", where="decision log", field="run",
+                                           rule="a stored run (decide with `linewise review` first)",
+                                           value=None)
+        return _read(conn, int(run_id), select(decisions).where(decisions.c.run_id == run_id)
+                     .order_by(decisions.c.id))
+
+
+def latest_decision(engine: Engine, account_id: str) -> StoredRun:
+    """The newest stored decision of ``account_id``, as a run of one."""
+    with engine.connect() as conn:
+        found = conn.execute(select(decisions.c.id, decisions.c.run_id)
+                             .where(decisions.c.account_id == account_id)
+                             .order_by(decisions.c.as_of.desc(), decisions.c.id.desc()).limit(1)).first()
+        if found is None:
+            raise InputError.for_field("account_unknown", where="decision log", field="account_id",
+                                       rule="an account with a stored decision", value=account_id)
+        return _read(conn, int(found.run_id), select(decisions).where(decisions.c.id == found.id))
+
+
+def _read(conn: Connection, run_id: int, query: Any) -> StoredRun:
+    run = conn.execute(select(decision_runs).where(decision_runs.c.id == run_id)).mappings().first()
+    if run is None:
+        raise InputError.for_field("run_unknown", where="decision log", field="run",
+                                   rule="a stored run", value=run_id)
+    text = conn.execute(select(strategies.c.text).where(strategies.c.ref == run["strategy_ref"])).scalar_one()
+    rows = conn.execute(query).mappings().all()
+    index = pd.Index([row["account_id"] for row in rows], name="account_id")
+    frame = pd.DataFrame({
+        "account_id": list(index), "as_of": [row["as_of"] for row in rows],
+        "trigger": [row["trigger"] for row in rows], "action": [row["action"] for row in rows],
+        "current_limit": [row["current_limit"] for row in rows],
+        "new_limit": [row["new_limit"] for row in rows],
+        "pd": np.asarray([row["pd"] for row in rows], dtype="float64"),
+        "score": np.asarray([row["score"] for row in rows], dtype="float64"),
+        "risk_grade": [row["risk_grade"] for row in rows], "segment": [row["segment"] for row in rows],
+        "reasons": [json.loads(row["reasons"]) for row in rows],
+        "recourse": [json.loads(row["recourse"]) for row in rows],
+        "recourse_limit": pd.array([row["recourse_limit"] for row in rows], dtype="Int64"),
+        "recourse_on": pd.Series([row["recourse_on"] for row in rows], dtype=object),
+        "strategy": [row["strategy_ref"] for row in rows], "model": [row["model_ref"] for row in rows],
+        "arm": [row["arm"] for row in rows],
+    })
+    features = pd.DataFrame.from_records([json.loads(row["features"]) for row in rows], index=index)
+    for column in features.columns:
+        if features[column].map(lambda v: v is None or isinstance(v, int | float)).all():
+            features[column] = features[column].astype("float64")
+    context = pd.DataFrame.from_records([json.loads(row["context"]) for row in rows], index=index,
+                                        columns=list(_CONTEXT))
+    context["last_limit_change_on"] = pd.to_datetime(context["last_limit_change_on"])
+    context["requests_in_window"] = context["requests_in_window"].astype("float64")
+    return StoredRun(run_id=run_id, as_of=run["as_of"], trigger=run["trigger"],
+                     strategy_ref=run["strategy_ref"], strategy_text=text, model_ref=run["model_ref"],
+                     decisions=frame, features=features, context=context)

@@ -1,0 +1,117 @@
+"""The decision log on SQLite and PostgreSQL: stored with the features, read back, replayed exactly."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from sqlalchemy import select, update
+from tests.decide.common import AS_OF, MODEL_REF
+from tests.strategy.texts import edit
+
+from linewise.decide import decide, replay
+from linewise.errors import InputError
+from linewise.ledger.store.decision_log import (
+    latest_decision,
+    list_runs,
+    load_run,
+    save_run,
+)
+from linewise.ledger.store.tables import decision_runs, decisions, strategies
+from linewise.strategy import default_strategy_text, read_strategy
+from linewise.strategy.compiled import compile_strategy
+from linewise.strategy.evaluate import Context
+
+
+@pytest.fixture(scope="module")
+def sample(uci_decided):
+    """Accounts of every action, with recourse and without."""
+    picked = pd.concat([group.head(150) for _, group in uci_decided.groupby("action")])
+    return picked.reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def changed_on(sample):
+    """A last limit change for some accounts, so that the context round-trips too."""
+    dates = pd.Series(pd.NaT, index=pd.Index(sample["account_id"], name="account_id"), dtype="datetime64[ns]")
+    dates.iloc[::7] = pd.Timestamp("2005-07-31")
+    return dates.to_frame("last_limit_change_on")
+
+
+def _replay(stored, model, strategy):
+    context = Context(as_of=stored.as_of, trigger=stored.trigger,
+                      last_limit_change_on=stored.context["last_limit_change_on"])
+    return replay(stored.decisions, stored.features, context, model=model, model_ref=stored.model_ref,
+                  strategy=strategy)
+
+
+def test_a_run_reads_back_as_it_was_decided(engine, sample, changed_on, uci_inputs):
+    run_id = save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text(),
+                      context=changed_on)
+    stored = load_run(engine, run_id)
+    assert (stored.as_of, stored.trigger, stored.strategy_ref, stored.model_ref) == (
+        AS_OF, "review", "default@1", MODEL_REF)
+    assert stored.strategy_text == default_strategy_text()
+    pd.testing.assert_frame_equal(stored.decisions, sample, check_dtype=False)
+    # Feature values come back bit for bit, missing ones as NaN.
+    original = uci_inputs.features.loc[sample["account_id"]]
+    pd.testing.assert_frame_equal(stored.features, original, check_exact=True, check_names=False)
+    assert stored.context["last_limit_change_on"].notna().sum() == changed_on["last_limit_change_on"].notna().sum()
+
+
+def test_a_stored_run_replays_with_no_difference_and_a_changed_feature_is_caught(
+        engine, sample, uci_inputs, uci_gbm, default_strategy):
+    run_id = save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text())
+    stored = load_run(engine, run_id)
+    assert _replay(stored, uci_gbm, default_strategy).empty
+    account = sample.loc[sample["action"] == "hold", "account_id"].iloc[0]
+    with engine.begin() as conn:
+        text = conn.execute(select(decisions.c.features).where(decisions.c.account_id == account)).scalar_one()
+        features = json.loads(text) | {"dpd_current": 45.0}
+        conn.execute(update(decisions).where(decisions.c.account_id == account)
+                     .values(features=json.dumps(features)))
+    differences = _replay(load_run(engine, run_id), uci_gbm, default_strategy)
+    assert set(differences["account_id"]) == {account}
+    assert {"action", "reasons"} <= set(differences["column"])
+    action = differences[differences["column"] == "action"].iloc[0]
+    assert (action["stored"], action["replayed"]) == ("hold", "freeze")
+
+
+def test_a_second_text_under_the_same_strategy_version_is_refused_and_nothing_is_written(
+        engine, sample, uci_inputs):
+    save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text())
+    other = edit(default_strategy_text(), "cooldown_days: 90", "cooldown_days: 60")
+    with pytest.raises(InputError, match="default@1"):
+        save_run(engine, sample, uci_inputs.features, strategy_text=other)
+    with engine.connect() as conn:
+        assert len(conn.execute(select(decision_runs.c.id)).all()) == 1
+        assert len(conn.execute(select(strategies.c.ref)).all()) == 1
+        assert len(conn.execute(select(decisions.c.id)).all()) == len(sample)
+
+
+def test_a_run_mixing_dates_or_missing_features_is_refused_and_nothing_is_written(
+        engine, sample, uci_inputs):
+    mixed = sample.copy()
+    mixed.loc[0, "as_of"] = pd.Timestamp("2005-08-31").date()
+    with pytest.raises(InputError, match="as_of"):
+        save_run(engine, mixed, uci_inputs.features, strategy_text=default_strategy_text())
+    with pytest.raises(InputError, match=str(sample["account_id"].iloc[0])):
+        save_run(engine, sample, uci_inputs.features.drop(index=sample["account_id"].iloc[0]),
+                 strategy_text=default_strategy_text())
+    assert list_runs(engine) == []
+
+
+def test_the_latest_decision_of_an_account_is_the_newest_run(engine, sample, uci_inputs, uci_gbm):
+    account = sample["account_id"].iloc[0]
+    save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text())
+    text = edit(default_strategy_text(), "version: 1", "version: 2")
+    strategy = compile_strategy(read_strategy(text))
+    later = decide(uci_inputs.features.loc[[account]], model=uci_gbm, model_ref=MODEL_REF,
+                   strategy=strategy, context=Context(as_of=pd.Timestamp("2005-10-31").date()))
+    save_run(engine, later, uci_inputs.features, strategy_text=text)
+    latest = latest_decision(engine, account)
+    assert latest.strategy_ref == "default@2"
+    assert str(latest.decisions["as_of"].iloc[0]) == "2005-10-31"
+    with pytest.raises(InputError, match="nobody"):
+        latest_decision(engine, "nobody")
