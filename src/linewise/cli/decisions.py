@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -121,12 +122,13 @@ def samples_command(
         account = str(row["account_id"])
         features = {str(k): float(v) for k, v in stored.features.loc[account].items()
                     if isinstance(v, int | float) and not pd.isna(v)}
-        changed = stored.context.loc[account, "last_limit_change_on"]
+        changed: Any = stored.context["last_limit_change_on"].get(account)
         for language in languages:
             console.print(f"[bold]{title}: account {escape(account)} ({language})[/]")
             console.print(escape(render_notice(
                 row, features, strategy.policies[str(row["arm"])], language,
-                last_limit_change_on=None if pd.isna(changed) else changed.date())))
+                last_limit_change_on=None if changed is None or pd.isna(changed)
+                else pd.Timestamp(changed).date())))
             console.print()
 
 
