@@ -72,6 +72,6 @@ def new_key(key: str | None) -> str:
 def emit(as_json: bool, payload: dict[str, Any], render: Callable[[], None]) -> None:
     """Print ``payload`` as JSON, or call ``render`` for people."""
     if as_json:
-        sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+        sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True, default=str, ensure_ascii=False) + "\n")
     else:
         render()

@@ -1,4 +1,4 @@
-"""`linewise strategy ...`: check strategy files."""
+"""`linewise strategy ...`: check, compare and explain strategy files."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from linewise.cli._common import console, emit, user_errors
+from linewise.cli._common import console, emit, fail, user_errors
 from linewise.strategy import read_strategy_file
 
-strategy_app = typer.Typer(help="Strategy files: validate, diff.", no_args_is_help=True)
+strategy_app = typer.Typer(help="Strategy files: validate, diff, explain.", no_args_is_help=True)
 
 
 @strategy_app.command("validate")
@@ -60,3 +60,29 @@ def diff(
             console.print(f"  {escape(change)}")
 
     emit(as_json, payload, render)
+
+
+@strategy_app.command("explain")
+def explain(
+    file: Path = typer.Argument(..., help="Strategy YAML file."),
+    lang: str = typer.Option("zh", "--lang", help="Language of the text: zh or en."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Tell customers the strategy's rules in plain words, rendered from the file itself.
+
+    With several arms, the text is that of the arm with the largest share.
+    """
+    from linewise.explain.criteria import render_criteria
+    from linewise.explain.formatting import LANGUAGES, check_language
+    from linewise.strategy.compiled import compile_strategy
+
+    try:
+        language = check_language(lang)
+    except ValueError:
+        fail(f"--lang must be one of {', '.join(LANGUAGES)}; got {lang!r}")
+    with user_errors():
+        loaded = read_strategy_file(file)
+    arm = max(loaded.spec.arms, key=lambda a: a.share)  # the first of equal shares
+    text = render_criteria(compile_strategy(loaded).policies[arm.name], language)
+    payload = {"strategy": loaded.spec.ref, "arm": arm.name, "lang": language, "text": text}
+    emit(as_json, payload, lambda: console.print(escape(text)))
