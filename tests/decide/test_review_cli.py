@@ -87,7 +87,7 @@ def test_explain_refuses_an_account_without_a_logged_decision(reviewed):
 
 def test_the_logged_run_replays_with_no_difference_and_only_with_its_own_model(reviewed):
     listed = json.loads(run("decisions", "list", "--json", cwd=reviewed).stdout)
-    (logged,) = listed["runs"]
+    logged = listed["runs"][-1]  # the first run: the review
     assert logged["accounts"] == ACCOUNTS and logged["strategy_ref"] == "default@1"
     replayed = run("decisions", "replay", "--model", "model", "--run", str(logged["id"]), cwd=reviewed)
     assert replayed.returncode == 0, replayed.stderr
@@ -105,12 +105,13 @@ def test_review_refuses_a_strategy_in_another_currency_and_writes_nothing(review
 
     (reviewed / "cny.yaml").write_text(edit(default_strategy_text(), "currency: TWD", "currency: CNY"),
                                        encoding="utf-8")
+    before = len(json.loads(run("decisions", "list", "--json", cwd=reviewed).stdout)["runs"])
     result = run("review", "--portfolio", "portfolio", "--model", "model", "--strategy", "cny.yaml",
                  "--out", "cny.parquet", cwd=reviewed)
     assert result.returncode == 2
     assert "currency" in result.stderr and "TWD" in result.stderr and "CNY" in result.stderr
     assert not (reviewed / "cny.parquet").exists()
-    assert len(json.loads(run("decisions", "list", "--json", cwd=reviewed).stdout)["runs"]) == 1
+    assert len(json.loads(run("decisions", "list", "--json", cwd=reviewed).stdout)["runs"]) == before
 
 
 def test_samples_tell_a_raised_a_held_on_time_and_a_frozen_customer_in_both_languages(reviewed):
@@ -122,3 +123,73 @@ def test_samples_tell_a_raised_a_held_on_time_and_a_frozen_customer_in_both_lang
         assert out.count(f"{title}: account") == 2  # zh and en
     assert "您近6个月每期都按时还款" in out and "You repaid on time in each of the last 6 months" in out
     assert "What would raise the line: if you " in out and "如何提额：" in out
+
+
+# --- triggers ---------------------------------------------------------------------------------
+
+
+def _runs(root: Path) -> list[dict[str, object]]:
+    runs: list[dict[str, object]] = json.loads(run("decisions", "list", "--json", cwd=root).stdout)["runs"]
+    return runs
+
+
+def test_a_review_cycle_decides_only_the_accounts_due_and_none_right_after_a_review(reviewed):
+    before = len(_runs(reviewed))
+    again = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "again.parquet",
+                "--cycle-days", "90", cwd=reviewed)
+    assert again.returncode == 0, again.stderr
+    assert "no account is due for a decision by review as of 2005-09-30; nothing written" in again.stdout
+    assert len(_runs(reviewed)) == before and not (reviewed / "again.parquet").exists()
+
+
+def test_a_repayment_that_cleared_arrears_calls_a_decision_for_exactly_those_accounts(reviewed):
+    panel = pd.read_parquet(reviewed / "portfolio" / "panel.parquet")
+    panel["month"] = pd.to_datetime(panel["month"])
+    result = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "repaid.parquet",
+                 "--trigger", "repayment", cwd=reviewed)
+    assert result.returncode == 0, result.stderr
+    decided = pd.read_parquet(reviewed / "repaid.parquet")
+    sep = panel[panel["month"] == "2005-09-30"].set_index("account_id")["dpd"]
+    aug = panel[panel["month"] == "2005-08-31"].set_index("account_id")["dpd"]
+    cleared = sorted(sep.index[(aug.reindex(sep.index) > 0) & (sep == 0)])
+    assert sorted(decided["account_id"]) == cleared and len(cleared) > 0
+    assert set(decided["trigger"]) == {"repayment"}
+    assert "overdue_now" not in {code for codes in decided["reasons"] for code in codes}
+
+
+def test_a_third_request_within_the_window_is_refused_by_the_velocity_limit(reviewed):
+    decisions = pd.read_parquet(reviewed / "decisions.parquet")
+    account = decisions.loc[decisions["action"] == "increase", "account_id"].iloc[-1]
+    outcomes = []
+    for _ in range(3):
+        result = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "req.parquet",
+                     "--trigger", "request", "--account", account, cwd=reviewed)
+        assert result.returncode == 0, result.stderr
+        outcomes.append(pd.read_parquet(reviewed / "req.parquet").iloc[0])
+    assert [o["action"] for o in outcomes] == ["increase", "increase", "hold"]
+    assert "request_limit_reached" in list(outcomes[2]["reasons"])
+    notice = run("explain", account, "--lang", "en", cwd=reviewed).stdout
+    assert "at most 2 times in 90 days" in notice
+
+
+def test_a_request_refused_for_recent_drawings_needs_nothing_but_the_next_review(reviewed, uci_inputs):
+    decisions = pd.read_parquet(reviewed / "decisions.parquet").set_index("account_id")
+    drawn = uci_inputs.features["drawn_to_limit_3m"].reindex(decisions.index)
+    account = decisions.index[(decisions["action"] == "increase") & (drawn > 1.0)][0]
+    result = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "req2.parquet",
+                 "--trigger", "request", "--account", account, cwd=reviewed)
+    assert result.returncode == 0, result.stderr
+    refused = pd.read_parquet(reviewed / "req2.parquet").iloc[0]
+    assert refused["action"] == "hold"
+    assert list(refused["reasons"]) == ["recent_drawings_above_limit"]
+    assert list(refused["recourse"]) == []
+    assert refused["recourse_limit"] == decisions.loc[account, "new_limit"]
+    notice = run("explain", account, "--lang", "en", cwd=reviewed).stdout
+    assert "nothing you need to do; the next periodic review can raise your limit" in notice
+
+
+def test_a_request_must_name_the_account_asking(reviewed):
+    result = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "x.parquet",
+                 "--trigger", "request", cwd=reviewed)
+    assert result.returncode == 2
+    assert "account_required" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +17,24 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from sqlalchemy import Engine
 
 from linewise.cli._common import console, emit, engine, fail, parse_date, user_errors
 from linewise.data import read_portfolio, write_table
+from linewise.data.portfolio import Portfolio
 from linewise.errors import InputError
 from linewise.explain.formatting import LANGUAGES, check_language
 from linewise.features import compute_features, limit_changed_on
+from linewise.features.events import arrears_cleared, income_verified_in
 from linewise.money import format_amount
 from linewise.strategy import default_strategy_text, read_strategy, read_strategy_file
 from linewise.strategy.compiled import Strategy, compile_strategy
 from linewise.strategy.evaluate import ACTIONS, TRIGGERS, Context
+
+TRIGGER_HELP = ("review: the periodic review (with --cycle-days, only accounts due); repayment: accounts "
+                "whose arrears a repayment cleared in the as-of month; income_proof: accounts whose income "
+                "was verified in the as-of month; request: one customer asking (--account).")
+
 
 # Accounts decided per step of the progress bar: big enough to stay vectorised.
 CHUNK = 50_000
@@ -41,7 +50,11 @@ def review(
     out: Path = typer.Option(..., "--out", help="Parquet file for the decisions."),
     strategy: Path | None = typer.Option(None, "--strategy", help="Strategy YAML (default: the shipped one)."),
     as_of: str | None = typer.Option(None, "--as-of", help="Review date (default: the last panel month)."),
-    trigger: str = typer.Option("review", "--trigger", help=f"One of {', '.join(TRIGGERS)}."),
+    trigger: str = typer.Option("review", "--trigger", help=f"One of {', '.join(TRIGGERS)}: {TRIGGER_HELP}"),
+    account: str | None = typer.Option(None, "--account", help="Decide this account only (needed for a request)."),
+    cycle_days: int = typer.Option(0, "--cycle-days", min=0,
+                                   help="Review only accounts whose last logged review is this many days old, "
+                                        "or that were never reviewed (0: every account)."),
     recourse: bool = typer.Option(True, "--recourse/--no-recourse", help="Work out what would raise each line."),
     log: bool = typer.Option(True, "--log/--no-log",
                              help="Store the decisions with their features in the database's decision log."),
@@ -63,8 +76,19 @@ def review(
                 rule=f"the portfolio's currency {loaded.currency}", value=chosen.loaded.spec.currency)
         when = parse_date(as_of, "--as-of") if as_of else loaded.months[-1].date()
         features = compute_features(loaded.panel, loaded.customers, when)
-        changed_on = limit_changed_on(loaded.panel, when)
-        context = Context(as_of=when, trigger=trigger, last_limit_change_on=changed_on)
+        due = _due(features.index, loaded, store, trigger=trigger, account=account, as_of=when,
+                   cycle_days=cycle_days)
+        if len(due) == 0:
+            _nothing_due(trigger, when, as_json)
+            return
+        features = features.loc[due]
+        changed_on = limit_changed_on(loaded.panel, when).reindex(due)
+        requests = None
+        if trigger == "request":
+            window = chosen.policies[str(chosen.assign_arms(due.to_numpy())[0])].request_window_days
+            requests = _requests_in_window(store, due, when, window)
+        context = Context(as_of=when, trigger=trigger, last_limit_change_on=changed_on,
+                          requests_in_window=requests)
         parts = []
         with Progress(TextColumn("deciding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, disable=as_json) as progress:
@@ -77,9 +101,11 @@ def review(
         decisions = pd.concat(parts, ignore_index=True)[list(DECISION_COLUMNS)]
         out.parent.mkdir(parents=True, exist_ok=True)
         write_table(decisions, out)
+        logged_context = changed_on.to_frame()
+        if requests is not None:
+            logged_context["requests_in_window"] = requests
         run_id = None if store is None else save_run(
-            store, decisions, features, strategy_text=chosen.loaded.text,
-            context=changed_on.to_frame())
+            store, decisions, features, strategy_text=chosen.loaded.text, context=logged_context)
     currency = chosen.loaded.spec.currency
     payload = _summary(decisions, currency)
     payload.update({"out": str(out), "strategy": chosen.ref, "model": manifest["model"],
@@ -99,6 +125,53 @@ def review(
             console.print(f"logged as run {run_id} (replay with `linewise decisions replay --run {run_id}`)")
 
     emit(as_json, payload, render)
+
+
+def _due(accounts: pd.Index, loaded: Portfolio, store: Engine | None, *, trigger: str,
+         account: str | None, as_of: date, cycle_days: int) -> pd.Index:
+    """The accounts ``trigger`` calls a decision for (``account`` alone when given)."""
+    from linewise.ledger.store.decision_log import last_decided_on
+
+    if account is not None:
+        if account not in accounts:
+            raise InputError.for_field("account_unknown", where=loaded.source, field="--account",
+                                       rule=f"an account with a panel row in the as-of month ({as_of})",
+                                       value=account)
+        return pd.Index([account], name="account_id", dtype="str")
+    if trigger == "request":
+        raise InputError.for_field("account_required", where="--trigger request", field="--account",
+                                   rule="the account of the customer asking", value=None)
+    if trigger == "repayment":
+        return accounts.intersection(arrears_cleared(loaded.panel, as_of))
+    if trigger == "income_proof":
+        return accounts.intersection(income_verified_in(loaded.customers, as_of))
+    if cycle_days > 0:
+        if store is None:
+            raise InputError.for_field("log_required", where="--cycle-days", field="--log",
+                                       rule="on: the review cycle is read from the decision log", value=False)
+        last = last_decided_on(store, "review").reindex(accounts)
+        days = (pd.Timestamp(as_of) - last).dt.days
+        due: pd.Index = accounts[(last.isna() | (days >= cycle_days)).to_numpy()]
+        return due
+    return accounts
+
+
+def _requests_in_window(store: Engine | None, accounts: pd.Index, as_of: date, window_days: int) -> pd.Series:
+    """Requests for more within the window, this one included (counted from the decision log)."""
+    from linewise.ledger.store.decision_log import decisions_since
+
+    if store is None:
+        raise InputError.for_field("log_required", where="--trigger request", field="--log",
+                                   rule="on: earlier requests are counted from the decision log", value=False)
+    earlier = decisions_since(store, "request", as_of - timedelta(days=window_days), as_of)
+    return (earlier.reindex(accounts).fillna(0) + 1).astype("float64")
+
+
+def _nothing_due(trigger: str, as_of: date, as_json: bool) -> None:
+    if as_json:
+        emit(True, {"accounts": 0, "trigger": trigger, "as_of": str(as_of)}, lambda: None)
+    else:
+        console.print(f"no account is due for a decision by {trigger} as of {as_of}; nothing written")
 
 
 def _summary(decisions: pd.DataFrame, currency: str) -> dict[str, Any]:

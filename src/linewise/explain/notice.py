@@ -96,6 +96,11 @@ def render_recourse(decision: Mapping[str, Any], currency: str, lang: Language) 
     zh = lang == "zh"
     encoded = list(decision.get("recourse") or [])
     limit = decision.get("recourse_limit")
+    if not encoded and limit is not None and not pd.isna(limit):
+        text = amount(int(limit), currency, lang)
+        return (f"如何提额：您无需做任何事，下次定期评估即可将额度提升至{text}（其他情况保持不变）。" if zh else
+                f"What would raise the line: nothing you need to do; the next periodic review can raise "
+                f"your limit to {text} (with everything else as it is now).")
     if not encoded or limit is None or pd.isna(limit):
         return ("如何提额：目前没有一年内可让额度提升的具体步骤，请继续保持良好的还款记录。" if zh else
                 "What would raise the line: there is no step within a year we can point to; "

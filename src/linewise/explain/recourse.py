@@ -237,7 +237,9 @@ def find_recourse(policy: Policy, features: pd.DataFrame, score: Scorer,
     unresolved = features["credit_limit"].to_numpy(dtype="float64") < policy.ladder[-1]
     changed_on = (None if context.last_limit_change_on is None
                   else pd.to_datetime(context.last_limit_change_on).to_numpy())
-    pending = deque(_candidates())
+    # Decided on an event or a request, a line the periodic review would raise as it is
+    # needs nothing from the customer: its recourse is no step at all.
+    pending = deque(_candidates(with_nothing=context.trigger != "review"))
     while pending and unresolved.any():
         block: list[tuple[tuple[str, ...], int, np.ndarray]] = []
         rows = 0
@@ -283,11 +285,14 @@ def find_recourse(policy: Policy, features: pd.DataFrame, score: Scorer,
     return RecourseResult(steps, new_limit, on)
 
 
-def _candidates() -> list[tuple[tuple[str, ...], int]]:
-    """(levers, months) from the fewest steps up, then the soonest, then the levers' order."""
+def _candidates(*, with_nothing: bool) -> list[tuple[tuple[str, ...], int]]:
+    """(levers, months) from the fewest steps up, then the soonest, then the levers' order.
+
+    Doing nothing now is a candidate only ``with_nothing``.
+    """
     sets = [combo for size in range(len(_LEVERS) + 1) for combo in itertools.combinations(_LEVERS, size)]
     pairs = [(combo, months) for combo in sets for months in range(MAX_MONTHS + 1)
-             if combo or months]
+             if combo or months or with_nothing]
     return sorted(pairs, key=lambda pair: (len(pair[0]) + (pair[1] > 0), pair[1]))
 
 

@@ -23,7 +23,8 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from linewise.errors import InputError
 from linewise.ledger.store.tables import decision_runs, decisions, strategies
 
-__all__ = ["StoredRun", "latest_decision", "list_runs", "load_run", "save_run"]
+__all__ = ["StoredRun", "decisions_since", "last_decided_on", "latest_decision", "list_runs", "load_run",
+           "save_run"]
 
 _ONE_PER_RUN = ("as_of", "trigger", "strategy", "model")
 _CONTEXT = ("last_limit_change_on", "requests_in_window")
@@ -219,3 +220,24 @@ def _read(conn: Connection, run_id: int, query: Any) -> StoredRun:
     return StoredRun(run_id=run_id, as_of=run["as_of"], trigger=run["trigger"],
                      strategy_ref=run["strategy_ref"], strategy_text=text, model_ref=run["model_ref"],
                      decisions=frame, features=features, context=context)
+
+
+def last_decided_on(engine: Engine, trigger: str) -> pd.Series:
+    """Per account with a logged decision by ``trigger``, the as-of date of the newest one."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(decisions.c.account_id, func.max(decisions.c.as_of))
+                            .where(decisions.c.trigger == trigger)
+                            .group_by(decisions.c.account_id)).all()
+    return pd.Series({account: pd.Timestamp(on) for account, on in rows}, dtype="datetime64[ns]",
+                     name="last_decided_on").rename_axis("account_id")
+
+
+def decisions_since(engine: Engine, trigger: str, after: date, up_to: date) -> pd.Series:
+    """Per account, how many decisions by ``trigger`` are logged with an as-of in (after, up_to]."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(decisions.c.account_id, func.count())
+                            .where(decisions.c.trigger == trigger, decisions.c.as_of > after,
+                                   decisions.c.as_of <= up_to)
+                            .group_by(decisions.c.account_id)).all()
+    return pd.Series({account: int(n) for account, n in rows}, dtype="int64",
+                     name="decisions").rename_axis("account_id")
