@@ -17,7 +17,13 @@ from linewise.explain.recourse import find_recourse
 from linewise.models.base import RiskModel
 from linewise.models.calibration import logit
 from linewise.strategy.compiled import Policy, Strategy
-from linewise.strategy.evaluate import MAX_REASONS, Context, evaluate_policy
+from linewise.strategy.evaluate import (
+    MAX_REASONS,
+    Context,
+    ReasonCodes,
+    evaluate_policy_codes,
+    paused_gc,
+)
 
 __all__ = ["DECISION_COLUMNS", "MODEL_REASONS", "decide", "replay"]
 
@@ -72,10 +78,11 @@ def decide(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy
 
 def _decide_arm(policy: Policy, features: pd.DataFrame, pd_: np.ndarray, score: np.ndarray,
                 model: RiskModel, context: Context, *, with_recourse: bool) -> pd.DataFrame:
-    decided = evaluate_policy(policy, features, pd_, context, score)
-    decided["reasons"] = _with_model_reasons(policy, decided["reasons"].tolist(), features, pd_, model)
+    decided, codes = evaluate_policy_codes(policy, features, pd_, context, score)
+    decided["reasons"] = _with_model_reasons(policy, codes, features, pd_, model).lists()
     n = len(decided)
-    steps: list[list[str]] = [[] for _ in range(n)]
+    with paused_gc():
+        steps: list[list[str]] = [[] for _ in range(n)]
     limits = np.zeros(n, dtype="int64")
     on: list[date | None] = [None] * n
     if with_recourse:
@@ -105,24 +112,33 @@ def _risk_codes(policy: Policy) -> set[str]:
     return codes
 
 
-def _with_model_reasons(policy: Policy, reasons: list[list[str]], features: pd.DataFrame,
-                        pd_: np.ndarray, model: RiskModel) -> list[list[str]]:
+def _with_model_reasons(policy: Policy, reasons: ReasonCodes, features: pd.DataFrame,
+                        pd_: np.ndarray, model: RiskModel) -> ReasonCodes:
     """``reasons`` with the model's adverse features told right after a risk-based reason."""
-    risk_codes = _risk_codes(policy)
-    rows = [i for i, codes in enumerate(reasons) if risk_codes.intersection(codes)]
-    if not rows:
+    risk = np.isin(reasons.picked, [i for i, code in enumerate(reasons.codes) if code in _risk_codes(policy)])
+    rows = np.flatnonzero(risk.any(axis=1))
+    if len(rows) == 0:
         return reasons
-    adverse = model_reasons(model, features.iloc[rows], pd_[rows], MODEL_REASONS)
-    out = list(reasons)
-    merged: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
-    for row, model_codes in zip(rows, adverse, strict=True):
-        key = (tuple(reasons[row]), tuple(model_codes))
-        if key not in merged:
-            codes = key[0]
-            at = max(i for i, code in enumerate(codes) if code in risk_codes) + 1
-            merged[key] = (*codes[:at], *model_codes, *codes[at:])[:MAX_REASONS]
-        out[row] = list(merged[key])
-    return out
+    told = model_reasons(model, features.iloc[rows], pd_[rows], MODEL_REASONS)
+    offset = len(reasons.codes)
+    extra = np.where(told.picked >= 0, told.picked + offset, -1)
+    merged = np.full((len(reasons.picked), MAX_REASONS), -1, dtype="int64")
+    merged[:, :reasons.picked.shape[1]] = reasons.picked
+    # Few distinct (reasons, model reasons) pairs: each is merged once.
+    pairs = np.concatenate([reasons.picked[rows], extra], axis=1)
+    distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    last_risk = risk[rows].shape[1] - 1 - np.argmax(risk[rows][:, ::-1], axis=1)
+    firsts = np.unique(inverse, return_index=True)[1]
+    built = np.full((len(distinct), MAX_REASONS), -1, dtype="int64")
+    for k, row in enumerate(distinct):
+        width = reasons.picked.shape[1]
+        at = int(last_risk[firsts[k]]) + 1
+        own = [int(c) for c in row[:width] if c >= 0]
+        added = [int(c) for c in row[width:] if c >= 0]
+        codes = [*own[:at], *added, *own[at:]][:MAX_REASONS]
+        built[k, :len(codes)] = codes
+    merged[rows] = built[inverse.reshape(-1)]
+    return ReasonCodes(np.concatenate([reasons.codes, told.codes]), merged)
 
 
 def _context_rows(context: Context, index: pd.Index) -> Context:

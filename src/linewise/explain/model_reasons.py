@@ -10,7 +10,7 @@ import pandas as pd
 from linewise.explain.catalogue import model_code
 from linewise.features import REGISTRY, RiskDirection
 from linewise.models.base import RiskModel
-from linewise.strategy.evaluate import lists_of_codes
+from linewise.strategy.evaluate import ReasonCodes
 
 __all__ = ["least_risky_value", "model_reasons"]
 
@@ -29,7 +29,7 @@ def least_risky_value(feature: str) -> float:
     return bound if math.isfinite(bound) else -_FAR if spec.risk_direction.sign > 0 else _FAR
 
 
-def model_reasons(model: RiskModel, features: pd.DataFrame, pd_: np.ndarray, top: int) -> list[list[str]]:
+def model_reasons(model: RiskModel, features: pd.DataFrame, pd_: np.ndarray, top: int) -> ReasonCodes:
     """Per row, the model codes of up to ``top`` features that weighed against the customer.
 
     Ranked by the model's contribution (largest adverse first); a feature is told only
@@ -43,7 +43,7 @@ def model_reasons(model: RiskModel, features: pd.DataFrame, pd_: np.ndarray, top
                 if name in REGISTRY and name not in _NOT_A_REASON
                 and REGISTRY[name].risk_direction is not RiskDirection.NONE]
     if not eligible or top <= 0:
-        return [[] for _ in range(n)]
+        return ReasonCodes(np.asarray([], dtype=object), np.full((n, 0), -1, dtype="int64"))
     values = contributions[eligible].to_numpy(dtype="float64")
     order = np.argsort(-values, axis=1, kind="stable")[:, :_CANDIDATES]
     adverse = np.take_along_axis(values, order, axis=1) > 0
@@ -62,6 +62,8 @@ def model_reasons(model: RiskModel, features: pd.DataFrame, pd_: np.ndarray, top
                 moved[name] = column
         true[check, rank] = model.predict_proba(moved) < pd_[check]
     told = np.cumsum(true, axis=1) <= top
+    # Each row's told codes first, in rank order, then the -1s; ``top`` columns.
     picked = np.where(true & told, order, -1)
-    codes = np.asarray([model_code(name) for name in eligible], dtype=object)
-    return lists_of_codes(codes, picked)
+    by_rank = np.argsort(picked < 0, axis=1, kind="stable")
+    kept = np.take_along_axis(picked, by_rank, axis=1)[:, :top]
+    return ReasonCodes(np.asarray([model_code(name) for name in eligible], dtype=object), kept)

@@ -11,7 +11,10 @@ one that withheld most first.
 
 from __future__ import annotations
 
+import gc
 import operator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,7 +26,8 @@ from linewise.strategy.compiled import Check, Policy, RulePolicy
 from linewise.strategy.reasons import unknown_code
 from linewise.strategy.spec import Operator
 
-__all__ = ["ACTIONS", "MAX_REASONS", "TRIGGERS", "Context", "evaluate_policy", "lists_of_codes"]
+__all__ = ["ACTIONS", "MAX_REASONS", "TRIGGERS", "Context", "ReasonCodes", "evaluate_policy",
+           "evaluate_policy_codes", "lists_of_codes", "paused_gc"]
 
 ACTIONS = ("increase", "hold", "decrease", "freeze")
 TRIGGERS = ("review", "request", "repayment", "income_proof")
@@ -52,6 +56,18 @@ class Context:
                                        rule=f"one of {', '.join(TRIGGERS)}", value=self.trigger)
 
 
+@dataclass(frozen=True)
+class ReasonCodes:
+    """Reasons of a batch as integers: ``picked[i]`` indexes ``codes`` in order, -1 for none."""
+
+    codes: np.ndarray
+    picked: np.ndarray
+
+    def lists(self) -> list[list[str]]:
+        """Per account, its codes as a list."""
+        return lists_of_codes(self.codes, self.picked)
+
+
 def evaluate_policy(policy: Policy, features: pd.DataFrame, pd_: np.ndarray,
                     context: Context, score: np.ndarray | None = None, *,
                     reasons: bool = True) -> pd.DataFrame:
@@ -62,6 +78,16 @@ def evaluate_policy(policy: Policy, features: pd.DataFrame, pd_: np.ndarray,
     is false). ``tier_target`` is the limit the ladder alone would give on an
     increase, before any cap.
     """
+    out, codes = evaluate_policy_codes(policy, features, pd_, context, score)
+    if reasons:
+        out["reasons"] = codes.lists()
+    return out
+
+
+def evaluate_policy_codes(policy: Policy, features: pd.DataFrame, pd_: np.ndarray,
+                          context: Context, score: np.ndarray | None = None,
+                          ) -> tuple[pd.DataFrame, ReasonCodes]:
+    """:func:`evaluate_policy` without the ``reasons`` column, and the reasons as :class:`ReasonCodes`."""
     n = len(features)
     outputs = {"pd": pd_} if score is None else {"pd": pd_, "score": score}
     values = _Values(features, outputs)
@@ -119,9 +145,7 @@ def evaluate_policy(policy: Policy, features: pd.DataFrame, pd_: np.ndarray,
         "new_limit": new_limit.astype("int64"),
         "tier_target": tier_target.astype("int64"),
     }, index=features.index)
-    if reasons:
-        out["reasons"] = _ordered_reasons(candidates, n)
-    return out
+    return out, _ordered_reasons(candidates, n)
 
 
 def _highest_rung(ladder: np.ndarray, at_most: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -284,15 +308,15 @@ def _caps(policy: Policy, values: _Values, segment: np.ndarray,
     }
 
 
-def _ordered_reasons(candidates: list[tuple[str, np.ndarray, np.ndarray]], n: int) -> list[list[str]]:
+def _ordered_reasons(candidates: list[tuple[str, np.ndarray, np.ndarray]], n: int) -> ReasonCodes:
     """Per account, the codes that apply, by priority, at most :data:`MAX_REASONS`."""
     if not candidates:
-        return [[] for _ in range(n)]
+        return ReasonCodes(np.asarray([], dtype=object), np.full((n, 0), -1, dtype="int64"))
     codes = np.asarray([code for code, _, _ in candidates], dtype=object)
     priority = np.stack([np.where(applies, order, np.inf) for _, applies, order in candidates], axis=1)
     ranked = np.argsort(priority, axis=1, kind="stable")[:, :MAX_REASONS]
     taken = np.isfinite(np.take_along_axis(priority, ranked, axis=1))
-    return lists_of_codes(codes, np.where(taken, ranked, -1))
+    return ReasonCodes(codes, np.where(taken, ranked, -1))
 
 
 def lists_of_codes(codes: np.ndarray, picked: np.ndarray) -> list[list[str]]:
@@ -310,4 +334,22 @@ def lists_of_codes(codes: np.ndarray, picked: np.ndarray) -> list[list[str]]:
         keys = keys * base + (picked[:, column] + 1)
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     built = [tuple(codes[i] for i in picked[row] if i >= 0) for row in first]
-    return [list(built[i]) for i in inverse.tolist()]
+    with paused_gc():
+        return [list(built[i]) for i in inverse.tolist()]
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside the block.
+
+    Building a million small lists makes the collector walk every live object many
+    times over (two thirds of the time); lists of strings cannot form cycles, so
+    nothing is lost by collecting after the block instead.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
