@@ -181,7 +181,7 @@ def _summary(decisions: pd.DataFrame, currency: str) -> dict[str, Any]:
         "limit_added_minor": int((decisions["new_limit"] - decisions["current_limit"]).clip(lower=0).sum()),
         "currency": currency,
         "not_increased": int(not_increased.sum()),
-        "with_recourse": int((decisions.loc[not_increased, "recourse"].map(len) > 0).sum()),
+        "with_recourse": int(decisions.loc[not_increased, "recourse_limit"].notna().sum()),
     }
 
 
