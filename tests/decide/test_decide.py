@@ -52,7 +52,7 @@ def test_model_reasons_follow_the_risk_reason_and_name_features_that_added_risk(
         assert sum(c.startswith(MODEL_PREFIX) for c in codes) <= MODEL_REASONS
         assert len(codes) <= MAX_REASONS
     sample = with_model.sample(300, random_state=1)
-    contributions = uci_gbm.contributions(uci_inputs.features.loc[sample["account_id"]])
+    contributions = uci_gbm.reason_contributions(uci_inputs.features.loc[sample["account_id"]])
     for account, codes in zip(sample["account_id"], sample["reasons"], strict=True):
         for code in codes:
             if code.startswith(MODEL_PREFIX):

@@ -180,6 +180,27 @@ def test_contributions_plus_one_base_give_every_accounts_log_odds(kind, trained,
 
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_reason_contributions_also_add_up_to_every_accounts_log_odds(kind, trained, sample, odd_accounts):
+    """The fast decomposition reasons are ranked by (path contributions for the GBM) is exact too."""
+    model = trained[kind].model
+    features = pd.concat([sample.features.iloc[:1000], odd_accounts])
+    contributions = model.reason_contributions(features)
+    assert list(contributions.columns) == list(model.features_)
+    base = model.raw_log_odds(features) - contributions.sum(axis=1).to_numpy()
+    np.testing.assert_allclose(base, base[0], rtol=0, atol=1e-9)
+    # A feature the trees never split on gets nothing, whatever its value.
+    unused = [name for name, gain in zip(model.features_, _gains(model), strict=True) if gain == 0]
+    assert all((contributions[name] == 0).all() for name in unused)
+
+
+def _gains(model) -> list[float]:
+    booster = getattr(model, "booster_", None)
+    if booster is None:  # the scorecard: a feature without points never contributes
+        return [1.0] * len(model.features_)
+    return list(booster.feature_importance(importance_type="gain"))
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS)
 def test_contributions_are_relative_to_the_training_average(kind, trained, sample):
     """Averaged over the training rows every contribution is about 0.
 

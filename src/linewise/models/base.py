@@ -82,6 +82,14 @@ class RiskModel(BaseEstimator, ABC):  # type: ignore[misc]  # sklearn has no typ
     def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
         """Per-account, per-feature log-odds contributions (see the class docstring)."""
 
+    def reason_contributions(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Contributions to rank a customer's model reasons by.
+
+        :meth:`contributions` unless a model has a faster decomposition that adds up to
+        the same log-odds.
+        """
+        return self.contributions(features)
+
     def calibrate(self, calibration: Calibration) -> Self:
         """Use ``calibration`` from now on; returns ``self``."""
         self.calibration_ = calibration
