@@ -25,13 +25,16 @@ from linewise.strategy.evaluate import (
     paused_gc,
 )
 
-__all__ = ["DECISION_COLUMNS", "MODEL_REASONS", "decide", "replay"]
+__all__ = ["BATCH", "DECISION_COLUMNS", "MODEL_REASONS", "decide", "replay"]
 
 DECISION_COLUMNS = (
     "account_id", "as_of", "trigger", "action", "current_limit", "new_limit", "pd", "score",
     "risk_grade", "segment", "reasons", "recourse", "recourse_limit", "recourse_on",
     "strategy", "model", "arm",
 )
+# Accounts decided together: a batch this size stays in the CPU's caches (a million at
+# once is 40% slower), and is still large enough for every step to be vectorised.
+BATCH = 50_000
 # Model reasons told after a risk-based reason: enough to say why, few enough to leave
 # room for the strategy's own.
 MODEL_REASONS = 2
@@ -48,6 +51,12 @@ def decide(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy
     the line (empty when increased or when none is within reach), with
     ``recourse_limit`` and ``recourse_on`` what they would give and when.
     """
+    if len(features) > BATCH:
+        return pd.concat([decide(features.iloc[start:start + BATCH], model=model, model_ref=model_ref,
+                                 strategy=strategy, context=_context_rows(
+                                     context, features.index[start:start + BATCH]),
+                                 recourse=recourse)
+                          for start in range(0, len(features), BATCH)], ignore_index=True)
     pd_ = model.predict_proba(features)
     score = model.points_scaling.points(logit(pd_))
     arms = strategy.assign_arms(features.index.to_numpy())

@@ -36,8 +36,6 @@ TRIGGER_HELP = ("review: the periodic review (with --cycle-days, only accounts d
                 "was verified in the as-of month; request: one customer asking (--account).")
 
 
-# Accounts decided per step of the progress bar: big enough to stay vectorised.
-CHUNK = 50_000
 
 
 def _strategy(path: Path | None) -> Strategy:
@@ -61,7 +59,7 @@ def review(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
 ) -> None:
     """Decide on every line of a portfolio; write the decisions, log them and print the action mix."""
-    from linewise.decide import DECISION_COLUMNS, decide
+    from linewise.decide import BATCH, DECISION_COLUMNS, decide
     from linewise.ledger.store.decision_log import save_run
     from linewise.models.artifacts import load_model
 
@@ -93,8 +91,8 @@ def review(
         with Progress(TextColumn("deciding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, disable=as_json) as progress:
             task = progress.add_task("accounts", total=len(features))
-            for start in range(0, len(features), CHUNK):
-                chunk = features.iloc[start:start + CHUNK]
+            for start in range(0, len(features), BATCH):
+                chunk = features.iloc[start:start + BATCH]
                 parts.append(decide(chunk, model=model, model_ref=str(manifest["model"]),
                                     strategy=chosen, context=context, recourse=recourse))
                 progress.advance(task, len(chunk))
