@@ -12,8 +12,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from linewise.explain.catalogue import code_feature
 from linewise.explain.model_reasons import model_reasons
-from linewise.explain.recourse import find_recourse
+from linewise.explain.recourse import after_decision, find_recourse
 from linewise.models.base import RiskModel
 from linewise.models.calibration import logit
 from linewise.strategy.compiled import Policy, Strategy
@@ -76,8 +77,9 @@ def decide(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy
         **{name: decided[name].to_numpy() for name in ("action", "current_limit", "new_limit")},
         "pd": pd_,
         "score": score,
-        **{name: decided[name].to_numpy() for name in
-           ("risk_grade", "segment", "reasons", "recourse", "recourse_limit", "recourse_on")},
+        **{name: decided[name].to_numpy() for name in ("risk_grade", "segment", "reasons", "recourse")},
+        "recourse_limit": decided["recourse_limit"].array,  # integer minor units, NA where none
+        "recourse_on": decided["recourse_on"].to_numpy(),
         "strategy": strategy.ref,
         "model": model_ref,
         "arm": decided["arm"].to_numpy(),
@@ -96,8 +98,10 @@ def _decide_arm(policy: Policy, features: pd.DataFrame, pd_: np.ndarray, score: 
     on: list[date | None] = [None] * n
     if with_recourse:
         rows = np.flatnonzero(decided["action"].to_numpy() != "increase")
-        found = find_recourse(policy, features.iloc[rows], model.predict_proba,
-                              _context_rows(context, features.index[rows]))
+        searched, searched_context = _as_decided(decided.iloc[rows], features.iloc[rows],
+                                                 _context_rows(context, features.index[rows]))
+        found = find_recourse(policy, searched, lambda frame: _pd_and_points(model, frame),
+                              searched_context)
         for position, row in enumerate(rows.tolist()):
             steps[row], on[row] = found.steps[position], found.on[position]
         limits[rows] = found.new_limit
@@ -106,6 +110,30 @@ def _decide_arm(policy: Policy, features: pd.DataFrame, pd_: np.ndarray, score: 
     decided.loc[limits == 0, "recourse_limit"] = pd.NA
     decided["recourse_on"] = pd.Series(on, index=decided.index, dtype=object)
     return decided
+
+
+def _pd_and_points(model: RiskModel, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    pd_ = model.predict_proba(features)
+    return pd_, model.points_scaling.points(logit(pd_))
+
+
+def _as_decided(decided: pd.DataFrame, features: pd.DataFrame,
+                context: Context) -> tuple[pd.DataFrame, Context]:
+    """Features and context as they stand once the decisions take effect.
+
+    A cut line starts from its new limit, and its cool-down from today; recourse is
+    what would raise it from there.
+    """
+    cut = (decided["action"] == "decrease").to_numpy()
+    if not cut.any():
+        return features, context
+    moved = after_decision(features, decided["new_limit"].to_numpy())
+    changed = (pd.Series(pd.NaT, index=features.index, dtype="datetime64[ns]")
+               if context.last_limit_change_on is None
+               else pd.to_datetime(context.last_limit_change_on).reindex(features.index))
+    changed[cut] = pd.Timestamp(context.as_of)
+    return moved, Context(as_of=context.as_of, trigger=context.trigger, last_limit_change_on=changed,
+                          requests_in_window=context.requests_in_window)
 
 
 def _risk_codes(policy: Policy) -> set[str]:
@@ -130,6 +158,7 @@ def _with_model_reasons(policy: Policy, reasons: ReasonCodes, features: pd.DataF
         return reasons
     told = model_reasons(model, features.iloc[rows], pd_[rows], MODEL_REASONS)
     offset = len(reasons.codes)
+    vocabulary = np.concatenate([reasons.codes, told.codes])
     extra = np.where(told.picked >= 0, told.picked + offset, -1)
     merged = np.full((len(reasons.picked), MAX_REASONS), -1, dtype="int64")
     merged[:, :reasons.picked.shape[1]] = reasons.picked
@@ -143,11 +172,13 @@ def _with_model_reasons(policy: Policy, reasons: ReasonCodes, features: pd.DataF
         width = reasons.picked.shape[1]
         at = int(last_risk[firsts[k]]) + 1
         own = [int(c) for c in row[:width] if c >= 0]
-        added = [int(c) for c in row[width:] if c >= 0]
+        # A feature a gate already names is not named again as a model reason.
+        named = {code_feature(str(vocabulary[c]), policy) for c in own}
+        added = [int(c) for c in row[width:] if c >= 0 and code_feature(str(vocabulary[c]), policy) not in named]
         codes = [*own[:at], *added, *own[at:]][:MAX_REASONS]
         built[k, :len(codes)] = codes
     merged[rows] = built[inverse.reshape(-1)]
-    return ReasonCodes(np.concatenate([reasons.codes, told.codes]), merged)
+    return ReasonCodes(vocabulary, merged)
 
 
 def _context_rows(context: Context, index: pd.Index) -> Context:
@@ -166,16 +197,17 @@ def _empty(index: pd.Index) -> pd.DataFrame:
 
 
 def replay(stored: pd.DataFrame, features: pd.DataFrame, context: Context, *, model: RiskModel,
-           model_ref: str, strategy: Strategy) -> pd.DataFrame:
+           model_ref: str, strategy: Strategy, recourse: bool = True) -> pd.DataFrame:
     """Where deciding ``stored``'s accounts again differs from what was stored, one row per difference.
 
     ``stored`` is one run's decisions (the decision contract's columns), ``features``
-    and ``context`` what they were made from. Columns of the result: ``account_id,
+    and ``context`` what they were made from, ``recourse`` whether the run worked
+    recourse out. Columns of the result: ``account_id,
     column, stored, replayed``; empty when every decision is reproduced bit for bit.
     """
     accounts = pd.Index(stored["account_id"].astype("str"))
     again = decide(features.set_axis(features.index.astype("str")).loc[accounts], model=model,
-                   model_ref=model_ref, strategy=strategy, context=context)
+                   model_ref=model_ref, strategy=strategy, context=context, recourse=recourse)
     differences = []
     for column in DECISION_COLUMNS:
         before = [_comparable(v) for v in stored[column]]

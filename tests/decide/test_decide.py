@@ -25,6 +25,7 @@ def test_one_decision_per_account_with_every_contract_column(uci_decided, uci_in
     assert set(uci_decided["model"]) == {MODEL_REF}
     assert set(uci_decided["as_of"]) == {AS_OF}
     assert uci_decided["pd"].between(0, 1).all()
+    assert str(uci_decided["recourse_limit"].dtype) == "Int64"  # money stays integer minor units
     # A higher score is a lower risk, for every pair of accounts.
     order = np.argsort(uci_decided["pd"].to_numpy())
     assert (np.diff(uci_decided["score"].to_numpy()[order]) <= 1e-9).all()
@@ -108,3 +109,15 @@ def test_a_recent_limit_change_holds_the_line_and_the_recourse_waits_for_the_coo
     assert all(on >= cooldown_end for on in found["recourse_on"])
     # The first month-end review after the cool-down, not later: waiting is all it takes.
     assert min(found["recourse_on"]) < cooldown_end + timedelta(days=31)
+
+
+def test_a_refitted_gbm_ranks_reasons_by_its_new_trees(uci_inputs):
+    from linewise.models.gbm import GradientBoostedModel
+
+    features, bad = uci_inputs.features.iloc[:6000], uci_inputs.bad[:6000]
+    model = GradientBoostedModel(max_trees=30).fit(features, bad)
+    model.reason_contributions(features.iloc[:10])
+    model.set_params(max_trees=60, early_stopping_rounds=60).fit(features.iloc[:4000], bad[:4000])
+    contributions = model.reason_contributions(features.iloc[:100])
+    base = model.raw_log_odds(features.iloc[:100]) - contributions.sum(axis=1).to_numpy()
+    np.testing.assert_allclose(base, base[0], atol=1e-9)

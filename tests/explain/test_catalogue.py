@@ -79,3 +79,18 @@ def test_a_rule_on_the_pd_is_told_without_the_pd():
         (sentence,) = render_reasons(decision, FEATURES, policy, lang)
         assert "0.5" not in sentence and "0.61" not in sentence and "61%" not in sentence
         assert "pd" not in sentence.lower().split()
+
+
+def test_a_gate_on_the_score_is_told_as_the_assessment_without_its_number():
+    text = default_strategy_text().replace(
+        '    - {feature: months_on_book, op: ">=", value: 5}\n',
+        '    - {feature: months_on_book, op: ">=", value: 5}\n'
+        '    - {feature: score, op: ">=", value: 560, code: score_too_low}\n', 1)
+    policy = compile_strategy(read_strategy(text)).policies["champion"]
+    assert "score_too_low" in every_code(policy) and "score_unknown" not in every_code(policy)
+    decision = DECISION | {"reasons": ["score_too_low"], "score": 548.2}
+    for lang in ("zh", "en"):
+        (sentence,) = render_reasons(decision, FEATURES, policy, lang)
+        assert "560" not in sentence and "548" not in sentence and "score" not in sentence.lower()
+    (analyst,) = analyst_reasons(decision, FEATURES, policy)
+    assert "560" in analyst

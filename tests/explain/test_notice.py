@@ -83,3 +83,15 @@ def test_every_feature_a_notice_may_name_has_both_descriptions():
     for spec in REGISTRY.values():
         assert CJK.search(spec.description_zh), spec.name
         assert spec.description_en and not CJK.search(spec.description_en), spec.name
+
+
+def test_no_thanks_for_repaying_on_time_when_a_payment_was_missed_or_late(policy):
+    decision = {"action": "hold", "current_limit": 5_000_000, "new_limit": 5_000_000,
+                "segment": "established", "reasons": ["missed_payment_months_6m_above_max"],
+                "recourse": [], "recourse_limit": None}
+    clean = {"on_time_ratio_6m": 1.0, "missed_payment_months_6m": 0.0, "dpd_max_6m": 0.0}
+    assert "thank you" in render_notice(decision, clean, policy, "en")
+    for spoiled in ({"missed_payment_months_6m": 2.0}, {"dpd_max_6m": 15.0}):
+        notice = render_notice(decision, clean | spoiled, policy, "en")
+        assert "thank you" not in notice and "\nWhy:\n" in notice
+        assert "感谢" not in render_notice(decision, clean | spoiled, policy, "zh")

@@ -43,12 +43,12 @@ def _replay(stored, model, strategy):
     context = Context(as_of=stored.as_of, trigger=stored.trigger,
                       last_limit_change_on=stored.context["last_limit_change_on"])
     return replay(stored.decisions, stored.features, context, model=model, model_ref=stored.model_ref,
-                  strategy=strategy)
+                  strategy=strategy, recourse=stored.with_recourse)
 
 
 def test_a_run_reads_back_as_it_was_decided(engine, sample, changed_on, uci_inputs):
     run_id = save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text(),
-                      context=changed_on)
+                      with_recourse=True, context=changed_on)
     stored = load_run(engine, run_id)
     assert (stored.as_of, stored.trigger, stored.strategy_ref, stored.model_ref) == (
         AS_OF, "review", "default@1", MODEL_REF)
@@ -62,7 +62,7 @@ def test_a_run_reads_back_as_it_was_decided(engine, sample, changed_on, uci_inpu
 
 def test_a_stored_run_replays_with_no_difference_and_a_changed_feature_is_caught(
         engine, sample, uci_inputs, uci_gbm, default_strategy):
-    run_id = save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text())
+    run_id = save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text(), with_recourse=True)
     stored = load_run(engine, run_id)
     assert _replay(stored, uci_gbm, default_strategy).empty
     account = sample.loc[sample["action"] == "hold", "account_id"].iloc[0]
@@ -80,10 +80,10 @@ def test_a_stored_run_replays_with_no_difference_and_a_changed_feature_is_caught
 
 def test_a_second_text_under_the_same_strategy_version_is_refused_and_nothing_is_written(
         engine, sample, uci_inputs):
-    save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text())
+    save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text(), with_recourse=True)
     other = edit(default_strategy_text(), "cooldown_days: 90", "cooldown_days: 60")
     with pytest.raises(InputError, match="default@1"):
-        save_run(engine, sample, uci_inputs.features, strategy_text=other)
+        save_run(engine, sample, uci_inputs.features, strategy_text=other, with_recourse=True)
     with engine.connect() as conn:
         assert len(conn.execute(select(decision_runs.c.id)).all()) == 1
         assert len(conn.execute(select(strategies.c.ref)).all()) == 1
@@ -95,23 +95,41 @@ def test_a_run_mixing_dates_or_missing_features_is_refused_and_nothing_is_writte
     mixed = sample.copy()
     mixed.loc[0, "as_of"] = pd.Timestamp("2005-08-31").date()
     with pytest.raises(InputError, match="as_of"):
-        save_run(engine, mixed, uci_inputs.features, strategy_text=default_strategy_text())
+        save_run(engine, mixed, uci_inputs.features, strategy_text=default_strategy_text(), with_recourse=True)
     with pytest.raises(InputError, match=str(sample["account_id"].iloc[0])):
         save_run(engine, sample, uci_inputs.features.drop(index=sample["account_id"].iloc[0]),
-                 strategy_text=default_strategy_text())
+                 strategy_text=default_strategy_text(), with_recourse=True)
     assert list_runs(engine) == []
 
 
 def test_the_latest_decision_of_an_account_is_the_newest_run(engine, sample, uci_inputs, uci_gbm):
     account = sample["account_id"].iloc[0]
-    save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text())
+    save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text(), with_recourse=True)
     text = edit(default_strategy_text(), "version: 1", "version: 2")
     strategy = compile_strategy(read_strategy(text))
     later = decide(uci_inputs.features.loc[[account]], model=uci_gbm, model_ref=MODEL_REF,
                    strategy=strategy, context=Context(as_of=pd.Timestamp("2005-10-31").date()))
-    save_run(engine, later, uci_inputs.features, strategy_text=text)
+    save_run(engine, later, uci_inputs.features, strategy_text=text, with_recourse=True)
     latest = latest_decision(engine, account)
     assert latest.strategy_ref == "default@2"
     assert str(latest.decisions["as_of"].iloc[0]) == "2005-10-31"
     with pytest.raises(InputError, match="nobody"):
         latest_decision(engine, "nobody")
+
+
+def test_a_run_decided_without_recourse_replays_without_it(engine, sample, uci_inputs, uci_gbm,
+                                                          default_strategy):
+    plain = decide(uci_inputs.features.loc[sample["account_id"]], model=uci_gbm, model_ref=MODEL_REF,
+                   strategy=default_strategy, context=Context(as_of=AS_OF), recourse=False)
+    stored = load_run(engine, save_run(engine, plain, uci_inputs.features,
+                                       strategy_text=default_strategy_text(), with_recourse=False))
+    assert stored.with_recourse is False
+    assert _replay(stored, uci_gbm, default_strategy).empty
+
+
+def test_an_account_twice_in_one_run_is_refused(engine, sample, uci_inputs):
+    twice = pd.concat([sample, sample.iloc[[0]]], ignore_index=True)
+    with pytest.raises(InputError, match="one decision per account"):
+        save_run(engine, twice, uci_inputs.features, strategy_text=default_strategy_text(),
+                 with_recourse=True)
+    assert list_runs(engine) == []

@@ -67,7 +67,7 @@ def replay_command(
                           last_limit_change_on=stored.context["last_limit_change_on"],
                           requests_in_window=requests if requests.notna().any() else None)
         differences = replay(stored.decisions, stored.features, context, model=model,
-                             model_ref=stored.model_ref, strategy=strategy)
+                             model_ref=stored.model_ref, strategy=strategy, recourse=stored.with_recourse)
     accounts = len(stored.decisions)
     payload = {"run": stored.run_id, "accounts": accounts, "differences": len(differences),
                "first": differences.head(1000).astype("str").to_dict("records")}
@@ -102,8 +102,11 @@ def samples_command(
         stored = load_run(engine(), run)
         strategy = compile_strategy(read_strategy(stored.strategy_text, stored.strategy_ref))
     decided = stored.decisions
-    on_time = (stored.features.get("on_time_ratio_6m", pd.Series(dtype="float64"))
-               .reindex(decided["account_id"]).to_numpy() >= 1)
+    known = stored.features.reindex(decided["account_id"])
+    # As the notice judges it: every instalment on time, none missed, never late at a month end.
+    on_time = (known.get("on_time_ratio_6m", pd.Series(np.nan, index=known.index)).ge(1)
+               & known.get("missed_payment_months_6m", pd.Series(0.0, index=known.index)).fillna(0).eq(0)
+               & known.get("dpd_max_6m", pd.Series(0.0, index=known.index)).fillna(0).eq(0)).to_numpy()
     held = (decided["action"] == "hold").to_numpy() & on_time
     has_reasons = (decided["reasons"].map(len) > 0).to_numpy()
     has_way_up = (decided["recourse"].map(len) > 0).to_numpy()

@@ -103,7 +103,8 @@ def review(
         if requests is not None:
             logged_context["requests_in_window"] = requests
         run_id = None if store is None else save_run(
-            store, decisions, features, strategy_text=chosen.loaded.text, context=logged_context)
+            store, decisions, features, strategy_text=chosen.loaded.text, with_recourse=recourse,
+            context=logged_context)
     currency = chosen.loaded.spec.currency
     payload = _summary(decisions, currency)
     payload.update({"out": str(out), "strategy": chosen.ref, "model": manifest["model"],
@@ -161,7 +162,7 @@ def _requests_in_window(store: Engine | None, accounts: pd.Index, as_of: date, w
     if store is None:
         raise InputError.for_field("log_required", where="--trigger request", field="--log",
                                    rule="on: earlier requests are counted from the decision log", value=False)
-    earlier = decisions_since(store, "request", as_of - timedelta(days=window_days), as_of)
+    earlier = decisions_since(store, "request", as_of - timedelta(days=window_days), as_of, list(accounts))
     return (earlier.reindex(accounts).fillna(0) + 1).astype("float64")
 
 

@@ -20,7 +20,7 @@ from linewise.explain.formatting import Language
 from linewise.features import REGISTRY
 from linewise.strategy.compiled import Check, Policy
 from linewise.strategy.reasons import FIXED_CODES
-from linewise.strategy.spec import Operator
+from linewise.strategy.spec import DECISION_SUBJECTS, Operator
 
 __all__ = ["MODEL_PREFIX", "ReasonText", "code_feature", "model_code", "reason_text"]
 
@@ -172,6 +172,13 @@ _MODEL = ReasonText(
     "your {feature}, {value}, weighed most against you in this assessment",
     "model: {feature} = {value}, among the largest adverse contributions")
 
+# A gate on the model's own output: told as the assessment, never with its number.
+_ASSESSMENT = ReasonText(
+    "综合您的还款记录、额度使用等各方面情况，目前的信用评估尚未达到此项要求",
+    "taking your repayment record, use of the line and the rest together, your credit "
+    "assessment is not yet at the level this needs",
+    "model output {feature} fails its gate (threshold {threshold})")
+
 _RULE_FROM_CONDITIONS = ReasonText(
     "您的情况符合以下规则：{conditions}",
     "your account meets this rule: {conditions}",
@@ -210,6 +217,9 @@ def reason_text(code: str, policy: Policy | None = None) -> ReasonText | None:
         return _MODEL
     if policy is not None and code in _rule_codes(policy):
         return _RULE_FROM_CONDITIONS
+    check = None if policy is None else _gate_checks(policy).get(code)
+    if check is not None and check.feature in DECISION_SUBJECTS:
+        return _ASSESSMENT
     for suffix, text in _GATE_SUFFIXES.items():
         if code_feature(code, policy) is not None and code.endswith(f"_{suffix}"):
             return text
@@ -223,7 +233,7 @@ def every_code(policy: Policy) -> list[str]:
     codes = [*FIXED_CODES, *_rule_codes(policy)]
     for check in _gate_checks(policy).values():
         codes.append(check.code)
-        if check.op.takes_value:
+        if check.op.takes_value and check.feature not in DECISION_SUBJECTS:
             codes.append(f"{check.feature}_unknown")
     codes += [model_code(name) for name in REGISTRY]
     return list(dict.fromkeys(codes))

@@ -21,19 +21,29 @@ def check_language(lang: str) -> Language:
     return lang
 
 
+# How a Chinese text names a currency's unit after the figure (元 for yuan and NT dollars).
+_ZH_UNITS = {"CNY": "元", "TWD": "元", "HKD": "港元", "MOP": "澳门元", "USD": "美元", "EUR": "欧元",
+             "GBP": "英镑", "JPY": "日元", "SGD": "新加坡元"}
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
 def amount(minor: float, currency: str, lang: Language) -> str:
     """``37,500元`` / ``TWD 37,500``; cents shown only when there are any."""
     text = format_amount(int(minor), currency)
     if to_major(int(minor), currency) == int(to_major(int(minor), currency)):
         text = text.split(".")[0]
-    return f"{text}元" if lang == "zh" else f"{currency} {text}"
+    if lang == "zh":
+        unit = _ZH_UNITS.get(currency)
+        return f"{text}{unit}" if unit else f"{text} {currency}"
+    return f"{currency} {text}"
 
 
 def day(when: date, lang: Language) -> str:
     """``2026年3月31日`` / ``31 March 2026``."""
     if lang == "zh":
         return f"{when.year}年{when.month}月{when.day}日"
-    return f"{when.day} {when.strftime('%B')} {when.year}"
+    return f"{when.day} {_MONTHS[when.month - 1]} {when.year}"
 
 
 def feature_value(value: float, unit: str, currency: str, lang: Language) -> str:

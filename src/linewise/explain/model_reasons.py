@@ -51,7 +51,9 @@ def model_reasons(model: RiskModel, features: pd.DataFrame, pd_: np.ndarray, top
     few = np.argpartition(-values, width - 1, axis=1)[:, :width]
     order = np.take_along_axis(few, np.argsort(-np.take_along_axis(values, few, axis=1), axis=1,
                                                kind="stable"), axis=1)
-    adverse = np.take_along_axis(values, order, axis=1) > 0
+    # A missing value is never a reason: "your X, unknown, weighed against you" says nothing.
+    known = features[eligible].notna().to_numpy()
+    adverse = (np.take_along_axis(values, order, axis=1) > 0) & np.take_along_axis(known, order, axis=1)
     true = np.zeros_like(adverse)
     for rank in range(order.shape[1]):
         # Checked in rank order, and only until ``top`` are found: most accounts need two.

@@ -36,7 +36,7 @@ _STEPS = {
                                "verify a monthly income of at least {amount}"),
     "reduce_external_debt_to": ("将在其他机构的负债降至{amount}以下",
                                 "bring what you owe other lenders down to {amount} or less"),
-    "repay_on_time_months": ("继续按时还款{months}个月", "keep repaying on time for {months} more months"),
+    "repay_on_time_months": ("继续按时还款{months}个月", "keep repaying on time for {months} more {unit}"),
 }
 
 
@@ -108,7 +108,8 @@ def render_recourse(decision: Mapping[str, Any], currency: str, lang: Language) 
     # Told in the order a customer would take them: what is done now, then the months.
     steps = sorted((Step.decode(text) for text in encoded), key=lambda s: list(_STEPS).index(s.kind))
     parts = [_STEPS[s.kind][0 if zh else 1].format(
-        months=s.value, amount=amount(s.value or 0, currency, lang)) for s in steps]
+        months=s.value, unit="month" if s.value == 1 else "months",
+        amount=amount(s.value or 0, currency, lang)) for s in steps]
     limit_text = amount(int(limit), currency, lang)
     waits = any(step.kind == "repay_on_time_months" for step in steps)
     when = decision.get("recourse_on")
@@ -124,8 +125,11 @@ def render_recourse(decision: Mapping[str, Any], currency: str, lang: Language) 
 
 
 def _repaid_on_time(features: Mapping[str, float]) -> bool:
+    """Every instalment of the last 6 months on time, none missed, never late at a month end."""
     ratio = features.get("on_time_ratio_6m")
-    return ratio is not None and not math.isnan(ratio) and ratio >= 1.0
+    if ratio is None or math.isnan(ratio) or ratio < 1.0:
+        return False
+    return all(features.get(name, 0.0) == 0.0 for name in ("missed_payment_months_6m", "dpd_max_6m"))
 
 
 def _check_of(code: str, policy: Policy, segment: str) -> Check | None:

@@ -46,6 +46,7 @@ __all__ = [
     "STEP_KINDS",
     "RecourseResult",
     "Step",
+    "after_decision",
     "apply_steps",
     "find_recourse",
     "project",
@@ -60,7 +61,8 @@ STEP_KINDS = ("repay_on_time_months", "clear_overdue", "repay_at_least",
 _ROUND_MAJOR = 100
 _LEVERS = ("clear_overdue", "repay_at_least", "verify_income_at_least", "reduce_external_debt_to")
 
-Scorer = Callable[[pd.DataFrame], np.ndarray]
+# The model: features -> (PD, score points), the score for rules and gates on it.
+Scorer = Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class Step:
         kind, _, value = text.partition("=")
         if kind not in STEP_KINDS or (kind == "clear_overdue") != (value == ""):
             raise ValueError(f"recourse step {text!r}: one of {', '.join(STEP_KINDS)}")
+        if value and (not value.isdigit() or int(value) <= 0):
+            raise ValueError(f"recourse step {text!r}: its figure must be a positive whole number")
         return cls(kind, int(value) if value else None)
 
 
@@ -105,6 +109,26 @@ def apply_steps(features: pd.DataFrame, steps: Sequence[Sequence[Step]]) -> pd.D
                                for row in steps]) for kind in _LEVERS}
     moved = _transform(values, columns, months, taken)
     return _frame(moved, columns, features, np.arange(len(features)))
+
+
+def after_decision(features: pd.DataFrame, new_limit: np.ndarray) -> pd.DataFrame:
+    """``features`` as they are once each line's limit is ``new_limit`` (a cut takes effect).
+
+    The limit and what is measured against it (the share in use, the credit still
+    available) move; the balance does not.
+    """
+    out = features.copy()
+    old = out["credit_limit"].to_numpy(dtype="float64")
+    new = np.asarray(new_limit, dtype="float64")
+    out["credit_limit"] = new
+    if "utilisation_current" in out.columns:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["utilisation_current"] = np.where(
+                new > 0, out["utilisation_current"].to_numpy(dtype="float64") * old / new,
+                out["utilisation_current"].to_numpy(dtype="float64"))
+    if "available_credit" in out.columns:
+        out["available_credit"] = out["available_credit"].to_numpy(dtype="float64") - (old - new)
+    return out
 
 
 def review_date(as_of: date, months: int) -> date:
@@ -163,6 +187,11 @@ def _transform(values: np.ndarray, columns: list[str], months: np.ndarray,
         whole = months >= (spec.window_months or math.inf)
         clean = 1.0 if spec.evolution is Evolution.WINDOW_ON_TIME else 0.0
         out[:, i] = np.where(whole & ~np.isnan(column), clean, column)
+    if {"dpd_change_1m", "dpd_current", "dpd_1m_ago"} <= at.keys():
+        # A difference of two features: it follows them, whatever moved them.
+        change = out[:, at["dpd_current"]] - out[:, at["dpd_1m_ago"]]
+        known = ~np.isnan(change)
+        out[known, at["dpd_change_1m"]] = change[known]
     return out
 
 
@@ -198,8 +227,8 @@ def _take_lever(out: np.ndarray, at: dict[str, int], kind: str, figure: np.ndarr
         debts = debts - (external - lowered)
         out[:, at["external_debt"]] = np.where(where | ~np.isnan(external_raw), lowered, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out[:, at["debt_to_income"]] = np.where(np.isnan(income), debt_to_income,
-                                                np.maximum(debts, 0.0) / (income * 12))
+        recomputed = np.where(np.isnan(income), debt_to_income, np.maximum(debts, 0.0) / (income * 12))
+    out[where, at["debt_to_income"]] = recomputed[where]
 
 
 # --- the search -----------------------------------------------------------------------------
@@ -266,8 +295,9 @@ def find_recourse(policy: Policy, features: pd.DataFrame, score: Scorer,
         # Deciding at the base date with the last change moved back is deciding at the review.
         shifted = None if changed_on is None else pd.Series(
             changed_on[accounts] - days_on.astype("timedelta64[D]"))
-        decided = evaluate_policy(policy, frame, score(frame), Context(
-            as_of=context.as_of, trigger="review", last_limit_change_on=shifted), reasons=False)
+        pd_, points = score(frame)
+        decided = evaluate_policy(policy, frame, pd_, Context(
+            as_of=context.as_of, trigger="review", last_limit_change_on=shifted), points, reasons=False)
         raised = np.flatnonzero(decided["action"].to_numpy() == "increase")
         # Rows are in the candidates' order: an account's first raised row is its recourse.
         firsts = raised[np.unique(accounts[raised], return_index=True)[1]]

@@ -42,6 +42,7 @@ class GradientBoostedModel(RiskModel):
     kind: ClassVar[str] = "gbm"
     booster_: lgb.Booster
     categories_: dict[str, list[str]]
+    path_table_: tuple[np.ndarray, np.ndarray] | None
 
     def __init__(self, *, monotone: Mapping[str, int] | None = None,
                  scaling: PointsScaling | None = None, random_state: int = 0,
@@ -94,6 +95,7 @@ class GradientBoostedModel(RiskModel):
             callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
         )
         self.calibration_ = Calibration()
+        self.path_table_ = None
         return self
 
     @classmethod
@@ -158,7 +160,7 @@ class GradientBoostedModel(RiskModel):
 
     def _path_table(self) -> tuple[np.ndarray, np.ndarray]:
         """Per leaf of every tree (rows, tree by tree), the contribution of each feature on its path."""
-        cached: tuple[np.ndarray, np.ndarray] | None = getattr(self, "path_table_", None)
+        cached: tuple[np.ndarray, np.ndarray] | None = getattr(self, "path_table_", None)  # reset by fit
         if cached is not None:
             return cached
         dump = self.booster_.dump_model(num_iteration=self.booster_.best_iteration or None)
@@ -169,8 +171,8 @@ class GradientBoostedModel(RiskModel):
             stack = [(tree["tree_structure"], np.zeros(width))]
             while stack:
                 node, credit = stack.pop()
-                if "leaf_index" in node:
-                    table[node["leaf_index"]] = credit
+                if "split_feature" not in node:  # a leaf (a one-leaf tree's has no index)
+                    table[node.get("leaf_index", 0)] = credit
                     continue
                 for child in (node["left_child"], node["right_child"]):
                     step = credit.copy()
@@ -193,4 +195,4 @@ class GradientBoostedModel(RiskModel):
 
 def _node_value(node: dict[str, Any]) -> float:
     """A node's output: its leaf value, or the weighted mean of its leaves for a split."""
-    return float(node["leaf_value"] if "leaf_index" in node else node["internal_value"])
+    return float(node["internal_value"] if "split_feature" in node else node["leaf_value"])

@@ -277,7 +277,12 @@ class Scorecard(RiskModel):
 
     def raw_log_odds(self, features: pd.DataFrame) -> np.ndarray:
         """Log-odds of default of the summed points."""
-        total = self.points(features).sum(axis=1).to_numpy()
+        points = self.points(features).to_numpy(dtype="float64")
+        # Column by column, so that an account's sum does not depend on the batch it is in
+        # (a row-wise reduction is ordered differently for one row and for many).
+        total = np.zeros(len(points))
+        for column in range(points.shape[1]):
+            total += points[:, column]
         return self.table_.scaling.log_odds(total)
 
     def contributions(self, features: pd.DataFrame) -> pd.DataFrame:

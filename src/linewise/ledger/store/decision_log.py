@@ -45,21 +45,27 @@ class StoredRun:
     strategy_ref: str
     strategy_text: str
     model_ref: str
+    with_recourse: bool
     decisions: pd.DataFrame
     features: pd.DataFrame
     context: pd.DataFrame
 
 
 def save_run(engine: Engine, decided: pd.DataFrame, features: pd.DataFrame, *, strategy_text: str,
-             context: pd.DataFrame | None = None) -> int:
+             with_recourse: bool, context: pd.DataFrame | None = None) -> int:
     """Store ``decided`` (one run) with each account's ``features`` and ``context``; the run's id.
 
-    Nothing is written when a row's account has no features, when the rows mix
-    as-of dates, triggers, strategies or models, or when the strategy reference is
-    already stored with another text.
+    ``with_recourse`` says whether recourse was worked out (a replay must do the same).
+    Nothing is written when a row's account has no features or appears twice, when
+    the rows mix as-of dates, triggers, strategies or models, or when the strategy
+    reference is already stored with another text.
     """
     _check_one_run(decided)
     accounts = decided["account_id"].astype("str")
+    twice = accounts[accounts.duplicated()]
+    if len(twice):
+        raise InputError.for_field("account_twice", where="decision log", field="account_id",
+                                   rule="one decision per account in a run", value=twice.iloc[0])
     missing = accounts[~accounts.isin(features.index.astype("str"))]
     if len(missing):
         raise InputError.for_field("features_missing", where="decision log", field="account_id",
@@ -70,13 +76,15 @@ def save_run(engine: Engine, decided: pd.DataFrame, features: pd.DataFrame, *, s
     feature_rows = features.set_axis(features.index.astype("str")).reindex(accounts)
     context_rows = (pd.DataFrame(index=accounts) if context is None
                     else context.set_axis(context.index.astype("str")).reindex(accounts))
+    features_json, context_json = _json_rows(feature_rows), _context_rows(context_rows)
     with engine.begin() as conn:
         _store_strategy(conn, ref, strategy_text, now)
         run_id = int(conn.execute(insert(decision_runs).values(
             as_of=first["as_of"], trigger=str(first["trigger"]), strategy_ref=ref,
-            model_ref=str(first["model"]), accounts=len(decided), stored_at=now,
+            model_ref=str(first["model"]), with_recourse=with_recourse, accounts=len(decided),
+            stored_at=now,
         ).returning(decision_runs.c.id)).scalar_one())
-        rows = _decision_rows(decided, run_id, _json_rows(feature_rows), _context_rows(context_rows))
+        rows = _decision_rows(decided, run_id, features_json, context_json)
         conn.execute(insert(decisions), rows)
     return run_id
 
@@ -211,14 +219,17 @@ def _read(conn: Connection, run_id: int, query: Any) -> StoredRun:
     })
     features = pd.DataFrame.from_records([json.loads(row["features"]) for row in rows], index=index)
     for column in features.columns:
-        if features[column].map(lambda v: v is None or isinstance(v, int | float)).all():
-            features[column] = features[column].astype("float64")
+        try:  # numbers (None where missing) back to float64; text columns stay text
+            features[column] = pd.to_numeric(features[column], errors="raise").astype("float64")
+        except (ValueError, TypeError):
+            continue
     context = pd.DataFrame.from_records([json.loads(row["context"]) for row in rows], index=index,
                                         columns=list(_CONTEXT))
     context["last_limit_change_on"] = pd.to_datetime(context["last_limit_change_on"])
     context["requests_in_window"] = context["requests_in_window"].astype("float64")
     return StoredRun(run_id=run_id, as_of=run["as_of"], trigger=run["trigger"],
                      strategy_ref=run["strategy_ref"], strategy_text=text, model_ref=run["model_ref"],
+                     with_recourse=bool(run["with_recourse"]),
                      decisions=frame, features=features, context=context)
 
 
@@ -232,12 +243,13 @@ def last_decided_on(engine: Engine, trigger: str) -> pd.Series:
                      name="last_decided_on").rename_axis("account_id")
 
 
-def decisions_since(engine: Engine, trigger: str, after: date, up_to: date) -> pd.Series:
-    """Per account, how many decisions by ``trigger`` are logged with an as-of in (after, up_to]."""
+def decisions_since(engine: Engine, trigger: str, after: date, up_to: date,
+                    accounts: list[str]) -> pd.Series:
+    """Per one of ``accounts``, how many decisions by ``trigger`` are logged with an as-of in (after, up_to]."""
     with engine.connect() as conn:
         rows = conn.execute(select(decisions.c.account_id, func.count())
-                            .where(decisions.c.trigger == trigger, decisions.c.as_of > after,
-                                   decisions.c.as_of <= up_to)
+                            .where(decisions.c.account_id.in_(accounts), decisions.c.trigger == trigger,
+                                   decisions.c.as_of > after, decisions.c.as_of <= up_to)
                             .group_by(decisions.c.account_id)).all()
     return pd.Series({account: int(n) for account, n in rows}, dtype="int64",
                      name="decisions").rename_axis("account_id")

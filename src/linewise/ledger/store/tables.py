@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -122,6 +123,7 @@ decision_runs = Table(
     Column("trigger", String(16), nullable=False),
     Column("strategy_ref", String(128), ForeignKey("strategies.ref"), nullable=False),
     Column("model_ref", String(128), nullable=False),
+    Column("with_recourse", Boolean, nullable=False),
     Column("accounts", Integer, nullable=False),
     Column("stored_at", DateTime(timezone=True), nullable=False),
 )

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("trigger", sa.String(16), nullable=False),
         sa.Column("strategy_ref", sa.String(128), sa.ForeignKey("strategies.ref"), nullable=False),
         sa.Column("model_ref", sa.String(128), nullable=False),
+        sa.Column("with_recourse", sa.Boolean, nullable=False),
         sa.Column("accounts", sa.Integer, nullable=False),
         sa.Column("stored_at", sa.DateTime(timezone=True), nullable=False),
     )
