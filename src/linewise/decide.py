@@ -159,6 +159,7 @@ def _with_model_reasons(policy: Policy, reasons: ReasonCodes, features: pd.DataF
     told = model_reasons(model, features.iloc[rows], pd_[rows], MODEL_REASONS)
     offset = len(reasons.codes)
     vocabulary = np.concatenate([reasons.codes, told.codes])
+    feature_of = [code_feature(str(code), policy) for code in vocabulary]
     extra = np.where(told.picked >= 0, told.picked + offset, -1)
     merged = np.full((len(reasons.picked), MAX_REASONS), -1, dtype="int64")
     merged[:, :reasons.picked.shape[1]] = reasons.picked
@@ -173,8 +174,8 @@ def _with_model_reasons(policy: Policy, reasons: ReasonCodes, features: pd.DataF
         at = int(last_risk[firsts[k]]) + 1
         own = [int(c) for c in row[:width] if c >= 0]
         # A feature a gate already names is not named again as a model reason.
-        named = {code_feature(str(vocabulary[c]), policy) for c in own}
-        added = [int(c) for c in row[width:] if c >= 0 and code_feature(str(vocabulary[c]), policy) not in named]
+        named = {feature_of[c] for c in own}
+        added = [int(c) for c in row[width:] if c >= 0 and feature_of[c] not in named]
         codes = [*own[:at], *added, *own[at:]][:MAX_REASONS]
         built[k, :len(codes)] = codes
     merged[rows] = built[inverse.reshape(-1)]
