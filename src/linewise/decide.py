@@ -25,6 +25,7 @@ from linewise.strategy.evaluate import (
     evaluate_policy_codes,
     paused_gc,
 )
+from linewise.strategy.spec import DECISION_SUBJECTS
 
 __all__ = ["BATCH", "DECISION_COLUMNS", "MODEL_REASONS", "decide", "replay"]
 
@@ -39,7 +40,6 @@ BATCH = 50_000
 # Model reasons told after a risk-based reason: enough to say why, few enough to leave
 # room for the strategy's own.
 MODEL_REASONS = 2
-_MODEL_OUTPUTS = ("pd", "score")
 
 
 def decide(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy: Strategy,
@@ -58,8 +58,7 @@ def decide(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy
                                      context, features.index[start:start + BATCH]),
                                  recourse=recourse)
                           for start in range(0, len(features), BATCH)], ignore_index=True)
-    pd_ = model.predict_proba(features)
-    score = model.points_scaling.points(logit(pd_))
+    pd_, score = _pd_and_points(model, features)
     arms = strategy.assign_arms(features.index.to_numpy())
     parts = []
     for arm, policy in strategy.policies.items():
@@ -69,7 +68,6 @@ def decide(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy
         parts.append(_decide_arm(policy, features.iloc[rows], pd_[rows], score[rows], model,
                                  _context_rows(context, features.index[rows]), with_recourse=recourse))
     decided = pd.concat(parts).reindex(features.index) if parts else _empty(features.index)
-    decided["arm"] = arms
     out = pd.DataFrame({
         "account_id": features.index.astype("str"),
         "as_of": pd.Timestamp(context.as_of).date(),
@@ -82,7 +80,7 @@ def decide(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy
         "recourse_on": decided["recourse_on"].to_numpy(),
         "strategy": strategy.ref,
         "model": model_ref,
-        "arm": decided["arm"].to_numpy(),
+        "arm": arms,
     })
     return out.reset_index(drop=True)
 
@@ -139,20 +137,17 @@ def _as_decided(decided: pd.DataFrame, features: pd.DataFrame,
 def _risk_codes(policy: Policy) -> set[str]:
     """The codes whose cause is the model's assessment (the grade, rules and gates on PD or score)."""
     codes = {"risk_grade_too_low"}
-    for rule in (*policy.freeze, *policy.decrease):
-        if any(check.feature in _MODEL_OUTPUTS for check in rule.when):
-            codes.add(rule.code)
-    for check in (*policy.gates, *policy.request_gates,
-                  *(gate for segment in policy.segments for gate in segment.gates)):
-        if check.feature in _MODEL_OUTPUTS:
-            codes.add(check.code)
+    codes |= {rule.code for rule in (*policy.freeze, *policy.decrease)
+              if any(check.feature in DECISION_SUBJECTS for check in rule.when)}
+    codes |= {check.code for check in policy.all_gates if check.feature in DECISION_SUBJECTS}
     return codes
 
 
 def _with_model_reasons(policy: Policy, reasons: ReasonCodes, features: pd.DataFrame,
                         pd_: np.ndarray, model: RiskModel) -> ReasonCodes:
     """``reasons`` with the model's adverse features told right after a risk-based reason."""
-    risk = np.isin(reasons.picked, [i for i, code in enumerate(reasons.codes) if code in _risk_codes(policy)])
+    risk_codes = _risk_codes(policy)
+    risk = np.isin(reasons.picked, [i for i, code in enumerate(reasons.codes) if code in risk_codes])
     rows = np.flatnonzero(risk.any(axis=1))
     if len(rows) == 0:
         return reasons
@@ -165,12 +160,11 @@ def _with_model_reasons(policy: Policy, reasons: ReasonCodes, features: pd.DataF
     merged[:, :reasons.picked.shape[1]] = reasons.picked
     # Few distinct (reasons, model reasons) pairs: each is merged once.
     pairs = np.concatenate([reasons.picked[rows], extra], axis=1)
-    distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
-    last_risk = risk[rows].shape[1] - 1 - np.argmax(risk[rows][:, ::-1], axis=1)
-    firsts = np.unique(inverse, return_index=True)[1]
+    distinct, firsts, inverse = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
+    width = reasons.picked.shape[1]
+    last_risk = width - 1 - np.argmax(risk[rows][:, ::-1], axis=1)
     built = np.full((len(distinct), MAX_REASONS), -1, dtype="int64")
     for k, row in enumerate(distinct):
-        width = reasons.picked.shape[1]
         at = int(last_risk[firsts[k]]) + 1
         own = [int(c) for c in row[:width] if c >= 0]
         # A feature a gate already names is not named again as a model reason.

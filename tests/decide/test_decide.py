@@ -39,7 +39,7 @@ def test_an_account_decided_alone_gets_the_same_decision_as_in_the_batch(
         alone = decide(uci_inputs.features.iloc[[row]], model=uci_gbm, model_ref=MODEL_REF,
                        strategy=default_strategy, context=Context(as_of=AS_OF))
         expected = uci_decided.iloc[[row]].reset_index(drop=True)
-        pd.testing.assert_frame_equal(alone, expected, check_dtype=False)
+        pd.testing.assert_frame_equal(alone, expected, check_dtype=False, check_exact=True)
 
 
 def test_model_reasons_follow_the_risk_reason_and_name_features_that_added_risk(

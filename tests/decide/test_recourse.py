@@ -93,7 +93,7 @@ def test_no_step_of_any_recourse_can_be_dropped(with_recourse, uci_inputs, uci_g
     assert (again["action"] != "increase").all()
 
 
-def test_recourse_suggests_only_steps_the_customer_controls_and_never_borrowing(with_recourse):
+def test_recourse_suggests_only_steps_the_customer_controls_and_never_borrowing(with_recourse, uci_inputs):
     kinds = {Step.decode(text).kind for row in with_recourse["recourse"] for text in row}
     assert kinds <= set(STEP_KINDS)
     assert not any(word in kind for kind in kinds for word in ("draw", "borrow", "loan", "credit"))
@@ -101,6 +101,13 @@ def test_recourse_suggests_only_steps_the_customer_controls_and_never_borrowing(
         for text in row:
             step = Step.decode(text)
             assert step.value is None or step.value > 0
+    # Taking the steps never leaves the customer owing more, here or elsewhere.
+    before = uci_inputs.features.loc[with_recourse["account_id"]]
+    after = apply_steps(before, [[Step.decode(text) for text in row] for row in with_recourse["recourse"]])
+    for owed in ("utilisation_current", "balance_mean_6m", "external_debt", "debt_to_income"):
+        if owed in before.columns:
+            grew = after[owed].to_numpy() > before[owed].to_numpy()
+            assert not grew.any(), owed
 
 
 def test_the_income_to_verify_is_the_least_that_affords_the_next_tier(with_recourse, default_strategy):
@@ -152,6 +159,8 @@ def test_a_step_that_is_not_one_of_ours_is_refused_by_name():
         with pytest.raises(ValueError, match="positive whole number"):
             Step.decode(bad)
     assert Step.decode(Step("clear_overdue").encode()) == Step("clear_overdue")
+    with pytest.raises(ValueError, match="2 lists of steps for 1 accounts"):
+        apply_steps(pd.DataFrame({"credit_limit": [1.0]}), [[], []])
 
 
 def test_the_change_of_days_past_due_follows_the_projected_days_past_due(uci_inputs):

@@ -188,6 +188,20 @@ def test_a_request_refused_for_recent_drawings_needs_nothing_but_the_next_review
     assert "nothing you need to do; the next periodic review can raise your limit" in notice
 
 
+def test_an_unknown_account_or_a_review_cycle_without_the_log_is_refused_and_nothing_is_written(reviewed):
+    before = len(_runs(reviewed))
+    unknown = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "u.parquet",
+                  "--account", "no-such-account", cwd=reviewed)
+    assert unknown.returncode == 2
+    assert "no-such-account" in unknown.stderr and "account_unknown" in unknown.stderr
+    unlogged = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "c.parquet",
+                   "--cycle-days", "90", "--no-log", cwd=reviewed)
+    assert unlogged.returncode == 2
+    assert "log_required" in unlogged.stderr
+    assert len(_runs(reviewed)) == before
+    assert not (reviewed / "u.parquet").exists() and not (reviewed / "c.parquet").exists()
+
+
 def test_a_request_must_name_the_account_asking(reviewed):
     result = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "x.parquet",
                  "--trigger", "request", cwd=reviewed)

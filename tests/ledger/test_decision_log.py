@@ -115,6 +115,13 @@ def test_the_latest_decision_of_an_account_is_the_newest_run(engine, sample, uci
     assert str(latest.decisions["as_of"].iloc[0]) == "2005-10-31"
     with pytest.raises(InputError, match="nobody"):
         latest_decision(engine, "nobody")
+    with pytest.raises(InputError, match="a stored run"):
+        load_run(engine, 999)
+
+
+def test_an_empty_log_has_no_newest_run_to_load(engine):
+    with pytest.raises(InputError, match="linewise review"):
+        load_run(engine)
 
 
 def test_a_run_decided_without_recourse_replays_without_it(engine, sample, uci_inputs, uci_gbm,

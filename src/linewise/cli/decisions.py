@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,9 @@ from rich.table import Table
 
 from linewise.cli._common import console, emit, engine, user_errors
 from linewise.errors import InputError
+from linewise.ledger.store.decision_log import StoredRun
+from linewise.strategy import read_strategy
+from linewise.strategy.compiled import Strategy, compile_strategy
 
 decisions_app = typer.Typer(help="The decision log: list runs, replay them.", no_args_is_help=True)
 
@@ -50,8 +54,6 @@ def replay_command(
     from linewise.decide import replay
     from linewise.ledger.store.decision_log import load_run
     from linewise.models.artifacts import load_model
-    from linewise.strategy import read_strategy
-    from linewise.strategy.compiled import compile_strategy
     from linewise.strategy.evaluate import Context
 
     with user_errors():
@@ -61,7 +63,7 @@ def replay_command(
             raise InputError.for_field("model_mismatch", where=str(model_dir), field="model",
                                        rule=f"the model run {stored.run_id} was decided with, "
                                             f"{stored.model_ref}", value=manifest["model"])
-        strategy = compile_strategy(read_strategy(stored.strategy_text, stored.strategy_ref))
+        strategy = stored_strategy(stored)
         requests = stored.context["requests_in_window"]
         context = Context(as_of=stored.as_of, trigger=stored.trigger,
                           last_limit_change_on=stored.context["last_limit_change_on"],
@@ -92,21 +94,15 @@ def samples_command(
 ) -> None:
     """Print three customers' notices from a run: one raised, one held despite repaying on time, one frozen."""
     from linewise.explain.formatting import check_language
-    from linewise.explain.notice import render_notice
+    from linewise.explain.notice import render_notice, repaid_on_time
     from linewise.ledger.store.decision_log import load_run
-    from linewise.strategy import read_strategy
-    from linewise.strategy.compiled import compile_strategy
 
     with user_errors():
         languages = [check_language(part.strip()) for part in lang.split(",") if part.strip()]
         stored = load_run(engine(), run)
-        strategy = compile_strategy(read_strategy(stored.strategy_text, stored.strategy_ref))
+        strategy = stored_strategy(stored)
     decided = stored.decisions
-    known = stored.features.reindex(decided["account_id"])
-    # As the notice judges it: every instalment on time, none missed, never late at a month end.
-    on_time = (known.get("on_time_ratio_6m", pd.Series(np.nan, index=known.index)).ge(1)
-               & known.get("missed_payment_months_6m", pd.Series(0.0, index=known.index)).fillna(0).eq(0)
-               & known.get("dpd_max_6m", pd.Series(0.0, index=known.index)).fillna(0).eq(0)).to_numpy()
+    on_time = repaid_on_time(stored.features.reindex(decided["account_id"]))
     held = (decided["action"] == "hold").to_numpy() & on_time
     has_reasons = (decided["reasons"].map(len) > 0).to_numpy()
     has_way_up = (decided["recourse"].map(len) > 0).to_numpy()
@@ -117,22 +113,30 @@ def samples_command(
              ("held despite repaying on time", _first_of(held & has_way_up, held)),
              ("frozen", _first_of(frozen & has_way_up, frozen))]
     for title, where in picks:
-        rows = decided[np.asarray(where)]
-        if rows.empty:
+        if not where.any():
             console.print(f"[bold]{title}[/]: no such account in run {stored.run_id}")
             continue
-        row = {str(k): v for k, v in rows.iloc[0].to_dict().items()}
-        account = str(row["account_id"])
-        features = {str(k): float(v) for k, v in stored.features.loc[account].items()
-                    if isinstance(v, int | float) and not pd.isna(v)}
-        changed: Any = stored.context["last_limit_change_on"].get(account)
+        row, features, changed = notice_inputs(stored, int(np.flatnonzero(where)[0]))
         for language in languages:
-            console.print(f"[bold]{title}: account {escape(account)} ({language})[/]")
-            console.print(escape(render_notice(
-                row, features, strategy.policies[str(row["arm"])], language,
-                last_limit_change_on=None if changed is None or pd.isna(changed)
-                else pd.Timestamp(changed).date())))
+            console.print(f"[bold]{title}: account {escape(str(row['account_id']))} ({language})[/]")
+            console.print(escape(render_notice(row, features, strategy.policies[str(row["arm"])],
+                                               language, last_limit_change_on=changed)))
             console.print()
+
+
+def stored_strategy(stored: StoredRun) -> Strategy:
+    """The strategy a logged run was decided by, from the text stored with it."""
+    return compile_strategy(read_strategy(stored.strategy_text, stored.strategy_ref))
+
+
+def notice_inputs(stored: StoredRun, position: int) -> tuple[dict[str, Any], dict[str, float], date | None]:
+    """A logged decision as a notice reads it: the row, the known feature values, the last limit change."""
+    row = {str(k): v for k, v in stored.decisions.iloc[position].to_dict().items()}
+    values = stored.features.loc[str(row["account_id"])]
+    features = {str(k): float(v) for k, v in values.items()
+                if isinstance(v, int | float) and not pd.isna(v)}
+    changed: Any = stored.context["last_limit_change_on"].get(str(row["account_id"]))
+    return row, features, None if changed is None or pd.isna(changed) else pd.Timestamp(changed).date()
 
 
 def _first_of(preferred: np.ndarray, fallback: np.ndarray) -> np.ndarray:

@@ -211,6 +211,7 @@ def explain(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Print the notice of ACCOUNT's latest logged decision: what was decided, why, what would raise it."""
+    from linewise.cli.decisions import notice_inputs, stored_strategy
     from linewise.explain.notice import analyst_reasons, render_notice
     from linewise.ledger.store.decision_log import latest_decision
 
@@ -218,13 +219,9 @@ def explain(
         fail(f"--lang: one of {', '.join(LANGUAGES)}; got {lang!r}")
     with user_errors():
         stored = latest_decision(engine(), account)
-        row = {str(k): v for k, v in stored.decisions.iloc[0].to_dict().items()}
-        policy = compile_strategy(read_strategy(stored.strategy_text, stored.strategy_ref)).policies[str(row["arm"])]
-        features = {str(k): float(v) for k, v in stored.features.iloc[0].items()
-                    if isinstance(v, int | float) and not pd.isna(v)}
-        changed = stored.context["last_limit_change_on"].iloc[0]
-        notice = render_notice(row, features, policy, check_language(lang),
-                               last_limit_change_on=None if pd.isna(changed) else changed.date())
+        row, features, changed = notice_inputs(stored, 0)
+        policy = stored_strategy(stored).policies[str(row["arm"])]
+        notice = render_notice(row, features, policy, check_language(lang), last_limit_change_on=changed)
         lines = analyst_reasons(row, features, policy) if analyst else []
     payload = {"account_id": account, "as_of": str(row["as_of"]), "lang": lang, "action": row["action"],
                "notice": notice, "reasons": list(row["reasons"]), "recourse": list(row["recourse"]),

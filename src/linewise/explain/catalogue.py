@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from linewise.explain.formatting import Language
 from linewise.features import REGISTRY
 from linewise.strategy.compiled import Check, Policy
-from linewise.strategy.reasons import FIXED_CODES
-from linewise.strategy.spec import DECISION_SUBJECTS, Operator
+from linewise.strategy.reasons import FIXED_CODES, OPERATOR_SUFFIX
+from linewise.strategy.spec import DECISION_SUBJECTS
 
-__all__ = ["MODEL_PREFIX", "ReasonText", "code_feature", "model_code", "reason_text"]
+__all__ = ["MODEL_PREFIX", "ReasonText", "code_feature", "every_code", "model_code", "reason_text"]
 
 MODEL_PREFIX = "model_"
 
@@ -194,25 +194,18 @@ def code_feature(code: str, policy: Policy | None = None) -> str | None:
     """The feature a gate or model code is about (None for the others)."""
     if code.startswith(MODEL_PREFIX) and code[len(MODEL_PREFIX):] in REGISTRY:
         return code[len(MODEL_PREFIX):]
-    if policy is not None:
-        check = _gate_checks(policy).get(code)
-        if check is not None:
-            return check.feature
-    for suffix in _GATE_SUFFIXES:
-        feature = code.removesuffix(f"_{suffix}")
-        if feature != code and feature in REGISTRY:
-            return feature
-    return None
+    check = None if policy is None else _gate_checks(policy).get(code)
+    if check is not None:
+        return check.feature
+    derived = _derived_gate(code)
+    return None if derived is None else derived[0]
 
 
 def reason_text(code: str, policy: Policy | None = None) -> ReasonText | None:
     """The texts of ``code``; None when linewise cannot tell it (a code no rule of ``policy`` names)."""
-    if code in _FIXED:
-        return _FIXED[code]
-    if code in _RULES:
-        return _RULES[code]
-    if code in _GATES:
-        return _GATES[code]
+    written = _FIXED.get(code) or _RULES.get(code) or _GATES.get(code)
+    if written is not None:
+        return written
     if code.startswith(MODEL_PREFIX) and code[len(MODEL_PREFIX):] in REGISTRY:
         return _MODEL
     if policy is not None and code in _rule_codes(policy):
@@ -220,11 +213,19 @@ def reason_text(code: str, policy: Policy | None = None) -> ReasonText | None:
     check = None if policy is None else _gate_checks(policy).get(code)
     if check is not None and check.feature in DECISION_SUBJECTS:
         return _ASSESSMENT
-    for suffix, text in _GATE_SUFFIXES.items():
-        if code_feature(code, policy) is not None and code.endswith(f"_{suffix}"):
-            return text
-    if policy is not None and code in _gate_checks(policy):
-        return _GATE_SUFFIXES[_suffix_of(_gate_checks(policy)[code].op)]
+    # A code derived from a feature says how the gate failed; a named one, its operator.
+    derived = _derived_gate(code)
+    if derived is not None:
+        return _GATE_SUFFIXES[derived[1]]
+    return None if check is None else _GATE_SUFFIXES[OPERATOR_SUFFIX[check.op]]
+
+
+def _derived_gate(code: str) -> tuple[str, str] | None:
+    """(feature, suffix) of a code such as ``dpd_max_6m_above_max``; None for other codes."""
+    for suffix in _GATE_SUFFIXES:
+        feature = code.removesuffix(f"_{suffix}")
+        if feature != code and feature in REGISTRY:
+            return feature, suffix
     return None
 
 
@@ -244,16 +245,4 @@ def _rule_codes(policy: Policy) -> dict[str, tuple[Check, ...]]:
 
 
 def _gate_checks(policy: Policy) -> dict[str, Check]:
-    checks = [*policy.gates, *policy.request_gates,
-              *(gate for segment in policy.segments for gate in segment.gates)]
-    return {check.code: check for check in checks}
-
-
-def _suffix_of(op: Operator) -> str:
-    return {Operator.GE: "below_min", Operator.GT: "below_min", Operator.LE: "above_max",
-            Operator.LT: "above_max", Operator.EQ: "not_required_value",
-            Operator.NE: "excluded_value", Operator.PRESENT: "missing",
-            Operator.MISSING: "present"}[op]
-
-
-__all__ += ["every_code"]
+    return {check.code: check for check in policy.all_gates}

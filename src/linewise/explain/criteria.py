@@ -20,7 +20,7 @@ from linewise.features import REGISTRY, FeatureSpec, Source
 from linewise.strategy.compiled import Check, Policy, RulePolicy
 from linewise.strategy.spec import DECISION_SUBJECTS, Operator
 
-__all__ = ["render_criteria"]
+__all__ = ["render_criteria", "rule_in_words"]
 
 # (zh, en) for every fixed sentence; the figures come from the policy.
 _TEXTS = {
@@ -192,9 +192,9 @@ def _cooldown(policy: Policy, lang: Language) -> list[str]:
 
 def _rules(policy: Policy, lang: Language) -> list[str]:
     """Freezes first: a frozen line is never also cut (see the evaluation)."""
-    lines = [_bullet(_text("freeze", lang, when=_rule_when(rule, policy.currency, lang)))
+    lines = [_bullet(_text("freeze", lang, when=rule_in_words(rule, policy.currency, lang)))
              for rule in policy.freeze]
-    lines += [_bullet(_text("decrease", lang, when=_rule_when(rule, policy.currency, lang),
+    lines += [_bullet(_text("decrease", lang, when=rule_in_words(rule, policy.currency, lang),
                             tiers=_tier_count(rule.tiers_down, lang)))
               for rule in policy.decrease]
     return lines or [_text("no_rules", lang)]
@@ -234,7 +234,8 @@ def _gate(check: Check, currency: str, lang: Language) -> str:
     return text
 
 
-def _rule_when(rule: RulePolicy, currency: str, lang: Language) -> str:
+def rule_in_words(rule: RulePolicy, currency: str, lang: Language) -> str:
+    """A freeze or decrease rule's conditions in words; one on PD or score without its figure."""
     return _and([_condition(check, currency, lang) for check in rule.when], lang)
 
 

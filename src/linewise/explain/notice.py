@@ -7,20 +7,22 @@ a grade or anything else from inside the model.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from linewise.explain.catalogue import code_feature, reason_text
+from linewise.explain.catalogue import ReasonText, code_feature, reason_text
+from linewise.explain.criteria import rule_in_words
 from linewise.explain.formatting import Language, amount, day, feature_value
 from linewise.explain.recourse import Step
 from linewise.features import REGISTRY
 from linewise.strategy.compiled import Check, Policy
+from linewise.strategy.evaluate import cap_limits
 
-__all__ = ["analyst_reasons", "render_notice", "render_reasons", "render_recourse"]
+__all__ = ["analyst_reasons", "render_notice", "render_reasons", "render_recourse", "repaid_on_time"]
 
 _HEADLINES = {
     "increase": ("您的额度已从{current}提升至{new}。", "Your limit has been raised from {current} to {new}."),
@@ -69,11 +71,8 @@ def render_reasons(decision: Mapping[str, Any], features: Mapping[str, float], p
     """Each reason of ``decision`` as a customer sentence in ``lang``, in order."""
     out = []
     for code in decision["reasons"]:
-        text = reason_text(code, policy)
-        if text is None:
-            raise KeyError(f"reason code {code!r} has no text in the catalogue")
         figures = _figures(code, decision, features, policy, lang, last_limit_change_on)
-        sentence = text.customer(lang).format(**figures)
+        sentence = _text_of(code, policy).customer(lang).format(**figures)
         out.append(sentence[0].upper() + sentence[1:] + ("。" if lang == "zh" else "."))
     return out
 
@@ -81,14 +80,15 @@ def render_reasons(decision: Mapping[str, Any], features: Mapping[str, float], p
 def analyst_reasons(decision: Mapping[str, Any], features: Mapping[str, float],
                     policy: Policy) -> list[str]:
     """Each reason of ``decision`` as the risk team reads it (figures from the model included)."""
-    out = []
-    for code in decision["reasons"]:
-        text = reason_text(code, policy)
-        if text is None:
-            raise KeyError(f"reason code {code!r} has no text in the catalogue")
-        figures = _figures(code, decision, features, policy, "en", None)
-        out.append(f"{code}: {text.analyst.format(**figures)}")
-    return out
+    return [f"{code}: {_text_of(code, policy).analyst.format(**_figures(code, decision, features, policy, 'en', None))}"
+            for code in decision["reasons"]]
+
+
+def _text_of(code: str, policy: Policy) -> ReasonText:
+    text = reason_text(code, policy)
+    if text is None:
+        raise KeyError(f"reason code {code!r} has no text in the catalogue")
+    return text
 
 
 def render_recourse(decision: Mapping[str, Any], currency: str, lang: Language) -> str:
@@ -124,26 +124,30 @@ def render_recourse(decision: Mapping[str, Any], currency: str, lang: Language) 
             "(with everything else as it is now).")
 
 
+def repaid_on_time(features: pd.DataFrame) -> np.ndarray:
+    """Per account, whether a notice thanks the customer for repaying on time.
+
+    That is: every instalment of the last 6 months on time, none missed, never late
+    at a month end.
+    """
+
+    def column(name: str, missing: float) -> pd.Series:
+        return features[name].fillna(missing) if name in features else pd.Series(missing, index=features.index)
+
+    on_time: np.ndarray = (column("on_time_ratio_6m", 0.0).ge(1.0)
+                           & column("missed_payment_months_6m", 0.0).eq(0.0)
+                           & column("dpd_max_6m", 0.0).eq(0.0)).to_numpy()
+    return on_time
+
+
 def _repaid_on_time(features: Mapping[str, float]) -> bool:
-    """Every instalment of the last 6 months on time, none missed, never late at a month end."""
-    ratio = features.get("on_time_ratio_6m")
-    if ratio is None or math.isnan(ratio) or ratio < 1.0:
-        return False
-    return all(features.get(name, 0.0) == 0.0 for name in ("missed_payment_months_6m", "dpd_max_6m"))
+    return bool(repaid_on_time(pd.DataFrame([dict(features)]))[0])
 
 
 def _check_of(code: str, policy: Policy, segment: str) -> Check | None:
     """The gate ``code`` names, the account's segment's own gates first."""
-    for seg in policy.segments:
-        if seg.name == segment:
-            for check in seg.gates:
-                if check.code == code:
-                    return check
-    for check in (*policy.gates, *policy.request_gates,
-                  *(g for s in policy.segments for g in s.gates)):
-        if check.code == code:
-            return check
-    return None
+    own = next((s.gates for s in policy.segments if s.name == segment), ())
+    return next((check for check in (*own, *policy.all_gates) if check.code == code), None)
 
 
 def _figures(code: str, decision: Mapping[str, Any], features: Mapping[str, float], policy: Policy,
@@ -159,19 +163,12 @@ def _figures(code: str, decision: Mapping[str, Any], features: Mapping[str, floa
 
     feature = code_feature(code, policy)
     check = _check_of(code, policy, str(decision.get("segment", "")))
-    segment = next((s for s in policy.segments if s.name == decision.get("segment")), None)
+    segment = next((i for i, s in enumerate(policy.segments) if s.name == decision.get("segment")),
+                   len(policy.segments) - 1)
+    # The caps as the engine computed them; one that does not apply is shown as the ceiling.
+    caps = cap_limits(policy, pd.DataFrame([{**features, "credit_limit": current}]), np.asarray([segment]))
+    cap = min(int(caps[code][0]), policy.ceiling) if code in caps else policy.ceiling
     income = features.get("income_verified_monthly", float("nan"))
-    external = features.get("external_debt", float("nan"))
-    room = (0.0 if math.isnan(income) else income * policy.debt_service_ratio_max) \
-        - (0.0 if math.isnan(external) else external * policy.external_payment_rate)
-    caps = {
-        "cap_step_pct": int(current * (1 + policy.step_pct_max / 100)),
-        "cap_step_amount": current + policy.step_amount_max,
-        "cap_segment_ceiling": segment.ceiling if segment and segment.ceiling else policy.ceiling,
-        "cap_ceiling": policy.ceiling,
-        "cap_unverified_income": policy.unverified_income_ceiling,
-        "cap_affordability": int(max(room, 0.0) / policy.line_payment_rate),
-    }
     cooldown_end = None if last_change is None else last_change + timedelta(days=policy.cooldown_days)
     unknown = "未知" if lang == "zh" else "unknown"
     spec = REGISTRY.get(feature) if feature else None
@@ -181,7 +178,7 @@ def _figures(code: str, decision: Mapping[str, Any], features: Mapping[str, floa
         "threshold": feature_text(feature, check.value) if feature and check and check.value is not None
         else unknown,
         "limit": amount(current, currency, lang),
-        "cap": amount(caps.get(code, policy.ceiling), currency, lang),
+        "cap": amount(cap, currency, lang),
         "step_pct": f"{policy.step_pct_max:.0f}%",
         "step_amount": amount(policy.step_amount_max, currency, lang),
         "income": feature_text("income_verified_monthly", income),
@@ -203,20 +200,4 @@ def _figures(code: str, decision: Mapping[str, Any], features: Mapping[str, floa
 def _conditions_text(code: str, policy: Policy, lang: Language) -> str:
     """A rule's conditions in words, for a rule code the catalogue does not write out."""
     rule = next((r for r in (*policy.freeze, *policy.decrease) if r.code == code), None)
-    if rule is None:
-        return code
-    words = {"<": ("低于", "below"), "<=": ("不超过", "at most"), ">": ("高于", "above"),
-             ">=": ("不低于", "at least"), "==": ("等于", "equal to"), "!=": ("不等于", "not"),
-             "present": ("已知", "known"), "missing": ("未知", "unknown")}
-    parts = []
-    for check in rule.when:
-        if check.feature in ("pd", "score"):  # the model's outputs are never shown to customers
-            parts.append("综合信用评估未达要求" if lang == "zh" else "your credit assessment fell short")
-            continue
-        spec = REGISTRY.get(check.feature)
-        name = (spec.description_zh if lang == "zh" else spec.description_en) if spec else check.feature
-        verb = words[check.op.value][0 if lang == "zh" else 1]
-        value = "" if check.value is None else feature_value(
-            check.value, spec.unit if spec else "count", policy.currency, lang)
-        parts.append(f"{name}{verb}{value}" if lang == "zh" else f"{name} {verb} {value}".strip())
-    return ("，且" if lang == "zh" else ", and ").join(parts)
+    return code if rule is None else rule_in_words(rule, policy.currency, lang)

@@ -49,7 +49,6 @@ __all__ = [
     "after_decision",
     "apply_steps",
     "find_recourse",
-    "project",
     "review_date",
 ]
 
@@ -85,13 +84,6 @@ class Step:
         if value and (not value.isdigit() or int(value) <= 0):
             raise ValueError(f"recourse step {text!r}: its figure must be a positive whole number")
         return cls(kind, int(value) if value else None)
-
-
-def project(features: pd.DataFrame, months: int) -> pd.DataFrame:
-    """``features`` as they would be after ``months`` more months repaid on time, nothing else changed."""
-    columns, values = _matrix(features)
-    moved = _transform(values, columns, np.full(len(features), months), {})
-    return _frame(moved, columns, features, np.arange(len(features)))
 
 
 def apply_steps(features: pd.DataFrame, steps: Sequence[Sequence[Step]]) -> pd.DataFrame:
@@ -251,9 +243,10 @@ def find_recourse(policy: Policy, features: pd.DataFrame, score: Scorer,
     """The minimal steps that would raise each account of ``features``, within :data:`MAX_MONTHS`.
 
     For every row (accounts not increased by ``policy`` now): the steps that make
-    ``policy``, with the model ``score`` (features -> PD), give an increase at a
-    review, the limit it would give and the review's date. An account with none (at the top of the ladder, risk too high for a year of clean
-    repayment, nothing due to judge it by) gets an empty list.
+    ``policy``, with the model ``score`` (features -> PD and points), give an increase
+    at a review, the limit it would give and the review's date. An account with none
+    (at the top of the ladder, risk too high for a year of clean repayment, nothing
+    due to judge it by) gets an empty list.
     """
     n = len(features)
     steps: list[list[str]] = [[] for _ in range(n)]

@@ -84,6 +84,12 @@ class Policy:
     request_window_days: int
     request_gates: tuple[Check, ...]
 
+    @property
+    def all_gates(self) -> tuple[Check, ...]:
+        """Every gate: the increase gates, the request gates, then each segment's own."""
+        return (*self.gates, *self.request_gates,
+                *(gate for segment in self.segments for gate in segment.gates))
+
 
 @dataclass(frozen=True)
 class Strategy:

@@ -26,7 +26,7 @@ from linewise.strategy.compiled import Check, Policy, RulePolicy
 from linewise.strategy.reasons import unknown_code
 from linewise.strategy.spec import Operator
 
-__all__ = ["ACTIONS", "MAX_REASONS", "TRIGGERS", "Context", "ReasonCodes", "evaluate_policy",
+__all__ = ["ACTIONS", "MAX_REASONS", "TRIGGERS", "Context", "ReasonCodes", "cap_limits", "evaluate_policy",
            "evaluate_policy_codes", "lists_of_codes", "paused_gc"]
 
 ACTIONS = ("increase", "hold", "decrease", "freeze")
@@ -277,6 +277,16 @@ def _blockers(policy: Policy, values: _Values, segment: np.ndarray, grade: np.nd
         recent = days.to_numpy(dtype="float64", na_value=np.inf) < policy.cooldown_days
         block("cooldown_active", recent, 70.0)
     return blocked
+
+
+def cap_limits(policy: Policy, features: pd.DataFrame, segment: np.ndarray) -> dict[str, np.ndarray]:
+    """Per cap, the highest limit it allows each account of ``features`` (int64).
+
+    ``segment`` indexes ``policy.segments`` per account; a cap that does not apply to
+    an account is far above any limit.
+    """
+    values = _Values(features, {})
+    return _caps(policy, values, segment, values.amounts("credit_limit"))
 
 
 def _per_account(series: pd.Series | None, n: int, default: float) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from linewise.features import REGISTRY, RiskDirection
 from linewise.strategy.spec import Operator
 
-__all__ = ["FIXED_CODES", "gate_code", "unknown_code"]
+__all__ = ["FIXED_CODES", "OPERATOR_SUFFIX", "gate_code", "unknown_code"]
 
 # Codes the engine itself gives, whatever the strategy file says.
 FIXED_CODES: dict[str, str] = {
@@ -27,7 +27,8 @@ FIXED_CODES: dict[str, str] = {
     "cap_affordability": "the debt service on a higher limit would not fit the verified income",
 }
 
-_SUFFIX = {
+# How a failing gate's code ends, by its operator.
+OPERATOR_SUFFIX = {
     Operator.GE: "below_min", Operator.GT: "below_min",
     Operator.LE: "above_max", Operator.LT: "above_max",
     Operator.EQ: "not_required_value", Operator.NE: "excluded_value",
@@ -44,7 +45,7 @@ def gate_code(feature: str, op: Operator) -> str:
     spec = REGISTRY.get(feature)
     if op is Operator.EQ and spec is not None and spec.risk_direction is not RiskDirection.NONE:
         return f"{feature}_{'above_max' if spec.risk_direction.sign > 0 else 'below_min'}"
-    return f"{feature}_{_SUFFIX[op]}"
+    return f"{feature}_{OPERATOR_SUFFIX[op]}"
 
 
 def unknown_code(feature: str) -> str:
