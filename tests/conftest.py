@@ -111,7 +111,17 @@ def default_strategy():
 
 
 @pytest.fixture(scope="session")
-def uci_decided(uci_inputs, uci_gbm, default_strategy):
+def uci_history(uci):
+    """What the UCI features at the last month are computed from, for living promises on."""
+    from tests.decide.common import AS_OF
+
+    from linewise.features.projection import history_of
+
+    return history_of(uci.panel, uci.customers, AS_OF)
+
+
+@pytest.fixture(scope="session")
+def uci_decided(uci_inputs, uci_gbm, default_strategy, uci_history):
     """The default strategy's decisions, with reasons and recourse, for the whole UCI portfolio."""
     from tests.decide.common import AS_OF, MODEL_REF
 
@@ -119,4 +129,4 @@ def uci_decided(uci_inputs, uci_gbm, default_strategy):
     from linewise.strategy.evaluate import Context
 
     return decide(uci_inputs.features, model=uci_gbm, model_ref=MODEL_REF,
-                  strategy=default_strategy, context=Context(as_of=AS_OF))
+                  strategy=default_strategy, context=Context(as_of=AS_OF), history=uci_history)

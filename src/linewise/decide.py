@@ -15,6 +15,7 @@ import pandas as pd
 from linewise.explain.catalogue import code_feature
 from linewise.explain.model_reasons import model_reasons
 from linewise.explain.recourse import after_decision, find_recourse
+from linewise.features.projection import History
 from linewise.models.base import RiskModel
 from linewise.models.calibration import logit
 from linewise.strategy.compiled import Policy, Strategy
@@ -43,19 +44,28 @@ MODEL_REASONS = 2
 
 
 def decide(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy: Strategy,
-           context: Context, recourse: bool = True) -> pd.DataFrame:
+           context: Context, history: History | None = None, recourse: bool = True) -> pd.DataFrame:
     """One decision per row of ``features`` (indexed by account id), as DESIGN.md's decision contract.
 
     ``context`` carries the as-of date, the trigger and, per account (indexed like
     ``features``), the last limit change and the requests in the window. ``reasons``
     are ordered codes, at most four; ``recourse`` the encoded steps that would raise
     the line (empty when increased or when none is within reach), with
-    ``recourse_limit`` and ``recourse_on`` what they would give and when.
+    ``recourse_limit`` and ``recourse_on`` what they would give and when. Recourse is
+    lived on ``history`` (what the features were computed from, for at least these
+    accounts), which it needs.
     """
+    if recourse and history is None:
+        raise ValueError("decide: recourse is lived on the accounts' history; pass history= "
+                         "(linewise.features.projection.history_of) or recourse=False")
+    history = None if not recourse or history is None else history.rows(
+        history.position_of(features.index))
     if len(features) > BATCH:
         return pd.concat([decide(features.iloc[start:start + BATCH], model=model, model_ref=model_ref,
                                  strategy=strategy, context=_context_rows(
                                      context, features.index[start:start + BATCH]),
+                                 history=None if history is None
+                                 else history.rows(np.arange(start, min(start + BATCH, len(features)))),
                                  recourse=recourse)
                           for start in range(0, len(features), BATCH)], ignore_index=True)
     pd_, score = _pd_and_points(model, features)
@@ -66,7 +76,8 @@ def decide(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy
         if len(rows) == 0:
             continue
         parts.append(_decide_arm(policy, features.iloc[rows], pd_[rows], score[rows], model,
-                                 _context_rows(context, features.index[rows]), with_recourse=recourse))
+                                 _context_rows(context, features.index[rows]),
+                                 None if history is None else history.rows(rows)))
     decided = pd.concat(parts).reindex(features.index) if parts else _empty(features.index)
     out = pd.DataFrame({
         "account_id": features.index.astype("str"),
@@ -86,7 +97,7 @@ def decide(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy
 
 
 def _decide_arm(policy: Policy, features: pd.DataFrame, pd_: np.ndarray, score: np.ndarray,
-                model: RiskModel, context: Context, *, with_recourse: bool) -> pd.DataFrame:
+                model: RiskModel, context: Context, history: History | None) -> pd.DataFrame:
     decided, codes = evaluate_policy_codes(policy, features, pd_, context, score)
     decided["reasons"] = _with_model_reasons(policy, codes, features, pd_, model).lists()
     n = len(decided)
@@ -94,12 +105,12 @@ def _decide_arm(policy: Policy, features: pd.DataFrame, pd_: np.ndarray, score: 
         steps: list[list[str]] = [[] for _ in range(n)]
     limits = np.zeros(n, dtype="int64")
     on: list[date | None] = [None] * n
-    if with_recourse:
+    if history is not None:
         rows = np.flatnonzero(decided["action"].to_numpy() != "increase")
         searched, searched_context = _as_decided(decided.iloc[rows], features.iloc[rows],
                                                  _context_rows(context, features.index[rows]))
-        found = find_recourse(policy, searched, lambda frame: _pd_and_points(model, frame),
-                              searched_context)
+        found = find_recourse(policy, searched, history.rows(rows),
+                              lambda frame: _pd_and_points(model, frame), searched_context)
         for position, row in enumerate(rows.tolist()):
             steps[row], on[row] = found.steps[position], found.on[position]
         limits[rows] = found.new_limit
@@ -122,7 +133,7 @@ def _as_decided(decided: pd.DataFrame, features: pd.DataFrame,
     A cut line starts from its new limit, and its cool-down from today; recourse is
     what would raise it from there.
     """
-    cut = (decided["action"] == "decrease").to_numpy()
+    cut = (decided["new_limit"] < decided["current_limit"]).to_numpy()
     if not cut.any():
         return features, context
     moved = after_decision(features, decided["new_limit"].to_numpy())
@@ -192,17 +203,19 @@ def _empty(index: pd.Index) -> pd.DataFrame:
 
 
 def replay(stored: pd.DataFrame, features: pd.DataFrame, context: Context, *, model: RiskModel,
-           model_ref: str, strategy: Strategy, recourse: bool = True) -> pd.DataFrame:
+           model_ref: str, strategy: Strategy, history: History | None = None,
+           recourse: bool = True) -> pd.DataFrame:
     """Where deciding ``stored``'s accounts again differs from what was stored, one row per difference.
 
-    ``stored`` is one run's decisions (the decision contract's columns), ``features``
-    and ``context`` what they were made from, ``recourse`` whether the run worked
-    recourse out. Columns of the result: ``account_id,
+    ``stored`` is one run's decisions (the decision contract's columns), ``features``,
+    ``context`` and ``history`` what they were made from, ``recourse`` whether the run
+    worked recourse out. Columns of the result: ``account_id,
     column, stored, replayed``; empty when every decision is reproduced bit for bit.
     """
     accounts = pd.Index(stored["account_id"].astype("str"))
     again = decide(features.set_axis(features.index.astype("str")).loc[accounts], model=model,
-                   model_ref=model_ref, strategy=strategy, context=context, recourse=recourse)
+                   model_ref=model_ref, strategy=strategy, context=context, history=history,
+                   recourse=recourse)
     differences = []
     for column in DECISION_COLUMNS:
         before = [_comparable(v) for v in stored[column]]

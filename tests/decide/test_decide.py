@@ -32,12 +32,12 @@ def test_one_decision_per_account_with_every_contract_column(uci_decided, uci_in
 
 
 def test_an_account_decided_alone_gets_the_same_decision_as_in_the_batch(
-        uci_decided, uci_inputs, uci_gbm, default_strategy):
+        uci_decided, uci_inputs, uci_gbm, default_strategy, uci_history):
     picks = [uci_decided.index[uci_decided["action"] == action][:5] for action in
              ("increase", "hold", "decrease", "freeze")]
     for row in np.concatenate(picks):
         alone = decide(uci_inputs.features.iloc[[row]], model=uci_gbm, model_ref=MODEL_REF,
-                       strategy=default_strategy, context=Context(as_of=AS_OF))
+                       strategy=default_strategy, context=Context(as_of=AS_OF), history=uci_history)
         expected = uci_decided.iloc[[row]].reset_index(drop=True)
         pd.testing.assert_frame_equal(alone, expected, check_dtype=False, check_exact=True)
 
@@ -95,12 +95,12 @@ def test_a_challenger_arm_decides_its_share_of_accounts_by_its_own_rules(uci_inp
 
 @pytest.mark.parametrize("days_ago", [10, 60])
 def test_a_recent_limit_change_holds_the_line_and_the_recourse_waits_for_the_cool_down(
-        uci_decided, uci_inputs, uci_gbm, default_strategy, days_ago):
+        uci_decided, uci_inputs, uci_gbm, default_strategy, uci_history, days_ago):
     raised = uci_decided[uci_decided["action"] == "increase"]["account_id"][:50]
     features = uci_inputs.features.loc[raised]
     changed = pd.Series(pd.Timestamp(AS_OF) - pd.Timedelta(days=days_ago), index=features.index)
     decided = decide(features, model=uci_gbm, model_ref=MODEL_REF, strategy=default_strategy,
-                     context=Context(as_of=AS_OF, last_limit_change_on=changed))
+                     context=Context(as_of=AS_OF, last_limit_change_on=changed), history=uci_history)
     assert (decided["action"] == "hold").all()
     assert decided["reasons"].map(lambda codes: "cooldown_active" in codes).all()
     cooldown_end = AS_OF + timedelta(days=90 - days_ago)

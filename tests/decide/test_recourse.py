@@ -6,15 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from tests.decide.common import AS_OF, MODEL_REF
+from tests.explain.living import Promise, failures, live_and_decide, promises_of
 
 from linewise.decide import decide
-from linewise.explain.recourse import (
-    STEP_KINDS,
-    Step,
-    after_decision,
-    apply_steps,
-    review_date,
-)
+from linewise.explain.recourse import STEP_KINDS, Step, review_date
 from linewise.strategy import default_strategy_text, read_strategy
 from linewise.strategy.compiled import compile_strategy
 from linewise.strategy.evaluate import Context
@@ -25,30 +20,11 @@ def with_recourse(uci_decided) -> pd.DataFrame:
     return uci_decided[uci_decided["recourse"].map(len) > 0]
 
 
-def _as_decided(decided: pd.DataFrame, features: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    """The accounts' features once their decisions took effect, and their last limit change."""
-    decided = decided.set_index("account_id").loc[features.index]
-    cut = (decided["action"] == "decrease").to_numpy()
-    moved = after_decision(features, np.where(cut, decided["new_limit"], features["credit_limit"]))
-    changed = pd.Series(pd.NaT, index=features.index, dtype="datetime64[ns]")
-    changed[cut] = pd.Timestamp(AS_OF)
-    return moved, changed
-
-
-def _redecide(features: pd.DataFrame, steps: list[list[Step]], model, strategy,
-              changed_on: pd.Series | None = None) -> pd.DataFrame:
-    """Decide again on ``features`` with ``steps`` taken, each account at the review they lead to."""
-    changed = apply_steps(features, steps)
-    months = np.asarray([next((s.value for s in row if s.kind == "repay_on_time_months"), 0)
-                         for row in steps])
-    parts = []
-    for month in np.unique(months):
-        rows = np.flatnonzero(months == month)
-        context = Context(as_of=review_date(AS_OF, int(month)), last_limit_change_on=None
-                          if changed_on is None else changed_on.iloc[rows].set_axis(changed.index[rows]))
-        parts.append(decide(changed.iloc[rows], model=model, model_ref=MODEL_REF, strategy=strategy,
-                            context=context, recourse=False).set_index(changed.index[rows]))
-    return pd.concat(parts).reindex(features.index)
+def _lived(promises, uci, model, strategy, decided, minimum_pct):
+    cut = decided[decided["new_limit"] < decided["current_limit"]]
+    return live_and_decide(promises, uci.panel, uci.customers, as_of=AS_OF, model=model,
+                           model_ref=MODEL_REF, strategy=strategy, minimum_pct=minimum_pct,
+                           last_change={str(a): pd.Timestamp(AS_OF) for a in cut["account_id"]})
 
 
 def test_only_lines_not_raised_get_recourse_and_most_held_lines_have_a_path(uci_decided, with_recourse):
@@ -56,41 +32,45 @@ def test_only_lines_not_raised_get_recourse_and_most_held_lines_have_a_path(uci_
     held = uci_decided[uci_decided["action"] == "hold"]
     assert (held["recourse"].map(len) > 0).mean() > 0.4
     assert with_recourse["recourse_limit"].notna().all()
-    assert (with_recourse["recourse_limit"] > with_recourse["current_limit"]).all()
-    assert uci_decided.loc[uci_decided["recourse"].map(len) == 0, "recourse_limit"].isna().all()
+    # Above the limit the line has once the decision takes effect (a cut line's way back up).
+    assert (with_recourse["recourse_limit"] > with_recourse["new_limit"]).all()
+    assert uci_decided.loc[uci_decided["recourse_limit"].isna(), "recourse"].map(len).eq(0).all()
 
 
-def test_every_recourse_on_the_portfolio_gives_the_promised_increase_and_limit(
-        with_recourse, uci_inputs, uci_gbm, default_strategy):
-    steps = [[Step.decode(text) for text in row] for row in with_recourse["recourse"]]
-    features, changed_on = _as_decided(with_recourse, uci_inputs.features.loc[with_recourse["account_id"]])
-    assert (with_recourse["action"] == "decrease").any()  # a cut line's way back up is checked too
-    again = _redecide(features, steps, uci_gbm, default_strategy, changed_on)
-    assert (again["action"] == "increase").all()
-    assert (again["new_limit"].to_numpy() == with_recourse["recourse_limit"].to_numpy()).all()
-    months = [next((s.value for s in row if s.kind == "repay_on_time_months"), 0) for row in steps]
-    assert [review_date(AS_OF, m or 0) for m in months] == list(with_recourse["recourse_on"])
+def test_a_promise_is_reviewed_at_the_month_end_its_months_lead_to(with_recourse):
+    for row, on in zip(with_recourse["recourse"], with_recourse["recourse_on"], strict=True):
+        months = next((s.value for s in map(Step.decode, row) if s.kind == "repay_on_time_months"), None)
+        if months is not None:
+            assert on == review_date(AS_OF, months)
+        assert on > AS_OF  # a step is taken after the decision, so its review comes later
 
 
-def test_no_step_of_any_recourse_can_be_dropped(with_recourse, uci_inputs, uci_gbm, default_strategy):
-    """Minimal: without any one of its steps (or with a month fewer), no suggestion raises the line."""
-    accounts, variants = [], []
-    for account, row in zip(with_recourse["account_id"], with_recourse["recourse"], strict=True):
-        steps = [Step.decode(text) for text in row]
-        for i, step in enumerate(steps):
-            rest = steps[:i] + steps[i + 1:]
-            if step.kind == "repay_on_time_months" and (step.value or 0) > 1:
-                rest = [*rest, Step(step.kind, (step.value or 0) - 1)]
-            accounts.append(account)
-            variants.append(rest)
-    decided = with_recourse.set_index("account_id").loc[accounts].reset_index()
-    features = uci_inputs.features.loc[accounts].reset_index(drop=True)
-    features.index = pd.RangeIndex(len(features)).astype("str")
-    decided["account_id"] = features.index
-    features, changed_on = _as_decided(decided, features)
-    again = _redecide(features, variants, uci_gbm, default_strategy, changed_on)
-    assert len(again) > len(with_recourse)
-    assert (again["action"] != "increase").all()
+def test_no_step_of_any_recourse_can_be_dropped(with_recourse, uci, uci_decided, uci_gbm, default_strategy):
+    """Minimal: without any one of its steps, no suggestion raises the line under every way of paying."""
+    variants = []
+    for promise in promises_of(with_recourse):
+        levers = [s for s in promise.steps if s.kind != "repay_on_time_months"]
+        for i in range(len(levers)):
+            rest = [s for s in promise.steps if s is not levers[i]]
+            variants.append(Promise(promise.account_id, rest, promise.limit_now, promise.promised_limit,
+                                    promise.promised_on))
+    assert len(variants) > 1_000
+    # Each account once per lived batch: the variants of one account go in separate batches.
+    kept = np.zeros(len(variants), dtype=bool)
+    seen: dict[str, int] = {}
+    batches: dict[int, list[int]] = {}
+    for i, variant in enumerate(variants):
+        k = seen.get(variant.account_id, 0)
+        seen[variant.account_id] = k + 1
+        batches.setdefault(k, []).append(i)
+    for indices in batches.values():
+        batch = [variants[i] for i in indices]
+        full = _lived(batch, uci, uci_gbm, default_strategy, uci_decided, None)
+        least = _lived(batch, uci, uci_gbm, default_strategy, uci_decided, 5)
+        for i, v in zip(indices, batch, strict=True):
+            kept[i] = (full.loc[v.account_id, "action"] == "increase"
+                       and least.loc[v.account_id, "action"] == "increase")
+    assert not kept.any(), [variants[i] for i in np.flatnonzero(kept)[:5]]
 
 
 def test_recourse_suggests_only_steps_the_customer_controls_and_never_borrowing(with_recourse, uci_inputs):
@@ -101,28 +81,23 @@ def test_recourse_suggests_only_steps_the_customer_controls_and_never_borrowing(
         for text in row:
             step = Step.decode(text)
             assert step.value is None or step.value > 0
-    # Taking the steps never leaves the customer owing more, here or elsewhere.
-    before = uci_inputs.features.loc[with_recourse["account_id"]]
-    after = apply_steps(before, [[Step.decode(text) for text in row] for row in with_recourse["recourse"]])
-    for owed in ("utilisation_current", "balance_mean_6m", "external_debt", "debt_to_income"):
-        if owed in before.columns:
-            grew = after[owed].to_numpy() > before[owed].to_numpy()
-            assert not grew.any(), owed
 
 
 def test_the_income_to_verify_is_the_least_that_affords_the_next_tier(with_recourse, default_strategy):
     policy = default_strategy.policies["champion"]
     only_income = with_recourse[with_recourse["recourse"].map(
-        lambda r: len(r) == 1 and r[0].startswith("verify_income_at_least="))]
+        lambda r: len(r) == 2 and r[0].startswith("verify_income_at_least=")
+        and r[1] == "repay_on_time_months=1")]
     assert len(only_income) > 1000
     for current, row, promised in zip(only_income["current_limit"], only_income["recourse"],
                                       only_income["recourse_limit"], strict=True):
         income = Step.decode(row[0]).value
         next_rung = int(policy.ladder[np.searchsorted(policy.ladder, current, side="right")])
         assert promised == next_rung
-        # Exactly affordable, rounded up to 100 TWD (UCI has no other debts on record).
+        # Exactly affordable, rounded up to a whole TWD (UCI has no other debts on record).
         least = next_rung * policy.line_payment_rate / policy.debt_service_ratio_max
-        assert least <= income < least + 100_00
+        assert least <= income < least + 100
+        assert income % 100 == 0
 
 
 def test_a_cut_line_is_promised_only_the_tier_above_its_new_limit(uci_decided, default_strategy):
@@ -133,20 +108,20 @@ def test_a_cut_line_is_promised_only_the_tier_above_its_new_limit(uci_decided, d
         assert promised == ladder[np.searchsorted(ladder, new_limit, side="right")]
 
 
-def test_recourse_on_a_strategy_with_a_gate_on_the_score_keeps_its_promises(uci_inputs, uci_gbm):
+def test_recourse_on_a_strategy_with_a_gate_on_the_score_keeps_its_promises(uci, uci_inputs, uci_gbm,
+                                                                            uci_history):
     text = default_strategy_text().replace(
         "    - {feature: months_on_book, op: \">=\", value: 5}\n",
         "    - {feature: months_on_book, op: \">=\", value: 5}\n    - {feature: score, op: \">=\", value: 575}\n", 1)
     strategy = compile_strategy(read_strategy(text))
     features = uci_inputs.features.iloc[:4000]
     decided = decide(features, model=uci_gbm, model_ref=MODEL_REF, strategy=strategy,
-                     context=Context(as_of=AS_OF))
-    found = decided[decided["recourse"].map(len) > 0]
-    assert len(found) > 100
-    steps = [[Step.decode(text) for text in row] for row in found["recourse"]]
-    moved, changed_on = _as_decided(found, features.loc[found["account_id"]])
-    again = _redecide(moved, steps, uci_gbm, strategy, changed_on)
-    assert (again["action"] == "increase").all()
+                     context=Context(as_of=AS_OF), history=uci_history)
+    promises = promises_of(decided)
+    assert len(promises) > 100
+    for minimum_pct in (None, 5):
+        again = _lived(promises, uci, uci_gbm, strategy, decided, minimum_pct)
+        assert not failures(promises, again)
 
 
 def test_a_step_that_is_not_one_of_ours_is_refused_by_name():
@@ -159,15 +134,3 @@ def test_a_step_that_is_not_one_of_ours_is_refused_by_name():
         with pytest.raises(ValueError, match="positive whole number"):
             Step.decode(bad)
     assert Step.decode(Step("clear_overdue").encode()) == Step("clear_overdue")
-    with pytest.raises(ValueError, match="2 lists of steps for 1 accounts"):
-        apply_steps(pd.DataFrame({"credit_limit": [1.0]}), [[], []])
-
-
-def test_the_change_of_days_past_due_follows_the_projected_days_past_due(uci_inputs):
-    late = uci_inputs.features[uci_inputs.features["dpd_current"] > 0].iloc[:50]
-    for months in (0, 1, 2, 6):
-        steps = [[Step("clear_overdue"), *([Step("repay_on_time_months", months)] if months else [])]
-                 for _ in range(len(late))]
-        moved = apply_steps(late, steps)
-        assert (moved["dpd_current"] == 0).all()
-        np.testing.assert_array_equal(moved["dpd_change_1m"], moved["dpd_current"] - moved["dpd_1m_ago"])

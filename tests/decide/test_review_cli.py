@@ -15,6 +15,7 @@ from tests.strategy.texts import edit
 from linewise.data import write_portfolio
 from linewise.data.portfolio import Portfolio
 from linewise.decide import DECISION_COLUMNS
+from linewise.strategy import default_strategy_text
 
 LINEWISE = str(Path(sys.executable).parent / "linewise")
 ACCOUNTS = 3000
@@ -175,9 +176,15 @@ def test_a_third_request_within_the_window_is_refused_by_the_velocity_limit(revi
 def test_a_request_refused_for_recent_drawings_needs_nothing_but_the_next_review(reviewed, uci_inputs):
     decisions = pd.read_parquet(reviewed / "decisions.parquet").set_index("account_id")
     drawn = uci_inputs.features["drawn_to_limit_3m"].reindex(decisions.index)
-    account = decisions.index[(decisions["action"] == "increase") & (drawn > 1.0)][0]
+    account = drawn[decisions["action"] == "increase"].idxmax()
+    gate = '{feature: drawn_to_limit_3m, op: "<=", value: 1.0, code: recent_drawings_above_limit}'
+    # The rule as shipped where the slice has such a customer; else one they break.
+    threshold = 1.0 if drawn[account] > 1.0 else round(float(drawn[account]) / 2, 4)
+    text = edit(edit(default_strategy_text(), gate, gate.replace("1.0", str(threshold))),
+                "version: 1", "version: 11")
+    (reviewed / "requests.yaml").write_text(text, encoding="utf-8")
     result = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "req2.parquet",
-                 "--trigger", "request", "--account", account, cwd=reviewed)
+                 "--strategy", "requests.yaml", "--trigger", "request", "--account", account, cwd=reviewed)
     assert result.returncode == 0, result.stderr
     refused = pd.read_parquet(reviewed / "req2.parquet").iloc[0]
     assert refused["action"] == "hold"

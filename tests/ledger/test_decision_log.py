@@ -12,6 +12,7 @@ from tests.strategy.texts import edit
 
 from linewise.decide import decide, replay
 from linewise.errors import InputError
+from linewise.features.projection import history_from_records, history_records
 from linewise.ledger.store.decision_log import (
     latest_decision,
     list_runs,
@@ -39,11 +40,19 @@ def changed_on(sample):
     return dates.to_frame("last_limit_change_on")
 
 
+@pytest.fixture(scope="module")
+def history(sample, uci_history):
+    """The records each sampled decision's recourse was lived on, as a run stores them."""
+    return history_records(uci_history.rows(uci_history.position_of(pd.Index(sample["account_id"]))))
+
+
 def _replay(stored, model, strategy):
     context = Context(as_of=stored.as_of, trigger=stored.trigger,
                       last_limit_change_on=stored.context["last_limit_change_on"])
+    history = None if stored.history is None else history_from_records(
+        stored.history, list(stored.decisions["account_id"]), stored.as_of)
     return replay(stored.decisions, stored.features, context, model=model, model_ref=stored.model_ref,
-                  strategy=strategy, recourse=stored.with_recourse)
+                  strategy=strategy, history=history, recourse=stored.with_recourse)
 
 
 def test_a_run_reads_back_as_it_was_decided(engine, sample, changed_on, uci_inputs):
@@ -61,8 +70,9 @@ def test_a_run_reads_back_as_it_was_decided(engine, sample, changed_on, uci_inpu
 
 
 def test_a_stored_run_replays_with_no_difference_and_a_changed_feature_is_caught(
-        engine, sample, uci_inputs, uci_gbm, default_strategy):
-    run_id = save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text(), with_recourse=True)
+        engine, sample, uci_inputs, uci_gbm, default_strategy, history):
+    run_id = save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text(),
+                      with_recourse=True, history=history)
     stored = load_run(engine, run_id)
     assert _replay(stored, uci_gbm, default_strategy).empty
     account = sample.loc[sample["action"] == "hold", "account_id"].iloc[0]
@@ -108,7 +118,8 @@ def test_the_latest_decision_of_an_account_is_the_newest_run(engine, sample, uci
     text = edit(default_strategy_text(), "version: 1", "version: 2")
     strategy = compile_strategy(read_strategy(text))
     later = decide(uci_inputs.features.loc[[account]], model=uci_gbm, model_ref=MODEL_REF,
-                   strategy=strategy, context=Context(as_of=pd.Timestamp("2005-10-31").date()))
+                   strategy=strategy, context=Context(as_of=pd.Timestamp("2005-10-31").date()),
+                   recourse=False)
     save_run(engine, later, uci_inputs.features, strategy_text=text, with_recourse=True)
     latest = latest_decision(engine, account)
     assert latest.strategy_ref == "default@2"

@@ -69,15 +69,18 @@ def reference_decision(policy: Policy, row: dict, pd_value: float, changed_on, r
            "tier_target": target}
 
     freeze = next((r for r in policy.freeze if all_hold(r.when)), None)
-    if freeze is not None:
-        return {**out, "action": "freeze", "new_limit": current, "reasons": [freeze.code]}
     cut = next((r for r in policy.decrease if all_hold(r.when)), None)
+    lowered = current
     if cut is not None:
         index = tier - cut.tiers_down + (1 if tier >= 0 and current > ladder[tier] else 0)
         lowered = ladder[max(index, 0)] if tier >= 0 else current
+    # A frozen line is cut as well where a decrease rule holds.
+    if freeze is not None:
+        return {**out, "action": "freeze", "new_limit": lowered,
+                "reasons": [freeze.code, *([cut.code] if cut is not None else [])]}
+    if cut is not None:
         action = "decrease" if lowered < current else "hold"
-        return {**out, "action": action, "new_limit": lowered if action == "decrease" else current,
-                "reasons": [cut.code]}
+        return {**out, "action": action, "new_limit": lowered, "reasons": [cut.code]}
 
     blockers = []
     if not segment.may_increase:

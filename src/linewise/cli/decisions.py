@@ -14,6 +14,7 @@ from rich.table import Table
 
 from linewise.cli._common import console, emit, engine, user_errors
 from linewise.errors import InputError
+from linewise.features.projection import History, history_from_records
 from linewise.ledger.store.decision_log import StoredRun
 from linewise.strategy import read_strategy
 from linewise.strategy.compiled import Strategy, compile_strategy
@@ -69,7 +70,8 @@ def replay_command(
                           last_limit_change_on=stored.context["last_limit_change_on"],
                           requests_in_window=requests if requests.notna().any() else None)
         differences = replay(stored.decisions, stored.features, context, model=model,
-                             model_ref=stored.model_ref, strategy=strategy, recourse=stored.with_recourse)
+                             model_ref=stored.model_ref, strategy=strategy,
+                             history=stored_history(stored), recourse=stored.with_recourse)
     accounts = len(stored.decisions)
     payload = {"run": stored.run_id, "accounts": accounts, "differences": len(differences),
                "first": differences.head(1000).astype("str").to_dict("records")}
@@ -122,6 +124,19 @@ def samples_command(
             console.print(escape(render_notice(row, features, strategy.policies[str(row["arm"])],
                                                language, last_limit_change_on=changed)))
             console.print()
+
+
+def stored_history(stored: StoredRun) -> History | None:
+    """The history a logged run's recourse was lived on (None for a run without recourse)."""
+    if not stored.with_recourse:
+        return None
+    if stored.history is None:
+        raise InputError.for_field(
+            "history_missing", where=f"run {stored.run_id}", field="history",
+            rule="stored with a run whose recourse is replayed (runs logged before linewise "
+                 "lived recourse on the history cannot replay it; decide them again)", value=None)
+    return history_from_records(stored.history, [str(a) for a in stored.decisions["account_id"]],
+                                stored.as_of)
 
 
 def stored_strategy(stored: StoredRun) -> Strategy:

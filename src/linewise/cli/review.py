@@ -26,6 +26,7 @@ from linewise.errors import InputError
 from linewise.explain.formatting import LANGUAGES, check_language
 from linewise.features import compute_features, limit_changed_on
 from linewise.features.events import arrears_cleared, income_verified_in
+from linewise.features.projection import history_of, history_records
 from linewise.money import format_amount
 from linewise.strategy import default_strategy_text, read_strategy, read_strategy_file
 from linewise.strategy.compiled import Strategy, compile_strategy
@@ -80,6 +81,7 @@ def review(
             _nothing_due(trigger, when, as_json)
             return
         features = features.loc[due]
+        history = history_of(loaded.panel, loaded.customers, when) if recourse else None
         changed_on = limit_changed_on(loaded.panel, when).reindex(due)
         requests = None
         if trigger == "request":
@@ -94,7 +96,8 @@ def review(
             for start in range(0, len(features), BATCH):
                 chunk = features.iloc[start:start + BATCH]
                 parts.append(decide(chunk, model=model, model_ref=str(manifest["model"]),
-                                    strategy=chosen, context=context, recourse=recourse))
+                                    strategy=chosen, context=context, history=history,
+                                    recourse=recourse))
                 progress.advance(task, len(chunk))
         decisions = pd.concat(parts, ignore_index=True)[list(DECISION_COLUMNS)]
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -104,7 +107,8 @@ def review(
             logged_context["requests_in_window"] = requests
         run_id = None if store is None else save_run(
             store, decisions, features, strategy_text=chosen.loaded.text, with_recourse=recourse,
-            context=logged_context)
+            context=logged_context, history=None if history is None else history_records(
+                history.rows(history.position_of(pd.Index(decisions["account_id"])))))
     currency = chosen.loaded.spec.currency
     payload = _summary(decisions, currency)
     payload.update({"out": str(out), "strategy": chosen.ref, "model": manifest["model"],

@@ -30,6 +30,9 @@ _HEADLINES = {
     "decrease": ("您的额度已从{current}调整为{new}。", "Your limit has been lowered from {current} to {new}."),
     "freeze": ("您的额度{current}已暂时冻结，暂不能借款。",
                "Your line of {current} is frozen for now: no new drawings."),
+    "freeze_cut": ("您的额度已从{current}调整为{new}，并暂时冻结，暂不能借款。",
+                   "Your limit has been lowered from {current} to {new}, and the line is frozen "
+                   "for now: no new drawings."),
 }
 _STEPS = {
     "clear_overdue": ("还清逾期款项", "repay what is overdue"),
@@ -48,7 +51,9 @@ def render_notice(decision: Mapping[str, Any], features: Mapping[str, float], po
     currency = policy.currency
     action = str(decision["action"])
     zh = lang == "zh"
-    lines = [_HEADLINES[action][0 if zh else 1].format(
+    headline = "freeze_cut" if action == "freeze" and int(decision["new_limit"]) < int(
+        decision["current_limit"]) else action
+    lines = [_HEADLINES[headline][0 if zh else 1].format(
         current=amount(decision["current_limit"], currency, lang),
         new=amount(decision["new_limit"], currency, lang))]
     reasons = render_reasons(decision, features, policy, lang, last_limit_change_on=last_limit_change_on)

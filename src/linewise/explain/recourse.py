@@ -1,41 +1,47 @@
 """Recourse: the smallest set of steps a customer can really take that would raise the line.
 
-Exact, not sampled. Each step moves named features the way the strategy and the
-feature registry say they move; the steps are tried from the fewest and quickest up,
-and each candidate is decided again by the same model and policy, so a suggestion
-is made only when deciding on the changed features gives an increase. The first
-candidate that works is kept, which makes it minimal: every smaller set (one step
-fewer, or fewer months) was tried before it and did not work.
+Exact, not sampled, and checked by living it. Each candidate is carried out as real
+months (:mod:`linewise.features.projection`): the customer uses the line as now and
+pays each bill, the steps are taken in the first month, the features are computed
+from the projected months by the same code a review uses, and the same model and
+policy decide again at the month-end review the candidate leads to. A suggestion is
+made only when that gives an increase under every way of paying the strategy counts
+as on time (each bill in full; only the minimum, where the strategy says it counts),
+and its limit is the lowest of them. Candidates go from the fewest steps and the
+soonest review up, so the first that works is minimal: every smaller set (one step
+fewer, or fewer months) was lived before it and did not work.
 
 The steps (nothing else is ever suggested: never borrowing more, never other credit,
 never anything the customer cannot change):
 
-- ``repay_on_time_months=k``: k more months repaid on time. Time-driven features move
-  as their :class:`~linewise.features.Evolution` says, conservatively: a window
-  ratio or maximum is only assumed clean once the whole window is new months.
+- ``repay_on_time_months=k``: pay each bill on time until the review k month ends on
+  (told only when something falls due in those months; a line with nothing due is
+  told the review's date, with nothing to do).
 - ``clear_overdue``: repay what is overdue now.
-- ``repay_at_least=<minor units>``: repay part of the balance, so that the share of
-  the limit in use meets the strategy's gate.
+- ``repay_at_least=<minor units>``: pay off part of the balance, so that the share of
+  the limit in use meets the strategy's gate; exact to the minor unit.
 - ``verify_income_at_least=<minor units>``: prove a monthly income of at least this.
 - ``reduce_external_debt_to=<minor units>``: owe other lenders at most this.
 
-Reviews are at month ends: a suggestion's date is the month end k months on.
+A step other than waiting is taken in the month after the decision, so its review is
+at that month's end at the soonest.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import numpy as np
 import pandas as pd
 
 from linewise.calendar import add_months, month_end
-from linewise.features import REGISTRY, Evolution
+from linewise.features import features_from_window
+from linewise.features.projection import Behaviour, History, Plan, project
 from linewise.money import currency_exponent
 from linewise.strategy.compiled import Check, Policy
 from linewise.strategy.evaluate import Context, evaluate_policy
@@ -47,8 +53,9 @@ __all__ = [
     "RecourseResult",
     "Step",
     "after_decision",
-    "apply_steps",
+    "behaviours",
     "find_recourse",
+    "lived_review",
     "review_date",
 ]
 
@@ -56,8 +63,6 @@ __all__ = [
 MAX_MONTHS = 12
 STEP_KINDS = ("repay_on_time_months", "clear_overdue", "repay_at_least",
               "verify_income_at_least", "reduce_external_debt_to")
-# Suggested amounts are rounded to this many major units (in the customer's favour).
-_ROUND_MAJOR = 100
 _LEVERS = ("clear_overdue", "repay_at_least", "verify_income_at_least", "reduce_external_debt_to")
 
 # The model: features -> (PD, score points), the score for rules and gates on it.
@@ -86,23 +91,6 @@ class Step:
         return cls(kind, int(value) if value else None)
 
 
-def apply_steps(features: pd.DataFrame, steps: Sequence[Sequence[Step]]) -> pd.DataFrame:
-    """``features`` (one row per account) with each account's ``steps`` taken.
-
-    The values are those at the review the steps lead to (``repay_on_time_months``
-    on; see :func:`review_date`).
-    """
-    if len(steps) != len(features):
-        raise ValueError(f"apply_steps: {len(steps)} lists of steps for {len(features)} accounts")
-    columns, values = _matrix(features)
-    months = np.asarray([next((s.value or 0 for s in row if s.kind == "repay_on_time_months"), 0)
-                         for row in steps], dtype="int64")
-    taken = {kind: np.asarray([next((float(s.value or 0) for s in row if s.kind == kind), np.nan)
-                               for row in steps]) for kind in _LEVERS}
-    moved = _transform(values, columns, months, taken)
-    return _frame(moved, columns, features, np.arange(len(features)))
-
-
 def after_decision(features: pd.DataFrame, new_limit: np.ndarray) -> pd.DataFrame:
     """``features`` as they are once each line's limit is ``new_limit`` (a cut takes effect).
 
@@ -128,105 +116,15 @@ def review_date(as_of: date, months: int) -> date:
     return as_of if months == 0 else month_end(add_months(as_of, months))
 
 
-# --- features as a float matrix -------------------------------------------------------------
-
-# Columns a lever may set; added (missing) when the features do not have them.
-_LEVER_COLUMNS = ("dpd_current", "utilisation_current", "income_verified_monthly",
-                  "income_age_months", "debt_to_income", "external_debt")
-
-
-def _matrix(features: pd.DataFrame) -> tuple[list[str], np.ndarray]:
-    numeric = [c for c in features.columns if pd.api.types.is_numeric_dtype(features[c])]
-    columns = [*numeric, *(c for c in _LEVER_COLUMNS if c not in features.columns)]
-    values = np.full((len(features), len(columns)), np.nan)
-    if numeric:
-        values[:, :len(numeric)] = features[numeric].to_numpy(dtype="float64", na_value=np.nan)
-    return columns, values
-
-
-def _frame(values: np.ndarray, columns: list[str], features: pd.DataFrame,
-           rows: np.ndarray) -> pd.DataFrame:
-    """A frame of ``values`` with ``features``' text columns (at ``rows``) carried along."""
-    frame = pd.DataFrame(values, columns=columns, index=features.index[rows])
-    for name in features.columns:
-        if name not in frame.columns:
-            frame[name] = features[name].to_numpy()[rows]
-    return frame
-
-
-def _transform(values: np.ndarray, columns: list[str], months: np.ndarray,
-               levers: dict[str, np.ndarray]) -> np.ndarray:
-    """A new matrix: ``values`` with the levers taken, then ``months`` more months repaid on time.
-
-    ``levers`` maps a lever to its figure per row, NaN where the row does not take it;
-    ``months`` is per row.
-    """
-    out = values.copy()
-    at = {name: i for i, name in enumerate(columns)}
-    for kind in _LEVERS:
-        figure = levers.get(kind)
-        if figure is not None and not np.isnan(figure).all():
-            _take_lever(out, at, kind, figure)
-    for name, i in at.items():
-        spec = REGISTRY.get(name)
-        if spec is None or spec.evolution is Evolution.HELD:
-            continue
-        column = out[:, i]
-        if spec.evolution in (Evolution.COUNTS_UP, Evolution.AGES):
-            out[:, i] = column + months
-            continue
-        # Conservatively: a window is clean only once all of it is new months.
-        whole = months >= (spec.window_months or math.inf)
-        clean = 1.0 if spec.evolution is Evolution.WINDOW_ON_TIME else 0.0
-        out[:, i] = np.where(whole & ~np.isnan(column), clean, column)
-    if {"dpd_change_1m", "dpd_current", "dpd_1m_ago"} <= at.keys():
-        # A difference of two features: it follows them, whatever moved them.
-        change = out[:, at["dpd_current"]] - out[:, at["dpd_1m_ago"]]
-        known = ~np.isnan(change)
-        out[known, at["dpd_change_1m"]] = change[known]
-    return out
-
-
-def _take_lever(out: np.ndarray, at: dict[str, int], kind: str, figure: np.ndarray) -> None:
-    """Take lever ``kind`` in ``out`` (in place) on the rows where ``figure`` is not NaN."""
-
-    def col(name: str) -> np.ndarray:
-        return out[:, at[name]] if name in at else np.full(len(out), np.nan)
-
-    where = ~np.isnan(figure)
-    limit, utilisation = col("credit_limit"), col("utilisation_current")
-    income, external_raw = col("income_verified_monthly"), col("external_debt")
-    external, debt_to_income = np.nan_to_num(external_raw), col("debt_to_income")
-    # The debts debt_to_income counts: the line's balance and what is owed elsewhere.
-    debts = np.where(np.isnan(debt_to_income),
-                     np.maximum(np.nan_to_num(utilisation) * limit, 0.0) + external,
-                     debt_to_income * income * 12)
-    if kind == "clear_overdue":
-        out[where, at["dpd_current"]] = 0.0
-        return
-    if kind == "repay_at_least":
-        paid = np.where(where, figure, 0.0)
-        out[:, at["utilisation_current"]] = utilisation - paid / limit
-        if "available_credit" in at:
-            out[:, at["available_credit"]] = col("available_credit") + paid
-        debts = debts - paid
-    elif kind == "verify_income_at_least":
-        income = np.where(where, figure, income)
-        out[:, at["income_verified_monthly"]] = income
-        out[where, at["income_age_months"]] = 0.0
-    else:  # reduce_external_debt_to
-        lowered = np.where(where, np.minimum(figure, external), external)
-        debts = debts - (external - lowered)
-        out[:, at["external_debt"]] = np.where(where | ~np.isnan(external_raw), lowered, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        recomputed = np.where(np.isnan(income), debt_to_income, np.maximum(debts, 0.0) / (income * 12))
-    out[where, at["debt_to_income"]] = recomputed[where]
-
-
 # --- the search -----------------------------------------------------------------------------
 
-# Candidate rows decided together: large enough to amortise a call, small enough for memory.
-_BLOCK_ROWS = 400_000
+
+
+def behaviours(policy: Policy) -> tuple[Behaviour, ...]:
+    """The ways of paying a promise must hold under: in full, and the minimum where it counts as on time."""
+    if policy.minimum_payment_bp is None:
+        return (Behaviour.PAY_IN_FULL,)
+    return (Behaviour.PAY_IN_FULL, Behaviour.PAY_MINIMUM)
 
 
 @dataclass(frozen=True)
@@ -238,15 +136,32 @@ class RecourseResult:
     on: list[date | None]
 
 
-def find_recourse(policy: Policy, features: pd.DataFrame, score: Scorer,
+# Candidate rows lived together: large enough to amortise a call, small enough that a
+# block's projected windows and features stay within a few hundred MB.
+_BLOCK_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Candidate rows: the account (position) of each, its months and the lever figures taken."""
+
+    accounts: np.ndarray
+    months: np.ndarray
+    candidate: np.ndarray
+    taken: dict[str, np.ndarray]
+
+
+def find_recourse(policy: Policy, features: pd.DataFrame, history: History, score: Scorer,
                   context: Context) -> RecourseResult:
     """The minimal steps that would raise each account of ``features``, within :data:`MAX_MONTHS`.
 
-    For every row (accounts not increased by ``policy`` now): the steps that make
-    ``policy``, with the model ``score`` (features -> PD and points), give an increase
-    at a review, the limit it would give and the review's date. An account with none
-    (at the top of the ladder, risk too high for a year of clean repayment, nothing
-    due to judge it by) gets an empty list.
+    ``features`` are the accounts (not increased by ``policy`` now) as decided (a cut
+    in effect), ``history`` what they were computed from, row for row. For every
+    account: the steps that make ``policy``, with the model ``score`` (features -> PD
+    and points), give an increase at a review when lived (see the module), the
+    lowest limit it would give over :func:`behaviours` and the review's date. An
+    account with none (at the top of the ladder, risk too high for a year of clean
+    repayment, nothing due to judge it by) gets an empty list and limit 0.
     """
     n = len(features)
     steps: list[list[str]] = [[] for _ in range(n)]
@@ -254,110 +169,208 @@ def find_recourse(policy: Policy, features: pd.DataFrame, score: Scorer,
     on: list[date | None] = [None] * n
     if n == 0:
         return RecourseResult(steps, new_limit, on)
-    columns, values = _matrix(features)
-    levers = _lever_values(policy, features)
-    unresolved = features["credit_limit"].to_numpy(dtype="float64") < policy.ladder[-1]
-    changed_on = (None if context.last_limit_change_on is None
-                  else pd.to_datetime(context.last_limit_change_on).to_numpy())
-    # Decided on an event or a request, a line the periodic review would raise as it is
-    # needs nothing from the customer: its recourse is no step at all.
-    pending = deque(_candidates(with_nothing=context.trigger != "review"))
+    if len(history) != n:
+        raise ValueError(f"find_recourse: history of {len(history)} accounts for {n}")
+    limit = features["credit_limit"].to_numpy(dtype="float64").astype("int64")
+    levers = _lever_values(policy, features, history, limit)
+    unresolved = limit < policy.ladder[-1]
+    if context.trigger != "review":
+        # Decided on an event or a request, a line the periodic review would raise as it
+        # is needs nothing from the customer: its recourse is no step at all.
+        pd_, points = score(features)
+        decided = evaluate_policy(policy, features, pd_, Context(
+            as_of=context.as_of, last_limit_change_on=context.last_limit_change_on), points, reasons=False)
+        raised = np.flatnonzero((decided["action"].to_numpy() == "increase") & unresolved)
+        new_limit[raised] = decided["new_limit"].to_numpy()[raised]
+        for row in raised:
+            on[row] = context.as_of
+        unresolved[raised] = False
+    candidates = _candidates()
+    pending = deque(range(len(candidates)))
     while pending and unresolved.any():
-        block: list[tuple[tuple[str, ...], int, np.ndarray]] = []
-        rows = 0
-        while pending and rows < _BLOCK_ROWS:
-            chosen, months = pending.popleft()
-            applies = unresolved.copy()
-            for kind in chosen:
-                applies &= ~np.isnan(levers[kind])
-            if applies.any():
-                block.append((chosen, months, np.flatnonzero(applies)))
-                rows += int(applies.sum())
-        if not block:
+        block = _next_block(pending, candidates, levers, unresolved)
+        if block is None:
             break
-        accounts = np.concatenate([index for _, _, index in block])
-        months_of = np.concatenate([np.full(len(index), m) for _, m, index in block])
-        taken = {kind: np.concatenate([levers[kind][index] if kind in chosen
-                                       else np.full(len(index), np.nan)
-                                       for chosen, _, index in block]) for kind in _LEVERS}
-        candidate = np.concatenate([np.full(len(index), i) for i, (_, _, index) in enumerate(block)])
-        frame = _frame(_transform(values[accounts], columns, months_of, taken), columns, features,
-                       accounts)
-        days_on = np.asarray([(review_date(context.as_of, int(m)) - context.as_of).days
-                              for m in range(MAX_MONTHS + 1)])[months_of]
-        # Deciding at the base date with the last change moved back is deciding at the review.
-        shifted = None if changed_on is None else pd.Series(
-            changed_on[accounts] - days_on.astype("timedelta64[D]"))
-        pd_, points = score(frame)
-        decided = evaluate_policy(policy, frame, pd_, Context(
-            as_of=context.as_of, trigger="review", last_limit_change_on=shifted), points, reasons=False)
-        raised = np.flatnonzero(decided["action"].to_numpy() == "increase")
+        raised, limits, due = _live(policy, block, history, limit, score, context)
         # Rows are in the candidates' order: an account's first raised row is its recourse.
-        firsts = raised[np.unique(accounts[raised], return_index=True)[1]]
-        limits = decided["new_limit"].to_numpy()
+        firsts = raised[np.unique(block.accounts[raised], return_index=True)[1]]
         for row in firsts:
-            account = int(accounts[row])
-            chosen, months_taken, _ = block[int(candidate[row])]
-            taken_steps = [Step("repay_on_time_months", months_taken)] if months_taken else []
-            taken_steps += [Step(kind, None if kind == "clear_overdue" else int(levers[kind][account]))
-                            for kind in chosen]
-            steps[account] = [step.encode() for step in taken_steps]
+            account = int(block.accounts[row])
+            chosen, months = candidates[int(block.candidate[row])]
+            taken = [Step(kind, None if kind == "clear_overdue" else int(levers[kind][account]))
+                     for kind in chosen]
+            if due[row]:
+                taken.append(Step("repay_on_time_months", months))
+            steps[account] = [step.encode() for step in taken]
             new_limit[account] = int(limits[row])
-            on[account] = review_date(context.as_of, months_taken)
-        unresolved[accounts[firsts]] = False
+            on[account] = review_date(context.as_of, months)
+        unresolved[block.accounts[firsts]] = False
     return RecourseResult(steps, new_limit, on)
 
 
-def _candidates(*, with_nothing: bool) -> list[tuple[tuple[str, ...], int]]:
+def _candidates() -> list[tuple[tuple[str, ...], int]]:
     """(levers, months) from the fewest steps up, then the soonest, then the levers' order.
 
-    Doing nothing now is a candidate only ``with_nothing``.
+    Levers are taken in the first month, so every candidate lives at least one month;
+    that first month is not a step of its own.
     """
     sets = [combo for size in range(len(_LEVERS) + 1) for combo in itertools.combinations(_LEVERS, size)]
-    pairs = [(combo, months) for combo in sets for months in range(MAX_MONTHS + 1)
-             if combo or months or with_nothing]
-    return sorted(pairs, key=lambda pair: (len(pair[0]) + (pair[1] > 0), pair[1]))
+    pairs = [(combo, months) for combo in sets for months in range(1, MAX_MONTHS + 1)]
+    return sorted(pairs, key=lambda pair: (len(pair[0]) + (pair[1] > 1), pair[1]))
+
+
+def _next_block(pending: deque[int], candidates: list[tuple[tuple[str, ...], int]],
+                levers: dict[str, np.ndarray], unresolved: np.ndarray) -> _Block | None:
+    """The next candidates' rows for the accounts still unresolved, up to :data:`_BLOCK_ROWS`."""
+    parts: list[tuple[int, np.ndarray]] = []
+    rows = 0
+    while pending and rows < _BLOCK_ROWS:
+        index = pending.popleft()
+        chosen, _ = candidates[index]
+        applies = unresolved.copy()
+        for kind in chosen:
+            applies &= ~np.isnan(levers[kind])
+        if applies.any():
+            parts.append((index, np.flatnonzero(applies)))
+            rows += int(applies.sum())
+    if not parts:
+        return None
+    accounts = np.concatenate([where for _, where in parts])
+    taken = {kind: np.concatenate([levers[kind][where] if kind in candidates[i][0]
+                                   else np.full(len(where), np.nan) for i, where in parts])
+             for kind in _LEVERS}
+    return _Block(accounts=accounts,
+                  months=np.concatenate([np.full(len(where), candidates[i][1]) for i, where in parts]),
+                  candidate=np.concatenate([np.full(len(where), i) for i, where in parts]),
+                  taken=taken)
+
+
+def _live(policy: Policy, block: _Block, history: History, limit: np.ndarray, score: Scorer,
+          context: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Live every row of ``block``.
+
+    Returns the rows raised under every behaviour, each row's lowest new limit, and
+    whether anything fell due in its months.
+    """
+    n = len(block.accounts)
+    raised = np.ones(n, dtype=bool)
+    limits = np.full(n, np.iinfo("int64").max, dtype="int64")
+    due = np.zeros(n, dtype=bool)
+    rows = np.arange(n)
+    for behaviour in behaviours(policy):
+        rows = rows[raised[rows]]
+        if len(rows) == 0:
+            break
+        frame, fell_due = _lived_features(policy, block, rows, history, limit, behaviour)
+        due[rows] |= fell_due
+        days_on = np.asarray([(review_date(context.as_of, m) - context.as_of).days
+                              for m in range(MAX_MONTHS + 1)])[block.months[rows]]
+        # Deciding at the base date with the last change moved back is deciding at the review.
+        shifted = None if context.last_limit_change_on is None else pd.Series(
+            pd.to_datetime(context.last_limit_change_on).to_numpy()[block.accounts[rows]]
+            - days_on.astype("timedelta64[D]"), index=frame.index)
+        pd_, points = score(frame)
+        decided = evaluate_policy(policy, frame, pd_, Context(
+            as_of=context.as_of, trigger="review", last_limit_change_on=shifted), points, reasons=False)
+        raised[rows] = decided["action"].to_numpy() == "increase"
+        limits[rows] = np.minimum(limits[rows], decided["new_limit"].to_numpy(dtype="int64"))
+    return np.flatnonzero(raised), limits, due
+
+
+def _lived_features(policy: Policy, block: _Block, rows: np.ndarray, history: History,
+                    limit: np.ndarray, behaviour: Behaviour) -> tuple[pd.DataFrame, np.ndarray]:
+    """The features at the review of each of ``rows`` of ``block``, lived as ``behaviour``.
+
+    Also whether anything fell due in each row's months (in ``rows``' order).
+    """
+    parts: list[pd.DataFrame] = []
+    due = np.zeros(len(rows), dtype=bool)
+    order: list[np.ndarray] = []
+    for months in np.unique(block.months[rows]):
+        at = np.flatnonzero(block.months[rows] == months)
+        picked = rows[at]
+        accounts = block.accounts[picked]
+        lived = history.rows(accounts, ids=np.asarray([str(i) for i in at], dtype=object))
+        plan = Plan(credit_limit=limit[accounts],
+                    repay=np.nan_to_num(block.taken["repay_at_least"][picked]).astype("int64"),
+                    clear_overdue=~np.isnan(block.taken["clear_overdue"][picked]),
+                    income_monthly=block.taken["verify_income_at_least"][picked],
+                    external_debt=block.taken["reduce_external_debt_to"][picked])
+        frame, fell_due = lived_review(lived, plan, int(months), behaviour, policy)
+        parts.append(frame)
+        due[at] = fell_due
+        order.append(at)
+    features = pd.concat(parts)
+    features.index = np.concatenate(order)
+    return features.sort_index(), due
+
+
+def lived_review(history: History, plan: Plan, months: int, behaviour: Behaviour,
+                 policy: Policy) -> tuple[pd.DataFrame, np.ndarray]:
+    """The features ``months`` month ends on with ``plan`` lived, and whether anything fell due."""
+    lived = project(history, plan, months, behaviour, minimum_payment_bp=policy.minimum_payment_bp)
+    due = (np.nan_to_num(lived.window.values["amount_due"][:, :months]) > 0).any(axis=1)
+    return features_from_window(lived.window, lived.customers), due
+
+
+# --- what each lever asks for -----------------------------------------------------------------
+
+
+def _lever_values(policy: Policy, features: pd.DataFrame, history: History,
+                  limit: np.ndarray) -> dict[str, np.ndarray]:
+    """Per lever and account, the figure the lever would use (minor units); NaN where it does not apply."""
+    window = history.window
+    balance = window.values["balance"][:, 0]
+    major = 10 ** currency_exponent(policy.currency)
+    ladder = policy.ladder
+    next_rung = ladder[np.minimum(np.searchsorted(ladder, limit, side="right"), len(ladder) - 1)]
+    income = _column(features, "income_verified_monthly")
+    external = np.nan_to_num(_column(features, "external_debt"))
+    values: dict[str, np.ndarray] = {
+        "clear_overdue": np.where(window.values["dpd"][:, 0] > 0, 0.0, np.nan)}
+
+    most = np.full(len(limit), np.inf)
+    for check in _gates_on(policy, "utilisation_current"):
+        assert check.value is not None
+        most = np.minimum(most, [_most_balance(check, int(line)) for line in limit])
+    excess = balance - most
+    values["repay_at_least"] = np.where(np.isfinite(excess) & (excess > 0), excess, np.nan)
+
+    # Affordability: income * ratio - external * rate must cover the next rung's repayment.
+    ratio, line_rate, external_rate = (Decimal(str(x)) for x in (
+        policy.debt_service_ratio_max, policy.line_payment_rate, policy.external_payment_rate))
+    needed = np.asarray([_whole(Decimal(int(rung)) * line_rate + Decimal(int(owed)) * external_rate,
+                                ratio, major, ROUND_CEILING)
+                         for rung, owed in zip(next_rung, external, strict=True)], dtype="float64")
+    short = np.isnan(income) | (income < needed)
+    values["verify_income_at_least"] = np.where(short & (next_rung > limit), needed, np.nan)
+    allowed = np.asarray([
+        np.nan if np.isnan(earned) or external_rate == 0 else
+        _whole(Decimal(int(earned)) * ratio - Decimal(int(rung)) * line_rate, external_rate, major,
+               ROUND_FLOOR)
+        for earned, rung in zip(income, next_rung, strict=True)], dtype="float64")
+    values["reduce_external_debt_to"] = np.where(
+        ~np.isnan(allowed) & (external > 0) & (allowed >= 0) & (allowed < external), allowed, np.nan)
+    return values
+
+
+def _most_balance(check: Check, limit: int) -> float:
+    """The highest balance (minor units) whose share of ``limit`` passes the utilisation ``check``."""
+    share = Decimal(str(check.value)) * limit
+    if check.op is Operator.LE:
+        return float(share.to_integral_value(rounding=ROUND_FLOOR))
+    return float(share.to_integral_value(rounding=ROUND_CEILING) - 1)
+
+
+def _whole(amount: Decimal, per: Decimal, major: int, rounding: str) -> float:
+    """``amount / per`` in minor units, rounded to a whole major unit the way ``rounding`` says."""
+    return float((amount / per / major).to_integral_value(rounding=rounding) * major)
 
 
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
     if name in frame.columns:
         return frame[name].to_numpy(dtype="float64", copy=True)
     return np.full(len(frame), np.nan)
-
-
-def _lever_values(policy: Policy, features: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Per lever and account, the figure the lever would use; NaN where it does not apply."""
-    n = len(features)
-    unit = 10 ** currency_exponent(policy.currency) * _ROUND_MAJOR
-    limit = _column(features, "credit_limit")
-    ladder = policy.ladder
-    next_rung = ladder[np.minimum(np.searchsorted(ladder, limit, side="right"), len(ladder) - 1)]
-    income = _column(features, "income_verified_monthly")
-    external = np.nan_to_num(_column(features, "external_debt"))
-    dpd = _column(features, "dpd_current")
-    values: dict[str, np.ndarray] = {
-        "clear_overdue": np.where(dpd > 0, 0.0, np.nan)}
-
-    utilisation = _column(features, "utilisation_current")
-    target = np.full(n, np.inf)
-    for check in _gates_on(policy, "utilisation_current"):
-        assert check.value is not None
-        bound = check.value if check.op is Operator.LE else check.value - 0.005
-        target = np.minimum(target, bound)
-    excess = np.ceil((utilisation - target) * limit)
-    values["repay_at_least"] = np.where(np.isfinite(excess) & (excess > 0), excess, np.nan)
-
-    # Affordability: income * ratio - external * rate must cover the next rung's repayment.
-    needed = np.ceil((next_rung * policy.line_payment_rate + external * policy.external_payment_rate)
-                     / policy.debt_service_ratio_max / unit) * unit
-    short = np.isnan(income) | (income < needed)
-    values["verify_income_at_least"] = np.where(short & (next_rung > limit), needed, np.nan)
-    allowed = np.floor((np.nan_to_num(income) * policy.debt_service_ratio_max
-                        - next_rung * policy.line_payment_rate)
-                       / policy.external_payment_rate / unit) * unit
-    values["reduce_external_debt_to"] = np.where(
-        ~np.isnan(income) & (external > 0) & (allowed >= 0) & (allowed < external), allowed, np.nan)
-    return values
 
 
 def _gates_on(policy: Policy, feature: str) -> list[Check]:

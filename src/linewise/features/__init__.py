@@ -4,6 +4,7 @@ from linewise.features.compute import (
     REGISTRY,
     compute_features,
     feature_specs,
+    features_from_window,
     limit_changed_on,
 )
 from linewise.features.registry import Evolution, FeatureSpec, RiskDirection, Source
@@ -19,5 +20,6 @@ __all__ = [
     "as_of_month",
     "compute_features",
     "feature_specs",
+    "features_from_window",
     "limit_changed_on",
 ]

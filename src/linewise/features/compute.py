@@ -11,9 +11,9 @@ import pandas as pd
 from linewise.errors import InputError
 from linewise.features.families import bureau, income, repayment, usage
 from linewise.features.registry import FeatureSpec, Source
-from linewise.features.window import build_window
+from linewise.features.window import PanelWindow, build_window
 
-__all__ = ["REGISTRY", "compute_features", "feature_specs", "limit_changed_on"]
+__all__ = ["REGISTRY", "compute_features", "feature_specs", "features_from_window", "limit_changed_on"]
 
 REGISTRY: dict[str, FeatureSpec] = {
     spec.name: spec
@@ -48,7 +48,17 @@ def compute_features(
     columns to those sources (all when None). The same call serves one account or
     millions.
     """
-    window = build_window(panel, as_of)
+    return features_from_window(build_window(panel, as_of), customers, sources=sources)
+
+
+def features_from_window(
+    window: PanelWindow, customers: pd.DataFrame, *, sources: Sequence[Source] | None = None
+) -> pd.DataFrame:
+    """The features of every account of ``window``, as :func:`compute_features` gives them.
+
+    ``customers`` holds a row for each of the window's accounts (``account_id`` a
+    column, unique).
+    """
     values: dict[str, np.ndarray] = {}
     values.update(repayment.compute(window))
     values.update(usage.compute(window, customers))

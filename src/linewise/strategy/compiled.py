@@ -83,6 +83,8 @@ class Policy:
     max_requests: int
     request_window_days: int
     request_gates: tuple[Check, ...]
+    # The minimum payment in basis points of the bill, when it counts as on time.
+    minimum_payment_bp: int | None = None
 
     @property
     def all_gates(self) -> tuple[Check, ...]:
@@ -160,6 +162,8 @@ def _policy(spec: StrategySpec, arm: str) -> Policy:
         max_requests=spec.requests.max_requests,
         request_window_days=spec.requests.window_days,
         request_gates=tuple(_check(g, currency) for g in spec.requests.gates),
+        minimum_payment_bp=None if spec.minimum_payment_pct is None
+        else int(spec.minimum_payment_pct * 100),
     )
 
 

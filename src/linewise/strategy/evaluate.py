@@ -98,8 +98,11 @@ def evaluate_policy_codes(policy: Policy, features: pd.DataFrame, pd_: np.ndarra
 
     candidates: list[tuple[str, np.ndarray, np.ndarray]] = []  # (code, applies, priority)
     # A frozen line's reason is the freeze; a cut line's the cut: nothing else is shown.
-    frozen = _first_rule_firing(policy.freeze, values, np.zeros(n, dtype=bool), candidates, 0.0) >= 0
-    cut_by = _first_rule_firing(policy.decrease, values, frozen, candidates, 10.0)
+    # A frozen line is cut too where a decrease rule holds, so that clearing the arrears
+    # that froze it can never leave it with a lower limit than before.
+    nobody = np.zeros(n, dtype=bool)
+    frozen = _first_rule_firing(policy.freeze, values, nobody, candidates, 0.0) >= 0
+    cut_by = _first_rule_firing(policy.decrease, values, nobody, candidates, 10.0)
     cut = cut_by >= 0
     tiers_down = np.asarray([0, *(rule.tiers_down for rule in policy.decrease)])[cut_by + 1]
 

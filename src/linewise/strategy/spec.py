@@ -185,6 +185,9 @@ class StrategySpec(_Strict):
     description: str = ""
     currency: str
     risk_appetite: Annotated[float, Field(ge=0.5, le=1.5)] = 1.0
+    # The product's minimum payment, in percent of the bill, when paying it counts as
+    # on time; None when only paying the whole amount due does.
+    minimum_payment_pct: Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)] | None = None
     grades: list[Grade] = Field(min_length=1)
     ladder: list[MajorAmount] = Field(min_length=2)
     segments: list[Segment] = Field(min_length=1)

@@ -4,7 +4,9 @@ A run is one call of the decision core over a set of accounts (one as-of date, o
 trigger, one strategy, one model). The strategy's text is stored once per
 ``id@version``; a second, different text under the same reference is refused, so a
 stored reference always means one strategy. Feature values are stored as JSON
-numbers (shortest round-trip form), so a replay sees them bit for bit.
+numbers (shortest round-trip form), so a replay sees them bit for bit. So is, per
+decision, the history its recourse was lived on (``history`` in the context: JSON
+records made by :func:`linewise.features.projection.history_records`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ class StoredRun:
 
     ``features`` and ``context`` are indexed by account id; ``context`` has
     ``last_limit_change_on`` (NaT when never) and ``requests_in_window`` (NaN when
-    not counted).
+    not counted). ``history`` holds each decision's history record, in the
+    decisions' order, or is None when the run stored none.
     """
 
     run_id: int
@@ -49,13 +52,16 @@ class StoredRun:
     decisions: pd.DataFrame
     features: pd.DataFrame
     context: pd.DataFrame
+    history: list[dict[str, Any]] | None = None
 
 
 def save_run(engine: Engine, decided: pd.DataFrame, features: pd.DataFrame, *, strategy_text: str,
-             with_recourse: bool, context: pd.DataFrame | None = None) -> int:
+             with_recourse: bool, context: pd.DataFrame | None = None,
+             history: list[dict[str, Any]] | None = None) -> int:
     """Store ``decided`` (one run) with each account's ``features`` and ``context``; the run's id.
 
-    ``with_recourse`` says whether recourse was worked out (a replay must do the same).
+    ``with_recourse`` says whether recourse was worked out (a replay must do the same);
+    ``history`` is the record recourse was lived on, one per row of ``decided``.
     Nothing is written when a row's account has no features or appears twice, when
     the rows mix as-of dates, triggers, strategies or models, or when the strategy
     reference is already stored with another text.
@@ -76,7 +82,10 @@ def save_run(engine: Engine, decided: pd.DataFrame, features: pd.DataFrame, *, s
     feature_rows = features.set_axis(features.index.astype("str")).reindex(accounts)
     context_rows = (pd.DataFrame(index=accounts) if context is None
                     else context.set_axis(context.index.astype("str")).reindex(accounts))
-    features_json, context_json = _json_rows(feature_rows), _context_rows(context_rows)
+    if history is not None and len(history) != len(decided):
+        raise InputError.for_field("history_missing", where="decision log", field="history",
+                                   rule=f"one record per decision ({len(decided)})", value=len(history))
+    features_json, context_json = _json_rows(feature_rows), _context_rows(context_rows, history)
     with engine.begin() as conn:
         _store_strategy(conn, ref, strategy_text, now)
         run_id = int(conn.execute(insert(decision_runs).values(
@@ -130,13 +139,18 @@ def _json_rows(frame: pd.DataFrame) -> list[str]:
     return out
 
 
-def _context_rows(frame: pd.DataFrame) -> list[str]:
+def _context_rows(frame: pd.DataFrame, history: list[dict[str, Any]] | None) -> list[str]:
     changed = (pd.to_datetime(frame["last_limit_change_on"]) if "last_limit_change_on" in frame
                else pd.Series(pd.NaT, index=frame.index))
     requests = frame["requests_in_window"] if "requests_in_window" in frame else pd.Series(np.nan, index=frame.index)
-    return [json.dumps({"last_limit_change_on": None if pd.isna(c) else c.date().isoformat(),
-                        "requests_in_window": None if pd.isna(r) else _number(r)})
-            for c, r in zip(changed, requests, strict=True)]
+    out = []
+    for i, (c, r) in enumerate(zip(changed, requests, strict=True)):
+        item: dict[str, Any] = {"last_limit_change_on": None if pd.isna(c) else c.date().isoformat(),
+                                "requests_in_window": None if pd.isna(r) else _number(r)}
+        if history is not None:
+            item["history"] = history[i]
+        out.append(json.dumps(item, allow_nan=False))
+    return out
 
 
 def _decision_rows(decided: pd.DataFrame, run_id: int, features: list[str],
@@ -223,14 +237,16 @@ def _read(conn: Connection, run_id: int, query: Any) -> StoredRun:
             features[column] = pd.to_numeric(features[column], errors="raise").astype("float64")
         except (ValueError, TypeError):
             continue
-    context = pd.DataFrame.from_records([json.loads(row["context"]) for row in rows], index=index,
-                                        columns=list(_CONTEXT))
+    stored_context = [json.loads(row["context"]) for row in rows]
+    history = ([item["history"] for item in stored_context]
+               if stored_context and all("history" in item for item in stored_context) else None)
+    context = pd.DataFrame.from_records(stored_context, index=index, columns=list(_CONTEXT))
     context["last_limit_change_on"] = pd.to_datetime(context["last_limit_change_on"])
     context["requests_in_window"] = context["requests_in_window"].astype("float64")
     return StoredRun(run_id=run_id, as_of=run["as_of"], trigger=run["trigger"],
                      strategy_ref=run["strategy_ref"], strategy_text=text, model_ref=run["model_ref"],
                      with_recourse=bool(run["with_recourse"]),
-                     decisions=frame, features=features, context=context)
+                     decisions=frame, features=features, context=context, history=history)
 
 
 def last_decided_on(engine: Engine, trigger: str) -> pd.Series:

@@ -1,0 +1,323 @@
+"""A customer's next months lived as panel months, and the features they would give.
+
+A promise such as "keep repaying on time for 3 months and the line goes up" is
+checked by living it: the months after the as-of month are projected from the
+customer's own pattern of use, the steps are taken in the month they are taken, and
+the features are computed from the projected months by the same code a review uses
+(:func:`~linewise.features.features_from_window`), never moved one by one.
+
+What a projected month assumes, for the as-of month ``0`` and months ``j = 1..k``:
+
+- The line is used as now: the balance stays at the as-of month's, less what a
+  ``repay`` step paid off in month 1. The limit is the plan's (a cut takes effect).
+- The bill of month ``j`` is the balance at the end of month ``j - 1`` (nothing when
+  it is not positive); the amount due is the same share of the bill as in the as-of
+  month (the whole bill when that month says nothing), rounded up to a minor unit.
+- :attr:`Behaviour.PAY_IN_FULL` pays every bill in full; :attr:`Behaviour.PAY_MINIMUM`
+  pays only the product's minimum (a share of the bill, never more than the amount
+  due), which counts as on time where the strategy says so. Month 1 adds the
+  ``repay`` step's amount.
+- Arrears are cleared in month 1 by a ``clear_overdue`` step; otherwise they stay
+  and grow by 30 days a month. A month with something due is on time exactly when
+  nothing is overdue at its end; a month with nothing due has no on-time flag.
+- New drawings are what keeps the balance where it is: ``balance_j - balance_{j-1}
+  + paid_j``, never below zero.
+- An income verified (``income_monthly``) or an external debt lowered
+  (``external_debt``) in month 1 enters the customer's row from then on.
+
+Every amount is an integer number of minor units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from linewise.features.compute import features_from_window
+from linewise.features.window import (
+    WINDOW_MONTHS,
+    PanelWindow,
+    as_of_month,
+    build_window,
+)
+
+__all__ = [
+    "CUSTOMER_COLUMNS",
+    "Behaviour",
+    "History",
+    "Plan",
+    "history_from_records",
+    "history_of",
+    "history_records",
+    "project",
+    "projected_features",
+]
+
+# The customer-table columns features read; a projection carries them along.
+CUSTOMER_COLUMNS = ("opened_on", "income_monthly", "income_verified_on", "income_source",
+                    "consent_income", "consent_bureau", "consent_assets", "external_debt",
+                    "bureau_enquiries_6m", "external_dpd_max_12m", "bureau_score", "assets")
+# Days a month of unpaid arrears adds to days past due.
+_DAYS_PER_MONTH = 30
+_BASIS_POINTS = 10_000
+
+
+class Behaviour(StrEnum):
+    """How the customer pays each bill in the projected months."""
+
+    PAY_IN_FULL = "pay_in_full"
+    PAY_MINIMUM = "pay_minimum"
+
+
+@dataclass(frozen=True)
+class History:
+    """Per account, what its features are computed from: the panel window and its customer row.
+
+    ``customers`` has one row per account of ``window``, in the same order, with
+    ``account_id`` as a column.
+    """
+
+    window: PanelWindow
+    customers: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.window)
+
+    def rows(self, positions: np.ndarray, *, ids: np.ndarray | None = None) -> History:
+        """The accounts at ``positions`` (repeats allowed), renamed to ``ids`` when given."""
+        window = self.window
+        account_ids = window.account_ids[positions] if ids is None else np.asarray(ids, dtype=object)
+        taken = PanelWindow(
+            account_ids=account_ids, month=window.month,
+            values={name: column[positions] for name, column in window.values.items()},
+            present=window.present[positions],
+            months_observed=window.months_observed[positions],
+            months_since_first_row=window.months_since_first_row[positions],
+            months_since_delinquency=window.months_since_delinquency[positions],
+            on_time_months_since_delinquency=window.on_time_months_since_delinquency[positions])
+        customers = self.customers.iloc[positions].reset_index(drop=True)
+        customers["account_id"] = account_ids
+        return History(taken, customers)
+
+    def position_of(self, account_ids: pd.Index) -> np.ndarray:
+        """The position of each of ``account_ids``; KeyError naming the first one not held."""
+        positions: np.ndarray = pd.Index(self.window.account_ids.astype(str)).get_indexer(
+            account_ids.astype(str))
+        if (positions < 0).any():
+            raise KeyError(f"no history for account {account_ids[int(np.argmin(positions))]!r}")
+        return positions
+
+
+def history_of(panel: pd.DataFrame, customers: pd.DataFrame, as_of: date | pd.Timestamp) -> History:
+    """The history of every account with a panel row in the as-of month (validated tables)."""
+    window = build_window(panel, as_of)
+    rows = customers.set_index("account_id").reindex(window.account_ids)
+    return History(window, _customer_frame(window.account_ids, rows))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Per account of a history: the limit in the months ahead and the steps taken in month 1.
+
+    ``repay`` is minor units paid off the balance (0 for none); ``income_monthly`` the
+    monthly income verified and ``external_debt`` what other lenders are owed
+    afterwards (NaN where not taken).
+    """
+
+    credit_limit: np.ndarray
+    repay: np.ndarray
+    clear_overdue: np.ndarray
+    income_monthly: np.ndarray
+    external_debt: np.ndarray
+
+    @classmethod
+    def as_now(cls, history: History) -> Plan:
+        """No step taken, the limit as it is."""
+        n = len(history)
+        return cls(credit_limit=history.window.values["credit_limit"][:, 0].astype("int64"),
+                   repay=np.zeros(n, dtype="int64"), clear_overdue=np.zeros(n, dtype=bool),
+                   income_monthly=np.full(n, np.nan), external_debt=np.full(n, np.nan))
+
+
+def _ceil_share(amount: np.ndarray, numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``ceil(amount * numerator / denominator)`` per row, exactly, in integers."""
+    amount, numerator, denominator = (np.asarray(a, dtype="int64") for a in (amount, numerator, denominator))
+    if len(amount) == 0 or int(np.abs(amount).max()) * int(np.abs(numerator).max()) < 2**62:
+        exact: np.ndarray = -((-amount * numerator) // denominator)
+        return exact
+    # Past 2**62 a product would wrap in int64: Python integers, row by row.
+    out = [-((-int(a) * int(n)) // int(d)) for a, n, d in zip(amount, numerator, denominator, strict=True)]
+    return np.asarray(out, dtype="int64")
+
+
+def _projected_months(history: History, plan: Plan, months: int, behaviour: Behaviour,
+                      minimum_payment_bp: int | None) -> dict[str, np.ndarray]:
+    """Each panel column for months ``1..months``, shape ``(accounts, months)``, month 1 first."""
+    values = history.window.values
+    n = len(history)
+    balance_now = values["balance"][:, 0].astype("int64")
+    due_now, balance_before = values["amount_due"][:, 0], values["balance"][:, 1]
+    # The share of the bill that falls due, as a fraction of integers: as in the as-of month.
+    known = ~np.isnan(due_now) & ~np.isnan(balance_before) & (np.nan_to_num(balance_before) > 0)
+    due_part = np.where(known, np.minimum(np.nan_to_num(due_now), np.nan_to_num(balance_before)), 1)
+    due_whole = np.where(known, np.nan_to_num(balance_before), 1)
+    balance_after = balance_now - plan.repay
+    dpd_now = values["dpd"][:, 0].astype("int64")
+    cleared = plan.clear_overdue | (dpd_now <= 0)
+    out = {name: np.zeros((n, months), dtype="float64") for name in values}
+    previous = balance_now
+    for j in range(months):
+        bill = np.maximum(previous, 0)
+        due = np.minimum(bill, _ceil_share(bill, due_part.astype("int64"), due_whole.astype("int64")))
+        if behaviour is Behaviour.PAY_IN_FULL:
+            paid = bill.copy()
+        else:
+            if minimum_payment_bp is None:
+                raise ValueError("paying the minimum needs the product's minimum payment share")
+            minimum = _ceil_share(bill, np.full(n, minimum_payment_bp), np.full(n, _BASIS_POINTS))
+            paid = np.minimum(due, minimum)
+        if j == 0:
+            paid = paid + plan.repay
+        dpd = np.where(cleared, 0, dpd_now + _DAYS_PER_MONTH * (j + 1))
+        out["credit_limit"][:, j] = plan.credit_limit
+        out["balance"][:, j] = balance_after
+        out["amount_due"][:, j] = due
+        out["amount_paid"][:, j] = paid
+        out["drawn_amount"][:, j] = np.maximum(balance_after - previous + paid, 0)
+        out["dpd"][:, j] = dpd
+        out["on_time"][:, j] = np.where(due > 0, (dpd == 0).astype("float64"), np.nan)
+        previous = balance_after
+    return out
+
+
+def project(history: History, plan: Plan, months: int, behaviour: Behaviour, *,
+            minimum_payment_bp: int | None = None) -> History:
+    """``history`` as it stands ``months`` month ends on, with ``plan`` lived (see the module).
+
+    ``minimum_payment_bp`` is the product's minimum payment in basis points of the
+    bill, needed for :attr:`Behaviour.PAY_MINIMUM`.
+    """
+    if months < 1:
+        raise ValueError(f"project: months must be at least 1; got {months}")
+    window = history.window
+    ahead = _projected_months(history, plan, months, behaviour, minimum_payment_bp)
+    kept = max(WINDOW_MONTHS - months, 0)
+    values = {}
+    for name, column in window.values.items():
+        newest_first = ahead[name][:, ::-1][:, :WINDOW_MONTHS]
+        values[name] = np.concatenate([newest_first, column[:, :kept]], axis=1)
+    present = np.concatenate([np.ones((len(history), min(months, WINDOW_MONTHS)), dtype=bool),
+                              window.present[:, :kept]], axis=1)
+    bad = (ahead["dpd"] > 0) | (ahead["on_time"] == 0.0)
+    on_time = ahead["on_time"] == 1.0
+    # Offsets from the new month: month j of 1..k sits at k - j.
+    offsets = months - 1 - np.arange(months)
+    latest_bad = np.where(bad, offsets, np.iinfo("int64").max).min(axis=1)
+    any_bad = bad.any(axis=1)
+    since_bad = np.where(any_bad, latest_bad, window.months_since_delinquency + months)
+    clean_after = (on_time & (offsets[None, :] < latest_bad[:, None])).sum(axis=1)
+    clean = np.where(any_bad, clean_after, window.on_time_months_since_delinquency + on_time.sum(axis=1))
+    month = as_of_month(window.month + pd.offsets.MonthEnd(months))
+    projected = PanelWindow(
+        account_ids=window.account_ids, month=month, values=values, present=present,
+        months_observed=window.months_observed + months,
+        months_since_first_row=window.months_since_first_row + months,
+        months_since_delinquency=since_bad.astype("float64"),
+        on_time_months_since_delinquency=clean.astype("float64"))
+    customers = history.customers.copy()
+    verified = ~np.isnan(plan.income_monthly)
+    if verified.any():
+        customers.loc[verified, "income_monthly"] = plan.income_monthly[verified]
+        customers.loc[verified, "income_verified_on"] = window.month + pd.offsets.MonthEnd(1)
+        customers.loc[verified, "income_source"] = "income_proof"
+        customers.loc[verified, "consent_income"] = True
+    lowered = ~np.isnan(plan.external_debt)
+    if lowered.any():
+        customers.loc[lowered, "external_debt"] = plan.external_debt[lowered]
+    return History(projected, customers)
+
+
+def projected_features(history: History, plan: Plan, months: int, behaviour: Behaviour, *,
+                       minimum_payment_bp: int | None = None) -> pd.DataFrame:
+    """The features :func:`project` would give: one row per account of ``history``."""
+    lived = project(history, plan, months, behaviour, minimum_payment_bp=minimum_payment_bp)
+    return features_from_window(lived.window, lived.customers)
+
+
+_DATES = ("opened_on", "income_verified_on")
+_FLAGS = ("consent_income", "consent_bureau", "consent_assets")
+_TEXTS = ("income_source",)
+
+
+def _customer_frame(account_ids: np.ndarray, rows: pd.DataFrame) -> pd.DataFrame:
+    """:data:`CUSTOMER_COLUMNS` of ``rows`` (aligned to ``account_ids``) in one set of types.
+
+    Dates as datetimes, consents as booleans (missing is no consent), text, the rest floats.
+    """
+    frame = pd.DataFrame({"account_id": account_ids})
+    for column in CUSTOMER_COLUMNS:
+        values = rows[column] if column in rows.columns else pd.Series([None] * len(rows), dtype=object)
+        if column in _DATES:
+            frame[column] = pd.to_datetime(values.to_numpy())
+        elif column in _FLAGS:
+            frame[column] = values.astype("boolean").fillna(False).to_numpy(dtype=bool)
+        elif column in _TEXTS:
+            frame[column] = values.astype(object).where(values.notna(), None).to_numpy()
+        else:
+            frame[column] = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return frame
+
+
+# --- stored with a decision -------------------------------------------------------------------
+
+_FACTS = ("months_observed", "months_since_first_row", "months_since_delinquency",
+          "on_time_months_since_delinquency")
+
+
+def history_records(history: History) -> list[dict[str, Any]]:
+    """One JSON-ready record per account: the window's columns, facts and the customer row."""
+    window = history.window
+    records = []
+    customers = history.customers.to_dict("records")
+    for i in range(len(history)):
+        record: dict[str, Any] = {
+            name: [None if np.isnan(v) else float(v) for v in column[i].tolist()]
+            for name, column in window.values.items()}
+        record["present"] = [bool(v) for v in window.present[i]]
+        for fact in _FACTS:
+            record[fact] = float(getattr(window, fact)[i])
+        record["customer"] = {k: _plain(v) for k, v in customers[i].items() if k != "account_id"}
+        records.append(record)
+    return records
+
+
+def history_from_records(records: list[dict[str, Any]], account_ids: list[str],
+                         month: date | pd.Timestamp) -> History:
+    """The history :func:`history_records` stored, for ``account_ids`` as of ``month``."""
+    columns = [name for name in records[0] if name not in ("present", "customer", *_FACTS)]
+    window = PanelWindow(
+        account_ids=np.asarray(account_ids, dtype=object), month=as_of_month(month),
+        values={name: np.asarray([[np.nan if v is None else v for v in r[name]] for r in records],
+                                 dtype="float64") for name in columns},
+        present=np.asarray([r["present"] for r in records], dtype=bool),
+        **{fact: np.asarray([r[fact] for r in records], dtype="float64") for fact in _FACTS})
+    customers = pd.DataFrame([r["customer"] for r in records])
+    return History(window, _customer_frame(np.asarray(account_ids, dtype=object), customers))
+
+
+def _plain(value: Any) -> Any:
+    """A customer value as JSON holds it: None for missing, ISO text for dates."""
+    if value is None or (not isinstance(value, str | bool) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp | date):
+        return pd.Timestamp(value).date().isoformat()
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer | np.floating | int | float):
+        return float(value)
+    return str(value)
