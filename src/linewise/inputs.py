@@ -45,6 +45,7 @@ __all__ = [
     "check_event_date",
     "check_year",
     "parse_amount",
+    "parse_code",
     "parse_event_date",
     "parse_id",
     "parse_iso_date",
@@ -99,6 +100,15 @@ def parse_reason(text: str, field: str) -> str:
     if _REASON.fullmatch(text) is None:
         raise InputError.for_field("reason_malformed", where=field, field=field,
                                    rule=_REASON_RULE, value=text)
+    return text
+
+
+def parse_code(text: str, field: str) -> str:
+    """``text`` if it is a snake_case code such as a drawdown purpose; else ``code_malformed``."""
+    if _REASON.fullmatch(text) is None:
+        raise InputError.for_field("code_malformed", where=field, field=field,
+                                   rule=_REASON_RULE.replace("a reason code", "a code"),
+                                   value=text)
     return text
 
 
