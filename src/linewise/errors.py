@@ -41,6 +41,8 @@ class InputError(LinewiseError, ValueError):
     linewise.errors.InputError: --amount: amount must be > 0; got '-5'
     """
 
+    shown_max = 80
+
     def __init__(self, code: str, *, where: str, detail: str) -> None:
         self.code = code
         self.where = where
@@ -51,7 +53,13 @@ class InputError(LinewiseError, ValueError):
     def for_field(
         cls, code: str, *, where: str, field: str, rule: str, value: Any
     ) -> Self:
-        """Build an error with the one message template of linewise."""
+        """Build an error with the one message template of linewise.
+
+        A text ``value`` longer than ``shown_max`` characters is quoted by its start
+        and length, so that a megabyte typed by mistake is not echoed back.
+        """
+        if isinstance(value, str) and len(value) > cls.shown_max:
+            value = f"{value[: cls.shown_max]}... ({len(value):,} characters)"
         return cls(code, where=where, detail=f"{field} must be {rule}; got {value!r}")
 
 

@@ -15,13 +15,18 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy import Engine
 
+from linewise.calendar import parse_iso_date
 from linewise.config import Settings
 from linewise.errors import InputError, LinewiseError
+from linewise.inputs import check_event_date, parse_key
 from linewise.ledger.service import require_schema
 from linewise.ledger.store import create_store_engine
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Output holds user data (ids, reasons, file names), so neither console reads markup
+# or emoji codes in what it prints; a command that wants style passes markup=True
+# and escapes the data it interpolates (rich.markup.escape).
+console = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 STATE: dict[str, bool] = {"debug": False}
 
@@ -53,20 +58,24 @@ def engine(*, check_schema: bool = True) -> Engine:
     return eng
 
 
+def today() -> date:
+    """Today's date on this machine: the one place the CLI reads the clock."""
+    return date.today()  # noqa: DTZ011 - the CLI is where the clock is read
+
+
 def parse_date(text: str | None, field: str) -> date:
-    """An ISO date (YYYY-MM-DD); today when ``text`` is None."""
-    if text is None:
-        return date.today()  # noqa: DTZ011 - the CLI is where the clock is read
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError.for_field("date_malformed", where=field, field=field,
-                                   rule="a date as YYYY-MM-DD", value=text) from None
+    """An ISO date (YYYY-MM-DD, years 1900-2199); today when ``text`` is None."""
+    return today() if text is None else parse_iso_date(text, field)
+
+
+def event_date(text: str | None, field: str = "--on") -> date:
+    """The date of a new event: as :func:`parse_date`, and at most a day after today."""
+    return check_event_date(parse_date(text, field), field, today=today())
 
 
 def new_key(key: str | None) -> str:
-    """The caller's idempotency key, or a fresh one."""
-    return key if key else uuid.uuid4().hex
+    """The caller's idempotency key (checked by :func:`linewise.inputs.parse_key`), or a fresh one."""
+    return uuid.uuid4().hex if key is None else parse_key(key, "--key")
 
 
 def emit(as_json: bool, payload: dict[str, Any], render: Callable[[], None]) -> None:

@@ -38,8 +38,8 @@ def list_command(as_json: bool = typer.Option(False, "--json", help="Machine-rea
         for column in ("run", "as of", "trigger", "strategy", "model", "accounts"):
             table.add_column(column)
         for run in runs:
-            table.add_row(str(run["id"]), str(run["as_of"]), run["trigger"], escape(run["strategy_ref"]),
-                          escape(run["model_ref"]), f"{run['accounts']:,}")
+            table.add_row(str(run["id"]), str(run["as_of"]), run["trigger"], run["strategy_ref"],
+                          run["model_ref"], f"{run['accounts']:,}")
         console.print(table)
 
     emit(as_json, {"runs": runs}, render)
@@ -77,12 +77,12 @@ def replay_command(
                "first": differences.head(1000).astype("str").to_dict("records")}
 
     def render() -> None:
-        console.print(f"run {stored.run_id} ({stored.as_of}, {stored.trigger}, {escape(stored.strategy_ref)}, "
-                      f"{escape(stored.model_ref)}): {accounts:,} decisions replayed, "
+        console.print(f"run {stored.run_id} ({stored.as_of}, {stored.trigger}, {stored.strategy_ref}, "
+                      f"{stored.model_ref}): {accounts:,} decisions replayed, "
                       f"{len(differences):,} differences")
         for item in differences.head(SHOWN).itertuples(index=False):
-            console.print(f"  {escape(str(item.account_id))} {item.column}: stored "
-                          f"{escape(str(item.stored))}, replayed {escape(str(item.replayed))}")
+            console.print(f"  {item.account_id} {item.column}: stored "
+                          f"{item.stored}, replayed {item.replayed}")
 
     emit(as_json, payload, render)
     if len(differences):
@@ -116,13 +116,14 @@ def samples_command(
              ("frozen", _first_of(frozen & has_way_up, frozen))]
     for title, where in picks:
         if not where.any():
-            console.print(f"[bold]{title}[/]: no such account in run {stored.run_id}")
+            console.print(f"[bold]{title}[/]: no such account in run {stored.run_id}", markup=True)
             continue
         row, features, changed = notice_inputs(stored, int(np.flatnonzero(where)[0]))
         for language in languages:
-            console.print(f"[bold]{title}: account {escape(str(row['account_id']))} ({language})[/]")
-            console.print(escape(render_notice(row, features, strategy.policies[str(row["arm"])],
-                                               language, last_limit_change_on=changed)))
+            console.print(f"[bold]{title}: account {escape(str(row['account_id']))} ({language})[/]",
+                          markup=True)
+            console.print(render_notice(row, features, strategy.policies[str(row["arm"])],
+                                        language, last_limit_change_on=changed))
             console.print()
 
 

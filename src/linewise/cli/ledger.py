@@ -8,12 +8,22 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 
-from linewise.cli._common import console, emit, engine, new_key, parse_date, user_errors
+from linewise.cli._common import (
+    console,
+    emit,
+    engine,
+    event_date,
+    new_key,
+    parse_date,
+    user_errors,
+)
 from linewise.config import Settings
 from linewise.errors import InputError
+from linewise.inputs import parse_id, parse_key, parse_reason
 from linewise.ledger.dpd import bucket_of, dpd_as_of, is_instalment_on_time
 from linewise.ledger.events import (
     LimitChanged,
@@ -24,6 +34,7 @@ from linewise.ledger.events import (
 )
 from linewise.ledger.model import LineState, LineStatus
 from linewise.ledger.service import (
+    PostingResult,
     Statement,
     drawdown_event,
     export_panel,
@@ -41,7 +52,8 @@ panel_app = typer.Typer(help="The month-end panel.", no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
 ON = typer.Option(None, "--on", help="Date the event happened (YYYY-MM-DD); today if left out.")
-KEY = typer.Option(None, "--key", help="Idempotency key: a retry with the same key posts nothing new.")
+KEY = typer.Option(None, "--key", help="Idempotency key (per account): a retry with the same key posts nothing new.")
+DUPLICATE_NOTE = " (already posted with this key; nothing new written)"
 
 
 @db_app.command("upgrade")
@@ -81,6 +93,19 @@ def _print_line(state: LineState, as_of: date) -> None:
     console.print(table)
 
 
+def _say(posted: PostingResult, text: str) -> None:
+    """Print what a posting did, saying so when it was a retry that wrote nothing."""
+    console.print(text + (DUPLICATE_NOTE if posted.duplicate else ""))
+
+
+def _posted_json(posted: PostingResult) -> dict[str, Any]:
+    return {**posted.result, "duplicate": posted.duplicate}
+
+
+def _optional_key(text: str | None, field: str) -> str | None:
+    return None if text is None else parse_key(text, field)
+
+
 def _line_json(state: LineState) -> dict[str, Any]:
     line = asdict(state.line)
     line["status"] = state.line.status.value
@@ -98,14 +123,15 @@ def line_open(
 ) -> None:
     """Open a credit line."""
     with user_errors():
-        eng = engine()
-        event = LineOpened(account_id=account, occurred_on=parse_date(on, "--on"),
-                           idempotency_key=new_key(key), customer_id=customer, currency=currency,
+        event = LineOpened(account_id=parse_id(account, "--account"), occurred_on=event_date(on),
+                           idempotency_key=new_key(key), customer_id=parse_id(customer, "--customer"),
+                           currency=currency,
                            credit_limit=parse_amount(limit, currency, field="--limit", allow_zero=True))
-        posted = post_event(eng, event)
-        state = read_state(eng, account)
-        emit(as_json, posted.result, lambda: console.print(
-            f"opened {account} for {customer}: limit {_money(state, state.line.credit_limit)}"))
+        posted = post_event(engine(), event)
+        result = posted.result
+        emit(as_json, _posted_json(posted), lambda: _say(posted, (
+            f"opened {account} for {customer}: limit "
+            f"{format_amount(result['credit_limit'], currency)} {currency}")))
 
 
 @line_app.command("show")
@@ -116,8 +142,8 @@ def line_show(
 ) -> None:
     """Show a line's limit, balance, available credit and days past due."""
     with user_errors():
-        state = read_state(engine(), account)
         day = parse_date(as_of, "--as-of")
+        state = read_state(engine(), parse_id(account, "--account"))
         emit(as_json, {**_line_json(state), "dpd": dpd_as_of(state, day)},
              lambda: _print_line(state, day))
 
@@ -133,14 +159,19 @@ def line_set_limit(
     """Change a line's credit limit (an event with a reason code)."""
     with user_errors():
         eng = engine()
-        state = read_state(eng, account)
-        new_limit = parse_amount(limit, state.line.currency, field="--limit", allow_zero=True)
-        posted = post_event(eng, LimitChanged(
-            account_id=account, occurred_on=parse_date(on, "--on"), idempotency_key=new_key(key),
-            new_limit=new_limit, reason_code=reason, decision_ref=decision))
-        emit(as_json, posted.result, lambda: console.print(
-            f"{account}: limit {_money(state, state.line.credit_limit)} -> "
-            f"{_money(state, new_limit)} ({reason})"))
+        state = read_state(eng, parse_id(account, "--account"))
+        event = LimitChanged(
+            account_id=account, occurred_on=event_date(on), idempotency_key=new_key(key),
+            new_limit=parse_amount(limit, state.line.currency, field="--limit", allow_zero=True),
+            reason_code=parse_reason(reason, "--reason"),
+            decision_ref=_optional_key(decision, "--decision"))
+        posted = post_event(eng, event)
+        result = posted.result
+        # A result stored by an earlier linewise has no previous limit: then only the new one is told.
+        previous = result.get("previous_credit_limit")
+        change = f"{_money(state, previous)} -> " if previous is not None else ""
+        emit(as_json, _posted_json(posted), lambda: _say(posted, (
+            f"{account}: limit {change}{_money(state, result['credit_limit'])} ({reason})")))
 
 
 def _status_command(new_status: LineStatus, verb: str, default_reason: str) -> Any:
@@ -152,11 +183,11 @@ def _status_command(new_status: LineStatus, verb: str, default_reason: str) -> A
     ) -> None:
         with user_errors():
             posted = post_event(engine(), StatusChanged(
-                account_id=account, occurred_on=parse_date(on, "--on"),
-                idempotency_key=new_key(key), new_status=new_status, reason_code=reason,
-                decision_ref=decision))
-            emit(as_json, posted.result,
-                 lambda: console.print(f"{account}: {verb} ({reason})"))
+                account_id=parse_id(account, "--account"), occurred_on=event_date(on),
+                idempotency_key=new_key(key), new_status=new_status,
+                reason_code=parse_reason(reason, "--reason"),
+                decision_ref=_optional_key(decision, "--decision")))
+            emit(as_json, _posted_json(posted), lambda: _say(posted, f"{account}: {verb} ({reason})"))
 
     command.__doc__ = f"Mark a line {new_status.value} (an event with a reason code)."
     return command
@@ -172,12 +203,14 @@ def line_reverse(
     """Take back an earlier event with a new reversing event; nothing is deleted."""
     with user_errors():
         posted = post_event(engine(), Reversal(
-            account_id=account, occurred_on=parse_date(on, "--on"), idempotency_key=new_key(key),
-            target_key=event, reason_code=reason))
-        emit(as_json, posted.result, lambda: console.print(
+            account_id=parse_id(account, "--account"), occurred_on=event_date(on),
+            idempotency_key=new_key(key), target_key=parse_key(event, "--event"),
+            reason_code=parse_reason(reason, "--reason")))
+        result = posted.result
+        emit(as_json, _posted_json(posted), lambda: _say(posted, (
             f"{account}: reversed {event} ({reason}); outstanding principal "
-            f"{format_amount(posted.result['principal_outstanding'], posted.result['currency'])} "
-            f"{posted.result['currency']}"))
+            f"{format_amount(result['principal_outstanding'], result['currency'])} "
+            f"{result['currency']}")))
 
 
 line_app.command("freeze")(_status_command(LineStatus.FROZEN, "frozen", "manual_freeze"))
@@ -197,18 +230,19 @@ def draw(
     """Draw money against a line; prints the first instalment."""
     with user_errors():
         eng = engine()
-        state = read_state(eng, account)
+        state = read_state(eng, parse_id(account, "--account"))
         product = load_product(Settings().product_file)
         event = drawdown_event(
             product, state, account_id=account,
             amount=parse_amount(amount, state.line.currency, field="--amount"),
             term_months=term, method=method, purpose=purpose,
-            occurred_on=parse_date(on, "--on"), idempotency_key=new_key(key))
-        result = post_event(eng, event).result
-        emit(as_json, result, lambda: console.print(
+            occurred_on=event_date(on), idempotency_key=new_key(key))
+        posted = post_event(eng, event)
+        result = posted.result
+        emit(as_json, _posted_json(posted), lambda: _say(posted, (
             f"{account}: drew {_money(state, event.amount)} over {term} months "
             f"({method}, {purpose}); first instalment {_money(state, result['first_instalment'])} "
-            f"due {result['first_due_on']}; available {_money(state, result['available_credit'])}"))
+            f"due {result['first_due_on']}; available {_money(state, result['available_credit'])}")))
 
 
 def repay(
@@ -219,18 +253,17 @@ def repay(
     """Post a repayment: penalty, then interest, then principal, oldest due first."""
     with user_errors():
         eng = engine()
-        state = read_state(eng, account)
+        state = read_state(eng, parse_id(account, "--account"))
         event = RepaymentPosted(
-            account_id=account, occurred_on=parse_date(on, "--on"), idempotency_key=new_key(key),
+            account_id=account, occurred_on=event_date(on), idempotency_key=new_key(key),
             amount=parse_amount(amount, state.line.currency, field="--amount"))
         posted = post_event(eng, event)
         parts = posted.result["allocated"]
-        note = " (already posted with this key; nothing new written)" if posted.duplicate else ""
-        emit(as_json, {**posted.result, "duplicate": posted.duplicate}, lambda: console.print(
+        emit(as_json, _posted_json(posted), lambda: _say(posted, (
             f"{account}: repaid {_money(state, event.amount)} -> penalty "
             f"{_money(state, parts['penalty'])}, interest {_money(state, parts['interest'])}, "
             f"principal {_money(state, parts['principal'])}; outstanding "
-            f"{_money(state, posted.result['principal_outstanding'])}{note}"))
+            f"{_money(state, posted.result['principal_outstanding'])}")))
 
 
 def _on_time_label(value: bool | None) -> str:
@@ -258,8 +291,9 @@ def _statement_json(st: Statement) -> dict[str, Any]:
 def _print_statement(st: Statement) -> None:
     state = st.state
     cur = state.line.currency
-    console.print(f"[bold]{state.line.account_id}[/] as of {st.as_of}: limit "
-                  f"{_money(state, state.line.credit_limit)}, status {state.line.status.value}")
+    console.print(f"[bold]{escape(state.line.account_id)}[/] as of {st.as_of}: limit "
+                  f"{_money(state, state.line.credit_limit)}, status {state.line.status.value}",
+                  markup=True)
     for d in state.drawdowns:
         table = Table(title=f"drawdown {d.seq}: {_money(state, d.principal)} on {d.drawn_on}, "
                             f"{d.term_months} months, {d.method.value}", title_justify="left")
@@ -288,7 +322,8 @@ def statement_command(
 ) -> None:
     """Schedule, payments and days past due of an account as of a date."""
     with user_errors():
-        st = statement(engine(), account, parse_date(as_of, "--as-of"))
+        day = parse_date(as_of, "--as-of")
+        st = statement(engine(), parse_id(account, "--account"), day)
         emit(as_json, _statement_json(st), lambda: _print_statement(st))
 
 
@@ -304,7 +339,8 @@ def panel_export(
         if out.suffix != ".parquet":
             raise InputError.for_field("out_must_be_parquet", where="--out", field="--out",
                                        rule="a path ending in .parquet", value=str(out))
-        panel = export_panel(engine(), parse_date(as_of, "--as-of"), account)
+        day = parse_date(as_of, "--as-of")
+        panel = export_panel(engine(), day, None if account is None else parse_id(account, "--account"))
         out.parent.mkdir(parents=True, exist_ok=True)
         panel.to_parquet(out, index=False)
         summary = {"out": str(out), "rows": len(panel), "accounts": int(panel["account_id"].nunique()),

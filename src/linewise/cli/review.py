@@ -115,8 +115,8 @@ def review(
                     "as_of": str(when), "accounts": len(decisions), "run": run_id})
 
     def render() -> None:
-        console.print(f"{len(decisions):,} decisions as of {when} by {escape(chosen.ref)} with "
-                      f"{escape(str(manifest['model']))} -> {escape(str(out))}")
+        console.print(f"{len(decisions):,} decisions as of {when} by {chosen.ref} with "
+                      f"{manifest['model']} -> {out}")
         for by in ("segment", "risk_grade"):
             console.print(_table(decisions, by, currency))
         mix = ", ".join(f"{a} {n / max(1, len(decisions)):.1%}" for a, n in payload["actions"].items())
@@ -234,8 +234,8 @@ def explain(
         payload["analyst"] = lines
 
     def render() -> None:
-        console.print(escape(notice))
+        console.print(notice)
         for line in lines:
-            console.print(f"[dim]{escape(line)}[/]")
+            console.print(f"[dim]{escape(line)}[/]", markup=True)
 
     emit(as_json, payload, render)

@@ -30,11 +30,11 @@ def validate(
     }
 
     def render() -> None:
-        console.print(f"{escape(spec.ref)}: valid — {len(spec.segments)} segments, "
+        console.print(f"{spec.ref}: valid — {len(spec.segments)} segments, "
                       f"{len(spec.grades)} grades, {len(spec.ladder)} tiers, "
                       f"{len(spec.arms)} arm{'s' if len(spec.arms) != 1 else ''}")
         for warning in loaded.warnings:
-            console.print(f"[yellow]warning:[/] {escape(str(warning))}")
+            console.print(f"[yellow]warning:[/] {escape(str(warning))}", markup=True)
 
     emit(as_json, payload, render)
 
@@ -55,9 +55,9 @@ def diff(
 
     def render() -> None:
         noun = "change" if len(changes) == 1 else "changes"
-        console.print(f"{escape(before.spec.ref)} → {escape(after.spec.ref)}: {len(changes)} {noun}")
+        console.print(f"{before.spec.ref} → {after.spec.ref}: {len(changes)} {noun}")
         for change in changes:
-            console.print(f"  {escape(change)}")
+            console.print(f"  {change}")
 
     emit(as_json, payload, render)
 
@@ -85,4 +85,4 @@ def explain(
     arm = max(loaded.spec.arms, key=lambda a: a.share)  # the first of equal shares
     text = render_criteria(compile_strategy(loaded).policies[arm.name], language)
     payload = {"strategy": loaded.spec.ref, "arm": arm.name, "lang": language, "text": text}
-    emit(as_json, payload, lambda: console.print(escape(text)))
+    emit(as_json, payload, lambda: console.print(text))

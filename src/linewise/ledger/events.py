@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from linewise.calendar import DayCount
+from linewise.inputs import check_year, parse_code, parse_id, parse_key, parse_reason
 from linewise.ledger.model import DrawdownTerms, LineStatus
 from linewise.ledger.product import Prepayment
 from linewise.ledger.schedule import Method
@@ -20,6 +21,7 @@ __all__ = [
     "RepaymentPosted",
     "Reversal",
     "StatusChanged",
+    "check_fields",
     "event_from_payload",
     "event_payload",
 ]
@@ -100,6 +102,29 @@ _KINDS: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (LineOpened, DrawdownPosted, RepaymentPosted, LimitChanged, StatusChanged, Reversal)
 }
+
+
+def check_fields(event: Event) -> None:
+    """Raise :class:`~linewise.errors.InputError` unless every typed field of ``event`` has its form.
+
+    The forms are :mod:`linewise.inputs`'s: ids, keys and decision references in
+    their alphabet and length, reasons and purposes as snake_case codes, the date in
+    the year range. A new event is checked before anything is read or written, so
+    every database stores the same values (and a legacy event is never re-checked).
+    """
+    parse_id(event.account_id, "account_id")
+    parse_key(event.idempotency_key, "idempotency_key")
+    check_year(event.occurred_on, "occurred_on")
+    if isinstance(event, LineOpened):
+        parse_id(event.customer_id, "customer_id")
+    if isinstance(event, DrawdownPosted):
+        parse_code(event.purpose, "purpose")
+    if isinstance(event, Reversal):
+        parse_key(event.target_key, "target_key")
+    if isinstance(event, LineOpened | LimitChanged | StatusChanged | Reversal):
+        parse_reason(event.reason_code, "reason_code")
+    if isinstance(event, LineOpened | LimitChanged | StatusChanged) and event.decision_ref is not None:
+        parse_key(event.decision_ref, "decision_ref")
 
 
 def event_payload(event: Event) -> dict[str, Any]:

@@ -72,6 +72,12 @@ def apply(state: LineState | None, event: Event) -> Posted:
         return Posted(_open(state, event))
     if state is None:
         raise UnknownAccountError(event.account_id)
+    if event.occurred_on < state.line.opened_on:
+        raise _reject(
+            "occurred_on_before_line_opened", event.account_id, "occurred_on",
+            f"on or after the day the line opened, {state.line.opened_on}",
+            event.occurred_on.isoformat(),
+        )
     if state.last_event_on is not None and event.occurred_on < state.last_event_on:
         raise _reject(
             "occurred_on_before_last_event", event.account_id, "occurred_on",
@@ -191,7 +197,8 @@ def replay(events: Iterable[Event]) -> Posted:
 
     Reversed events are left out; the allocations returned are those of every
     repayment still in force. Raises :class:`LedgerRejected` when a reversal is
-    invalid or leaves a later event impossible.
+    invalid, or ``reversal_invalidates_later_event`` (naming that later event and
+    why it would be refused) when one leaves a later event impossible.
     """
     ordered = list(events)
     reversed_keys = _check_reversals(ordered)
@@ -202,13 +209,29 @@ def replay(events: Iterable[Event]) -> Posted:
             continue
         if event.idempotency_key in reversed_keys:
             continue
-        posted = apply(state, event)
+        try:
+            posted = apply(state, event)
+        except LedgerRejected as exc:
+            if not reversed_keys:
+                raise
+            raise _reversal_invalidates(ordered, event, exc) from exc
         state = posted.state
         allocations.extend(posted.allocations)
     if state is None:
         raise UnknownAccountError(ordered[0].account_id if ordered else "")
     last_on = max(e.occurred_on for e in ordered)
     return Posted(replace(state, last_event_on=last_on), tuple(allocations))
+
+
+def _reversal_invalidates(ordered: Sequence[Event], later: Event, exc: LedgerRejected) -> LedgerRejected:
+    """The error of a reversal without whose target ``later`` would be refused with ``exc``."""
+    reversal = next(e for e in reversed(ordered) if isinstance(e, Reversal))
+    return _reject(
+        "reversal_invalidates_later_event", later.account_id, "target",
+        f"an event no later event depends on (without it, {later.kind} {later.idempotency_key!r} "
+        f"of {later.occurred_on} would be refused: {exc.code}; reverse that one first)",
+        reversal.target_key,
+    )
 
 
 def _check_reversals(events: Sequence[Event]) -> set[str]:

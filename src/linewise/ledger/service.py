@@ -18,6 +18,7 @@ from linewise.errors import (
     ConfigurationError,
     DatabaseNotInitialisedError,
     IdempotencyConflictError,
+    InputError,
     LedgerRejected,
     UnknownAccountError,
 )
@@ -29,6 +30,8 @@ from linewise.ledger.events import (
     LineOpened,
     RepaymentPosted,
     Reversal,
+    StatusChanged,
+    check_fields,
     event_payload,
 )
 from linewise.ledger.model import DrawdownTerms, LineState
@@ -114,7 +117,7 @@ def drawdown_event(
                           terms=terms)
 
 
-def _result(event: Event, posted: Posted) -> dict[str, Any]:
+def _result(event: Event, before: LineState | None, posted: Posted) -> dict[str, Any]:
     state = posted.state
     result: dict[str, Any] = {
         "account_id": state.line.account_id, "kind": event.kind,
@@ -130,6 +133,10 @@ def _result(event: Event, posted: Posted) -> dict[str, Any]:
         result["first_instalment"] = drawdown.instalments[0].amount_due
     if isinstance(event, RepaymentPosted):
         result["allocated"] = _allocated(posted.allocations)
+    if isinstance(event, LimitChanged) and before is not None:
+        result["previous_credit_limit"] = before.line.credit_limit
+    if isinstance(event, StatusChanged) and before is not None:
+        result["previous_status"] = before.line.status.value
     return result
 
 
@@ -161,8 +168,10 @@ def _limits(events: Sequence[Event]) -> list[tuple[date, int, str]]:
 
 
 def _post(conn: Connection, event: Event, cache: dict[str, LineState | None]) -> PostingResult:
+    check_fields(event)
     if event.account_id in cache:
-        before, existing = cache[event.account_id], find_event(conn, event.idempotency_key)
+        before = cache[event.account_id]
+        existing = find_event(conn, event.account_id, event.idempotency_key)
     else:
         before, existing = load_for_posting(conn, event.account_id, event.idempotency_key)
     if existing is not None:
@@ -173,11 +182,11 @@ def _post(conn: Connection, event: Event, cache: dict[str, LineState | None]) ->
             raise UnknownAccountError(event.account_id)
         history = [*load_account_events(conn, event.account_id), event]
         posted = replay(history)
-        result = _result(event, posted)
+        result = _result(event, before, posted)
         rebuild_projections(conn, event, posted, _limits(history), result)
     else:
         posted = apply(before, event)
-        result = _result(event, posted)
+        result = _result(event, before, posted)
         save_posting(conn, before, posted, event, result)
     cache[event.account_id] = posted.state
     return PostingResult(result, duplicate=False)
@@ -186,9 +195,11 @@ def _post(conn: Connection, event: Event, cache: dict[str, LineState | None]) ->
 def post_event(engine: Engine, event: Event) -> PostingResult:
     """Post one event in its own transaction.
 
-    The same idempotency key with the same event returns the first result and
-    writes nothing; with a different event it raises IdempotencyConflictError.
-    A rejected event raises LedgerRejected and writes nothing.
+    Idempotency keys are scoped to the account. The same key on the same account
+    with the same event returns the first result (``duplicate``) and writes nothing;
+    with a different event it raises IdempotencyConflictError. A field not in its
+    form (see :func:`~linewise.ledger.events.check_fields`) raises InputError and a
+    rejected event LedgerRejected; neither writes anything.
     """
     return post_events(engine, [event])[0]
 
@@ -232,10 +243,15 @@ class Statement:
 def statement(engine: Engine, account_id: str, as_of: date) -> Statement:
     """The account replayed from its events up to ``as_of``, penalties accrued to that day."""
     with read_snapshot(engine) as conn:
-        events = load_account_events(conn, account_id)
-    events = [e for e in events if e.occurred_on <= as_of]
-    if not events:
+        history = load_account_events(conn, account_id)
+    if not history:
         raise UnknownAccountError(account_id)
+    events = [e for e in history if e.occurred_on <= as_of]
+    if not events:
+        raise InputError.for_field(
+            "as_of_before_line_opened", where=account_id, field="as_of",
+            rule=f"on or after the day the line opened, {history[0].occurred_on}",
+            value=as_of.isoformat())
     posted = replay(events)
     reversed_keys = {e.target_key for e in events if isinstance(e, Reversal)}
     by_key: dict[str, list[Allocation]] = {}

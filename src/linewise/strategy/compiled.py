@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from linewise.money import parse_amount
+from linewise.money import to_minor
 from linewise.strategy.loader import LoadedSpec
 from linewise.strategy.reasons import gate_code
 from linewise.strategy.spec import Condition, Gate, Operator, Rule, StrategySpec
@@ -130,7 +130,7 @@ def _policy(spec: StrategySpec, arm: str) -> Policy:
     appetite = spec.risk_appetite
 
     def amount(value: Decimal, field: str) -> int:
-        return int(parse_amount(str(value), currency, field=field, allow_zero=True))
+        return int(to_minor(value, currency, field=field, allow_zero=True))
 
     bands = [min(1.0, g.pd_max * appetite) for g in spec.grades]
     bands[-1] = spec.grades[-1].pd_max
@@ -170,8 +170,8 @@ def _policy(spec: StrategySpec, arm: str) -> Policy:
 def _check(condition: Condition, currency: str) -> Check:
     value = condition.value
     if value is not None and condition.is_amount:
-        compiled: float | None = float(parse_amount(str(abs(value)), currency, field=condition.feature,
-                                                    allow_zero=True)) * (1 if value >= 0 else -1)
+        compiled: float | None = float(to_minor(abs(value), currency, field=condition.feature,
+                                                 allow_zero=True)) * (1 if value >= 0 else -1)
     else:
         compiled = None if value is None else float(value)
     if isinstance(condition, Gate):

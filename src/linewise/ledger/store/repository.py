@@ -134,19 +134,21 @@ _LOCK_LINE = _Statement(_SELECT_LINE.with_for_update())
 _READ_LINE = _Statement(_SELECT_LINE)
 # What a posting reads after the lock, in one statement and so one snapshot (a drawdown
 # is never read without its instalments): on the first row the event already posted
-# under the key, if any; on every row one instalment of the schedule, if any.
+# to the account under the key, if any (keys are scoped to their account); on every row one instalment of the schedule, if any.
 _ONE_ROW = select(literal_column("1").label("one")).subquery("one_row")
 _SELECT_KEY_AND_SCHEDULE = _Statement(
     select(events.c.payload, events.c.result,
            *(drawdowns.c[f] for f in _DRAWDOWN_FIELDS), *(instalments.c[f] for f in _INSTALMENT_FIELDS))
     .select_from(
-        _ONE_ROW.outerjoin(events, events.c.idempotency_key == bindparam("idempotency_key"))
+        _ONE_ROW.outerjoin(events, and_(events.c.account_id == bindparam("account_id"),
+                                        events.c.idempotency_key == bindparam("idempotency_key")))
         .outerjoin(drawdowns, drawdowns.c.account_id == bindparam("account_id"))
         .outerjoin(instalments, and_(instalments.c.account_id == drawdowns.c.account_id,
                                      instalments.c.drawdown_seq == drawdowns.c.seq)))
     .order_by(drawdowns.c.seq, instalments.c.number)
 )
 _SELECT_EVENT = _Statement(select(events.c.payload, events.c.result).where(
+    events.c.account_id == bindparam("account_id"),
     events.c.idempotency_key == bindparam("idempotency_key")))
 
 _INSERT_LINE = _Statement(insert(lines).values(
@@ -299,16 +301,20 @@ def load_state(conn: Connection, account_id: str, *, for_update: bool) -> LineSt
     return state
 
 
-def find_event(conn: Connection, key: str) -> StoredEvent | None:
-    """The event posted with idempotency key ``key``, if any."""
-    [rows] = _fetch(conn, [(_SELECT_EVENT, {"idempotency_key": key})])
+def find_event(conn: Connection, account_id: str, key: str) -> StoredEvent | None:
+    """The event posted to ``account_id`` with idempotency key ``key``, if any.
+
+    Keys are scoped to their account: another account's event under the same key
+    is never found.
+    """
+    [rows] = _fetch(conn, [(_SELECT_EVENT, {"account_id": account_id, "idempotency_key": key})])
     return _stored_event(rows[0]) if rows else None
 
 
 def load_for_posting(
     conn: Connection, account_id: str, key: str
 ) -> tuple[LineState | None, StoredEvent | None]:
-    """The line's state, its row locked for this transaction, and the event already under ``key``.
+    """The line's state, its row locked for this transaction, and its event already under ``key``.
 
     The lock (``SELECT ... FOR UPDATE``) comes first, so what is read after it is
     what the last posting to the line committed.

@@ -1,6 +1,6 @@
 """SQLAlchemy Core tables.
 
-The ledger: ``events`` is append-only; lines, drawdowns, instalments, allocations
+The ledger: ``events`` is append-only, one event per account and idempotency key; lines, drawdowns, instalments, allocations
 and limit history are projections of it. The decision log: every decision with the
 features it was made from, grouped in runs, and the text of every strategy used.
 """
@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -43,12 +44,15 @@ events = Table(
     Column("account_id", String(64), nullable=False, index=True),
     Column("kind", String(32), nullable=False),
     Column("occurred_on", Date, nullable=False),
-    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column("idempotency_key", String(128), nullable=False),
     Column("reason_code", String(64)),
     Column("decision_ref", String(128)),
     Column("payload", Text, nullable=False),
     Column("result", Text, nullable=False),
     Column("posted_at", DateTime(timezone=True), nullable=False),
+    # Keys are scoped to their account, as payment APIs scope them: the same key on
+    # two accounts is two requests (migration 0003).
+    UniqueConstraint("account_id", "idempotency_key", name="uq_events_account_key"),
 )
 
 drawdowns = Table(
