@@ -188,7 +188,9 @@ def _usage(h: _History, opened_on: date | None) -> dict[str, float]:
         "payment_to_balance_1m": (
             NAN if before is None or now["amount_paid"] is None
             else min(now["amount_paid"] / max(_owed(before), BALANCE_FLOOR), PAYMENT_RATIO_CAP)),
-        "payment_to_balance_3m": _capped(
+        # Something paid and nothing owed is the best cover there is, not "unknown".
+        "payment_to_balance_3m": PAYMENT_RATIO_CAP if paid_3 > 0 and _mean(
+            [_owed(row) for row in h.window(3)]) == 0 else _capped(
             _ratio(paid_3, _mean([_owed(row) for row in h.window(3)])), PAYMENT_RATIO_CAP),
         "available_credit": limit - _owed(now),
         "balance_mean_6m": _mean([_owed(row) for row in h.window(6)]),

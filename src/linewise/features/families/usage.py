@@ -87,6 +87,16 @@ def _months_between(later: pd.Timestamp, earlier: pd.Series) -> np.ndarray:
     return between
 
 
+def _payment_to_balance(paid: np.ndarray, balance: np.ndarray) -> np.ndarray:
+    """Payments over the balance, capped; the cap where something was paid and nothing is owed.
+
+    Paying a line off must read as the best cover, never as "unknown": a missing value
+    would be scored as its own (riskier) bin.
+    """
+    ratio = np.minimum(safe_ratio(paid, balance), _PAYMENT_RATIO_CAP)
+    return np.where((np.nan_to_num(balance) <= 0) & (paid > 0), _PAYMENT_RATIO_CAP, ratio)
+
+
 def compute(window: PanelWindow, customers: pd.DataFrame) -> dict[str, np.ndarray]:
     """The usage features of every account in ``window``.
 
@@ -118,8 +128,7 @@ def compute(window: PanelWindow, customers: pd.DataFrame) -> dict[str, np.ndarra
         "payment_to_limit_1m": safe_ratio(paid[:, 0], limit[:, 0]),
         "payment_to_balance_1m": np.minimum(
             safe_ratio(paid[:, 0], np.maximum(balance[:, 1], 100.0)), _PAYMENT_RATIO_CAP),
-        "payment_to_balance_3m": np.minimum(
-            safe_ratio(np.nansum(paid, axis=1), window_mean(balance[:, :3])), _PAYMENT_RATIO_CAP),
+        "payment_to_balance_3m": _payment_to_balance(np.nansum(paid, axis=1), window_mean(balance[:, :3])),
         "available_credit": limit[:, 0] - balance[:, 0],
         "balance_mean_6m": window_mean(balance[:, :6]),
         "drawn_to_limit_3m": safe_ratio(drawn, limit[:, 0]),
