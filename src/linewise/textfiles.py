@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,12 +69,13 @@ def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
     try:
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
+            size = os.fstat(handle.fileno()).st_size  # 0 for a pipe or a device
     except OSError as exc:
         code, rule = _OPEN_ERRORS.get(exc.errno or 0, ("file_unreadable", "a readable file"))
         raise InputFileError.for_field(code, where=source, field="file", rule=rule,
                                        value=exc.strerror or str(exc)) from None
     if len(data) > max_bytes:
-        raise _too_large(source, max_bytes, f"more than {max_bytes:,} bytes")
+        raise _too_large(source, max_bytes, size if size > max_bytes else f"more than {max_bytes:,}")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

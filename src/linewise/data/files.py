@@ -44,11 +44,12 @@ def read_table(path: Path) -> pd.DataFrame:
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` as Parquet, with datetime columns stored as dates."""
+    """Write ``frame`` as Parquet, with datetime columns stored as dates; creates missing folders."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
     for index, field in enumerate(table.schema):
         if pa.types.is_timestamp(field.type):
             table = table.set_column(index, field.name, table.column(index).cast(pa.date32()))
+    path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
 
 
