@@ -118,6 +118,14 @@ def test_a_malformed_database_url_exits_2_naming_the_setting(tmp_path, monkeypat
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_postgres_url_as_hosting_services_write_it_is_taken_for_postgresql(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, line = refusal("line", "show", "--account", "A1",
+                           env={"LINEWISE_DATABASE_URL": "postgres://postgres@127.0.0.1:1/linewise"})
+    assert status == 3
+    assert line.startswith("error: postgresql://postgres@127.0.0.1:1/linewise: database must be reachable")
+
+
 def test_a_command_on_a_ledger_never_created_says_to_upgrade_and_creates_no_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     status, line = refusal("line", "show", "--account", "A1")

@@ -31,7 +31,8 @@ __all__ = ["check_connection", "create_store_engine", "database_url", "first_lin
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # The store's SQL is written for these two, through these drivers.
 _DRIVERS = {"sqlite": ("sqlite", "sqlite+pysqlite"),
-            "postgresql": ("postgresql", "postgresql+psycopg")}
+            "postgresql": ("postgresql", "postgresql+psycopg"),
+            "postgres": ("postgres",)}  # as many hosting services write it
 _URL_FORMS = "sqlite:///FILE or postgresql://USER@HOST:PORT/DATABASE"
 # A server that does not answer is reported after this long, not after the OS's minutes.
 CONNECT_TIMEOUT_S = 10
