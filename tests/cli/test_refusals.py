@@ -238,6 +238,15 @@ def test_malformed_portfolio_metadata_is_refused_in_one_line(portfolio, manifest
     assert line.endswith(f"[{code}]")
 
 
+@pytest.mark.parametrize(("manifest", "code"), [("[]", "model_invalid"), ('{"kind": "scorecard"}', "model_invalid"),
+                                             ("{", "model_invalid"), ("[" * 100_000, "file_too_deep")])
+def test_a_model_directory_with_a_malformed_manifest_is_refused_in_one_line(tmp_path, manifest, code):
+    (tmp_path / "manifest.json").write_text(manifest, encoding="utf-8")
+    status, line = refusal("model", "report", str(tmp_path))
+    assert status == 2
+    assert line.endswith(f"[{code}]")
+
+
 # --- strategy and mapping files ----------------------------------------------------------
 
 
