@@ -7,8 +7,9 @@ Python's stack, whatever it holds. The bounds, and why they are what they are:
 - :data:`MAX_BYTES` (1,000,000): a strategy or a mapping is a page of settings (the
   shipped strategy is 3.5 KB); a megabyte still parses in about a second.
 - :data:`MAX_DEPTH` (32 levels of nesting, the top mapping being level 1): the
-  deepest file linewise reads nests 7 levels; 32 keeps every recursive step that
-  follows (validation, merging an arm's overrides) far from the recursion limit.
+  shipped strategy nests 5 levels, a challenger overriding a gate 7; 32 keeps every
+  recursive step that follows (validation, merging an arm's overrides) far from
+  Python's recursion limit.
 - YAML aliases (``*name``) are refused. No linewise YAML needs them (an arm's
   overrides already say only what differs from the champion), and aliases are how a
   342-byte file expands to a billion nodes ("billion laughs"), repeats one long
