@@ -4,20 +4,40 @@ VENV := .venv
 BIN := $(VENV)/bin
 export LINEWISE_TEST_DATABASE_URL ?=
 
-.PHONY: demo test lint venv clean
+# Installs come from lock files of exact versions with their hashes (requirements/),
+# so that a fresh machine gets the versions that were tested, not the newest that
+# pyproject's ranges allow. `make lock` refreshes them from pyproject.toml with uv,
+# keeping every pin that still fits; `make lock LOCK_FLAGS=--upgrade` moves all to
+# the newest allowed (then run `make test`).
+RUNTIME_LOCK := requirements/runtime.txt
+TEST_LOCK := requirements/test.txt
+UV_VERSION := 0.13.9
+LOCK_FLAGS ?=
+UV_COMPILE = $(BIN)/python -m uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock" --quiet $(LOCK_FLAGS)
+
+.PHONY: demo test lint lock venv clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(RUNTIME_LOCK)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(RUNTIME_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: $(VENV)/.installed $(TEST_LOCK)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(TEST_LOCK)
 	touch $@
+
+# The test lock is resolved under the runtime lock, so that the two agree on every
+# package they share.
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(UV_COMPILE) -o $(RUNTIME_LOCK)
+	$(UV_COMPILE) --extra test -c $(RUNTIME_LOCK) -o $(TEST_LOCK)
 
 venv: $(VENV)/.installed
 

@@ -14,8 +14,10 @@ __all__ = [
     "AccountExistsError",
     "ConfigurationError",
     "DatabaseNotInitialisedError",
+    "DatabaseUnreachableError",
     "IdempotencyConflictError",
     "InputError",
+    "InputFileError",
     "LedgerRejected",
     "LinewiseError",
     "Problem",
@@ -25,8 +27,29 @@ __all__ = [
 ]
 
 
+# A value echoed in a message is cut to this many characters: a message names the
+# value, it does not repeat a megabyte of it.
+SHOWN_VALUE_CHARS = 200
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, cut to :data:`SHOWN_VALUE_CHARS` characters with the full length said.
+
+    Examples
+    --------
+    >>> shown("x" * 1000)[-25:]
+    'xxx... (1,002 characters)'
+    """
+    text = repr(value)
+    if len(text) <= SHOWN_VALUE_CHARS:
+        return text
+    return f"{text[:SHOWN_VALUE_CHARS]}... ({len(text):,} characters)"
+
+
 class LinewiseError(Exception):
-    """Root of every error linewise raises on purpose."""
+    """Root of every error linewise raises on purpose; ``code`` names the kind for programs."""
+
+    code = "linewise_error"
 
 
 class InputError(LinewiseError, ValueError):
@@ -41,8 +64,6 @@ class InputError(LinewiseError, ValueError):
     linewise.errors.InputError: --amount: amount must be > 0; got '-5'
     """
 
-    shown_max = 80
-
     def __init__(self, code: str, *, where: str, detail: str) -> None:
         self.code = code
         self.where = where
@@ -53,14 +74,8 @@ class InputError(LinewiseError, ValueError):
     def for_field(
         cls, code: str, *, where: str, field: str, rule: str, value: Any
     ) -> Self:
-        """Build an error with the one message template of linewise.
-
-        A text ``value`` longer than ``shown_max`` characters is quoted by its start
-        and length, so that a megabyte typed by mistake is not echoed back.
-        """
-        if isinstance(value, str) and len(value) > cls.shown_max:
-            value = f"{value[: cls.shown_max]}... ({len(value):,} characters)"
-        return cls(code, where=where, detail=f"{field} must be {rule}; got {value!r}")
+        """Build an error with the one message template of linewise (long values cut, see :func:`shown`)."""
+        return cls(code, where=where, detail=f"{field} must be {rule}; got {shown(value)}")
 
 
 class LedgerRejected(InputError):
@@ -145,7 +160,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.source if self.row is None else f"{self.source}:{self.row}"
-        return f"{where}: {self.column} must be {self.rule}; got {self.value!r}"
+        return f"{where}: {self.column} must be {self.rule}; got {shown(self.value)}"
 
 
 class SchemaMismatchError(InputError):
@@ -162,17 +177,10 @@ class SchemaMismatchError(InputError):
       panel.csv:3: dpd must be at least 0; got -5
     """
 
-    shown = 50
-
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         source = problems[0].source if problems else "input"
-        noun = "problem" if len(problems) == 1 else "problems"
-        lines = [f"  {problem}" for problem in problems[: self.shown]]
-        if len(problems) > self.shown:
-            lines.append(f"  ... and {len(problems) - self.shown} more")
-        detail = f"{len(problems)} {noun}\n" + "\n".join(lines)
-        super().__init__("schema_mismatch", where=source, detail=detail)
+        super().__init__("schema_mismatch", where=source, detail=_listing(problems))
 
 
 class StrategyValidationError(InputError):
@@ -190,9 +198,20 @@ class StrategyValidationError(InputError):
 
     def __init__(self, source: str, problems: list[Problem]) -> None:
         self.problems = problems
-        noun = "problem" if len(problems) == 1 else "problems"
-        detail = f"{len(problems)} {noun}\n" + "\n".join(f"  {p}" for p in problems)
-        super().__init__("strategy_invalid", where=source, detail=detail)
+        super().__init__("strategy_invalid", where=source, detail=_listing(problems))
+
+
+# Problems listed in one message; the count says how many more there are.
+PROBLEMS_SHOWN = 50
+
+
+def _listing(problems: list[Problem]) -> str:
+    """"<n> problems" and the first :data:`PROBLEMS_SHOWN` of them, one per line."""
+    noun = "problem" if len(problems) == 1 else "problems"
+    lines = [f"  {problem}" for problem in problems[:PROBLEMS_SHOWN]]
+    if len(problems) > PROBLEMS_SHOWN:
+        lines.append(f"  ... and {len(problems) - PROBLEMS_SHOWN} more")
+    return f"{len(problems)} {noun}\n" + "\n".join(lines)
 
 
 class ConfigurationError(LinewiseError, ValueError):
@@ -206,6 +225,8 @@ class ConfigurationError(LinewiseError, ValueError):
     linewise.errors.ConfigurationError: product: annual_rate must be at most 0.24; got '0.36'
     """
 
+    code = "configuration_invalid"
+
 
 class DatabaseNotInitialisedError(LinewiseError):
     """The database has no linewise schema (or an old one).
@@ -218,7 +239,48 @@ class DatabaseNotInitialisedError(LinewiseError):
     linewise.errors.DatabaseNotInitialisedError: sqlite:///x.db: database must be at the latest schema; run `linewise db upgrade`
     """
 
+    code = "database_not_initialised"
+
     def __init__(self, url: str) -> None:
         super().__init__(
             f"{url}: database must be at the latest schema; run `linewise db upgrade`"
         )
+
+
+class DatabaseUnreachableError(LinewiseError):
+    """The database cannot be reached or opened: the server is down, refuses us, or the file's folder is missing.
+
+    Unlike bad input, the same command may succeed once the database is back, so the
+    command line exits with a status of its own (3). ``url`` is shown without its
+    password.
+
+    Examples
+    --------
+    >>> raise DatabaseUnreachableError("postgresql://u@db:5432/x", "connection refused")
+    Traceback (most recent call last):
+    ...
+    linewise.errors.DatabaseUnreachableError: postgresql://u@db:5432/x: database must be reachable; got 'connection refused'
+    """
+
+    def __init__(self, url: str, reason: str, *, code: str = "database_unreachable",
+                 rule: str = "reachable") -> None:
+        self.code = code
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url}: database must be {rule}; got {shown(reason)}")
+
+
+class InputFileError(InputError):
+    """A file a user gave cannot be read within linewise's bounds.
+
+    It is missing, not a regular file, too large, not UTF-8, nested too deep, or uses
+    YAML aliases; ``where`` is the file, with the line when one is known.
+
+    Examples
+    --------
+    >>> raise InputFileError.for_field("file_too_large", where="s.yaml", field="file",
+    ...                                rule="at most 1,000,000 bytes", value=4_000_000)
+    Traceback (most recent call last):
+    ...
+    linewise.errors.InputFileError: s.yaml: file must be at most 1,000,000 bytes; got 4000000
+    """

@@ -136,7 +136,7 @@ def test_doing_better_never_lowers_a_decision(book, strategy, kind, improvement)
     before = _decide(panel, customers, as_of, models[kind], strategy)
     after = _decide(better_panel, better_customers, as_of, models[kind], strategy).loc[before.index]
     moved = (after[["action", "new_limit"]] != before[["action", "new_limit"]]).any(axis=1)
-    assert moved.any() or improvement == "clearing_arrears" and (panel["dpd"] == 0).all(), \
+    assert moved.any() or (improvement == "clearing_arrears" and (panel["dpd"] == 0).all()), \
         "the improvement changed no decision: it tests nothing"
     lost_increase = (before["action"] == "increase") & (after["action"] != "increase")
     hold_cut = (before["action"] == "hold") & after["action"].isin(["decrease", "freeze"])

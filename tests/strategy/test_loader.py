@@ -16,7 +16,7 @@ import pytest
 import yaml
 from tests.strategy.texts import DEFAULT, edit, line_of, problems_of
 
-from linewise.errors import StrategyValidationError
+from linewise.errors import InputFileError, StrategyValidationError
 from linewise.strategy import (
     LoadedSpec,
     read_strategy,
@@ -255,22 +255,21 @@ def test_reading_a_file_gives_the_same_spec_as_reading_its_text(tmp_path):
     assert loaded.spec == read_strategy(DEFAULT).spec
 
 
-def test_a_missing_file_is_a_strategy_validation_error(tmp_path):
+def test_a_missing_file_is_refused_as_not_found(tmp_path):
     path = tmp_path / "absent.yaml"
-    with pytest.raises(StrategyValidationError) as caught:
+    with pytest.raises(InputFileError) as caught:
         read_strategy_file(path)
-    (problem,) = caught.value.problems
-    assert problem.source == str(path) and problem.column == "file"
+    assert caught.value.code == "file_not_found"
+    assert caught.value.where == str(path)
 
 
-def test_a_file_that_is_not_utf8_is_a_strategy_validation_error(tmp_path):
+def test_a_file_that_is_not_utf8_is_refused_with_the_offending_byte(tmp_path):
     path = tmp_path / "latin1.yaml"
     path.write_bytes(DEFAULT.replace("Sound-practice", "Prud\u00e8nt").encode("latin-1"))
-    with pytest.raises(StrategyValidationError) as caught:
+    with pytest.raises(InputFileError) as caught:
         read_strategy_file(path)
-    (problem,) = caught.value.problems
-    assert problem.column == "file"
-    assert "UTF-8" in problem.rule
+    assert caught.value.code == "file_not_utf8"
+    assert "UTF-8" in str(caught.value) and "byte " in str(caught.value)
 
 
 # --- the command line ------------------------------------------------------------------

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from linewise.cli._common import console, emit, parse_date, user_errors
+from linewise.cli._output import check_output_directory, check_output_file
 from linewise.data import Portfolio, read_portfolio, write_portfolio
 from linewise.data.files import write_table
 from linewise.data.importers.bank_statement import read_statements
@@ -62,6 +63,7 @@ def data_uci(
 ) -> None:
     """Write the bundled UCI Taiwan portfolio (30,000 real accounts, 6 months)."""
     with user_errors():
+        check_output_directory(out)
         _write_and_report(uci_portfolio(), out, as_json=as_json)
 
 
@@ -90,6 +92,7 @@ def data_synth(
 ) -> None:
     """Write a synthetic portfolio drawn from a stated process (see linewise.data.synthetic)."""
     with user_errors():
+        check_output_directory(out)
         spec = SynthSpec(accounts=accounts, months=months, seed=seed,
                          last_month=parse_date(last_month, "--last-month"), currency=currency,
                          horizon_months=horizon)
@@ -106,6 +109,7 @@ def data_import(
 ) -> None:
     """Import a lender's own CSV or Parquet files through a column mapping; nothing is written on any problem."""
     with user_errors():
+        check_output_directory(out)
         _write_and_report(import_tabular(mapping), out, as_json=as_json)
 
 
@@ -123,6 +127,7 @@ def data_income(
 ) -> None:
     """Derive verified monthly incomes from statement flows (财务流水)."""
     with user_errors():
+        check_output_file(out)
         when = parse_date(as_of, "--as-of")
         portfolio = read_portfolio(portfolio_dir) if portfolio_dir is not None else None
         transactions = read_statements(statements, currency=currency)

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from linewise.calendar import add_months, month_end
 from linewise.cli._common import console, user_errors
+from linewise.cli._output import check_output_file
 from linewise.ledger.book import BookSpec, simulate_book
 from linewise.ledger.dpd import BUCKETS, bucket_of
 from linewise.ledger.service import export_panel, load_product, post_events
@@ -34,6 +35,7 @@ def demo(
 ) -> None:
     """Simulate a book of credit lines in a fresh SQLite ledger and summarise it."""
     with user_errors():
+        check_output_file(db, option="--db")
         db.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)

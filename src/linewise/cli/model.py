@@ -18,6 +18,7 @@ from rich.progress import (
 from rich.table import Table
 
 from linewise.cli._common import console, emit, fail, parse_date, user_errors
+from linewise.cli._output import check_output_directory, check_output_file
 from linewise.data import read_portfolio, read_table, write_table
 from linewise.errors import InputError
 from linewise.features import REGISTRY, compute_features
@@ -92,6 +93,7 @@ def model_train(
     from linewise.models.training import train_model, training_data_hash
 
     with user_errors():
+        check_output_directory(out)
         inputs, trained_on = _load_inputs(data, portfolio, target=target, bad=bad,
                                           id_column=id_column, exclude=exclude, as_of=as_of)
         monotone = {name: REGISTRY[name].risk_direction.sign
@@ -146,6 +148,7 @@ def model_score(
     from linewise.models.inputs import categorical_features, features_from_table
 
     with user_errors():
+        check_output_file(out)
         model, manifest = load_model(model_dir)
         if (data is None) == (portfolio is None):
             fail("give either --data FILE or --portfolio DIR")
@@ -206,6 +209,8 @@ def model_export(
         if chosen is None:
             raise InputError.for_field("sql_dialect_unknown", where="--dialect", field="dialect",
                                        rule=f"one of {list(SQL_DIALECTS)}", value=dialect)
+        if out is not None:
+            check_output_file(out)
         model, manifest = load_model(model_dir)
         statement = render_select_sql(model, table=table, id_column=id_column, dialect=chosen,
                                       include_pd=include_pd)
@@ -215,5 +220,6 @@ def model_export(
         if out is None:
             typer.echo(text, nl=False)
             return
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
         console.print(f"SQL of {manifest['model']} ({chosen}) written to {out}")

@@ -20,6 +20,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from linewise.cli._common import console, emit, engine, fail, parse_date, user_errors
+from linewise.cli._output import check_output_file
 from linewise.data import read_portfolio, write_table
 from linewise.data.portfolio import Portfolio
 from linewise.errors import InputError
@@ -65,10 +66,12 @@ def review(
     from linewise.models.artifacts import load_model
 
     with user_errors():
+        # The cheap checks first: a bad path, strategy or database fails in a moment.
+        check_output_file(out)
+        chosen = _strategy(strategy)
         store = engine() if log else None
         loaded = read_portfolio(portfolio)
         model, manifest = load_model(model_dir)
-        chosen = _strategy(strategy)
         if chosen.loaded.spec.currency != loaded.currency:
             raise InputError.for_field(
                 "currency_mismatch", where=str(strategy or "default strategy"), field="currency",

@@ -17,6 +17,8 @@ import pyarrow.parquet as pq
 
 from linewise.data.portfolio import Portfolio
 from linewise.errors import InputError
+from linewise.money import CURRENCY_EXPONENTS
+from linewise.textfiles import read_json
 
 __all__ = ["MANIFEST_FILE", "read_portfolio", "read_table", "write_portfolio", "write_table"]
 
@@ -42,11 +44,12 @@ def read_table(path: Path) -> pd.DataFrame:
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` as Parquet, with datetime columns stored as dates."""
+    """Write ``frame`` as Parquet, with datetime columns stored as dates; creates missing folders."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
     for index, field in enumerate(table.schema):
         if pa.types.is_timestamp(field.type):
             table = table.set_column(index, field.name, table.column(index).cast(pa.date32()))
+    path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
 
 
@@ -77,21 +80,48 @@ def read_portfolio(directory: Path) -> Portfolio:
                                    rule="present in a portfolio directory "
                                         "(write one with `linewise data uci --out DIR`)",
                                    value=str(manifest_path))
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        currency = str(manifest["currency"])
-    except (ValueError, KeyError) as exc:
-        raise InputError.for_field("portfolio_manifest_invalid", where=str(manifest_path),
-                                   field="currency", rule="set in a JSON object",
-                                   value=str(exc)) from None
+    manifest = _read_manifest(manifest_path)
     outcomes_path = directory / "outcomes.parquet"
     # Problems are reported against the directory; the portfolio keeps its origin's name.
     portfolio = Portfolio.from_frames(
         read_table(directory / "panel.parquet"),
         read_table(directory / "customers.parquet"),
         read_table(outcomes_path) if outcomes_path.exists() else None,
-        currency=currency,
+        currency=manifest["currency"],
         source=str(directory),
-        attribution=str(manifest.get("attribution", "")),
+        attribution=manifest.get("attribution", ""),
     )
-    return dataclasses.replace(portfolio, source=str(manifest.get("source", directory)))
+    return dataclasses.replace(portfolio, source=manifest.get("source", str(directory)))
+
+
+# The manifest's text fields; anything else in it (counts) is informative only.
+_MANIFEST_TEXT = ("currency", "source", "attribution")
+
+
+def _read_manifest(path: Path) -> dict[str, str]:
+    """The text fields of ``portfolio.json``: currency (required), source and attribution.
+
+    Raises :class:`InputError` (``portfolio_manifest_invalid``) naming the first field
+    that is missing or not text, or the file's syntax error; the file is read within
+    the bounds of :mod:`linewise.textfiles`.
+    """
+    try:
+        raw = read_json(path)
+    except json.JSONDecodeError as exc:
+        raise _manifest_error(path, "file", "valid JSON", f"{exc.msg} at line {exc.lineno}") from None
+    if not isinstance(raw, dict):
+        raise _manifest_error(path, "file", "a JSON object of currency, source and attribution",
+                              type(raw).__name__)
+    if "currency" not in raw:
+        raise _manifest_error(path, "currency", "given", "nothing")
+    for field in _MANIFEST_TEXT:
+        if field in raw and not isinstance(raw[field], str):
+            raise _manifest_error(path, field, "text", raw[field])
+    if raw["currency"] not in CURRENCY_EXPONENTS:
+        raise _manifest_error(path, "currency", f"one of {sorted(CURRENCY_EXPONENTS)}", raw["currency"])
+    return {field: raw[field] for field in _MANIFEST_TEXT if field in raw}
+
+
+def _manifest_error(path: Path, field: str, rule: str, value: object) -> InputError:
+    return InputError.for_field("portfolio_manifest_invalid", where=str(path), field=field,
+                                rule=rule, value=value)

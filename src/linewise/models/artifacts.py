@@ -28,10 +28,13 @@ from linewise.models.calibration import Calibration
 from linewise.models.gbm import GradientBoostedModel
 from linewise.models.report import render_report
 from linewise.models.scorecard import Scorecard, ScorecardFeature, ScorecardTable
+from linewise.textfiles import read_json
 
 __all__ = ["MANIFEST_FILE", "load_model", "save_model"]
 
 MANIFEST_FILE = "manifest.json"
+# A scorecard of a few hundred features is well under this.
+_MAX_MODEL_FILE_BYTES = 50_000_000
 _LIBRARIES = ("linewise", "lightgbm", "optbinning", "scikit-learn", "numpy", "pandas")
 
 
@@ -86,17 +89,32 @@ def save_model(model: RiskModel, metrics: dict[str, Any], out: Path, *, model_id
 
 
 def load_model(directory: Path) -> tuple[RiskModel, dict[str, Any]]:
-    """The fitted model in ``directory`` and its manifest."""
+    """The fitted model in ``directory`` and its manifest.
+
+    Raises :class:`InputError`: ``model_not_found`` without a manifest, ``model_invalid``
+    when the files are not as :func:`save_model` writes them (JSON read within the
+    bounds of :mod:`linewise.textfiles`).
+    """
     path = directory / MANIFEST_FILE
     if not path.is_file():
         raise InputError.for_field("model_not_found", where=str(directory), field=MANIFEST_FILE,
                                    rule="present in a model directory (write one with "
                                         "`linewise model train`)", value=str(path))
-    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return _read_model(directory, read_json(path, max_bytes=_MAX_MODEL_FILE_BYTES))
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # edited or foreign files
+        raise InputError.for_field("model_invalid", where=str(directory), field="model files",
+                                   rule="as `linewise model train` writes them",
+                                   value=f"{type(exc).__name__}: {exc}") from None
+
+
+def _read_model(directory: Path, manifest: Any) -> tuple[RiskModel, dict[str, Any]]:
     calibration = Calibration(**manifest["calibration"])
     scaling = PointsScaling(**manifest["scaling"])
     if manifest["kind"] == "scorecard":
-        raw = json.loads((directory / "scorecard.json").read_text(encoding="utf-8"))
+        raw = read_json(directory / "scorecard.json", max_bytes=_MAX_MODEL_FILE_BYTES)
         table = ScorecardTable(
             features=tuple(_feature_from_json(item) for item in raw["features"]), scaling=scaling)
         return Scorecard.from_table(table, calibration), manifest

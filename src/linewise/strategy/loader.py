@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from linewise.errors import Problem, StrategyValidationError
 from linewise.strategy.checks import FieldPath, Finding, check_strategy
 from linewise.strategy.spec import StrategySpec
+from linewise.textfiles import parse_yaml, read_text
 
 __all__ = [
     "DEFAULT_STRATEGY",
@@ -31,10 +32,6 @@ __all__ = [
 ]
 
 DEFAULT_STRATEGY = "default.yaml"
-# A strategy is a page of rules; anything far larger is not one.
-_MAX_BYTES = 1_000_000
-
-
 
 @dataclass(frozen=True)
 class LoadedSpec:
@@ -53,26 +50,21 @@ def default_strategy_text() -> str:
 
 
 def read_strategy_file(path: Path) -> LoadedSpec:
-    """Read and check the strategy at ``path``; raises StrategyValidationError listing every problem."""
-    source = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise StrategyValidationError(source, [Problem(source, None, "file", "readable",
-                                                       exc.strerror or str(exc))]) from None
-    if len(data) > _MAX_BYTES:
-        raise StrategyValidationError(source, [Problem(source, None, "file",
-                                                       f"at most {_MAX_BYTES:,} bytes", len(data))])
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise StrategyValidationError(source, [Problem(source, None, "file", "UTF-8 text",
-                                                       f"byte {exc.start}")]) from None
-    return read_strategy(text, source)
+    """Read and check the strategy at ``path``.
+
+    Raises :class:`~linewise.errors.InputFileError` when the file cannot be read within
+    the bounds of :mod:`linewise.textfiles` (missing, too large, too deep, YAML
+    aliases), and StrategyValidationError listing every problem of its content.
+    """
+    return read_strategy(read_text(path), str(path))
 
 
 def read_strategy(text: str, source: str = "<strategy>") -> LoadedSpec:
-    """Check a strategy given as YAML text; ``source`` names it in problems."""
+    """Check a strategy given as YAML text; ``source`` names it in problems.
+
+    The text is held to the bounds of :mod:`linewise.textfiles` (size, nesting, no
+    aliases) before anything is built from it.
+    """
     document = _parse_yaml(text, source)
     lines = document.lines
     problems = list(document.problems)
@@ -105,7 +97,7 @@ def _checks_of_valid_sections(raw: Mapping[str, Any], problems: Sequence[Problem
     so that one typo does not hide a ladder that falls or grades that overlap.
     """
     broken = {problem.column.split(".")[0].split("[")[0] for problem in problems}
-    shipped = yaml.safe_load(default_strategy_text())
+    shipped = parse_yaml(default_strategy_text(), DEFAULT_STRATEGY).data
     patched = {**{key: value for key, value in raw.items() if key in StrategySpec.model_fields},
                **{key: shipped[key] for key in broken if key in shipped}}
     try:
@@ -128,10 +120,8 @@ class _Document:
 
 
 def _parse_yaml(text: str, source: str) -> _Document:
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()  # the nodes carry the lines; parsed once
-        data = None if node is None else loader.construct_document(node)
+        document = parse_yaml(text, source)  # the nodes carry the lines
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise StrategyValidationError(source, [Problem(source, line, "file", "valid YAML",
@@ -139,8 +129,7 @@ def _parse_yaml(text: str, source: str) -> _Document:
     except yaml.YAMLError as exc:
         raise StrategyValidationError(source, [Problem(source, None, "file", "valid YAML",
                                                        str(exc))]) from None
-    finally:
-        loader.dispose()
+    node, data = document.node, document.data
     if not isinstance(data, dict) or node is None:
         raise StrategyValidationError(source, [Problem(source, 1, "file",
                                                        "a mapping of strategy fields",

@@ -52,6 +52,7 @@ from linewise.data.schemas import CUSTOMER_SCHEMA, OUTCOME_SCHEMA, PANEL_SCHEMA,
 from linewise.data.validate import ROWS_LISTED_PER_RULE, plain_value
 from linewise.errors import InputError, Problem, SchemaMismatchError
 from linewise.money import CURRENCY_EXPONENTS, currency_exponent
+from linewise.textfiles import read_toml
 
 __all__ = [
     "AMOUNT_COLUMNS",
@@ -148,14 +149,16 @@ def read_mapping(path: Path) -> tuple[ImportMapping, list[Problem]]:
     """The mapping in ``path`` and the problems found with its keys.
 
     Unknown keys are listed and ignored, so that the files can still be checked;
-    any other problem raises :class:`SchemaMismatchError` at once.
+    any other problem raises :class:`SchemaMismatchError` at once. A file that is not
+    TOML, or not within the bounds of :mod:`linewise.textfiles` (size, nesting), is
+    refused with :class:`InputError`.
     """
     if not path.is_file():
         raise InputError.for_field("file_not_found", where=str(path), field="mapping",
                                    rule="an existing TOML file", value=str(path))
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raw = read_toml(path)  # within the bounds of linewise.textfiles
+    except tomllib.TOMLDecodeError as exc:
         raise InputError.for_field("mapping_not_toml", where=str(path), field="mapping",
                                    rule="valid TOML", value=str(exc)) from None
     problems: list[Problem] = []
