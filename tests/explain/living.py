@@ -83,10 +83,20 @@ def lived_rows(now: pd.DataFrame, before: pd.DataFrame, group: list[Promise], mo
     return pd.concat(out, ignore_index=True)
 
 
-def lived_customers(customers: pd.DataFrame, group: list[Promise], as_of: date) -> pd.DataFrame:
+def lived_customers(customers: pd.DataFrame, group: list[Promise], as_of: date,
+                    months: int) -> pd.DataFrame:
+    """The customer rows once the steps are taken: an income proved in month 1, debt elsewhere
+    lowered; applications and lateness elsewhere gone only once the bureau's whole window
+    (6 and 12 months) has passed."""
     rows = customers.set_index("account_id").loc[[p.account_id for p in group]].copy()
     for i, p in enumerate(group):
         for step in p.steps:
+            if step.kind == "no_new_credit_applications" and months >= 6 and pd.notna(
+                    rows.iloc[i, rows.columns.get_loc("bureau_enquiries_6m")]):
+                rows.iloc[i, rows.columns.get_loc("bureau_enquiries_6m")] = 0
+            if step.kind == "repay_other_lenders_on_time" and months >= 12 and pd.notna(
+                    rows.iloc[i, rows.columns.get_loc("external_dpd_max_12m")]):
+                rows.iloc[i, rows.columns.get_loc("external_dpd_max_12m")] = 0
             if step.kind == "verify_income_at_least":
                 rows.iloc[i, rows.columns.get_loc("income_monthly")] = step.value
                 rows.iloc[i, rows.columns.get_loc("income_verified_on")] = pd.Timestamp(
@@ -109,7 +119,8 @@ def live_and_decide(promises: list[Promise], panel: pd.DataFrame, customers: pd.
     before_rows = known[known["month"] == month_before].set_index("account_id")
     customers = customers.copy()
     for column, dtype in (("income_monthly", "Int64"), ("income_verified_on", "datetime64[ns]"),
-                          ("income_source", object), ("external_debt", "Int64")):
+                          ("income_source", object), ("external_debt", "Int64"),
+                          ("bureau_enquiries_6m", "Int64"), ("external_dpd_max_12m", "Int64")):
         if column not in customers:
             customers[column] = pd.Series(pd.NA if dtype is not object else None, index=customers.index,
                                           dtype=dtype)
@@ -124,7 +135,7 @@ def live_and_decide(promises: list[Promise], panel: pd.DataFrame, customers: pd.
                               minimum_pct=minimum_pct, as_of=as_of)
         lived_panel = pd.concat([history, new_rows.astype(history.dtypes.to_dict())], ignore_index=True)
         review_on = month_end(add_months(as_of, months)) if months else as_of
-        features = compute_features(lived_panel, lived_customers(customers, group, as_of),
+        features = compute_features(lived_panel, lived_customers(customers, group, as_of, months),
                                     review_on).loc[ids]
         changed = pd.Series([last_change.get(i, pd.NaT) for i in ids], index=features.index,
                             dtype="datetime64[ns]")

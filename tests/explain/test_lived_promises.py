@@ -65,3 +65,44 @@ def test_repay_amounts_are_exact_to_the_minor_unit_and_one_less_breaks_the_promi
                             model_ref=MODEL_REF, strategy=default_strategy, minimum_pct=None,
                             last_change=_last_change(uci_decided))
     assert (again["action"] != "increase").all()
+
+
+@pytest.fixture(scope="module")
+def synthetic_book():
+    """A synthetic portfolio with verified incomes and bureau records, a GBM fitted on it and its decisions."""
+    from linewise.data.synthetic import SynthSpec, synthesize
+    from linewise.decide import decide
+    from linewise.features import REGISTRY
+    from linewise.features.projection import history_of
+    from linewise.models.gbm import GradientBoostedModel
+    from linewise.models.inputs import inputs_from_portfolio
+    from linewise.strategy import default_strategy_text, read_strategy
+    from linewise.strategy.compiled import compile_strategy
+    from linewise.strategy.evaluate import Context
+
+    book = synthesize(SynthSpec(accounts=4_000, months=14, seed=5, currency="TWD"))
+    inputs = inputs_from_portfolio(book)
+    model = GradientBoostedModel(monotone={n: REGISTRY[n].risk_direction.sign for n in inputs.features
+                                           if n in REGISTRY}).fit(inputs.features, inputs.bad)
+    strategy = compile_strategy(read_strategy(default_strategy_text()))
+    as_of = pd.Timestamp(book.months[-1]).date()
+    decided = decide(inputs.features, model=model, model_ref=MODEL_REF, strategy=strategy,
+                     context=Context(as_of=as_of), history=history_of(book.panel, book.customers, as_of))
+    return book, model, strategy, as_of, decided
+
+
+@pytest.mark.parametrize("minimum_pct", [None, 5], ids=["paying_in_full", "paying_the_minimum"])
+def test_every_promise_on_a_synthetic_portfolio_gives_the_promised_limit_when_lived(
+        synthetic_book, minimum_pct):
+    book, model, strategy, as_of, decided = synthetic_book
+    promises = promises_of(decided)
+    kinds = {s.kind for p in promises for s in p.steps}
+    assert len(promises) > 200
+    assert {"verify_income_at_least", "repay_on_time_months", "reduce_external_debt_to",
+            "repay_other_lenders_on_time"} <= kinds
+    cut = decided[decided["new_limit"] < decided["current_limit"]]
+    again = live_and_decide(promises, book.panel, book.customers, as_of=as_of, model=model,
+                            model_ref=MODEL_REF, strategy=strategy, minimum_pct=minimum_pct,
+                            last_change={str(a): pd.Timestamp(as_of) for a in cut["account_id"]})
+    failed = failures(promises, again)
+    assert not failed, f"{len(failed)} of {len(promises)} promises not kept:\n" + "\n".join(failed[:20])

@@ -22,6 +22,10 @@ never anything the customer cannot change):
   the limit in use meets the strategy's gate; exact to the minor unit.
 - ``verify_income_at_least=<minor units>``: prove a monthly income of at least this.
 - ``reduce_external_debt_to=<minor units>``: owe other lenders at most this.
+- ``no_new_credit_applications``: apply for no credit elsewhere until the review (at
+  least the 6 months the bureau counts applications over).
+- ``repay_other_lenders_on_time``: repay every other lender on time until the review
+  (at least the 12 months the bureau looks back over for lateness).
 
 A step other than waiting is taken in the month after the decision, so its review is
 at that month's end at the soonest.
@@ -62,8 +66,16 @@ __all__ = [
 # Recourse further off than a year is not a promise anyone should make.
 MAX_MONTHS = 12
 STEP_KINDS = ("repay_on_time_months", "clear_overdue", "repay_at_least",
-              "verify_income_at_least", "reduce_external_debt_to")
-_LEVERS = ("clear_overdue", "repay_at_least", "verify_income_at_least", "reduce_external_debt_to")
+              "verify_income_at_least", "reduce_external_debt_to", "no_new_credit_applications",
+              "repay_other_lenders_on_time")
+# Steps that carry no figure.
+_PLAIN = ("clear_overdue", "no_new_credit_applications", "repay_other_lenders_on_time")
+# Tried in this order among sets of the same size: owing less elsewhere comes before
+# proving a (higher) income, which a customer cannot simply do.
+_LEVERS = ("clear_overdue", "repay_at_least", "reduce_external_debt_to", "verify_income_at_least",
+           "no_new_credit_applications", "repay_other_lenders_on_time")
+# The fewest months a step needs before it can show: the bureau's look-back.
+_LEVER_MONTHS = {"no_new_credit_applications": 6, "repay_other_lenders_on_time": 12}
 
 # The model: features -> (PD, score points), the score for rules and gates on it.
 Scorer = Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]]
@@ -84,7 +96,7 @@ class Step:
     def decode(cls, text: str) -> Step:
         """The step :meth:`encode` wrote; ValueError naming the text when it is not one."""
         kind, _, value = text.partition("=")
-        if kind not in STEP_KINDS or (kind == "clear_overdue") != (value == ""):
+        if kind not in STEP_KINDS or (kind in _PLAIN) != (value == ""):
             raise ValueError(f"recourse step {text!r}: one of {', '.join(STEP_KINDS)}")
         if value and (not value.isdigit() or int(value) <= 0):
             raise ValueError(f"recourse step {text!r}: its figure must be a positive whole number")
@@ -197,7 +209,7 @@ def find_recourse(policy: Policy, features: pd.DataFrame, history: History, scor
         for row in firsts:
             account = int(block.accounts[row])
             chosen, months = candidates[int(block.candidate[row])]
-            taken = [Step(kind, None if kind == "clear_overdue" else int(levers[kind][account]))
+            taken = [Step(kind, None if kind in _PLAIN else int(levers[kind][account]))
                      for kind in chosen]
             if due[row]:
                 taken.append(Step("repay_on_time_months", months))
@@ -215,7 +227,8 @@ def _candidates() -> list[tuple[tuple[str, ...], int]]:
     that first month is not a step of its own.
     """
     sets = [combo for size in range(len(_LEVERS) + 1) for combo in itertools.combinations(_LEVERS, size)]
-    pairs = [(combo, months) for combo in sets for months in range(1, MAX_MONTHS + 1)]
+    pairs = [(combo, months) for combo in sets for months in range(1, MAX_MONTHS + 1)
+             if all(months >= _LEVER_MONTHS.get(kind, 1) for kind in combo)]
     return sorted(pairs, key=lambda pair: (len(pair[0]) + (pair[1] > 1), pair[1]))
 
 
@@ -295,7 +308,9 @@ def _lived_features(policy: Policy, block: _Block, rows: np.ndarray, history: Hi
                     repay=np.nan_to_num(block.taken["repay_at_least"][picked]).astype("int64"),
                     clear_overdue=~np.isnan(block.taken["clear_overdue"][picked]),
                     income_monthly=block.taken["verify_income_at_least"][picked],
-                    external_debt=block.taken["reduce_external_debt_to"][picked])
+                    external_debt=block.taken["reduce_external_debt_to"][picked],
+                    no_new_applications=~np.isnan(block.taken["no_new_credit_applications"][picked]),
+                    on_time_elsewhere=~np.isnan(block.taken["repay_other_lenders_on_time"][picked]))
         frame, fell_due = lived_review(lived, plan, int(months), behaviour, policy)
         parts.append(frame)
         due[at] = fell_due
@@ -327,7 +342,9 @@ def _lever_values(policy: Policy, features: pd.DataFrame, history: History,
     income = _column(features, "income_verified_monthly")
     external = np.nan_to_num(_column(features, "external_debt"))
     values: dict[str, np.ndarray] = {
-        "clear_overdue": np.where(window.values["dpd"][:, 0] > 0, 0.0, np.nan)}
+        "clear_overdue": np.where(window.values["dpd"][:, 0] > 0, 0.0, np.nan),
+        "no_new_credit_applications": np.where(_column(features, "bureau_enquiries_6m") > 0, 0.0, np.nan),
+        "repay_other_lenders_on_time": np.where(_column(features, "external_dpd_max_12m") > 0, 0.0, np.nan)}
 
     most = np.full(len(limit), np.inf)
     for check in _gates_on(policy, "utilisation_current"):

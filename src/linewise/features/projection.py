@@ -24,6 +24,11 @@ What a projected month assumes, for the as-of month ``0`` and months ``j = 1..k`
   + paid_j``, never below zero.
 - An income verified (``income_monthly``) or an external debt lowered
   (``external_debt``) in month 1 enters the customer's row from then on.
+- The bureau's record stays as it is, except that a customer who makes no new credit
+  application elsewhere (``no_new_applications``) has none in the bureau's 6-month
+  window once all of it is projected months, and one who repays other lenders on
+  time (``on_time_elsewhere``) has no lateness in its 12-month window once all of it
+  is: conservatively, nothing is assumed to age out sooner.
 
 Every amount is an integer number of minor units.
 """
@@ -65,6 +70,8 @@ CUSTOMER_COLUMNS = ("opened_on", "income_monthly", "income_verified_on", "income
 # Days a month of unpaid arrears adds to days past due.
 _DAYS_PER_MONTH = 30
 _BASIS_POINTS = 10_000
+# The look-back of the bureau's counts: what falls out of them, and when.
+_BUREAU_WINDOW_MONTHS = {"bureau_enquiries_6m": 6, "external_dpd_max_12m": 12}
 
 
 class Behaviour(StrEnum):
@@ -126,7 +133,8 @@ class Plan:
 
     ``repay`` is minor units paid off the balance (0 for none); ``income_monthly`` the
     monthly income verified and ``external_debt`` what other lenders are owed
-    afterwards (NaN where not taken).
+    afterwards (NaN where not taken); ``no_new_applications`` and
+    ``on_time_elsewhere`` what the customer does with other lenders (see the module).
     """
 
     credit_limit: np.ndarray
@@ -134,6 +142,8 @@ class Plan:
     clear_overdue: np.ndarray
     income_monthly: np.ndarray
     external_debt: np.ndarray
+    no_new_applications: np.ndarray | None = None
+    on_time_elsewhere: np.ndarray | None = None
 
     @classmethod
     def as_now(cls, history: History) -> Plan:
@@ -239,6 +249,11 @@ def project(history: History, plan: Plan, months: int, behaviour: Behaviour, *,
     lowered = ~np.isnan(plan.external_debt)
     if lowered.any():
         customers.loc[lowered, "external_debt"] = plan.external_debt[lowered]
+    for flags, column in ((plan.no_new_applications, "bureau_enquiries_6m"),
+                          (plan.on_time_elsewhere, "external_dpd_max_12m")):
+        if flags is not None and months >= _BUREAU_WINDOW_MONTHS[column]:
+            aged = np.asarray(flags, dtype=bool) & customers[column].notna().to_numpy()
+            customers.loc[aged, column] = 0.0
     return History(projected, customers)
 
 
