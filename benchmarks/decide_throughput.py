@@ -37,6 +37,7 @@ import pandas as pd
 from linewise.data.importers.uci_taiwan import uci_portfolio
 from linewise.decide import decide
 from linewise.features import REGISTRY
+from linewise.features.projection import History, history_of
 from linewise.models.base import RiskModel
 from linewise.models.gbm import GradientBoostedModel
 from linewise.models.inputs import inputs_from_portfolio
@@ -56,6 +57,12 @@ def tiled(features: pd.DataFrame, rows: int) -> pd.DataFrame:
     return picked
 
 
+def tiled_history(history: History, accounts: pd.Index, rows: int) -> History:
+    """The history of :func:`tiled`'s rows: ``accounts``' histories cycled, renamed alike."""
+    source = history.position_of(accounts)[np.arange(rows) % len(accounts)]
+    return history.rows(source, ids=np.asarray([f"T{i}" for i in range(rows)], dtype=object))
+
+
 def timed(run) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     run()
@@ -70,25 +77,27 @@ def main() -> None:
     parser.add_argument("--models", default="scorecard,gbm")
     args = parser.parse_args()
 
-    inputs = inputs_from_portfolio(uci_portfolio())
+    portfolio = uci_portfolio()
+    inputs = inputs_from_portfolio(portfolio)
     features = inputs.features
+    history = history_of(portfolio.panel, portfolio.customers, AS_OF)
     monotone = {n: REGISTRY[n].risk_direction.sign for n in features.columns if n in REGISTRY}
     strategy = compile_strategy(read_strategy(default_strategy_text()))
     kinds: dict[str, type[RiskModel]] = {"scorecard": Scorecard, "gbm": GradientBoostedModel}
     print(f"default strategy, {len(features):,} UCI feature rows tiled; 2 cores")
     for kind in args.models.split(","):
         model = kinds[kind](monotone=monotone).fit(features, inputs.bad)
-        measure(kind, model, features, strategy, args)
+        measure(kind, model, features, history, strategy, args)
 
 
-def measure(kind: str, model: RiskModel, features: pd.DataFrame, strategy: Strategy,
-            args: argparse.Namespace) -> None:
+def measure(kind: str, model: RiskModel, features: pd.DataFrame, history: History,
+            strategy: Strategy, args: argparse.Namespace) -> None:
     """Print the three figures for one model."""
     context = Context(as_of=AS_OF)
 
-    def run(frame: pd.DataFrame, *, recourse: bool) -> pd.DataFrame:
+    def run(frame: pd.DataFrame, *, recourse: bool, lived: History | None = None) -> pd.DataFrame:
         return decide(frame, model=model, model_ref=kind, strategy=strategy,
-                      context=context, recourse=recourse)
+                      context=context, history=lived, recourse=recourse)
 
     sample = run(features, recourse=False)
     many = tiled(features, args.accounts)
@@ -96,21 +105,24 @@ def measure(kind: str, model: RiskModel, features: pd.DataFrame, strategy: Strat
     print(f"{kind}: {args.accounts:,} decisions with reasons: {seconds:.2f} s "
           f"({args.accounts / seconds:,.0f}/s; target < {TARGETS['decisions']:.0f} s)")
 
-    held = tiled(features[(sample["action"] != "increase").to_numpy()], args.held)
-    with_recourse = timed(lambda: run(held, recourse=True))
+    not_raised = features[(sample["action"] != "increase").to_numpy()]
+    held = tiled(not_raised, args.held)
+    held_history = tiled_history(history, not_raised.index, args.held)
+    with_recourse = timed(lambda: run(held, recourse=True, lived=held_history))
     without = timed(lambda: run(held, recourse=False))
     print(f"{kind}: recourse for {args.held:,} accounts not increased: "
           f"{with_recourse - without:.2f} s (decide with recourse {with_recourse:.2f} s, "
           f"without {without:.2f} s; target < {TARGETS['recourse']:.0f} s)")
 
-    found = run(held.iloc[:2000], recourse=True)
+    found = run(held.iloc[:2000], recourse=True, lived=held_history)
     with_way_up = found["recourse"].map(len) > 0
     # One whose recourse is found, and one for whom every candidate is tried in vain.
     for label, row in (("with recourse", np.flatnonzero(with_way_up)[0]),
                        ("without any (every candidate tried)", np.flatnonzero(~with_way_up)[0])):
         account = held.iloc[[int(row)]]
-        run(account, recourse=True)  # warm: first calls import and cache
-        runs = sorted(timed(lambda account=account: run(account, recourse=True))
+        own = held_history.rows(np.asarray([int(row)]))  # one account's history, as a service reads it
+        run(account, recourse=True, lived=own)  # warm: first calls import and cache
+        runs = sorted(timed(lambda account=account, own=own: run(account, recourse=True, lived=own))
                       for _ in range(args.repeats))
         p95 = runs[min(len(runs) - 1, int(0.95 * len(runs)))]
         print(f"{kind}: one account {label}: median {statistics.median(runs) * 1000:.1f} ms, "

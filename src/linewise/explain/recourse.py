@@ -296,35 +296,28 @@ def _lived_features(policy: Policy, block: _Block, rows: np.ndarray, history: Hi
 
     Also whether anything fell due in each row's months (in ``rows``' order).
     """
-    parts: list[pd.DataFrame] = []
-    due = np.zeros(len(rows), dtype=bool)
-    order: list[np.ndarray] = []
-    for months in np.unique(block.months[rows]):
-        at = np.flatnonzero(block.months[rows] == months)
-        picked = rows[at]
-        accounts = block.accounts[picked]
-        lived = history.rows(accounts, ids=np.asarray([str(i) for i in at], dtype=object))
-        plan = Plan(credit_limit=limit[accounts],
-                    repay=np.nan_to_num(block.taken["repay_at_least"][picked]).astype("int64"),
-                    clear_overdue=~np.isnan(block.taken["clear_overdue"][picked]),
-                    income_monthly=block.taken["verify_income_at_least"][picked],
-                    external_debt=block.taken["reduce_external_debt_to"][picked],
-                    no_new_applications=~np.isnan(block.taken["no_new_credit_applications"][picked]),
-                    on_time_elsewhere=~np.isnan(block.taken["repay_other_lenders_on_time"][picked]))
-        frame, fell_due = lived_review(lived, plan, int(months), behaviour, policy)
-        parts.append(frame)
-        due[at] = fell_due
-        order.append(at)
-    features = pd.concat(parts)
-    features.index = np.concatenate(order)
-    return features.sort_index(), due
+    accounts = block.accounts[rows]
+    lived = history.rows(accounts, ids=np.asarray([str(i) for i in range(len(rows))], dtype=object))
+    plan = Plan(credit_limit=limit[accounts],
+                repay=np.nan_to_num(block.taken["repay_at_least"][rows]).astype("int64"),
+                clear_overdue=~np.isnan(block.taken["clear_overdue"][rows]),
+                income_monthly=block.taken["verify_income_at_least"][rows],
+                external_debt=block.taken["reduce_external_debt_to"][rows],
+                no_new_applications=~np.isnan(block.taken["no_new_credit_applications"][rows]),
+                on_time_elsewhere=~np.isnan(block.taken["repay_other_lenders_on_time"][rows]))
+    features, due = lived_review(lived, plan, block.months[rows], behaviour, policy)
+    features.index = pd.RangeIndex(len(rows))
+    return features, due
 
 
-def lived_review(history: History, plan: Plan, months: int, behaviour: Behaviour,
+def lived_review(history: History, plan: Plan, months: int | np.ndarray, behaviour: Behaviour,
                  policy: Policy) -> tuple[pd.DataFrame, np.ndarray]:
     """The features ``months`` month ends on with ``plan`` lived, and whether anything fell due."""
     lived = project(history, plan, months, behaviour, minimum_payment_bp=policy.minimum_payment_bp)
-    due = (np.nan_to_num(lived.window.values["amount_due"][:, :months]) > 0).any(axis=1)
+    lived_months = np.broadcast_to(np.asarray(months), (len(history),))
+    # The new window holds an account's months newest first, in its first columns.
+    within = np.arange(lived.window.values["amount_due"].shape[1])[None, :] < lived_months[:, None]
+    due = ((np.nan_to_num(lived.window.values["amount_due"]) > 0) & within).any(axis=1)
     return features_from_window(lived.window, lived.customers), due
 
 

@@ -205,38 +205,50 @@ def _projected_months(history: History, plan: Plan, months: int, behaviour: Beha
     return out
 
 
-def project(history: History, plan: Plan, months: int, behaviour: Behaviour, *,
+def project(history: History, plan: Plan, months: int | np.ndarray, behaviour: Behaviour, *,
             minimum_payment_bp: int | None = None) -> History:
     """``history`` as it stands ``months`` month ends on, with ``plan`` lived (see the module).
 
-    ``minimum_payment_bp`` is the product's minimum payment in basis points of the
-    bill, needed for :attr:`Behaviour.PAY_MINIMUM`.
+    ``months`` is one number for every account or one per account (at least 1). With
+    one per account, the window's month is the latest of them and each account's
+    dates (opening, income proof) move on by what it lacks of that, so that every
+    feature is what it would be at the account's own month. ``minimum_payment_bp``
+    is the product's minimum payment in basis points of the bill, needed for
+    :attr:`Behaviour.PAY_MINIMUM`.
     """
-    if months < 1:
-        raise ValueError(f"project: months must be at least 1; got {months}")
     window = history.window
-    ahead = _projected_months(history, plan, months, behaviour, minimum_payment_bp)
-    kept = max(WINDOW_MONTHS - months, 0)
-    values = {}
-    for name, column in window.values.items():
-        newest_first = ahead[name][:, ::-1][:, :WINDOW_MONTHS]
-        values[name] = np.concatenate([newest_first, column[:, :kept]], axis=1)
-    present = np.concatenate([np.ones((len(history), min(months, WINDOW_MONTHS)), dtype=bool),
-                              window.present[:, :kept]], axis=1)
-    bad = (ahead["dpd"] > 0) | (ahead["on_time"] == 0.0)
-    on_time = ahead["on_time"] == 1.0
-    # Offsets from the new month: month j of 1..k sits at k - j.
-    offsets = months - 1 - np.arange(months)
+    n = len(history)
+    lived = np.broadcast_to(np.asarray(months, dtype="int64"), (n,))
+    if n and lived.min() < 1:
+        raise ValueError(f"project: months must be at least 1; got {int(lived.min())}")
+    most = int(lived.max()) if n else 1
+    ahead = _projected_months(history, plan, most, behaviour, minimum_payment_bp)
+    # Column k of the new window is projected month m - k (k < m) or old column k - m.
+    k = np.arange(WINDOW_MONTHS)[None, :]
+    m = lived[:, None]
+    is_new = k < m
+    from_ahead = np.clip(m - 1 - k, 0, most - 1)
+    from_old = np.clip(k - m, 0, WINDOW_MONTHS - 1)
+    values = {name: np.where(is_new, np.take_along_axis(ahead[name], from_ahead, axis=1),
+                             np.take_along_axis(column, from_old, axis=1))
+              for name, column in window.values.items()}
+    present = is_new | np.take_along_axis(window.present, from_old, axis=1)
+    j = np.arange(most)[None, :]
+    lived_month = j < m  # projected months beyond an account's own are not lived
+    bad = lived_month & ((ahead["dpd"] > 0) | (ahead["on_time"] == 0.0))
+    on_time = lived_month & (ahead["on_time"] == 1.0)
+    # Offsets from the account's new month: month j + 1 of 1..m sits at m - 1 - j.
+    offsets = m - 1 - j
     latest_bad = np.where(bad, offsets, np.iinfo("int64").max).min(axis=1)
     any_bad = bad.any(axis=1)
-    since_bad = np.where(any_bad, latest_bad, window.months_since_delinquency + months)
-    clean_after = (on_time & (offsets[None, :] < latest_bad[:, None])).sum(axis=1)
+    since_bad = np.where(any_bad, latest_bad, window.months_since_delinquency + lived)
+    clean_after = (on_time & (offsets < latest_bad[:, None])).sum(axis=1)
     clean = np.where(any_bad, clean_after, window.on_time_months_since_delinquency + on_time.sum(axis=1))
-    month = as_of_month(window.month + pd.offsets.MonthEnd(months))
+    month = as_of_month(window.month + pd.offsets.MonthEnd(most))
     projected = PanelWindow(
         account_ids=window.account_ids, month=month, values=values, present=present,
-        months_observed=window.months_observed + months,
-        months_since_first_row=window.months_since_first_row + months,
+        months_observed=window.months_observed + lived,
+        months_since_first_row=window.months_since_first_row + lived,
         months_since_delinquency=since_bad.astype("float64"),
         on_time_months_since_delinquency=clean.astype("float64"))
     customers = history.customers.copy()
@@ -251,10 +263,25 @@ def project(history: History, plan: Plan, months: int, behaviour: Behaviour, *,
         customers.loc[lowered, "external_debt"] = plan.external_debt[lowered]
     for flags, column in ((plan.no_new_applications, "bureau_enquiries_6m"),
                           (plan.on_time_elsewhere, "external_dpd_max_12m")):
-        if flags is not None and months >= _BUREAU_WINDOW_MONTHS[column]:
-            aged = np.asarray(flags, dtype=bool) & customers[column].notna().to_numpy()
+        if flags is not None:
+            aged = (np.asarray(flags, dtype=bool) & customers[column].notna().to_numpy()
+                    & (lived >= _BUREAU_WINDOW_MONTHS[column]))
             customers.loc[aged, column] = 0.0
+    behind = most - lived
+    if behind.any():
+        for column in ("opened_on", "income_verified_on"):
+            customers[column] = _months_later(customers[column], behind)
     return History(projected, customers)
+
+
+def _months_later(dates: pd.Series, months: np.ndarray) -> pd.Series:
+    """``dates`` moved on by ``months`` whole months each, as month ends (NaT stays NaT).
+
+    Features read only the month of these dates, and compare them with month ends.
+    """
+    periods = pd.PeriodIndex(pd.to_datetime(dates).dt.to_period("M"))
+    moved = (periods + np.asarray(months, dtype="int64")).to_timestamp(how="end").normalize()
+    return pd.Series(moved.astype("datetime64[ns]"), index=dates.index)
 
 
 def projected_features(history: History, plan: Plan, months: int, behaviour: Behaviour, *,
