@@ -140,7 +140,8 @@ def render_recourse(decision: Mapping[str, Any], features: Mapping[str, float], 
     on = _known(decision.get("recourse_on"))
     review = None if on is None else pd.Timestamp(on).date()
     if not encoded:
-        if review is None or review <= pd.Timestamp(decision["as_of"]).date():
+        as_of = _known(decision.get("as_of"))
+        if review is None or as_of is None or review <= pd.Timestamp(as_of).date():
             return head + (f"您无需做任何事，下次定期评估即可将额度提升至{limit_text}（其他情况保持不变）。" if zh
                            else f"nothing you need to do; the next periodic review can raise your limit "
                                 f"to {limit_text} (with everything else as it is now).")
