@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from tests.strategy.texts import edit
 
-from linewise.explain.catalogue import every_code, reason_text
+from linewise.explain.catalogue import code_feature, every_code, reason_text
 from linewise.explain.notice import analyst_reasons, render_reasons
 from linewise.features import REGISTRY
 from linewise.strategy import default_strategy_text, read_strategy
@@ -94,3 +95,32 @@ def test_a_gate_on_the_score_is_told_as_the_assessment_without_its_number():
         assert "560" not in sentence and "548" not in sentence and "score" not in sentence.lower()
     (analyst,) = analyst_reasons(decision, FEATURES, policy)
     assert "560" in analyst
+
+
+# A customer as a review sees one: each figure of its unit's usual size, income verified,
+# other debt and a bureau record known, the limit last changed on a known date.
+_TYPICAL = {"minor_units": 2_500_000.0, "ratio": 0.42, "months": 14.0, "days": 12.0, "count": 2.0,
+            "score": 640.0}
+REALISTIC = {name: _TYPICAL[spec.unit] for name, spec in REGISTRY.items()}
+LAST_CHANGE = date(2005, 8, 15)
+
+
+@pytest.mark.parametrize("code", every_code(POLICY))
+def test_every_code_of_the_default_strategy_is_told_with_the_customers_known_figures(code):
+    """No "unknown" where the figure is known, and no placeholder left unfilled."""
+    feature = code_feature(code, POLICY)
+    # A code about an unknown value is told of a customer without it.
+    unknown = code.endswith("_unknown")
+    features = {k: v for k, v in REALISTIC.items() if not (unknown and k == feature)}
+    decision = DECISION | {"reasons": [code], "segment": "thin_file", "risk_grade": "C", "pd": 0.17}
+    (zh,) = render_reasons(decision, features, POLICY, "zh", last_limit_change_on=LAST_CHANGE)
+    (en,) = render_reasons(decision, features, POLICY, "en", last_limit_change_on=LAST_CHANGE)
+    (analyst,) = analyst_reasons(decision, features, POLICY, last_limit_change_on=LAST_CHANGE)
+    told = analyst.removeprefix(f"{code}: ")
+    for text in (zh, en, told):
+        assert not re.search(r"\{\w*\}", text), text
+        assert "nan" not in text.lower().split(), text
+    assert "未知" not in zh, zh
+    assert "unknown" not in en.lower(), en
+    if not unknown:
+        assert "unknown" not in told.lower(), analyst

@@ -168,7 +168,7 @@ def test_a_segment_ceiling_names_the_earlier_segments_it_cannot_hold():
     text = criteria("en")
     assert ("Lines with no credit bureau score and no verified monthly income are raised to "
             f"at most {amount(300_000_00, 'TWD', 'en')}.") in text
-    assert "无征信评分且无已验证月收入的账户，额度最高提升至300,000元。" in criteria("zh")
+    assert "无征信评分且无已验证月收入的账户，额度最高提升至新台币300,000元。" in criteria("zh")
 
 
 @pytest.mark.parametrize("lang", LANGS)

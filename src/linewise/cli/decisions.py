@@ -96,7 +96,7 @@ def samples_command(
 ) -> None:
     """Print three customers' notices from a run: one raised, one held despite repaying on time, one frozen."""
     from linewise.explain.formatting import check_language
-    from linewise.explain.notice import render_notice, repaid_on_time
+    from linewise.explain.notice import months_due, render_notice, repaid_on_time
     from linewise.ledger.store.decision_log import load_run
 
     with user_errors():
@@ -104,15 +104,18 @@ def samples_command(
         stored = load_run(engine(), run)
         strategy = stored_strategy(stored)
     decided = stored.decisions
-    on_time = repaid_on_time(stored.features.reindex(decided["account_id"]))
-    held = (decided["action"] == "hold").to_numpy() & on_time
+    by_row = stored.features.reindex(decided["account_id"])
+    held = (decided["action"] == "hold").to_numpy() & repaid_on_time(by_row)
+    six_months = months_due(by_row) >= 6
     has_reasons = (decided["reasons"].map(len) > 0).to_numpy()
     has_way_up = (decided["recourse"].map(len) > 0).to_numpy()
     raised = (decided["action"] == "increase").to_numpy()
     frozen = (decided["action"] == "freeze").to_numpy()
-    # The most telling of each: a raise cut short by a cap, a freeze with a way back up.
+    # The most telling of each: a raise cut short by a cap, a line held although a bill was
+    # due and paid on time in each of six months, a freeze with a way back up.
     picks = [("raised", _first_of(raised & has_reasons, raised)),
-             ("held despite repaying on time", _first_of(held & has_way_up, held)),
+             ("held despite repaying on time",
+              _first_of(held & six_months & has_way_up, _first_of(held & has_way_up, held))),
              ("frozen", _first_of(frozen & has_way_up, frozen))]
     for title, where in picks:
         if not where.any():

@@ -229,7 +229,7 @@ def explain(
         row, features, changed = notice_inputs(stored, 0)
         policy = stored_strategy(stored).policies[str(row["arm"])]
         notice = render_notice(row, features, policy, check_language(lang), last_limit_change_on=changed)
-        lines = analyst_reasons(row, features, policy) if analyst else []
+        lines = analyst_reasons(row, features, policy, last_limit_change_on=changed) if analyst else []
     payload = {"account_id": account, "as_of": str(row["as_of"]), "lang": lang, "action": row["action"],
                "notice": notice, "reasons": list(row["reasons"]), "recourse": list(row["recourse"]),
                "run": stored.run_id}

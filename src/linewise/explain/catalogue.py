@@ -179,6 +179,21 @@ _ASSESSMENT = ReasonText(
     "assessment is not yet at the level this needs",
     "model output {feature} fails its gate (threshold {threshold})")
 
+# Features whose value below zero a customer reads as something else: credit available
+# below zero is a line over its limit, told by how much ({magnitude}), never as a
+# negative amount. (model reason, gate reason) for each.
+_BELOW_ZERO: dict[str, tuple[ReasonText, ReasonText]] = {
+    "available_credit": (
+        ReasonText("您已超出额度{magnitude}，这是本次评估中最不利的因素之一",
+                   "you are over your limit by {magnitude}, which weighed most against you in this "
+                   "assessment",
+                   "model: {feature} = {value} (over the limit by {magnitude}), among the largest "
+                   "adverse contributions"),
+        ReasonText("您已超出额度{magnitude}",
+                   "you are over your limit by {magnitude}",
+                   "{feature} {value}: over the limit by {magnitude} (threshold {threshold})")),
+}
+
 _RULE_FROM_CONDITIONS = ReasonText(
     "您的情况符合以下规则：{conditions}",
     "your account meets this rule: {conditions}",
@@ -201,8 +216,17 @@ def code_feature(code: str, policy: Policy | None = None) -> str | None:
     return None if derived is None else derived[0]
 
 
-def reason_text(code: str, policy: Policy | None = None) -> ReasonText | None:
-    """The texts of ``code``; None when linewise cannot tell it (a code no rule of ``policy`` names)."""
+def reason_text(code: str, policy: Policy | None = None,
+                value: float | None = None) -> ReasonText | None:
+    """The texts of ``code``; None when linewise cannot tell it (a code no rule of ``policy`` names).
+
+    ``value`` is the customer's value of the code's feature, when it has one: a few
+    features are told differently below zero (a line over its limit).
+    """
+    feature = code_feature(code, policy)
+    if feature in _BELOW_ZERO and value is not None and value < 0:
+        model, gate = _BELOW_ZERO[feature]
+        return model if code.startswith(MODEL_PREFIX) else gate
     written = _FIXED.get(code) or _RULES.get(code) or _GATES.get(code)
     if written is not None:
         return written
