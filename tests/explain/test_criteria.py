@@ -283,3 +283,12 @@ def test_explain_refuses_an_invalid_file_with_exit_2_naming_the_line(cli):
     assert f"bad.yaml:{line_of(BAD, 'cooldown_days')}: increase.cooldown_days must be " \
         in result.stderr
     assert result.stdout == ""
+
+
+def test_the_criteria_say_what_counts_as_repaying_on_time():
+    text = render_criteria(policy_of(), "en")
+    assert "Paying at least 5% of each bill (the minimum payment) by its due date counts" in text
+    assert "每期按时还款至少5%的账单金额（最低还款额），即视为按时还款" in render_criteria(policy_of(), "zh")
+    strict = policy_of(edit(DEFAULT, "minimum_payment_pct: 5\n", ""))
+    assert "Only paying the whole amount due by its due date counts" in render_criteria(strict, "en")
+    assert "minimum payment" not in render_criteria(strict, "en")

@@ -17,6 +17,7 @@ from linewise.explain.notice import (
     render_reasons,
     repaid_on_time,
 )
+from linewise.explain.recourse import STEP_KINDS
 from linewise.features import REGISTRY
 from linewise.money import currency_exponent
 
@@ -336,3 +337,23 @@ def test_no_uci_notice_shows_a_negative_amount_or_thanks_for_months_with_nothing
         if len(row["recourse"]):
             review = day(pd.Timestamp(row["recourse_on"]).date(), lang)
             assert review in notice.splitlines()[-1], notice
+
+
+def test_a_customer_held_for_what_other_lenders_report_is_told_what_to_do_about_it(policy):
+    decision = held(recourse=["repay_other_lenders_on_time", "no_new_credit_applications",
+                              "repay_on_time_months=12"],
+                    recourse_limit=30_000_000, recourse_on=date(2006, 9, 30))
+    zh, en = both(decision, CLEAN, policy)
+    assert ("if you apply for no new credit elsewhere until then, repay every other lender on time and "
+            "keep repaying on time for 12 more months, the review on 30 September 2006") in en
+    assert "在此之前不在其他机构申请新的贷款或信用卡，按时偿还您在其他机构的每一笔欠款，并继续按时还款12个月后" in zh
+
+
+@pytest.mark.parametrize("kind", STEP_KINDS)
+def test_every_step_kind_is_told_in_both_languages(policy, kind):
+    step = kind if kind in ("clear_overdue", "no_new_credit_applications",
+                            "repay_other_lenders_on_time") else f"{kind}=300000"
+    decision = held(recourse=[step], recourse_limit=30_000_000, recourse_on=date(2005, 12, 31))
+    zh, en = both(decision, CLEAN, policy)
+    assert "2005年12月31日" in zh and CJK.search(zh.splitlines()[-1])
+    assert "31 December 2005" in en and "{" not in en + zh

@@ -36,6 +36,11 @@ _TEXTS = {
     "on_time_alone": ("按时还款很重要，但仅凭按时还款不会提升额度：以上条件须全部满足。",
                       "Repaying on time matters, but on its own it never raises a line: every "
                       "condition above must hold."),
+    "minimum_counts": ("每期按时还款至少{pct}的账单金额（最低还款额），即视为按时还款。",
+                       "Paying at least {pct} of each bill (the minimum payment) by its due date "
+                       "counts as repaying on time."),
+    "whole_due_counts": ("每期按时还清应还金额，才视为按时还款。",
+                         "Only paying the whole amount due by its due date counts as repaying on time."),
     "if_missing_passes": ("（如暂无此项数据，不会因此对您不利）",
                           " (if we have no such data, that does not count against you)"),
     "tiers": ("二、额度档位", "2. The tiers"),
@@ -147,6 +152,10 @@ def _looked_at(policy: Policy, lang: Language) -> list[str]:
             lines.append(_text("segment_gates", lang, who=who))
             lines += [_bullet(_gate(check, policy.currency, lang)) for check in segment.gates]
     lines.append(_text("on_time_alone", lang))
+    if policy.minimum_payment_bp is None:
+        lines.append(_text("whole_due_counts", lang))
+    else:
+        lines.append(_text("minimum_counts", lang, pct=f"{policy.minimum_payment_bp / 100:g}%"))
     return lines
 
 

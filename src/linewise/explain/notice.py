@@ -52,6 +52,10 @@ _STEPS = {
                                "verify a monthly income of at least {amount}"),
     "reduce_external_debt_to": ("将在其他机构的负债降至{amount}以下",
                                 "bring what you owe other lenders down to {amount} or less"),
+    "no_new_credit_applications": ("在此之前不在其他机构申请新的贷款或信用卡",
+                                   "apply for no new credit elsewhere until then"),
+    "repay_other_lenders_on_time": ("按时偿还您在其他机构的每一笔欠款",
+                                    "repay every other lender on time"),
     "repay_on_time_months": ("继续按时还款{months}个月", "keep repaying on time for {months} more {unit}"),
 }
 # A customer whose income is verified is asked for a higher one, and told why.
