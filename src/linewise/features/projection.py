@@ -328,9 +328,8 @@ def history_records(history: History) -> list[dict[str, Any]]:
     customers = history.customers.to_dict("records")
     for i in range(len(history)):
         record: dict[str, Any] = {
-            name: [None if np.isnan(v) else float(v) for v in column[i].tolist()]
-            for name, column in window.values.items()}
-        record["present"] = [bool(v) for v in window.present[i]]
+            name: [_number(v) for v in column[i].tolist()] for name, column in window.values.items()}
+        record["present"] = "".join("1" if v else "0" for v in window.present[i])
         for fact in _FACTS:
             record[fact] = float(getattr(window, fact)[i])
         record["customer"] = {k: _plain(v) for k, v in customers[i].items() if k != "account_id"}
@@ -346,10 +345,17 @@ def history_from_records(records: list[dict[str, Any]], account_ids: list[str],
         account_ids=np.asarray(account_ids, dtype=object), month=as_of_month(month),
         values={name: np.asarray([[np.nan if v is None else v for v in r[name]] for r in records],
                                  dtype="float64") for name in columns},
-        present=np.asarray([r["present"] for r in records], dtype=bool),
+        present=np.asarray([[c == "1" for c in r["present"]] for r in records], dtype=bool),
         **{fact: np.asarray([r[fact] for r in records], dtype="float64") for fact in _FACTS})
     customers = pd.DataFrame([r["customer"] for r in records])
     return History(window, _customer_frame(np.asarray(account_ids, dtype=object), customers))
+
+
+def _number(value: float) -> int | float | None:
+    """A window value as JSON holds it briefly: None for NaN, whole numbers without ``.0``."""
+    if np.isnan(value):
+        return None
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def _plain(value: Any) -> Any:
