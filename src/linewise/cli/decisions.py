@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from linewise.cli._common import console, emit, engine, user_errors
+from linewise.cli._common import console, emit, engine, parse_language, user_errors
 from linewise.errors import InputError
 from linewise.features.projection import History, history_from_records
 from linewise.ledger.store.decision_log import StoredRun
@@ -95,12 +95,11 @@ def samples_command(
     lang: str = typer.Option("zh,en", "--lang", help="Languages, comma-separated: zh, en."),
 ) -> None:
     """Print three customers' notices from a run: one raised, one held despite repaying on time, one frozen."""
-    from linewise.explain.formatting import check_language
     from linewise.explain.notice import render_notice, repaid_on_time
     from linewise.ledger.store.decision_log import load_run
 
     with user_errors():
-        languages = [check_language(part.strip()) for part in lang.split(",") if part.strip()]
+        languages = [parse_language(part.strip()) for part in lang.split(",") if part.strip()]
         stored = load_run(engine(), run)
         strategy = stored_strategy(stored)
     decided = stored.decisions
