@@ -29,7 +29,7 @@ from linewise.money import format_amount
 def demo(
     accounts: int = typer.Option(1000, "--accounts", min=1, max=100_000, help="Lines to simulate."),
     months: int = typer.Option(12, "--months", min=1, max=60),
-    seed: int = typer.Option(7, "--seed"),
+    seed: int = typer.Option(7, "--seed", min=0, max=2**63 - 1, help="Same seed, same book."),
     start: str = typer.Option("2025-01-01", "--start", help="First month of the book."),
     db: Path = typer.Option(Path("demo/linewise-demo.db"), "--db", help="SQLite file (replaced)."),
 ) -> None:
