@@ -68,9 +68,11 @@ def _texts() -> st.SearchStrategy[str]:
 
 
 TEXT = _texts()
-INTS = st.one_of(st.integers(-3, 40).map(str), st.integers(-(10**30), 10**30).map(str), TEXT)
+EDGE_INTS = st.sampled_from(["-1", "0", "1", "2.5", "99999999999999999999", "9223372036854775808", "1e3", ""])
+INTS = st.one_of(EDGE_INTS, st.integers(-3, 40).map(str), st.integers(-(10**30), 10**30).map(str), TEXT)
 # Counts that make work (accounts, months): small when valid, so that a success is quick.
-COUNTS = st.one_of(st.integers(-3, 6).map(str), st.integers(10**7, 10**30).map(str), TEXT)
+COUNTS = st.one_of(st.sampled_from(["-1", "0", "2.5", "99999999999999999999"]), st.integers(-3, 6).map(str),
+                   st.integers(10**7, 10**30).map(str), TEXT)
 DATES = st.one_of(
     st.dates().map(date.isoformat),
     st.from_regex(r"[0-9]{1,6}-[0-9]{1,3}-[0-9]{1,3}", fullmatch=True),
@@ -185,17 +187,19 @@ class Option:
     flag: str  # "--amount"; "" for an argument
     valid: Any
     values: st.SearchStrategy[Any]
+    examples: int | None = None  # the command's number unless told
 
 
 def flag_option(flag: str) -> Option:
-    return Option(flag, None, st.sampled_from([True, False]))
+    """An on/off option: left out is the baseline, so the fuzz only turns it on (once)."""
+    return Option(flag, None, st.just(True), examples=1)
 
 
 @dataclass(frozen=True)
 class Command:
     words: tuple[str, ...]
     options: tuple[Option, ...]
-    examples: int = 12
+    examples: int = 4  # per option
     env: dict[str, Option] = field(default_factory=dict)
     companions: tuple[Path, ...] = ()  # files copied into the working directory first
 
@@ -205,7 +209,7 @@ PRODUCT = Product().model_dump_json(indent=2).encode()
 MAPPING = (EXAMPLES / "mapping.toml").read_bytes()
 STATEMENT = (EXAMPLES / "statement.csv").read_bytes()
 # A small table with a binary target, for `model train --data` (80 rows train in about a second).
-TABLE = "".join(["x1,x2,y\n", *(f"{i % 7},{(i * 3) % 5},{int(i % 4 == 0)}\n" for i in range(80))]).encode()
+TABLE = "".join(["x1,x2,y\n", *(f"{i % 7},{(i * 3) % 5},{int(i % 4 == 0)}\n" for i in range(40))]).encode()
 PORTFOLIO_FILES = ("portfolio.json", "panel.parquet", "customers.parquet", "outcomes.parquet")
 MODEL_FILES = ("manifest.json", "metrics.json", "report.md", "scorecard.json", "scorecard.csv")
 
@@ -261,13 +265,13 @@ def _decision_commands() -> list[Command]:
             Option("--as-of", None, DATES),
             Option("--trigger", None, st.sampled_from(["repayment", "income_proof", "request"]) | TEXT),
             Option("--account", None, IDS), Option("--cycle-days", None, INTS),
-            Option("--no-recourse", None, st.booleans()), Option("--no-log", None, st.booleans()), JSON_FLAG),
-            examples=8),
+            flag_option("--no-recourse"), flag_option("--no-log"), JSON_FLAG),
+            examples=2),
         Command(("explain",), (Option("", "{account}", IDS), Option("--lang", "en", TEXT),
                                flag_option("--analyst"), JSON_FLAG)),
         Command(("decisions", "list"), (JSON_FLAG,), examples=3),
         Command(("decisions", "replay"), (Option("--model", MODEL, directories("model", MODEL_FILES)), run,
-                                          JSON_FLAG), examples=6),
+                                          JSON_FLAG), examples=2),
         Command(("decisions", "samples"), (run, Option("--lang", None, TEXT))),
     ]
 
@@ -280,7 +284,7 @@ def _file_commands() -> list[Command]:
     return [
         Command(("demo",), (Option("--accounts", "3", COUNTS), Option("--months", "2", COUNTS),
                             Option("--seed", "1", INTS), Option("--start", "2025-01-01", DATES),
-                            Option("--db", Out("demo.db"), outs(".db"))), examples=10),
+                            Option("--db", Out("demo.db"), outs(".db"))), examples=4),
         Command(("data", "uci"), (Option("--out", Out("uci", "directory"), outs("")), JSON_FLAG), examples=4),
         Command(("data", "check"), (Option("", PORTFOLIO, directories("portfolio", PORTFOLIO_FILES)), JSON_FLAG)),
         Command(("data", "synth"), (Option("--accounts", "5", COUNTS), Option("--months", "3", COUNTS),
@@ -302,18 +306,18 @@ def _file_commands() -> list[Command]:
                                      Option("--target", "y", TEXT), Option("--bad", None, TEXT),
                                      Option("--id", None, TEXT), Option("--exclude", None, TEXT),
                                      Option("--special", None, TEXT),
-                                     Option("--kind", None, st.sampled_from(["gbm", "logit"]) | TEXT),
+                                     Option("--kind", None, st.sampled_from(["logit", "GBM"]) | TEXT),
                                      Option("--cv", "2", INTS), Option("--as-of", None, DATES),
-                                     Option("--id-name", None, TEXT), JSON_FLAG), examples=8),
+                                     Option("--id-name", None, TEXT), JSON_FLAG), examples=1),
         Command(("model", "score"), (model_dir, Option("--out", Out("s.parquet"), outs(".parquet")),
                                      Option("--data", None, files("t.csv", TABLE)), portfolio,
                                      Option("--id", None, TEXT), Option("--as-of", None, DATES),
-                                     flag_option("--contributions")), examples=10),
+                                     flag_option("--contributions")), examples=4),
         Command(("model", "report"), (Option("", MODEL, directories("model", MODEL_FILES)), JSON_FLAG)),
         Command(("model", "export"), (model_dir, Option("--format", None, TEXT), Option("--dialect", None,
                                       st.sampled_from(["postgresql", "spark"]) | TEXT),
                                       Option("--table", None, TEXT), Option("--id", None, TEXT),
-                                      Option("--no-pd", None, st.booleans()),
+                                      flag_option("--no-pd"),
                                       Option("--out", None, outs(".sql")))),
         Command(("strategy", "validate"), (strategy_file, JSON_FLAG)),
         Command(("strategy", "diff"), (strategy_file, Option("", File("new.yaml", STRATEGY),
@@ -431,14 +435,16 @@ EXTRA = st.lists(st.one_of(TEXT, st.sampled_from(["--json", "--help", "--debug",
 
 
 @st.composite
-def choices(draw: st.DrawFn, command: Command) -> tuple[dict[int, Any], dict[str, Any], list[str]]:
-    """Which options get what (one or two of them), what the environment holds, and extra words."""
+def choices(draw: st.DrawFn, command: Command, target: int | None) -> tuple[dict[int, Any], dict[str, Any], list[str]]:
+    """What option ``target`` gets (and perhaps one more option), the environment, and extra words."""
     fuzzed: dict[int, Any] = {}
-    if command.options:
-        for position in draw(st.sets(st.integers(0, len(command.options) - 1), min_size=1, max_size=2)):
-            fuzzed[position] = draw(command.options[position].values)
-    env = {name: draw(option.values) for name, option in command.env.items() if draw(st.booleans())}
-    extra = draw(EXTRA) if draw(st.integers(0, 5)) == 0 else []
+    if target is not None:
+        fuzzed[target] = draw(command.options[target].values)
+        if draw(st.integers(0, 3)) == 0:
+            other = draw(st.integers(0, len(command.options) - 1))
+            fuzzed.setdefault(other, draw(command.options[other].values))
+    env = {name: draw(option.values) for name, option in command.env.items() if target is None}
+    extra = draw(EXTRA) if target is None else []
     return fuzzed, env, extra
 
 
@@ -543,9 +549,15 @@ FUZZ = settings(deadline=None, derandomize=True, database=None,
                                        HealthCheck.data_too_large, HealthCheck.filter_too_much])
 
 
-def _sweep(command: Command, prepared, scratch, monkeypatch, database: Callable[[], Any] | None) -> None:
-    @settings(FUZZ, max_examples=command.examples)
-    @given(choice=choices(command))
+def _sweep(case: tuple[Command, int | None], prepared, scratch, monkeypatch,
+           database: Callable[[], Any] | None) -> None:
+    command, target = case
+
+    # An on/off option has one other value; the extra words are a side dish.
+    examples = 2 if target is None else command.options[target].examples or command.examples
+
+    @settings(FUZZ, max_examples=examples)
+    @given(choice=choices(command, target))
     def examples(choice):
         cwd = scratch()
         monkeypatch.chdir(cwd)
@@ -556,18 +568,29 @@ def _sweep(command: Command, prepared, scratch, monkeypatch, database: Callable[
     examples()
 
 
-@pytest.mark.parametrize("command", LEDGER_COMMANDS, ids=_name)
+def _cases(commands: list[Command]) -> list[Any]:
+    """Each option of each command on its own; and each command with its environment and extra words."""
+    cases = []
+    for command in commands:
+        for target, option in enumerate(command.options):
+            name = option.flag or f"argument {target + 1}"
+            cases.append(pytest.param((command, target), id=f"{_name(command)} {name}"))
+        cases.append(pytest.param((command, None), id=f"{_name(command)} extra"))
+    return cases
+
+
+@pytest.mark.parametrize("case", _cases(LEDGER_COMMANDS))
 def test_any_option_of_a_ledger_command_is_taken_or_refused_in_one_line_changing_nothing(
-        ledger, prepared, scratch, monkeypatch, command):
-    _sweep(command, prepared, scratch, monkeypatch, lambda: snapshot(ledger))
+        ledger, prepared, scratch, monkeypatch, case):
+    _sweep(case, prepared, scratch, monkeypatch, lambda: snapshot(ledger))
 
 
-@pytest.mark.parametrize("command", FILE_COMMANDS, ids=_name)
+@pytest.mark.parametrize("case", _cases(FILE_COMMANDS))
 def test_any_option_of_a_file_command_is_taken_or_refused_in_one_line_writing_nothing(
-        prepared, scratch, monkeypatch, command):
+        prepared, scratch, monkeypatch, case):
     for name in [name for name in os.environ if name.startswith("LINEWISE_")]:
         monkeypatch.delenv(name)
-    _sweep(command, prepared, scratch, monkeypatch, None)
+    _sweep(case, prepared, scratch, monkeypatch, None)
 
 
 def test_every_command_of_linewise_is_swept():

@@ -43,8 +43,10 @@ class OneLineErrorsGroup(TyperGroup):
     """The root command: usage errors are one ``error:`` line with a code, exit status 2."""
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
-             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **extra: Any) -> Any:
         """Run the command line; a usage error is told in one line and exits 2."""
+        extra["windows_expand_args"] = windows_expand_args
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         given = list(sys.argv[1:] if args is None else args)
