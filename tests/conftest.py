@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -51,21 +52,30 @@ def pg_server_url() -> str:
     return url
 
 
-@pytest.fixture
-def pg_engine(pg_server_url) -> Iterator[Engine]:
-    """A fresh PostgreSQL database, migrated, dropped after the test."""
+@contextmanager
+def fresh_pg_engine(server_url: str) -> Iterator[Engine]:
+    """A new PostgreSQL database on ``server_url``, migrated, dropped on leaving."""
     name = f"linewise_test_{uuid.uuid4().hex[:12]}"
-    admin_url = make_url(create_store_engine(pg_server_url).url)
+    admin_url = make_url(create_store_engine(server_url).url)
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine = create_store_engine(admin_url.set(database=name).render_as_string(hide_password=False))
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_server_url) -> Iterator[Engine]:
+    """A fresh PostgreSQL database, migrated, dropped after the test."""
+    with fresh_pg_engine(pg_server_url) as engine:
+        yield engine
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

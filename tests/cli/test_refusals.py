@@ -158,6 +158,16 @@ def test_a_product_file_that_is_missing_or_a_directory_is_refused_and_nothing_is
     assert tables(ledger) == before
 
 
+def test_a_product_file_that_is_not_utf8_is_refused_as_not_a_product(ledger):
+    before = tables(ledger)
+    (ledger.parent / "product.json").write_bytes(b"\xff\xfe{")
+    status, line = refusal("draw", "--account", "A1", "--amount", "1000.00", "--term", "6",
+                           env={"LINEWISE_PRODUCT_FILE": str(ledger.parent / "product.json")})
+    assert status == 2
+    assert line.endswith("[configuration_invalid]")
+    assert tables(ledger) == before
+
+
 def test_a_product_file_that_is_not_a_product_is_refused_and_nothing_is_posted(ledger):
     before = tables(ledger)
     (ledger.parent / "product.json").write_text("[]", encoding="utf-8")
@@ -208,12 +218,18 @@ def test_a_portfolio_out_that_is_a_file_is_refused(tmp_path, monkeypatch):
     assert (tmp_path / "p").read_text(encoding="utf-8") == "mine"
 
 
-def test_a_panel_out_that_is_a_directory_is_one_line_and_the_ledger_is_unchanged(ledger):
+def test_a_panel_out_that_is_a_directory_is_refused_before_the_panel_is_computed(ledger, monkeypatch):
     (ledger.parent / "panel.parquet").mkdir()
     before = tables(ledger)
+
+    def computed(*args: object) -> None:
+        pytest.fail("the panel was computed before --out was checked")
+
+    monkeypatch.setattr("linewise.cli.ledger.export_panel", computed)
     status, line = refusal("panel", "export", "--out", "panel.parquet")
     assert status == 2
-    assert line.endswith("[path_is_a_directory]")
+    assert line == ("error: --out: --out must be a file, not an existing directory; got 'panel.parquet' "
+                    "[out_is_a_directory]")
     assert tables(ledger) == before
 
 

@@ -273,7 +273,7 @@ def test_explain_json_gives_the_strategy_the_language_and_the_text(cli):
 def test_explain_refuses_a_language_it_does_not_write_with_exit_2(cli):
     result = cli["french"]
     assert result.returncode == 2
-    assert "--lang must be one of zh, en; got 'fr'" in result.stderr
+    assert "--lang must be one of ['zh', 'en']; got 'fr' [language_unknown]" in result.stderr
     assert result.stdout == ""
 
 

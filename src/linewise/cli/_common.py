@@ -19,7 +19,8 @@ from sqlalchemy.exc import OperationalError
 
 from linewise.calendar import parse_iso_date
 from linewise.config import Settings
-from linewise.errors import DatabaseUnreachableError, LinewiseError
+from linewise.errors import DatabaseUnreachableError, InputError, LinewiseError
+from linewise.explain.formatting import LANGUAGES, Language
 from linewise.inputs import check_event_date, parse_key
 from linewise.ledger.service import require_schema
 from linewise.ledger.store import check_connection, create_store_engine
@@ -52,9 +53,14 @@ _FILE_ERRORS = {
 }
 
 
+def print_error(message: str) -> None:
+    """Print ``message`` as the one ``error:`` line on stderr (never read as markup)."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}")
+
+
 def fail(message: str, *, status: int = EXIT_BAD_INPUT) -> NoReturn:
     """Print one error line and exit with ``status`` (2, bad input, unless told)."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}")
+    print_error(message)
     raise typer.Exit(code=status)
 
 
@@ -119,6 +125,15 @@ def parse_date(text: str | None, field: str) -> date:
 def event_date(text: str | None, field: str = "--on") -> date:
     """The date of a new event: as :func:`parse_date`, and at most a day after today."""
     return check_event_date(parse_date(text, field), field, today=today())
+
+
+def parse_language(text: str, field: str = "--lang") -> Language:
+    """A language linewise writes notices in (zh or en); ``language_unknown`` otherwise."""
+    for language in LANGUAGES:
+        if text == language:
+            return language
+    raise InputError.for_field("language_unknown", where=field, field=field, rule=f"one of {list(LANGUAGES)}",
+                               value=text)
 
 
 def new_key(key: str | None) -> str:

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from linewise.cli._common import console, emit, engine, user_errors
+from linewise.cli._common import console, emit, engine, parse_language, user_errors
 from linewise.errors import InputError
 from linewise.features.projection import History, history_from_records
 from linewise.ledger.store.decision_log import StoredRun
@@ -23,6 +23,8 @@ decisions_app = typer.Typer(help="The decision log: list runs, replay them.", no
 
 # Differences listed on the terminal; --json lists them all.
 SHOWN = 10
+# Run ids are 64-bit integers on every database.
+RUN_MAX = 2**63 - 1
 
 
 @decisions_app.command("list")
@@ -48,7 +50,7 @@ def list_command(as_json: bool = typer.Option(False, "--json", help="Machine-rea
 @decisions_app.command("replay")
 def replay_command(
     model_dir: Path = typer.Option(..., "--model", help="The model directory the run was decided with."),
-    run: int | None = typer.Option(None, "--run", help="The run to replay (default: the newest)."),
+    run: int | None = typer.Option(None, "--run", min=1, max=RUN_MAX, help="The run to replay (default: the newest)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Decide a logged run again from its stored features and strategy; exit 1 on any difference."""
@@ -91,16 +93,15 @@ def replay_command(
 
 @decisions_app.command("samples")
 def samples_command(
-    run: int | None = typer.Option(None, "--run", help="The run to sample (default: the newest)."),
+    run: int | None = typer.Option(None, "--run", min=1, max=RUN_MAX, help="The run to sample (default: the newest)."),
     lang: str = typer.Option("zh,en", "--lang", help="Languages, comma-separated: zh, en."),
 ) -> None:
     """Print three customers' notices from a run: one raised, one held despite repaying on time, one frozen."""
-    from linewise.explain.formatting import check_language
     from linewise.explain.notice import months_due, render_notice, repaid_on_time
     from linewise.ledger.store.decision_log import load_run
 
     with user_errors():
-        languages = [check_language(part.strip()) for part in lang.split(",") if part.strip()]
+        languages = [parse_language(part.strip()) for part in lang.split(",") if part.strip()]
         stored = load_run(engine(), run)
         strategy = stored_strategy(stored)
     decided = stored.decisions

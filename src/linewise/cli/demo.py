@@ -16,7 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from linewise.calendar import add_months, month_end
+from linewise.calendar import add_months, month_end, parse_iso_date
 from linewise.cli._common import console, user_errors
 from linewise.cli._output import check_output_file
 from linewise.ledger.book import BookSpec, simulate_book
@@ -29,19 +29,21 @@ from linewise.money import format_amount
 def demo(
     accounts: int = typer.Option(1000, "--accounts", min=1, max=100_000, help="Lines to simulate."),
     months: int = typer.Option(12, "--months", min=1, max=60),
-    seed: int = typer.Option(7, "--seed"),
+    seed: int = typer.Option(7, "--seed", min=0, max=2**63 - 1, help="Same seed, same book."),
     start: str = typer.Option("2025-01-01", "--start", help="First month of the book."),
     db: Path = typer.Option(Path("demo/linewise-demo.db"), "--db", help="SQLite file (replaced)."),
 ) -> None:
     """Simulate a book of credit lines in a fresh SQLite ledger and summarise it."""
     with user_errors():
+        # Every value is checked before the old demo ledger is removed.
+        first = parse_iso_date(start, "--start")
         check_output_file(db, option="--db")
         db.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         engine = create_store_engine(f"sqlite:///{db}")
         upgrade(engine)
-        spec = BookSpec(accounts, months, date.fromisoformat(start), seed)
+        spec = BookSpec(accounts, months, first, seed)
         product = load_product(None)
         posted = 0
         with Progress(TextColumn("posting the book"), BarColumn(), MofNCompleteColumn(),

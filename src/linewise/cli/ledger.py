@@ -21,6 +21,7 @@ from linewise.cli._common import (
     parse_date,
     user_errors,
 )
+from linewise.cli._output import check_output_file
 from linewise.config import Settings
 from linewise.errors import InputError
 from linewise.inputs import parse_id, parse_key, parse_reason
@@ -339,6 +340,7 @@ def panel_export(
         if out.suffix != ".parquet":
             raise InputError.for_field("out_must_be_parquet", where="--out", field="--out",
                                        rule="a path ending in .parquet", value=str(out))
+        check_output_file(out)
         day = parse_date(as_of, "--as-of")
         panel = export_panel(engine(), day, None if account is None else parse_id(account, "--account"))
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -8,9 +8,11 @@ import typer
 
 from linewise.cli import data, decisions, demo, ledger, model, review, strategy
 from linewise.cli._common import STATE
+from linewise.cli._usage import OneLineErrorsGroup
 
 app = typer.Typer(
     name="linewise",
+    cls=OneLineErrorsGroup,
     help="Credit-line management for revolving consumer credit.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

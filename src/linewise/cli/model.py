@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from linewise.cli._common import console, emit, fail, parse_date, user_errors
+from linewise.cli._common import console, emit, parse_date, user_errors
 from linewise.cli._output import check_output_directory, check_output_file
 from linewise.data import read_portfolio, read_table, write_table
 from linewise.errors import InputError
@@ -45,8 +45,18 @@ def _special_codes(text: str | None) -> list[float]:
         try:
             codes.append(float(part))
         except ValueError:
-            fail(f"--special: codes must be numbers separated by commas; got {part!r}")
+            raise InputError.for_field("special_code_not_a_number", where="--special", field="--special",
+                                       rule="numbers separated by commas, such as -999,-1", value=part) from None
     return codes
+
+
+def _one_source(data: Path | None, portfolio: Path | None, data_form: str) -> None:
+    """Exactly one of --data and --portfolio must be given."""
+    if (data is None) == (portfolio is None):
+        given = [name for name, path in (("--data", data), ("--portfolio", portfolio)) if path is not None]
+        raise InputError.for_field("data_or_portfolio_required", where="--data/--portfolio",
+                                   field="the input", rule=f"either {data_form} or --portfolio DIR, not both",
+                                   value=given)
 
 
 def _load_inputs(data: Path | None, portfolio: Path | None, *, target: str | None, bad: str,
@@ -57,15 +67,15 @@ def _load_inputs(data: Path | None, portfolio: Path | None, *, target: str | Non
         portfolio_outcome_as_of,
     )
 
-    if (data is None) == (portfolio is None):
-        fail("give either --data FILE (any table with a target) or --portfolio DIR")
+    _one_source(data, portfolio, "--data FILE (any table with a target)")
     if portfolio is not None:
         loaded = read_portfolio(portfolio)
         when = parse_date(as_of, "--as-of") if as_of else portfolio_outcome_as_of(loaded)
         return inputs_from_portfolio(loaded, when), f"{portfolio} as of {pd.Timestamp(when).date()}"
     assert data is not None
     if not target:
-        fail("--target: the target column must be named with --data")
+        raise InputError.for_field("target_required", where="--target", field="--target",
+                                   rule="the target column's name, given with --data", value=target)
     table = read_table(data)
     inputs = inputs_from_table(table, target=target, bad_value=bad, id_column=id_column,
                                exclude=_split(exclude), source=str(data))
@@ -90,10 +100,14 @@ def model_train(
 ) -> None:
     """Train a scorecard or a gradient-boosted model with cross-validated figures."""
     from linewise.models.artifacts import save_model
-    from linewise.models.training import train_model, training_data_hash
+    from linewise.models.training import MODEL_KINDS, train_model, training_data_hash
 
     with user_errors():
         check_output_directory(out)
+        if kind not in MODEL_KINDS:
+            raise InputError.for_field("model_kind_unknown", where="--kind", field="kind",
+                                       rule=f"one of {list(MODEL_KINDS)}", value=kind)
+        special_codes = _special_codes(special)
         inputs, trained_on = _load_inputs(data, portfolio, target=target, bad=bad,
                                           id_column=id_column, exclude=exclude, as_of=as_of)
         monotone = {name: REGISTRY[name].risk_direction.sign
@@ -107,7 +121,7 @@ def model_train(
                 progress.update(task, advance=1, description=message)
 
             trained = train_model(inputs, kind=kind, folds=cv, monotone=monotone,
-                                  special_codes=_special_codes(special), progress=advance)
+                                  special_codes=special_codes, progress=advance)
         manifest = save_model(trained.model, trained.metrics, out, model_id=model_id or kind,
                               training_data_sha256=training_data_hash(inputs), trained_on=trained_on)
         payload = _summary(manifest, trained.metrics, out)
@@ -150,8 +164,7 @@ def model_score(
     with user_errors():
         check_output_file(out)
         model, manifest = load_model(model_dir)
-        if (data is None) == (portfolio is None):
-            fail("give either --data FILE or --portfolio DIR")
+        _one_source(data, portfolio, "--data FILE")
         if portfolio is not None:
             loaded = read_portfolio(portfolio)
             when = parse_date(as_of, "--as-of") if as_of else loaded.months[-1]

@@ -19,12 +19,18 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy import Engine
 
-from linewise.cli._common import console, emit, engine, fail, parse_date, user_errors
+from linewise.cli._common import (
+    console,
+    emit,
+    engine,
+    parse_date,
+    parse_language,
+    user_errors,
+)
 from linewise.cli._output import check_output_file
 from linewise.data import read_portfolio, write_table
 from linewise.data.portfolio import Portfolio
 from linewise.errors import InputError
-from linewise.explain.formatting import LANGUAGES, check_language
 from linewise.features import compute_features, limit_changed_on
 from linewise.features.events import arrears_cleared, income_verified_in
 from linewise.features.projection import history_of, history_records
@@ -222,13 +228,12 @@ def explain(
     from linewise.explain.notice import analyst_reasons, render_notice
     from linewise.ledger.store.decision_log import latest_decision
 
-    if lang not in LANGUAGES:
-        fail(f"--lang: one of {', '.join(LANGUAGES)}; got {lang!r}")
     with user_errors():
+        language = parse_language(lang)
         stored = latest_decision(engine(), account)
         row, features, changed = notice_inputs(stored, 0)
         policy = stored_strategy(stored).policies[str(row["arm"])]
-        notice = render_notice(row, features, policy, check_language(lang), last_limit_change_on=changed)
+        notice = render_notice(row, features, policy, language, last_limit_change_on=changed)
         lines = analyst_reasons(row, features, policy, last_limit_change_on=changed) if analyst else []
     payload = {"account_id": account, "as_of": str(row["as_of"]), "lang": lang, "action": row["action"],
                "notice": notice, "reasons": list(row["reasons"]), "recourse": list(row["recourse"]),

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from linewise.cli._common import console, emit, fail, user_errors
+from linewise.cli._common import console, emit, parse_language, user_errors
 from linewise.strategy import read_strategy_file
 
 strategy_app = typer.Typer(help="Strategy files: validate, diff, explain.", no_args_is_help=True)
@@ -73,14 +73,10 @@ def explain(
     With several arms, the text is that of the arm with the largest share.
     """
     from linewise.explain.criteria import render_criteria
-    from linewise.explain.formatting import LANGUAGES, check_language
     from linewise.strategy.compiled import compile_strategy
 
-    try:
-        language = check_language(lang)
-    except ValueError:
-        fail(f"--lang must be one of {', '.join(LANGUAGES)}; got {lang!r}")
     with user_errors():
+        language = parse_language(lang)
         loaded = read_strategy_file(file)
     arm = max(loaded.spec.arms, key=lambda a: a.share)  # the first of equal shares
     text = render_criteria(compile_strategy(loaded).policies[arm.name], language)

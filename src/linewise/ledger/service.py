@@ -88,7 +88,8 @@ def load_product(path: Path | None) -> Product:
     if path is None:
         return Product()
     try:
-        return Product.model_validate_json(path.read_text(encoding="utf-8"))
+        # Bytes, not text: a file that is not UTF-8 is then one more invalid JSON document.
+        return Product.model_validate_json(path.read_bytes())
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'product'}: {e['msg']}" for e in exc.errors())
         raise ConfigurationError(f"{path}: {problems}") from None

@@ -70,6 +70,12 @@ def cross_validate(
     if folds < 2:
         raise InputError.for_field("cv_folds_too_few", where="--cv", field="cv",
                                    rule="at least 2", value=folds)
+    # Each fold holds some of both outcomes, so there are at most as many folds as
+    # rows of the rarer outcome.
+    rarer = int(min(np.sum(np.asarray(inputs.bad) == 1), np.sum(np.asarray(inputs.bad) == 0)))
+    if folds > rarer:
+        raise InputError.for_field("cv_folds_too_many", where="--cv", field="cv",
+                                   rule=f"at most the {rarer} rows of the rarer outcome", value=folds)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     out_of_fold = np.zeros(len(inputs.bad))
     per_fold = []
