@@ -38,12 +38,13 @@ def shown(value: Any) -> str:
     Examples
     --------
     >>> shown("x" * 1000)[-25:]
-    'xxx... (1,002 characters)'
+    'xxx... (1,000 characters)'
     """
     text = repr(value)
     if len(text) <= SHOWN_VALUE_CHARS:
         return text
-    return f"{text[:SHOWN_VALUE_CHARS]}... ({len(text):,} characters)"
+    length = len(value) if isinstance(value, str) else len(text)
+    return f"{text[:SHOWN_VALUE_CHARS]}... ({length:,} characters)"
 
 
 class LinewiseError(Exception):
