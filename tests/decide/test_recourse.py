@@ -134,3 +134,13 @@ def test_a_step_that_is_not_one_of_ours_is_refused_by_name():
         with pytest.raises(ValueError, match="positive whole number"):
             Step.decode(bad)
     assert Step.decode(Step("clear_overdue").encode()) == Step("clear_overdue")
+
+
+def test_a_line_with_nothing_to_repay_is_never_told_to_keep_repaying(with_recourse, uci):
+    balance = uci.panel[uci.panel["month"] == pd.Timestamp(AS_OF)].set_index("account_id")["balance"]
+    owed = balance.reindex(with_recourse["account_id"]).to_numpy() > 0
+    told = with_recourse["recourse"].map(lambda r: any(s.startswith("repay_on_time_months=") for s in r))
+    assert (told.to_numpy() <= owed).all()  # keep repaying only where a bill falls due
+    unused = with_recourse[~owed]
+    assert len(unused) > 0  # a line with no balance can still be promised a raise, with its date
+    assert unused["recourse_on"].notna().all()

@@ -357,3 +357,12 @@ def test_every_step_kind_is_told_in_both_languages(policy, kind):
     zh, en = both(decision, CLEAN, policy)
     assert "2005年12月31日" in zh and CJK.search(zh.splitlines()[-1])
     assert "31 December 2005" in en and "{" not in en + zh
+
+
+def test_a_frozen_line_with_no_way_up_within_a_year_is_told_to_repay_what_is_overdue_first(policy):
+    decision = held(action="freeze", reasons=["overdue_now"])
+    late = CLEAN | {"dpd_current": 60.0, "dpd_max_6m": 60.0, "on_time_ratio_6m": 0.5}
+    zh, en = both(decision, late, policy)
+    assert "first repay what is overdue; even then there is no step within a year" in en
+    assert "请先还清逾期款项" in zh
+    assert "first repay" not in both(held(), CLEAN, policy)[1]

@@ -196,6 +196,11 @@ def _no_way_up(decision: Mapping[str, Any], features: Mapping[str, float], polic
                 else "a line is judged by how what is drawn on it is repaid; nothing has fallen due "
                      "on yours in the last 6 months, so there is nothing to judge it by, and an unused "
                      "line is not raised.")
+    if (_known(features.get("dpd_current")) or 0) > 0:
+        return ("请先还清逾期款项；即使还清，一年内也没有可让额度提升的具体步骤，之后保持良好的还款记录最为重要。"
+                if zh else
+                "first repay what is overdue; even then there is no step within a year we can point to, "
+                "and a clean repayment record from then on is what counts.")
     return ("目前没有一年内可让额度提升的具体步骤，请继续保持良好的还款记录。" if zh
             else "there is no step within a year we can point to; keeping a clean repayment record "
                  "is what counts.")
