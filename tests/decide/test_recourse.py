@@ -144,3 +144,12 @@ def test_a_line_with_nothing_to_repay_is_never_told_to_keep_repaying(with_recour
     unused = with_recourse[~owed]
     assert len(unused) > 0  # a line with no balance can still be promised a raise, with its date
     assert unused["recourse_on"].notna().all()
+
+
+def test_a_promise_made_mid_month_is_reviewed_at_the_month_end_its_lived_months_reach():
+    assert review_date(AS_OF, 1) == pd.Timestamp("2005-10-31").date()
+    mid_october = pd.Timestamp("2005-10-15").date()
+    # The features end at September's close: October is the first month lived.
+    assert review_date(mid_october, 1) == pd.Timestamp("2005-10-31").date()
+    assert review_date(mid_october, 12) == pd.Timestamp("2006-09-30").date()
+    assert review_date(mid_october, 0) == mid_october

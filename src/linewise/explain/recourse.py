@@ -124,8 +124,16 @@ def after_decision(features: pd.DataFrame, new_limit: np.ndarray) -> pd.DataFram
 
 
 def review_date(as_of: date, months: int) -> date:
-    """The month-end review ``months`` months after ``as_of`` (``as_of`` itself for 0)."""
-    return as_of if months == 0 else month_end(add_months(as_of, months))
+    """The month-end review ``months`` month ends after the last one on or before ``as_of``.
+
+    ``as_of`` itself for 0. The months are the ones a recourse is lived over: a decision
+    in mid-October counts October as its first month, as the features it was made from
+    end at September's close.
+    """
+    if months == 0:
+        return as_of
+    closed = as_of if month_end(as_of) == as_of else month_end(add_months(as_of, -1))
+    return month_end(add_months(closed, months))
 
 
 # --- the search -----------------------------------------------------------------------------
