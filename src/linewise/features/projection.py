@@ -279,9 +279,10 @@ def _months_later(dates: pd.Series, months: np.ndarray) -> pd.Series:
 
     Features read only the month of these dates, and compare them with month ends.
     """
-    periods = pd.PeriodIndex(pd.to_datetime(dates).dt.to_period("M"))
-    moved = (periods + np.asarray(months, dtype="int64")).to_timestamp(how="end").normalize()
-    return pd.Series(moved.astype("datetime64[ns]"), index=dates.index)
+    month = pd.to_datetime(dates).to_numpy(dtype="datetime64[ns]").astype("datetime64[M]")
+    moved = month + np.asarray(months, dtype="int64").astype("timedelta64[M]")
+    ends = (moved + np.timedelta64(1, "M")).astype("datetime64[D]") - np.timedelta64(1, "D")
+    return pd.Series(ends.astype("datetime64[ns]"), index=dates.index)
 
 
 def projected_features(history: History, plan: Plan, months: int, behaviour: Behaviour, *,
