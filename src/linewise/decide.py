@@ -60,14 +60,18 @@ def decide(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy
                          "(linewise.features.projection.history_of) or recourse=False")
     history = None if not recourse or history is None else history.rows(
         history.position_of(features.index))
-    if len(features) > BATCH:
-        return pd.concat([decide(features.iloc[start:start + BATCH], model=model, model_ref=model_ref,
-                                 strategy=strategy, context=_context_rows(
-                                     context, features.index[start:start + BATCH]),
-                                 history=None if history is None
-                                 else history.rows(np.arange(start, min(start + BATCH, len(features)))),
-                                 recourse=recourse)
-                          for start in range(0, len(features), BATCH)], ignore_index=True)
+    batches = [_decide_batch(features.iloc[start:start + BATCH], model=model, model_ref=model_ref,
+                             strategy=strategy,
+                             context=_context_rows(context, features.index[start:start + BATCH]),
+                             history=None if history is None
+                             else history.rows(np.arange(start, min(start + BATCH, len(features)))))
+               for start in range(0, max(len(features), 1), BATCH)]
+    return batches[0] if len(batches) == 1 else pd.concat(batches, ignore_index=True)
+
+
+def _decide_batch(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy: Strategy,
+                  context: Context, history: History | None) -> pd.DataFrame:
+    """:func:`decide` on at most :data:`BATCH` accounts, ``history`` row for row (None: no recourse)."""
     pd_, score = _pd_and_points(model, features)
     arms = strategy.assign_arms(features.index.to_numpy())
     parts = []

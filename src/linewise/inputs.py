@@ -71,45 +71,40 @@ _ID = re.compile(rf"[A-Za-z0-9][{_ALPHABET}]{{0,{ID_MAX_LENGTH - 1}}}")
 _KEY = re.compile(rf"[A-Za-z0-9][{_ALPHABET}]{{0,{KEY_MAX_LENGTH - 1}}}")
 _REASON = re.compile(rf"[a-z][a-z0-9_]{{0,{REASON_MAX_LENGTH - 1}}}")
 
-_ID_RULE = (f"1 to {ID_MAX_LENGTH} ASCII letters, digits, '.', '_', ':' or '-', "
-            "starting with a letter or digit")
-_KEY_RULE = (f"1 to {KEY_MAX_LENGTH} ASCII letters, digits, '.', '_', ':' or '-', "
-             "starting with a letter or digit")
-_REASON_RULE = (f"a reason code: a lower-case letter, then up to {REASON_MAX_LENGTH - 1} "
+
+def _alphabet_rule(most: int) -> str:
+    return f"1 to {most} ASCII letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
+
+
+_REASON_RULE = (f"a lower-case letter, then up to {REASON_MAX_LENGTH - 1} "
                 "lower-case letters, digits or '_'")
+
+
+def _matching(text: str, field: str, pattern: re.Pattern[str], code: str, rule: str) -> str:
+    """``text`` if ``pattern`` matches all of it; else ``code`` naming ``rule``."""
+    if pattern.fullmatch(text) is None:
+        raise InputError.for_field(code, where=field, field=field, rule=rule, value=text)
+    return text
 
 
 def parse_id(text: str, field: str) -> str:
     """``text`` if it is an account, customer or decision id; else ``id_malformed``."""
-    if _ID.fullmatch(text) is None:
-        raise InputError.for_field("id_malformed", where=field, field=field,
-                                   rule=_ID_RULE, value=text)
-    return text
+    return _matching(text, field, _ID, "id_malformed", _alphabet_rule(ID_MAX_LENGTH))
 
 
 def parse_key(text: str, field: str) -> str:
     """``text`` if it is an idempotency key (or decision reference); else ``key_malformed``."""
-    if _KEY.fullmatch(text) is None:
-        raise InputError.for_field("key_malformed", where=field, field=field,
-                                   rule=_KEY_RULE, value=text)
-    return text
+    return _matching(text, field, _KEY, "key_malformed", _alphabet_rule(KEY_MAX_LENGTH))
 
 
 def parse_reason(text: str, field: str) -> str:
     """``text`` if it is a snake_case reason code; else ``reason_malformed``."""
-    if _REASON.fullmatch(text) is None:
-        raise InputError.for_field("reason_malformed", where=field, field=field,
-                                   rule=_REASON_RULE, value=text)
-    return text
+    return _matching(text, field, _REASON, "reason_malformed", f"a reason code: {_REASON_RULE}")
 
 
 def parse_code(text: str, field: str) -> str:
     """``text`` if it is a snake_case code such as a drawdown purpose; else ``code_malformed``."""
-    if _REASON.fullmatch(text) is None:
-        raise InputError.for_field("code_malformed", where=field, field=field,
-                                   rule=_REASON_RULE.replace("a reason code", "a code"),
-                                   value=text)
-    return text
+    return _matching(text, field, _REASON, "code_malformed", f"a code: {_REASON_RULE}")
 
 
 def check_year(day: date, field: str) -> date:

@@ -30,7 +30,7 @@ import errno
 import json
 import os
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,12 +151,7 @@ def read_toml(path: Path, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DE
     Raises :class:`~linewise.errors.InputFileError` past a bound and
     ``tomllib.TOMLDecodeError`` for a syntax error.
     """
-    text = read_text(path, max_bytes=max_bytes)
-    try:
-        data = tomllib.loads(text)
-    except RecursionError:  # tomllib recurses into nested arrays and inline tables
-        raise _too_deep(str(path), max_depth, f"more than {max_depth}") from None
-    check_depth(data, str(path), max_depth=max_depth)
+    data: dict[str, Any] = _parsed(path, tomllib.loads, max_bytes=max_bytes, max_depth=max_depth)
     return data
 
 
@@ -166,10 +161,15 @@ def read_json(path: Path, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DE
     Raises :class:`~linewise.errors.InputFileError` past a bound and ``ValueError``
     (``json.JSONDecodeError``) for a syntax error.
     """
+    return _parsed(path, json.loads, max_bytes=max_bytes, max_depth=max_depth)
+
+
+def _parsed(path: Path, loads: Callable[[str], Any], *, max_bytes: int, max_depth: int) -> Any:
+    """``loads`` of the text of ``path``, within the bounds (the parsers recurse into nesting)."""
     text = read_text(path, max_bytes=max_bytes)
     try:
-        data = json.loads(text)
-    except RecursionError:  # the decoder recurses into nested arrays and objects
+        data = loads(text)
+    except RecursionError:
         raise _too_deep(str(path), max_depth, f"more than {max_depth}") from None
     check_depth(data, str(path), max_depth=max_depth)
     return data

@@ -121,3 +121,15 @@ def test_a_refitted_gbm_ranks_reasons_by_its_new_trees(uci_inputs):
     contributions = model.reason_contributions(features.iloc[:100])
     base = model.raw_log_odds(features.iloc[:100]) - contributions.sum(axis=1).to_numpy()
     np.testing.assert_allclose(base, base[0], atol=1e-9)
+
+
+def test_accounts_decided_in_batches_get_the_decisions_of_one_call(
+        uci_decided, uci_inputs, uci_gbm, default_strategy, uci_history, monkeypatch):
+    import linewise.decide
+
+    monkeypatch.setattr(linewise.decide, "BATCH", 700)
+    rows = np.arange(0, 30_000, 15)
+    batched = decide(uci_inputs.features.iloc[rows], model=uci_gbm, model_ref=MODEL_REF,
+                     strategy=default_strategy, context=Context(as_of=AS_OF), history=uci_history)
+    pd.testing.assert_frame_equal(batched, uci_decided.iloc[rows].reset_index(drop=True),
+                                  check_dtype=False, check_exact=True)

@@ -32,7 +32,7 @@ class Promise:
     promised_on: date
 
 
-def months_of(steps: list[Step], promised_on: date, as_of: date) -> int:
+def months_of(promised_on: date, as_of: date) -> int:
     months = (promised_on.year - as_of.year) * 12 + promised_on.month - as_of.month
     return max(months, 0)
 
@@ -126,7 +126,7 @@ def live_and_decide(promises: list[Promise], panel: pd.DataFrame, customers: pd.
                                           dtype=dtype)
     groups: dict[int, list[Promise]] = {}
     for promise in promises:
-        groups.setdefault(months_of(promise.steps, promise.promised_on, as_of), []).append(promise)
+        groups.setdefault(months_of(promise.promised_on, as_of), []).append(promise)
     parts = []
     for months, group in sorted(groups.items()):
         ids = [p.account_id for p in group]
@@ -170,4 +170,4 @@ def failures(promises: list[Promise], again: pd.DataFrame) -> list[str]:
 
 
 def promised_months(promises: list[Promise], as_of: date) -> np.ndarray:
-    return np.asarray([months_of(p.steps, p.promised_on, as_of) for p in promises])
+    return np.asarray([months_of(p.promised_on, as_of) for p in promises])

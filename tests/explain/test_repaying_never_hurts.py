@@ -92,13 +92,9 @@ def _clear_arrears(panel, customers, as_of):
 
 
 def _prove_a_higher_income(panel, customers, as_of):
-    """Every customer proves a third more income than the table holds (or 20,000 where none)."""
+    """Every customer proves a third more income than the table holds (see ``_with_some_income``)."""
     out = customers.copy()
-    known = out["income_monthly"].notna() if "income_monthly" in out else pd.Series(False, index=out.index)
-    base = out["income_monthly"].astype("Float64") if "income_monthly" in out else pd.Series(
-        np.nan, index=out.index, dtype="Float64")
-    out["income_monthly"] = np.where(known, (base * 4 // 3), 20_000_00).astype("int64")
-    out["income_monthly"] = out["income_monthly"].astype("Int64")
+    out["income_monthly"] = (out["income_monthly"] * 4 // 3).astype("Int64")
     out["income_verified_on"] = pd.Timestamp(as_of) - pd.offsets.MonthEnd(1)
     out["income_source"] = "income_proof"
     out["consent_income"] = True

@@ -151,3 +151,24 @@ def test_an_account_twice_in_one_run_is_refused(engine, sample, uci_inputs):
         save_run(engine, twice, uci_inputs.features, strategy_text=default_strategy_text(),
                  with_recourse=True)
     assert list_runs(engine) == []
+
+
+def test_a_history_not_one_record_per_decision_is_refused_and_nothing_is_written(
+        engine, sample, uci_inputs, history):
+    with pytest.raises(InputError, match="one record per decision") as refused:
+        save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text(),
+                 with_recourse=True, history=history[:-1])
+    assert refused.value.code == "history_missing"
+    assert list_runs(engine) == []
+
+
+def test_a_run_logged_without_its_history_cannot_replay_its_recourse_and_says_so(
+        engine, sample, uci_inputs):
+    from linewise.cli.decisions import stored_history
+
+    stored = load_run(engine, save_run(engine, sample, uci_inputs.features,
+                                       strategy_text=default_strategy_text(), with_recourse=True))
+    assert stored.history is None
+    with pytest.raises(InputError, match="decide them again") as refused:
+        stored_history(stored)
+    assert refused.value.code == "history_missing"

@@ -45,7 +45,13 @@ import pandas as pd
 
 from linewise.calendar import add_months, month_end
 from linewise.features import features_from_window
-from linewise.features.projection import Behaviour, History, Plan, project
+from linewise.features.projection import (
+    AGED_OUT_MONTHS,
+    Behaviour,
+    History,
+    Plan,
+    project,
+)
 from linewise.money import currency_exponent
 from linewise.strategy.compiled import Check, Policy
 from linewise.strategy.evaluate import Context, evaluate_policy
@@ -59,7 +65,6 @@ __all__ = [
     "after_decision",
     "behaviours",
     "find_recourse",
-    "lived_review",
     "review_date",
 ]
 
@@ -74,8 +79,11 @@ _PLAIN = ("clear_overdue", "no_new_credit_applications", "repay_other_lenders_on
 # proving a (higher) income, which a customer cannot simply do.
 _LEVERS = ("clear_overdue", "repay_at_least", "reduce_external_debt_to", "verify_income_at_least",
            "no_new_credit_applications", "repay_other_lenders_on_time")
-# The fewest months a step needs before it can show: the bureau's look-back.
-_LEVER_MONTHS = {"no_new_credit_applications": 6, "repay_other_lenders_on_time": 12}
+# The steps on other lenders, the bureau count each clears, and so the fewest months
+# it needs before it can show (that count's look-back).
+_ELSEWHERE = {"no_new_credit_applications": "bureau_enquiries_6m",
+              "repay_other_lenders_on_time": "external_dpd_max_12m"}
+_LEVER_MONTHS = {kind: AGED_OUT_MONTHS[column] for kind, column in _ELSEWHERE.items()}
 
 # The model: features -> (PD, score points), the score for rules and gates on it.
 Scorer = Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]]
@@ -328,7 +336,7 @@ def _lived_features(policy: Policy, block: _Block, rows: np.ndarray, history: Hi
     Also whether anything fell due in each row's months (in ``rows``' order).
     """
     accounts = block.accounts[rows]
-    lived = history.rows(accounts, ids=np.asarray([str(i) for i in range(len(rows))], dtype=object))
+    ids = np.arange(len(rows)).astype(str).astype(object)
     plan = Plan(credit_limit=limit[accounts],
                 repay=np.nan_to_num(block.taken["repay_at_least"][rows]).astype("int64"),
                 clear_overdue=~np.isnan(block.taken["clear_overdue"][rows]),
@@ -336,20 +344,15 @@ def _lived_features(policy: Policy, block: _Block, rows: np.ndarray, history: Hi
                 external_debt=block.taken["reduce_external_debt_to"][rows],
                 no_new_applications=~np.isnan(block.taken["no_new_credit_applications"][rows]),
                 on_time_elsewhere=~np.isnan(block.taken["repay_other_lenders_on_time"][rows]))
-    features, due = lived_review(lived, plan, block.months[rows], behaviour, policy)
+    months = block.months[rows]
+    lived = project(history.rows(accounts, ids=ids), plan, months, behaviour,
+                    minimum_payment_bp=policy.minimum_payment_bp)
+    # The new window holds an account's own months newest first, in its first columns.
+    due_by_month = np.nan_to_num(lived.window.values["amount_due"]) > 0
+    within = np.arange(due_by_month.shape[1])[None, :] < months[:, None]
+    features = features_from_window(lived.window, lived.customers)
     features.index = pd.RangeIndex(len(rows))
-    return features, due
-
-
-def lived_review(history: History, plan: Plan, months: int | np.ndarray, behaviour: Behaviour,
-                 policy: Policy) -> tuple[pd.DataFrame, np.ndarray]:
-    """The features ``months`` month ends on with ``plan`` lived, and whether anything fell due."""
-    lived = project(history, plan, months, behaviour, minimum_payment_bp=policy.minimum_payment_bp)
-    lived_months = np.broadcast_to(np.asarray(months), (len(history),))
-    # The new window holds an account's months newest first, in its first columns.
-    within = np.arange(lived.window.values["amount_due"].shape[1])[None, :] < lived_months[:, None]
-    due = ((np.nan_to_num(lived.window.values["amount_due"]) > 0) & within).any(axis=1)
-    return features_from_window(lived.window, lived.customers), due
+    return features, (due_by_month & within).any(axis=1)
 
 
 # --- what each lever asks for -----------------------------------------------------------------
@@ -367,8 +370,7 @@ def _lever_values(policy: Policy, features: pd.DataFrame, history: History,
     external = np.nan_to_num(_column(features, "external_debt"))
     values: dict[str, np.ndarray] = {
         "clear_overdue": np.where(window.values["dpd"][:, 0] > 0, 0.0, np.nan),
-        "no_new_credit_applications": np.where(_column(features, "bureau_enquiries_6m") > 0, 0.0, np.nan),
-        "repay_other_lenders_on_time": np.where(_column(features, "external_dpd_max_12m") > 0, 0.0, np.nan)}
+        **{kind: np.where(_column(features, column) > 0, 0.0, np.nan) for kind, column in _ELSEWHERE.items()}}
 
     most = np.full(len(limit), np.inf)
     for check in _gates_on(policy, "utilisation_current"):

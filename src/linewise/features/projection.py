@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from linewise.features.compute import features_from_window
+from linewise.features.compute import REGISTRY
 from linewise.features.window import (
     WINDOW_MONTHS,
     PanelWindow,
@@ -52,6 +52,7 @@ from linewise.features.window import (
 )
 
 __all__ = [
+    "AGED_OUT_MONTHS",
     "CUSTOMER_COLUMNS",
     "Behaviour",
     "History",
@@ -60,18 +61,21 @@ __all__ = [
     "history_of",
     "history_records",
     "project",
-    "projected_features",
 ]
 
 # The customer-table columns features read; a projection carries them along.
 CUSTOMER_COLUMNS = ("opened_on", "income_monthly", "income_verified_on", "income_source",
                     "consent_income", "consent_bureau", "consent_assets", "external_debt",
                     "bureau_enquiries_6m", "external_dpd_max_12m", "bureau_score", "assets")
+_DATES = ("opened_on", "income_verified_on")
+_FLAGS = ("consent_income", "consent_bureau", "consent_assets")
+_TEXTS = ("income_source",)
 # Days a month of unpaid arrears adds to days past due.
 _DAYS_PER_MONTH = 30
 _BASIS_POINTS = 10_000
-# The look-back of the bureau's counts: what falls out of them, and when.
-_BUREAU_WINDOW_MONTHS = {"bureau_enquiries_6m": 6, "external_dpd_max_12m": 12}
+# The bureau's counts that age out of their look-back, and its length in months.
+AGED_OUT_MONTHS: dict[str, int] = {
+    name: REGISTRY[name].window_months or 0 for name in ("bureau_enquiries_6m", "external_dpd_max_12m")}
 
 
 class Behaviour(StrEnum):
@@ -265,11 +269,11 @@ def project(history: History, plan: Plan, months: int | np.ndarray, behaviour: B
                           (plan.on_time_elsewhere, "external_dpd_max_12m")):
         if flags is not None:
             aged = (np.asarray(flags, dtype=bool) & customers[column].notna().to_numpy()
-                    & (lived >= _BUREAU_WINDOW_MONTHS[column]))
+                    & (lived >= AGED_OUT_MONTHS[column]))
             customers.loc[aged, column] = 0.0
     behind = most - lived
     if behind.any():
-        for column in ("opened_on", "income_verified_on"):
+        for column in _DATES:
             customers[column] = _months_later(customers[column], behind)
     return History(projected, customers)
 
@@ -283,18 +287,6 @@ def _months_later(dates: pd.Series, months: np.ndarray) -> pd.Series:
     moved = month + np.asarray(months, dtype="int64").astype("timedelta64[M]")
     ends = (moved + np.timedelta64(1, "M")).astype("datetime64[D]") - np.timedelta64(1, "D")
     return pd.Series(ends.astype("datetime64[ns]"), index=dates.index)
-
-
-def projected_features(history: History, plan: Plan, months: int, behaviour: Behaviour, *,
-                       minimum_payment_bp: int | None = None) -> pd.DataFrame:
-    """The features :func:`project` would give: one row per account of ``history``."""
-    lived = project(history, plan, months, behaviour, minimum_payment_bp=minimum_payment_bp)
-    return features_from_window(lived.window, lived.customers)
-
-
-_DATES = ("opened_on", "income_verified_on")
-_FLAGS = ("consent_income", "consent_bureau", "consent_assets")
-_TEXTS = ("income_source",)
 
 
 def _customer_frame(account_ids: np.ndarray, rows: pd.DataFrame) -> pd.DataFrame:
