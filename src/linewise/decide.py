@@ -12,6 +12,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from linewise.decision_schema import DECISION_COLUMNS
 from linewise.explain.catalogue import code_feature
 from linewise.explain.model_reasons import model_reasons
 from linewise.explain.recourse import after_decision, find_recourse
@@ -30,11 +31,6 @@ from linewise.strategy.spec import DECISION_SUBJECTS
 
 __all__ = ["BATCH", "DECISION_COLUMNS", "MODEL_REASONS", "decide", "replay"]
 
-DECISION_COLUMNS = (
-    "account_id", "as_of", "trigger", "action", "current_limit", "new_limit", "pd", "score",
-    "risk_grade", "segment", "reasons", "recourse", "recourse_limit", "recourse_on",
-    "strategy", "model", "arm",
-)
 # Accounts decided together: a batch this size stays in the CPU's caches (a million at
 # once is 40% slower), and is still large enough for every step to be vectorised.
 BATCH = 50_000

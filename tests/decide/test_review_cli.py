@@ -83,7 +83,7 @@ def test_explain_prints_the_notice_in_either_language(reviewed):
 def test_explain_refuses_an_account_without_a_logged_decision(reviewed):
     unknown = run("explain", "no-such-account", cwd=reviewed)
     assert unknown.returncode == 2
-    assert "no-such-account" in unknown.stderr and "account_unknown" in unknown.stderr
+    assert "no-such-account" in unknown.stderr and "account_not_found" in unknown.stderr
 
 
 def test_the_logged_run_replays_with_no_difference_and_only_with_its_own_model(reviewed):
@@ -200,7 +200,7 @@ def test_an_unknown_account_or_a_review_cycle_without_the_log_is_refused_and_not
     unknown = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "u.parquet",
                   "--account", "no-such-account", cwd=reviewed)
     assert unknown.returncode == 2
-    assert "no-such-account" in unknown.stderr and "account_unknown" in unknown.stderr
+    assert "no-such-account" in unknown.stderr and "account_not_found" in unknown.stderr
     unlogged = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "c.parquet",
                    "--cycle-days", "90", "--no-log", cwd=reviewed)
     assert unlogged.returncode == 2

@@ -164,7 +164,7 @@ def test_a_history_not_one_record_per_decision_is_refused_and_nothing_is_written
 
 def test_a_run_logged_without_its_history_cannot_replay_its_recourse_and_says_so(
         engine, sample, uci_inputs):
-    from linewise.cli.decisions import stored_history
+    from linewise.review.runs import stored_history
 
     stored = load_run(engine, save_run(engine, sample, uci_inputs.features,
                                        strategy_text=default_strategy_text(), with_recourse=True))

@@ -1,10 +1,15 @@
-"""`linewise review` and `linewise explain`: decide on a portfolio, tell one customer why."""
+"""`linewise review` and `linewise explain`: decide on a book, tell one customer why.
+
+Parsing and printing only: which accounts are due, their context, the checks and the
+logging are :mod:`linewise.review`'s.
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import typer
@@ -17,7 +22,6 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
-from sqlalchemy import Engine
 
 from linewise.cli._common import (
     console,
@@ -28,26 +32,41 @@ from linewise.cli._common import (
     user_errors,
 )
 from linewise.cli._output import check_output_file
-from linewise.data import read_portfolio, write_table
-from linewise.data.portfolio import Portfolio
-from linewise.errors import InputError
-from linewise.features import compute_features, limit_changed_on
-from linewise.features.events import arrears_cleared, income_verified_in
-from linewise.features.projection import history_of, history_records
 from linewise.money import format_amount
+from linewise.review.triggers import TRIGGERS
 from linewise.strategy import default_strategy_text, read_strategy, read_strategy_file
-from linewise.strategy.compiled import Strategy, compile_strategy
-from linewise.strategy.evaluate import ACTIONS, TRIGGERS, Context
+from linewise.strategy.compiled import compile_strategy
+from linewise.strategy.evaluate import ACTIONS
 
-TRIGGER_HELP = ("review: the periodic review (with --cycle-days, only accounts due); repayment: accounts "
-                "whose arrears a repayment cleared in the as-of month; income_proof: accounts whose income "
-                "was verified in the as-of month; request: one customer asking (--account).")
+if TYPE_CHECKING:  # the decision core is imported when a command runs, not on --help
+    from linewise.review import Decided, Decider
+
+TRIGGER_HELP = "; ".join(f"{t.name}: {t.help}" for t in TRIGGERS.values())
 
 
+def load_decider(model_dir: Path, strategy: Path | None) -> Decider:
+    """The model in ``model_dir`` and the strategy file (default: the shipped one), checked."""
+    from linewise.models.artifacts import load_model
+    from linewise.review import Decider
+
+    chosen = compile_strategy(read_strategy_file(strategy) if strategy else read_strategy(default_strategy_text()))
+    model, manifest = load_model(model_dir)
+    return Decider(model=model, model_ref=str(manifest["model"]), strategy=chosen,
+                   model_source=str(model_dir), strategy_source=str(strategy or "default strategy"),
+                   model_currency=manifest.get("currency"))
 
 
-def _strategy(path: Path | None) -> Strategy:
-    return compile_strategy(read_strategy_file(path) if path else read_strategy(default_strategy_text()))
+@contextmanager
+def progress_bar(disable: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar that a batch loop tells (done, total)."""
+    with Progress(TextColumn("deciding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, disable=disable) as progress:
+        task = progress.add_task("accounts", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield advance
 
 
 def review(
@@ -56,7 +75,7 @@ def review(
     out: Path = typer.Option(..., "--out", help="Parquet file for the decisions."),
     strategy: Path | None = typer.Option(None, "--strategy", help="Strategy YAML (default: the shipped one)."),
     as_of: str | None = typer.Option(None, "--as-of", help="Review date (default: the last panel month)."),
-    trigger: str = typer.Option("review", "--trigger", help=f"One of {', '.join(TRIGGERS)}: {TRIGGER_HELP}"),
+    trigger: str = typer.Option("review", "--trigger", help=f"One of {', '.join(TRIGGERS)}: {TRIGGER_HELP}."),
     account: str | None = typer.Option(None, "--account", help="Decide this account only (needed for a request)."),
     cycle_days: int = typer.Option(0, "--cycle-days", min=0,
                                    help="Review only accounts whose last logged review is this many days old, "
@@ -67,65 +86,41 @@ def review(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
 ) -> None:
     """Decide on every line of a portfolio; write the decisions, log them and print the action mix."""
-    from linewise.decide import BATCH, DECISION_COLUMNS, decide
-    from linewise.ledger.store.decision_log import save_run
-    from linewise.models.artifacts import load_model
+    from linewise.data.files import write_decisions
+    from linewise.ledger.store.decision_log import SqlDecisionLog
+    from linewise.review import ReviewRequest, book_from_portfolio, decide_book
 
     with user_errors():
         # The cheap checks first: a bad path, strategy or database fails in a moment.
         check_output_file(out)
-        chosen = _strategy(strategy)
-        store = engine() if log else None
-        loaded = read_portfolio(portfolio)
-        model, manifest = load_model(model_dir)
-        if chosen.loaded.spec.currency != loaded.currency:
-            raise InputError.for_field(
-                "currency_mismatch", where=str(strategy or "default strategy"), field="currency",
-                rule=f"the portfolio's currency {loaded.currency}", value=chosen.loaded.spec.currency)
-        when = parse_date(as_of, "--as-of") if as_of else loaded.months[-1].date()
-        features = compute_features(loaded.panel, loaded.customers, when)
-        due = _due(features.index, loaded, store, trigger=trigger, account=account, as_of=when,
-                   cycle_days=cycle_days)
-        if len(due) == 0:
-            _nothing_due(trigger, when, as_json)
+        when = parse_date(as_of, "--as-of") if as_of else None
+        decider = load_decider(model_dir, strategy)
+        store = SqlDecisionLog(engine()) if log else None
+        book = book_from_portfolio(portfolio, when)
+        request = ReviewRequest(trigger=trigger, account=account, cycle_days=cycle_days, recourse=recourse,
+                                log=log)
+        with progress_bar(as_json) as advance:
+            decided = decide_book(book, decider, request, log=store, on_progress=advance)
+        if len(decided.decisions) == 0:
+            _nothing_due(decided, as_json)
             return
-        features = features.loc[due]
-        history = history_of(loaded.panel, loaded.customers, when) if recourse else None
-        changed_on = limit_changed_on(loaded.panel, when).reindex(due)
-        requests = None
-        if trigger == "request":
-            window = chosen.policies[str(chosen.assign_arms(due.to_numpy())[0])].request_window_days
-            requests = _requests_in_window(store, due, when, window)
-        context = Context(as_of=when, trigger=trigger, last_limit_change_on=changed_on,
-                          requests_in_window=requests)
-        parts = []
-        with Progress(TextColumn("deciding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, disable=as_json) as progress:
-            task = progress.add_task("accounts", total=len(features))
-            for start in range(0, len(features), BATCH):
-                chunk = features.iloc[start:start + BATCH]
-                parts.append(decide(chunk, model=model, model_ref=str(manifest["model"]),
-                                    strategy=chosen, context=context, history=history,
-                                    recourse=recourse))
-                progress.advance(task, len(chunk))
-        decisions = pd.concat(parts, ignore_index=True)[list(DECISION_COLUMNS)]
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_table(decisions, out)
-        logged_context = changed_on.to_frame()
-        if requests is not None:
-            logged_context["requests_in_window"] = requests
-        run_id = None if store is None else save_run(
-            store, decisions, features, strategy_text=chosen.loaded.text, with_recourse=recourse,
-            context=logged_context, history=None if history is None else history_records(
-                history.rows(history.position_of(pd.Index(decisions["account_id"])))))
-    currency = chosen.loaded.spec.currency
-    payload = _summary(decisions, currency)
-    payload.update({"out": str(out), "strategy": chosen.ref, "model": manifest["model"],
-                    "as_of": str(when), "accounts": len(decisions), "run": run_id})
+        write_decisions(decided.decisions, out)
+    present(decided, decider, as_json, extra={"out": str(out)})
+
+
+def present(decided: Decided, decider: Decider, as_json: bool, *, extra: dict[str, Any]) -> None:
+    """Print a run: the action mix by segment and grade, the limit added, the log's run id."""
+    from linewise.review import summary
+
+    decisions, currency = decided.decisions, decided.book.currency
+    payload = summary(decided)
+    payload.update({"strategy": decider.strategy.ref, "model": decider.model_ref,
+                    "as_of": str(decided.book.as_of), "trigger": decided.trigger, "run": decided.run_id, **extra})
 
     def render() -> None:
-        console.print(f"{len(decisions):,} decisions as of {when} by {chosen.ref} with "
-                      f"{manifest['model']} -> {out}")
+        where = f" -> {extra['out']}" if "out" in extra else ""
+        console.print(f"{len(decisions):,} decisions as of {decided.book.as_of} by {decider.strategy.ref} with "
+                      f"{decider.model_ref}{where}")
         for by in ("segment", "risk_grade"):
             console.print(_table(decisions, by, currency))
         mix = ", ".join(f"{a} {n / max(1, len(decisions)):.1%}" for a, n in payload["actions"].items())
@@ -133,68 +128,19 @@ def review(
         console.print(f"limit added: {_whole(payload['limit_added_minor'], currency)} {currency}; "
                       f"a path to an increase for {payload['with_recourse']:,} of the "
                       f"{payload['not_increased']:,} lines not increased")
-        if run_id is not None:
-            console.print(f"logged as run {run_id} (replay with `linewise decisions replay --run {run_id}`)")
+        if decided.run_id is not None:
+            console.print(f"logged as run {decided.run_id} (replay with "
+                          f"`linewise decisions replay --run {decided.run_id}`)")
 
     emit(as_json, payload, render)
 
 
-def _due(accounts: pd.Index, loaded: Portfolio, store: Engine | None, *, trigger: str,
-         account: str | None, as_of: date, cycle_days: int) -> pd.Index:
-    """The accounts ``trigger`` calls a decision for (``account`` alone when given)."""
-    from linewise.ledger.store.decision_log import last_decided_on
-
-    if account is not None:
-        if account not in accounts:
-            raise InputError.for_field("account_unknown", where=loaded.source, field="--account",
-                                       rule=f"an account with a panel row in the as-of month ({as_of})",
-                                       value=account)
-        return pd.Index([account], name="account_id", dtype="str")
-    if trigger == "request":
-        raise InputError.for_field("account_required", where="--trigger request", field="--account",
-                                   rule="the account of the customer asking", value=None)
-    if trigger == "repayment":
-        return accounts.intersection(arrears_cleared(loaded.panel, as_of))
-    if trigger == "income_proof":
-        return accounts.intersection(income_verified_in(loaded.customers, as_of))
-    if cycle_days > 0:
-        if store is None:
-            raise InputError.for_field("log_required", where="--cycle-days", field="--log",
-                                       rule="on: the review cycle is read from the decision log", value=False)
-        last = last_decided_on(store, "review").reindex(accounts)
-        days = (pd.Timestamp(as_of) - last).dt.days
-        due: pd.Index = accounts[(last.isna() | (days >= cycle_days)).to_numpy()]
-        return due
-    return accounts
-
-
-def _requests_in_window(store: Engine | None, accounts: pd.Index, as_of: date, window_days: int) -> pd.Series:
-    """Requests for more within the window, this one included (counted from the decision log)."""
-    from linewise.ledger.store.decision_log import decisions_since
-
-    if store is None:
-        raise InputError.for_field("log_required", where="--trigger request", field="--log",
-                                   rule="on: earlier requests are counted from the decision log", value=False)
-    earlier = decisions_since(store, "request", as_of - timedelta(days=window_days), as_of, list(accounts))
-    return (earlier.reindex(accounts).fillna(0) + 1).astype("float64")
-
-
-def _nothing_due(trigger: str, as_of: date, as_json: bool) -> None:
+def _nothing_due(decided: Decided, as_json: bool) -> None:
     if as_json:
-        emit(True, {"accounts": 0, "trigger": trigger, "as_of": str(as_of)}, lambda: None)
+        emit(True, {"accounts": 0, "trigger": decided.trigger, "as_of": str(decided.book.as_of)}, lambda: None)
     else:
-        console.print(f"no account is due for a decision by {trigger} as of {as_of}; nothing written")
-
-
-def _summary(decisions: pd.DataFrame, currency: str) -> dict[str, Any]:
-    not_increased = decisions["action"] != "increase"
-    return {
-        "actions": {a: int((decisions["action"] == a).sum()) for a in ACTIONS},
-        "limit_added_minor": int((decisions["new_limit"] - decisions["current_limit"]).clip(lower=0).sum()),
-        "currency": currency,
-        "not_increased": int(not_increased.sum()),
-        "with_recourse": int(decisions.loc[not_increased, "recourse_limit"].notna().sum()),
-    }
+        console.print(f"no account is due for a decision by {decided.trigger} as of {decided.book.as_of}; "
+                      "nothing written")
 
 
 def _table(decisions: pd.DataFrame, by: str, currency: str) -> Table:
@@ -224,26 +170,22 @@ def explain(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Print the notice of ACCOUNT's latest logged decision: what was decided, why, what would raise it."""
-    from linewise.cli.decisions import notice_inputs, stored_strategy
-    from linewise.explain.notice import analyst_reasons, render_notice
-    from linewise.ledger.store.decision_log import latest_decision
+    from linewise.ledger.store.decision_log import SqlDecisionLog
+    from linewise.review.runs import notice_of
 
     with user_errors():
         language = parse_language(lang)
-        stored = latest_decision(engine(), account)
-        row, features, changed = notice_inputs(stored, 0)
-        policy = stored_strategy(stored).policies[str(row["arm"])]
-        notice = render_notice(row, features, policy, language, last_limit_change_on=changed)
-        lines = analyst_reasons(row, features, policy, last_limit_change_on=changed) if analyst else []
+        notice = notice_of(SqlDecisionLog(engine()).latest_decision(account), 0, language, analyst=analyst)
+    row = notice.row
     payload = {"account_id": account, "as_of": str(row["as_of"]), "lang": lang, "action": row["action"],
-               "notice": notice, "reasons": list(row["reasons"]), "recourse": list(row["recourse"]),
-               "run": stored.run_id}
+               "notice": notice.text, "reasons": list(row["reasons"]), "recourse": list(row["recourse"]),
+               "run": notice.run_id}
     if analyst:
-        payload["analyst"] = lines
+        payload["analyst"] = notice.analyst
 
     def render() -> None:
-        console.print(notice)
-        for line in lines:
+        console.print(notice.text)
+        for line in notice.analyst:
             console.print(f"[dim]{escape(line)}[/]", markup=True)
 
     emit(as_json, payload, render)

@@ -16,11 +16,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from linewise.data.portfolio import Portfolio
+from linewise.decision_schema import DECISION_COLUMNS, decision_arrow_schema
 from linewise.errors import InputError
 from linewise.money import CURRENCY_EXPONENTS
 from linewise.textfiles import read_json
 
-__all__ = ["MANIFEST_FILE", "read_portfolio", "read_table", "write_portfolio", "write_table"]
+__all__ = ["MANIFEST_FILE", "read_portfolio", "read_table", "write_decisions", "write_portfolio", "write_table"]
 
 MANIFEST_FILE = "portfolio.json"
 
@@ -49,6 +50,14 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     for index, field in enumerate(table.schema):
         if pa.types.is_timestamp(field.type):
             table = table.set_column(index, field.name, table.column(index).cast(pa.date32()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+
+
+def write_decisions(decisions: pd.DataFrame, path: Path) -> None:
+    """Write decisions as Parquet in the decision contract's columns and types; creates missing folders."""
+    frame = decisions[list(DECISION_COLUMNS)]
+    table = pa.Table.from_pandas(frame, schema=decision_arrow_schema(), preserve_index=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
 

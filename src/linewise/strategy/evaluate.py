@@ -22,15 +22,15 @@ import numpy as np
 import pandas as pd
 
 from linewise.errors import InputError
+from linewise.inputs import parse_code
 from linewise.strategy.compiled import Check, Policy, RulePolicy
 from linewise.strategy.reasons import unknown_code
 from linewise.strategy.spec import Operator
 
-__all__ = ["ACTIONS", "MAX_REASONS", "TRIGGERS", "Context", "ReasonCodes", "cap_limits", "evaluate_policy",
+__all__ = ["ACTIONS", "MAX_REASONS", "Context", "ReasonCodes", "cap_limits", "evaluate_policy",
            "evaluate_policy_codes", "lists_of_codes", "paused_gc"]
 
 ACTIONS = ("increase", "hold", "decrease", "freeze")
-TRIGGERS = ("review", "request", "repayment", "income_proof")
 # A customer reads at most this many reasons; more would bury the ones that matter.
 MAX_REASONS = 4
 # Far above any limit, and exact as a float64 (2**62), so float caps compare safely.
@@ -51,9 +51,9 @@ class Context:
     requests_in_window: pd.Series | None = None
 
     def __post_init__(self) -> None:
-        if self.trigger not in TRIGGERS:
-            raise InputError.for_field("trigger_unknown", where="trigger", field="trigger",
-                                       rule=f"one of {', '.join(TRIGGERS)}", value=self.trigger)
+        # Which triggers exist is the application layer's registry (linewise.review.triggers);
+        # the engine reads only "review" and "request", and needs a code it can log.
+        parse_code(self.trigger, "trigger")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -22,10 +22,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select
 
+from linewise.decision_schema import DECISION_FIELDS, DecisionField
 from linewise.errors import InputError
 from linewise.ledger.store.tables import decision_runs, decisions, strategies
 
-__all__ = ["StoredRun", "decisions_since", "last_decided_on", "latest_decision", "list_runs", "load_run",
+__all__ = ["SqlDecisionLog", "StoredRun", "check_run", "decisions_since", "last_decided_on", "latest_decision", "list_runs", "load_run",
            "save_run"]
 
 _ONE_PER_RUN = ("as_of", "trigger", "strategy", "model")
@@ -54,6 +55,47 @@ class StoredRun:
     context: pd.DataFrame
     history: list[dict[str, Any]] | None = None
 
+    def one(self, position: int) -> StoredRun:
+        """The decision at ``position`` (in the decisions' order) as a run of one."""
+        account = str(self.decisions["account_id"].iloc[position])
+        return replace(self, decisions=self.decisions.iloc[[position]].reset_index(drop=True),
+                       features=self.features.loc[[account]], context=self.context.loc[[account]],
+                       history=None if self.history is None else [self.history[position]])
+
+
+class SqlDecisionLog:
+    """The decision log in the ledger's database (SQLite or PostgreSQL): the functions below, bound."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def save_run(self, decided: pd.DataFrame, features: pd.DataFrame, *, strategy_text: str,
+                 with_recourse: bool, context: pd.DataFrame | None = None,
+                 history: list[dict[str, Any]] | None = None) -> int:
+        """See :func:`save_run`."""
+        return save_run(self.engine, decided, features, strategy_text=strategy_text,
+                        with_recourse=with_recourse, context=context, history=history)
+
+    def load_run(self, run_id: int | None = None) -> StoredRun:
+        """See :func:`load_run`."""
+        return load_run(self.engine, run_id)
+
+    def latest_decision(self, account_id: str) -> StoredRun:
+        """See :func:`latest_decision`."""
+        return latest_decision(self.engine, account_id)
+
+    def list_runs(self) -> list[dict[str, Any]]:
+        """See :func:`list_runs`."""
+        return list_runs(self.engine)
+
+    def last_decided_on(self, trigger: str) -> pd.Series:
+        """See :func:`last_decided_on`."""
+        return last_decided_on(self.engine, trigger)
+
+    def decisions_since(self, trigger: str, after: date, up_to: date, accounts: list[str]) -> pd.Series:
+        """See :func:`decisions_since`."""
+        return decisions_since(self.engine, trigger, after, up_to, accounts)
+
 
 def save_run(engine: Engine, decided: pd.DataFrame, features: pd.DataFrame, *, strategy_text: str,
              with_recourse: bool, context: pd.DataFrame | None = None,
@@ -66,25 +108,14 @@ def save_run(engine: Engine, decided: pd.DataFrame, features: pd.DataFrame, *, s
     the rows mix as-of dates, triggers, strategies or models, or when the strategy
     reference is already stored with another text.
     """
-    _check_one_run(decided)
+    check_run(decided, features, history)
     accounts = decided["account_id"].astype("str")
-    twice = accounts[accounts.duplicated()]
-    if len(twice):
-        raise InputError.for_field("account_twice", where="decision log", field="account_id",
-                                   rule="one decision per account in a run", value=twice.iloc[0])
-    missing = accounts[~accounts.isin(features.index.astype("str"))]
-    if len(missing):
-        raise InputError.for_field("features_missing", where="decision log", field="account_id",
-                                   rule="features stored with every decision", value=missing.iloc[0])
     first = decided.iloc[0]
     ref = str(first["strategy"])
     now = datetime.now(UTC)
     feature_rows = features.set_axis(features.index.astype("str")).reindex(accounts)
     context_rows = (pd.DataFrame(index=accounts) if context is None
                     else context.set_axis(context.index.astype("str")).reindex(accounts))
-    if history is not None and len(history) != len(decided):
-        raise InputError.for_field("history_missing", where="decision log", field="history",
-                                   rule=f"one record per decision ({len(decided)})", value=len(history))
     features_json, context_json = _json_rows(feature_rows), _context_rows(context_rows, history)
     with engine.begin() as conn:
         _store_strategy(conn, ref, strategy_text, now)
@@ -98,7 +129,9 @@ def save_run(engine: Engine, decided: pd.DataFrame, features: pd.DataFrame, *, s
     return run_id
 
 
-def _check_one_run(decided: pd.DataFrame) -> None:
+def check_run(decided: pd.DataFrame, features: pd.DataFrame,
+              history: list[dict[str, Any]] | None) -> None:
+    """Raise :class:`InputError` unless ``decided`` is one run a log may store (see :func:`save_run`)."""
     if decided.empty:
         raise InputError.for_field("decisions_empty", where="decision log", field="decisions",
                                    rule="at least one decision in a run", value=0)
@@ -107,6 +140,18 @@ def _check_one_run(decided: pd.DataFrame) -> None:
         if len(values) > 1:
             raise InputError.for_field("run_mixed", where="decision log", field=column,
                                        rule="one value per run", value=sorted(values)[:3])
+    accounts = decided["account_id"].astype("str")
+    twice = accounts[accounts.duplicated()]
+    if len(twice):
+        raise InputError.for_field("account_twice", where="decision log", field="account_id",
+                                   rule="one decision per account in a run", value=twice.iloc[0])
+    missing = accounts[~accounts.isin(features.index.astype("str"))]
+    if len(missing):
+        raise InputError.for_field("features_missing", where="decision log", field="account_id",
+                                   rule="features stored with every decision", value=missing.iloc[0])
+    if history is not None and len(history) != len(decided):
+        raise InputError.for_field("history_missing", where="decision log", field="history",
+                                   rule=f"one record per decision ({len(decided)})", value=len(history))
 
 
 def _store_strategy(conn: Connection, ref: str, text: str, now: datetime) -> None:
@@ -153,24 +198,30 @@ def _context_rows(frame: pd.DataFrame, history: list[dict[str, Any]] | None) -> 
     return out
 
 
+def _stored_value(field: DecisionField, value: Any) -> Any:
+    """A decision's value as the log's column holds it."""
+    if field.kind == "codes":
+        return json.dumps([str(code) for code in value])
+    if value is None or value is pd.NA or (not isinstance(value, list | str) and pd.isna(value)):
+        if not field.nullable:
+            raise InputError.for_field("decision_incomplete", where="decision log", field=field.name,
+                                       rule="present in every decision", value=None)
+        return None
+    if field.kind == "minor":
+        return int(value)
+    if field.kind == "number":
+        return float(value)
+    if field.kind == "date":
+        return pd.Timestamp(value).date()
+    return str(value)
+
+
 def _decision_rows(decided: pd.DataFrame, run_id: int, features: list[str],
                    context: list[str]) -> list[dict[str, Any]]:
-    rows = []
     records: list[dict[str, Any]] = decided.to_dict("records")  # type: ignore[assignment]
-    for i, row in enumerate(records):
-        limit, on = row["recourse_limit"], row["recourse_on"]
-        rows.append({
-            "run_id": run_id, "account_id": str(row["account_id"]), "as_of": row["as_of"],
-            "trigger": row["trigger"], "action": row["action"], "current_limit": int(row["current_limit"]),
-            "new_limit": int(row["new_limit"]), "pd": float(row["pd"]), "score": float(row["score"]),
-            "risk_grade": row["risk_grade"], "segment": row["segment"],
-            "reasons": json.dumps(list(row["reasons"])), "recourse": json.dumps(list(row["recourse"])),
-            "recourse_limit": None if limit is None or pd.isna(limit) else int(limit),
-            "recourse_on": None if on is None or pd.isna(on) else on,
-            "strategy_ref": row["strategy"], "model_ref": row["model"], "arm": row["arm"],
-            "features": features[i], "context": context[i],
-        })
-    return rows
+    return [{"run_id": run_id, "features": features[i], "context": context[i],
+             **{f.column: _stored_value(f, row[f.name]) for f in DECISION_FIELDS}}
+            for i, row in enumerate(records)]
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -203,7 +254,7 @@ def latest_decision(engine: Engine, account_id: str) -> StoredRun:
                              .where(decisions.c.account_id == account_id)
                              .order_by(decisions.c.as_of.desc(), decisions.c.id.desc()).limit(1)).first()
         if found is None:
-            raise InputError.for_field("account_unknown", where="decision log", field="account_id",
+            raise InputError.for_field("account_not_found", where="decision log", field="account_id",
                                        rule="an account with a stored decision", value=account_id)
         return _read(conn, int(found.run_id), select(decisions).where(decisions.c.id == found.id))
 
@@ -216,21 +267,7 @@ def _read(conn: Connection, run_id: int, query: Any) -> StoredRun:
     text = conn.execute(select(strategies.c.text).where(strategies.c.ref == run["strategy_ref"])).scalar_one()
     rows = conn.execute(query).mappings().all()
     index = pd.Index([row["account_id"] for row in rows], name="account_id")
-    frame = pd.DataFrame({
-        "account_id": list(index), "as_of": [row["as_of"] for row in rows],
-        "trigger": [row["trigger"] for row in rows], "action": [row["action"] for row in rows],
-        "current_limit": [row["current_limit"] for row in rows],
-        "new_limit": [row["new_limit"] for row in rows],
-        "pd": np.asarray([row["pd"] for row in rows], dtype="float64"),
-        "score": np.asarray([row["score"] for row in rows], dtype="float64"),
-        "risk_grade": [row["risk_grade"] for row in rows], "segment": [row["segment"] for row in rows],
-        "reasons": [json.loads(row["reasons"]) for row in rows],
-        "recourse": [json.loads(row["recourse"]) for row in rows],
-        "recourse_limit": pd.array([row["recourse_limit"] for row in rows], dtype="Int64"),
-        "recourse_on": pd.Series([row["recourse_on"] for row in rows], dtype=object),
-        "strategy": [row["strategy_ref"] for row in rows], "model": [row["model_ref"] for row in rows],
-        "arm": [row["arm"] for row in rows],
-    })
+    frame = pd.DataFrame({f.name: _read_column(f, [row[f.column] for row in rows]) for f in DECISION_FIELDS})
     features = pd.DataFrame.from_records([json.loads(row["features"]) for row in rows], index=index)
     for column in features.columns:
         try:  # numbers (None where missing) back to float64; text columns stay text
@@ -247,6 +284,19 @@ def _read(conn: Connection, run_id: int, query: Any) -> StoredRun:
                      strategy_ref=run["strategy_ref"], strategy_text=text, model_ref=run["model_ref"],
                      with_recourse=bool(run["with_recourse"]),
                      decisions=frame, features=features, context=context, history=history)
+
+
+def _read_column(field: DecisionField, values: list[Any]) -> Any:
+    """A decision column as ``decide`` builds it, from the log's values."""
+    if field.kind == "codes":
+        return [json.loads(value) for value in values]
+    if field.kind == "number":
+        return np.asarray(values, dtype="float64")
+    if field.kind == "minor":
+        return pd.array(values, dtype="Int64") if field.nullable else np.asarray(values, dtype="int64")
+    if field.kind == "date":
+        return pd.Series(values, dtype=object)
+    return values
 
 
 def last_decided_on(engine: Engine, trigger: str) -> pd.Series:

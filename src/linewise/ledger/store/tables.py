@@ -7,6 +7,8 @@ features it was made from, grouped in runs, and the text of every strategy used.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -23,6 +25,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+
+from linewise.decision_schema import DECISION_FIELDS, DecisionField
 
 metadata = MetaData()
 
@@ -132,28 +136,20 @@ decision_runs = Table(
     Column("stored_at", DateTime(timezone=True), nullable=False),
 )
 
+def _decision_column(field: DecisionField) -> Column[Any]:
+    kinds: dict[str, Any] = {"text": String(field.width), "date": Date(), "minor": BigInteger(),
+                             "number": Double(), "codes": Text()}
+    kind = kinds[field.kind]
+    return Column(field.column, kind, nullable=field.nullable)
+
+
+# The decision contract's columns (linewise.decision_schema), then what each was made from.
 decisions = Table(
     "decisions", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("run_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("decision_runs.id"),
            nullable=False, index=True),
-    Column("account_id", String(64), nullable=False),
-    Column("as_of", Date, nullable=False),
-    Column("trigger", String(16), nullable=False),
-    Column("action", String(16), nullable=False),
-    Column("current_limit", BigInteger, nullable=False),
-    Column("new_limit", BigInteger, nullable=False),
-    Column("pd", Double, nullable=False),
-    Column("score", Double, nullable=False),
-    Column("risk_grade", String(32), nullable=False),
-    Column("segment", String(64), nullable=False),
-    Column("reasons", Text, nullable=False),
-    Column("recourse", Text, nullable=False),
-    Column("recourse_limit", BigInteger),
-    Column("recourse_on", Date),
-    Column("strategy_ref", String(128), nullable=False),
-    Column("model_ref", String(128), nullable=False),
-    Column("arm", String(64), nullable=False),
+    *(_decision_column(field) for field in DECISION_FIELDS),
     Column("features", Text, nullable=False),
     Column("context", Text, nullable=False),
     Index("ix_decisions_account", "account_id", "as_of"),

@@ -1,0 +1,69 @@
+"""Where the decision core's inputs come from: a portfolio directory or the ledger itself.
+
+A source gives a :class:`Book`: the panel and customer tables as of a date, in the
+portfolio layout the features read, with the currency and, for a ledger, each line's
+status and version (what applying a decision checks against).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from linewise.data import read_portfolio
+from linewise.features import compute_features, limit_changed_on
+
+__all__ = ["Book", "book_from_portfolio", "month_described"]
+
+
+@dataclass(frozen=True)
+class Book:
+    """The inputs of a set of decisions as of one date.
+
+    ``panel`` and ``customers`` follow the portfolio schemas; ``as_of`` is the day the
+    decisions describe; ``lines`` (ledger books only) holds ``status`` and ``version``
+    per account, as read with the panel, and ``limit_changed`` the day each line's
+    limit last changed (a portfolio knows only the month: it is read from the panel).
+    """
+
+    panel: pd.DataFrame
+    customers: pd.DataFrame
+    currency: str
+    source: str
+    as_of: date
+    lines: pd.DataFrame | None = None
+    limit_changed: pd.Series | None = None
+
+    def features(self) -> pd.DataFrame:
+        """One row of features per account with a panel row in the month the book describes."""
+        return compute_features(self.panel, self.customers, month_described(self))
+
+    def last_limit_change_on(self, accounts: pd.Index) -> pd.Series:
+        """Per account, the day its limit last changed (NaT when never)."""
+        if self.limit_changed is not None:
+            return pd.to_datetime(self.limit_changed).reindex(accounts).rename("last_limit_change_on")
+        return limit_changed_on(self.panel, month_described(self)).reindex(accounts)
+
+
+def month_described(book: Book) -> date:
+    """The date features are computed as of.
+
+    The as-of date, or for a ledger read mid-month the end of that month, whose panel
+    row holds the month so far.
+    """
+    if book.lines is None:
+        return book.as_of
+    return pd.Timestamp(book.as_of).to_period("M").end_time.date()
+
+
+def book_from_portfolio(directory: Path, as_of: date | None = None) -> Book:
+    """The portfolio in ``directory`` as of ``as_of`` (default: its last panel month)."""
+    loaded = read_portfolio(directory)
+    when = as_of if as_of is not None else loaded.months[-1].date()
+    return Book(panel=loaded.panel, customers=loaded.customers, currency=loaded.currency,
+                source=loaded.source, as_of=when)
+
+
