@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, date, datetime
@@ -70,11 +70,16 @@ from linewise.ledger.store.tables import (
 __all__ = [
     "StoredEvent",
     "find_event",
+    "find_events",
     "load_account_events",
+    "load_events_of_kinds",
     "load_for_posting",
     "load_frames",
+    "load_line_versions",
+    "load_lines_for_update",
     "load_state",
     "rebuild_projections",
+    "save_line_postings",
     "save_posting",
 ]
 
@@ -491,3 +496,110 @@ def load_frames(
         result = conn.execute(query)
         frames[name] = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     return frames
+
+
+# --- many lines at once -----------------------------------------------------------
+# Applying decisions to thousands of lines reads and writes a chunk of lines in a
+# few statements, not a few statements per line.
+
+
+def load_lines_for_update(
+    conn: Connection, account_ids: Collection[str]
+) -> dict[str, tuple[LineState, int]]:
+    """Each line's state and ``version``, the rows locked for this transaction; unknown ids left out.
+
+    On PostgreSQL the rows are locked in account order, so two transactions locking
+    overlapping sets of lines wait for each other instead of deadlocking; SQLite's
+    ``BEGIN IMMEDIATE`` holds the database's write lock already.
+    """
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
+    query = (select(lines.c.account_id, *(lines.c[f] for f in _LINE_FIELDS), lines.c.version)
+             .where(lines.c.account_id.in_(ids)).order_by(lines.c.account_id))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    line_rows = conn.execute(query).all()
+    schedule = (
+        select(drawdowns.c.account_id, *(drawdowns.c[f] for f in _DRAWDOWN_FIELDS),
+               *(instalments.c[f] for f in _INSTALMENT_FIELDS))
+        .select_from(drawdowns.outerjoin(instalments, and_(
+            instalments.c.account_id == drawdowns.c.account_id,
+            instalments.c.drawdown_seq == drawdowns.c.seq)))
+        .where(drawdowns.c.account_id.in_([row[0] for row in line_rows]))
+        .order_by(drawdowns.c.account_id, drawdowns.c.seq, instalments.c.number))
+    by_account: dict[str, list[Row]] = {}
+    if line_rows:
+        for row in conn.execute(schedule):
+            by_account.setdefault(row[0], []).append(row[1:])
+    return {row[0]: (_line_state(row[:-1], by_account.get(row[0], [])), row[-1])
+            for row in line_rows}
+
+
+def load_line_versions(conn: Connection, account_ids: Collection[str] | None = None) -> dict[str, int]:
+    """The ``version`` of each line (every line when ``account_ids`` is None); unknown ids left out.
+
+    A line's version counts the postings that changed it: a decision made from a
+    line's state records it, and applying the decision checks the line is still there.
+    """
+    query = select(lines.c.account_id, lines.c.version)
+    if account_ids is not None:
+        query = query.where(lines.c.account_id.in_(sorted(set(account_ids))))
+    return {str(row[0]): int(row[1]) for row in conn.execute(query)}
+
+
+def find_events(
+    conn: Connection, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], StoredEvent]:
+    """The events stored under each (account id, idempotency key) of ``keys`` that has one."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    query = (select(events.c.account_id, events.c.idempotency_key, events.c.payload, events.c.result)
+             .where(events.c.account_id.in_(sorted({a for a, _ in wanted})),
+                    events.c.idempotency_key.in_(sorted({k for _, k in wanted}))))
+    return {(account_id, key): _stored_event((payload, result))
+            for account_id, key, payload, result in conn.execute(query)
+            if (account_id, key) in wanted}
+
+
+def load_events_of_kinds(
+    conn: Connection, account_ids: Collection[str], kinds: Collection[str]
+) -> dict[str, list[Event]]:
+    """The events of these kinds of each account, in posting order."""
+    out: dict[str, list[Event]] = {}
+    if not account_ids:
+        return out
+    query = (select(events.c.account_id, events.c.payload)
+             .where(events.c.account_id.in_(sorted(set(account_ids))),
+                    events.c.kind.in_(sorted(set(kinds))))
+             .order_by(events.c.id))
+    for account_id, payload in conn.execute(query):
+        out.setdefault(account_id, []).append(event_from_payload(json.loads(payload)))
+    return out
+
+
+def save_line_postings(
+    conn: Connection, postings: Sequence[tuple[LineState, Posted, Event, dict[str, Any]]]
+) -> None:
+    """Append each posting's event with its result and write its line, in order, in one round trip.
+
+    For events that change only the line row and its limit history (limit and status
+    changes): each posting's ``posted`` state must keep ``before``'s drawdowns.
+    Several postings may change one line; they are written in the order given.
+    """
+    updates: list[dict[str, Any]] = []
+    limits: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+    for before, posted, event, result in postings:
+        after = posted.state
+        assert after.drawdowns is before.drawdowns, "save_line_postings writes line changes only"
+        assert not posted.allocations, "save_line_postings writes line changes only"
+        account_id = after.line.account_id
+        updates.append({"where_account_id": account_id, **_line_row(after)})
+        if isinstance(event, LimitChanged):
+            limits.append({"account_id": account_id, "effective_on": event.occurred_on,
+                           "credit_limit": after.line.credit_limit,
+                           "event_key": event.idempotency_key})
+        event_rows.append(_event_row(event, result))
+    _run_writes(conn, [(_UPDATE_LINE, updates), (_INSERT_LIMIT, limits), (_INSERT_EVENT, event_rows)])
