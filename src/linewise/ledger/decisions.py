@@ -423,18 +423,20 @@ def _check_fresh(decision: LineDecision, state: LineState, version: int) -> None
         raise LedgerRejected.for_field("line_closed", where=where, field="line status",
                                        rule=f"active or frozen for decision {ref}", value="closed")
     if decision.seen_version is not None and version != decision.seen_version:
-        raise _stale(decision, "the line's version", f"{decision.seen_version}, as when", version)
+        raise _stale(decision, "the line's version",
+                     f"{decision.seen_version}, the version {ref} was made from", version)
     if state.line.credit_limit != decision.current_limit:
-        raise _stale(decision, "the line's limit", f"{decision.current_limit}, as when",
+        raise _stale(decision, "the line's limit",
+                     f"{decision.current_limit}, the limit {ref} was made from",
                      state.line.credit_limit)
     last_on = state.last_event_on
     if last_on is not None and decision.decided_on < last_on:
-        raise _stale(decision, "decided_on", f"on or after the line's last event {last_on}, when",
+        raise _stale(decision, "decided_on", f"on or after the line's last event {last_on}",
                      decision.decided_on.isoformat())
 
 
 def _stale(decision: LineDecision, field_: str, rule: str, value: object) -> LedgerRejected:
     return LedgerRejected.for_field(
         "decision_stale", where=decision.account_id, field=field_,
-        rule=f"{rule} {decision.decision_ref} was made (the line has moved since: decide again)",
+        rule=f"{rule} (the line has moved since: decide again)",
         value=value)
