@@ -345,15 +345,14 @@ def _apply_one(book: _Book, decision: LineDecision) -> Outcome:
 
 def _first_outcome(book: _Book, decision: LineDecision) -> Applied | None:
     """The outcome of the decision's first application, or None if it was never applied."""
-    stored = [(book.stored.get((decision.account_id, key)), make())
-              for key, make in ((decision.limit_key, decision.limit_event),
-                                (decision.status_key, decision.status_event))]
-    found = [(s, e) for s, e in stored if s is not None]
-    if not found:
+    limit = book.stored.get((decision.account_id, decision.limit_key))
+    status = book.stored.get((decision.account_id, decision.status_key))
+    if limit is None and status is None:
         return None
+    found = [(s, make()) for s, make in ((limit, decision.limit_event), (status, decision.status_event))
+             if s is not None]
     for original, event in found:
         _check_same(original.event, event)
-    (limit, _), (status, _) = stored
     first, last = found[0][0].result, found[-1][0].result
     status_after = LineStatus(last["status"])
     return Applied(
