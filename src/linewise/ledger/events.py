@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -129,12 +129,14 @@ def check_fields(event: Event) -> None:
 
 def event_payload(event: Event) -> dict[str, Any]:
     """A JSON-ready dict of the event (dates ISO, decimals as strings)."""
-    return {"kind": event.kind, **_to_json(asdict(event))}
+    return {"kind": event.kind, **_to_json(event)}
 
 
 def _to_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _to_json(v) for k, v in value.items()}
+    # Field by field rather than dataclasses.asdict, whose deep copies were most of
+    # the cost of writing an event.
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_json(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, date | Decimal):
         return str(value)
     return value

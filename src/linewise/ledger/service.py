@@ -65,6 +65,7 @@ __all__ = [
     "load_product",
     "post_event",
     "post_events",
+    "posting_result",
     "read_state",
     "require_schema",
     "statement",
@@ -118,7 +119,8 @@ def drawdown_event(
                           terms=terms)
 
 
-def _result(event: Event, before: LineState | None, posted: Posted) -> dict[str, Any]:
+def posting_result(event: Event, before: LineState | None, posted: Posted) -> dict[str, Any]:
+    """What posting ``event`` on ``before`` returns, and is stored with the event for its duplicates."""
     state = posted.state
     result: dict[str, Any] = {
         "account_id": state.line.account_id, "kind": event.kind,
@@ -183,11 +185,11 @@ def _post(conn: Connection, event: Event, cache: dict[str, LineState | None]) ->
             raise UnknownAccountError(event.account_id)
         history = [*load_account_events(conn, event.account_id), event]
         posted = replay(history)
-        result = _result(event, before, posted)
+        result = posting_result(event, before, posted)
         rebuild_projections(conn, event, posted, _limits(history), result)
     else:
         posted = apply(before, event)
-        result = _result(event, before, posted)
+        result = posting_result(event, before, posted)
         save_posting(conn, before, posted, event, result)
     cache[event.account_id] = posted.state
     return PostingResult(result, duplicate=False)
