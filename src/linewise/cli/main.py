@@ -42,6 +42,7 @@ app.command("statement")(ledger.statement_command)
 app.command("demo")(demo.demo)
 app.command("review")(review.review)
 app.command("explain")(review.explain)
+app.command("decide")(review.decide_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,6 +22,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from sqlalchemy import Engine
 
 from linewise.cli._common import (
     console,
@@ -29,9 +30,11 @@ from linewise.cli._common import (
     engine,
     parse_date,
     parse_language,
+    today,
     user_errors,
 )
 from linewise.cli._output import check_output_file
+from linewise.errors import InputError
 from linewise.money import format_amount
 from linewise.review.triggers import TRIGGERS
 from linewise.strategy import default_strategy_text, read_strategy, read_strategy_file
@@ -70,11 +73,14 @@ def progress_bar(disable: bool) -> Iterator[Callable[[int, int], None]]:
 
 
 def review(
-    portfolio: Path = typer.Option(..., "--portfolio", help="A portfolio directory."),
     model_dir: Path = typer.Option(..., "--model", help="A model directory (linewise model train)."),
     out: Path = typer.Option(..., "--out", help="Parquet file for the decisions."),
+    portfolio: Path | None = typer.Option(None, "--portfolio", help="A portfolio directory."),
+    ledger: bool = typer.Option(False, "--ledger", help="Review the lines of the ledger database instead."),
+    apply: bool = typer.Option(False, "--apply", help="With --ledger: make the decisions take effect on the lines."),
     strategy: Path | None = typer.Option(None, "--strategy", help="Strategy YAML (default: the shipped one)."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Review date (default: the last panel month)."),
+    as_of: str | None = typer.Option(None, "--as-of",
+                                     help="Review date (default: the last panel month; with --ledger, today)."),
     trigger: str = typer.Option("review", "--trigger", help=f"One of {', '.join(TRIGGERS)}: {TRIGGER_HELP}."),
     account: str | None = typer.Option(None, "--account", help="Decide this account only (needed for a request)."),
     cycle_days: int = typer.Option(0, "--cycle-days", min=0,
@@ -85,31 +91,136 @@ def review(
                              help="Store the decisions with their features in the database's decision log."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
 ) -> None:
-    """Decide on every line of a portfolio; write the decisions, log them and print the action mix."""
+    """Decide on every line of a portfolio or of the ledger; write the decisions, log them and print the action mix."""
     from linewise.data.files import write_decisions
     from linewise.ledger.store.decision_log import SqlDecisionLog
     from linewise.review import ReviewRequest, book_from_portfolio, decide_book
+    from linewise.review.sources import book_from_ledger
 
     with user_errors():
         # The cheap checks first: a bad path, strategy or database fails in a moment.
+        if (portfolio is None) == (not ledger):
+            raise InputError.for_field("source_required", where="review", field="--portfolio/--ledger",
+                                       rule="exactly one of them", value="both" if ledger else "neither")
+        if apply and not ledger:
+            raise InputError.for_field("apply_needs_ledger", where="review", field="--apply",
+                                       rule="used with --ledger (a portfolio directory has no lines to change)",
+                                       value=True)
         check_output_file(out)
-        when = parse_date(as_of, "--as-of") if as_of else None
+        when = parse_date(as_of, "--as-of") if as_of else (today() if ledger else None)
         decider = load_decider(model_dir, strategy)
-        store = SqlDecisionLog(engine()) if log else None
-        book = book_from_portfolio(portfolio, when)
+        store = engine() if (log or ledger) else None
+        decision_log = SqlDecisionLog(store) if log and store is not None else None
+        if ledger and store is not None and when is not None:
+            book = book_from_ledger(store, when, account)
+        else:
+            assert portfolio is not None
+            book = book_from_portfolio(portfolio, when)
         request = ReviewRequest(trigger=trigger, account=account, cycle_days=cycle_days, recourse=recourse,
                                 log=log)
         with progress_bar(as_json) as advance:
-            decided = decide_book(book, decider, request, log=store, on_progress=advance)
+            decided = decide_book(book, decider, request, log=decision_log, on_progress=advance)
         if len(decided.decisions) == 0:
             _nothing_due(decided, as_json)
             return
         write_decisions(decided.decisions, out)
-    present(decided, decider, as_json, extra={"out": str(out)})
+        outcomes = _applied(store, decided, as_json) if apply and store is not None else None
+    present(decided, decider, as_json, extra={"out": str(out)}, outcomes=outcomes)
 
 
-def present(decided: Decided, decider: Decider, as_json: bool, *, extra: dict[str, Any]) -> None:
-    """Print a run: the action mix by segment and grade, the limit added, the log's run id."""
+def decide_command(
+    account: str = typer.Option(..., "--account", help="The line to decide."),
+    model_dir: Path = typer.Option(..., "--model", help="A model directory (linewise model train)."),
+    strategy: Path | None = typer.Option(None, "--strategy", help="Strategy YAML (default: the shipped one)."),
+    trigger: str = typer.Option("review", "--trigger", help=f"One of {', '.join(TRIGGERS)}: {TRIGGER_HELP}."),
+    as_of: str | None = typer.Option(None, "--as-of", help="The day decided (default: today)."),
+    apply: bool = typer.Option(False, "--apply", help="Make the decision take effect on the line."),
+    lang: str = typer.Option("zh", "--lang", help="The notice's language: zh or en."),
+    recourse: bool = typer.Option(True, "--recourse/--no-recourse", help="Work out what would raise the line."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Decide one line from the ledger now, log the decision and print its notice (and apply it)."""
+    from linewise.ledger.store.decision_log import SqlDecisionLog
+    from linewise.review import ReviewRequest, decide_book
+    from linewise.review.apply import apply_decided, outcome_record
+    from linewise.review.runs import notice_of
+    from linewise.review.sources import book_from_ledger
+
+    with user_errors():
+        language = parse_language(lang)
+        when = parse_date(as_of, "--as-of") if as_of else today()
+        decider = load_decider(model_dir, strategy)
+        store = engine()
+        log = SqlDecisionLog(store)
+        book = book_from_ledger(store, when, account)
+        decided = decide_book(book, decider, ReviewRequest(trigger=trigger, account=account, recourse=recourse),
+                              log=log)
+        outcome = apply_decided(store, decided)[0] if apply else None
+        assert decided.run_id is not None
+        notice = notice_of(log.load_run(decided.run_id), 0, language, strategy=decider.strategy)
+    payload: dict[str, Any] = {k: _plain(v) for k, v in notice.row.items()}
+    payload.update({"run": decided.run_id, "lang": lang, "notice": notice.text,
+                    "applied": False if outcome is None else outcome_record(outcome)["applied"]})
+    if outcome is not None:
+        payload["outcome"] = outcome_record(outcome)
+
+    def render() -> None:
+        row = notice.row
+        currency = decided.book.currency
+        console.print(f"{account}: {row['action']} {_whole(int(row['current_limit']), currency)} -> "
+                      f"{_whole(int(row['new_limit']), currency)} {currency} ({decided.trigger}, as of "
+                      f"{decided.book.as_of}; logged as run {decided.run_id})")
+        if outcome is not None:
+            console.print(_outcome_line(outcome_record(outcome), currency))
+        console.print(notice.text)
+
+    emit(as_json, payload, render)
+
+
+def _plain(value: Any) -> Any:
+    """A decision's value as JSON has it."""
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if value is None or value is pd.NA or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _outcome_line(record: dict[str, Any], currency: str) -> str:
+    if "refused" in record:
+        return f"not applied [{record['refused']}]: {record['detail']}"
+    if record["duplicate"]:
+        return "already applied: nothing written"
+    if not record["events"]:
+        return "applied: the line needed no change"
+    change = (f"limit {_whole(record['limit_before'], currency)} -> {_whole(record['limit_after'], currency)} "
+              f"{currency}, status {record['status_before']} -> {record['status_after']}")
+    kept = " (frozen by hand: stays frozen)" if record["kept_frozen_by_hand"] else ""
+    return f"applied: {', '.join(record['events'])}; {change}{kept}"
+
+
+def _applied(store: Engine, decided: Decided, as_json: bool) -> list[dict[str, Any]]:
+    """Apply a ledger review's decisions with a progress bar; the outcomes as records."""
+    from linewise.review.apply import apply_decided, outcome_record
+
+    with Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, disable=as_json) as progress:
+        task = progress.add_task("lines", total=len(decided.decisions))
+        outcomes = apply_decided(store, decided,
+                                 on_progress=lambda done, _total: progress.update(task, completed=done))
+    return [outcome_record(o) for o in outcomes]
+
+
+def present(decided: Decided, decider: Decider, as_json: bool, *, extra: dict[str, Any],
+            outcomes: list[dict[str, Any]] | None = None) -> None:
+    """Print a run: the action mix by segment and grade, the limit added, the log's run id.
+
+    When the run was applied, also the lines' limits and statuses before and after.
+    """
     from linewise.review import summary
 
     decisions, currency = decided.decisions, decided.book.currency
@@ -131,8 +242,44 @@ def present(decided: Decided, decider: Decider, as_json: bool, *, extra: dict[st
         if decided.run_id is not None:
             console.print(f"logged as run {decided.run_id} (replay with "
                           f"`linewise decisions replay --run {decided.run_id}`)")
+        if outcomes is not None:
+            console.print(_applied_table(payload["applied"], currency))
 
+    if outcomes is not None:
+        payload["applied"] = _applied_summary(outcomes)
     emit(as_json, payload, render)
+
+
+def _applied_summary(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    done = [o for o in outcomes if "refused" not in o]
+    refused: dict[str, int] = {}
+    for o in outcomes:
+        if "refused" in o:
+            refused[o["refused"]] = refused.get(o["refused"], 0) + 1
+    return {
+        "lines": len(outcomes),
+        "changed": sum(1 for o in done if o["applied"]),
+        "duplicates": sum(1 for o in done if o["duplicate"]),
+        "refused": refused,
+        "limits_before_minor": sum(o["limit_before"] for o in done),
+        "limits_after_minor": sum(o["limit_after"] for o in done),
+        "raised": sum(1 for o in done if o["limit_after"] > o["limit_before"]),
+        "cut": sum(1 for o in done if o["limit_after"] < o["limit_before"]),
+        "frozen": sum(1 for o in done if o["status_after"] == "frozen" and o["status_before"] != "frozen"),
+        "unfrozen": sum(1 for o in done if o["status_before"] == "frozen" and o["status_after"] != "frozen"),
+        "kept_frozen_by_hand": sum(1 for o in done if o["kept_frozen_by_hand"]),
+    }
+
+
+def _applied_table(applied: dict[str, Any], currency: str) -> Table:
+    table = Table(title="applied to the ledger", title_justify="left", show_header=False)
+    table.add_row("total limits before", f"{_whole(applied['limits_before_minor'], currency)} {currency}")
+    table.add_row("total limits after", f"{_whole(applied['limits_after_minor'], currency)} {currency}")
+    for key in ("changed", "raised", "cut", "frozen", "unfrozen", "kept_frozen_by_hand", "duplicates"):
+        table.add_row(f"lines {key.replace('_', ' ')}", f"{applied[key]:,}")
+    for code, n in sorted(applied["refused"].items()):
+        table.add_row(f"refused [{code}]", f"{n:,}")
+    return table
 
 
 def _nothing_due(decided: Decided, as_json: bool) -> None:

@@ -7,16 +7,20 @@ status and version (what applying a decision checks against).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy import Engine
 
 from linewise.data import read_portfolio
+from linewise.errors import InputError
 from linewise.features import compute_features, limit_changed_on
+from linewise.ledger.source import book_as_of
 
-__all__ = ["Book", "book_from_portfolio", "month_described"]
+__all__ = ["Book", "book_from_ledger", "book_from_portfolio", "month_described"]
 
 
 @dataclass(frozen=True)
@@ -67,3 +71,16 @@ def book_from_portfolio(directory: Path, as_of: date | None = None) -> Book:
                 source=loaded.source, as_of=when)
 
 
+
+
+def book_from_ledger(engine: Engine, as_of: date, accounts: str | Sequence[str] | None = None) -> Book:
+    """The ledger's lines (one, several or all) as of ``as_of``, the month so far included.
+
+    Raises InputError (``ledger_empty``) when no line is open by then.
+    """
+    read = book_as_of(engine, as_of, accounts)
+    if read.currency is None:
+        raise InputError.for_field("ledger_empty", where="ledger", field="lines",
+                                   rule=f"at least one line open on {as_of}", value=0)
+    return Book(panel=read.panel, customers=read.customers, currency=read.currency, source="ledger",
+                as_of=as_of, lines=read.lines)
