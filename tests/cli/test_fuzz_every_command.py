@@ -265,8 +265,15 @@ def _decision_commands() -> list[Command]:
             Option("--as-of", None, DATES),
             Option("--trigger", None, st.sampled_from(["repayment", "income_proof", "request"]) | TEXT),
             Option("--account", None, IDS), Option("--cycle-days", None, INTS),
-            flag_option("--no-recourse"), flag_option("--no-log"), JSON_FLAG),
+            flag_option("--no-recourse"), flag_option("--no-log"), flag_option("--ledger"), flag_option("--apply"),
+            JSON_FLAG),
             examples=2),
+        Command(("decide",), (
+            Option("--account", "A1", IDS), Option("--model", MODEL, directories("model", MODEL_FILES)),
+            Option("--strategy", None, files("s.yaml", STRATEGY)),
+            Option("--trigger", None, st.sampled_from(["repayment", "income_proof", "request"]) | TEXT),
+            Option("--as-of", None, DATES), flag_option("--apply"), Option("--lang", None, TEXT),
+            flag_option("--no-recourse"), JSON_FLAG), examples=2),
         Command(("explain",), (Option("", "{account}", IDS), Option("--lang", "en", TEXT),
                                flag_option("--analyst"), JSON_FLAG)),
         Command(("decisions", "list"), (JSON_FLAG,), examples=3),
@@ -323,6 +330,9 @@ def _file_commands() -> list[Command]:
         Command(("strategy", "diff"), (strategy_file, Option("", File("new.yaml", STRATEGY),
                                                              files("new.yaml", STRATEGY)), JSON_FLAG)),
         Command(("strategy", "explain"), (strategy_file, Option("--lang", None, TEXT), JSON_FLAG)),
+        Command(("strategy", "init"), (Option("--out", Out("init.yaml"), outs(".yaml")),
+                                       Option("--currency", "CNY", st.sampled_from(["TWD", "XXX"]) | TEXT),
+                                       Option("--id", None, TEXT), JSON_FLAG)),
     ]
 
 

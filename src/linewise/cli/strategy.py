@@ -82,3 +82,33 @@ def explain(
     text = render_criteria(compile_strategy(loaded).policies[arm.name], language)
     payload = {"strategy": loaded.spec.ref, "arm": arm.name, "lang": language, "text": text}
     emit(as_json, payload, lambda: console.print(text))
+
+
+@strategy_app.command("init")
+def init(
+    out: Path = typer.Option(..., "--out", help="The strategy file to write."),
+    currency: str = typer.Option("TWD", "--currency", help="The currency of the book it is for, e.g. CNY."),
+    name: str = typer.Option("default", "--id", help="The strategy's id (its version starts at 1)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Write the shipped strategy as a starting point for a book in CURRENCY, checked before it is written."""
+    from linewise.cli._output import check_output_file
+    from linewise.inputs import parse_code
+    from linewise.money import currency_exponent
+    from linewise.strategy import default_strategy_text, read_strategy
+
+    with user_errors():
+        check_output_file(out)
+        currency_exponent(currency)
+        parse_code(name.replace("-", "_"), "--id")
+        text = default_strategy_text()
+        for old, new in (("\nstrategy: default\n", f"\nstrategy: {name}\n"),
+                         ("\ncurrency: TWD\n", f"\ncurrency: {currency}\n")):
+            text = text.replace(old, new, 1)
+        loaded = read_strategy(text, str(out))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    payload = {"strategy": loaded.spec.ref, "currency": currency, "out": str(out)}
+    emit(as_json, payload, lambda: console.print(
+        f"{loaded.spec.ref} ({currency}) -> {out}; amounts are in major units of {currency}: "
+        "review the ladder and caps for your book, then `linewise strategy validate`"))
