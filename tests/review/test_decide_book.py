@@ -12,7 +12,14 @@ from tests.strategy.texts import edit
 
 from linewise.errors import InputError
 from linewise.ledger.store.decision_log import SqlDecisionLog
-from linewise.review import Book, Decider, MemoryDecisionLog, ReviewRequest, decide_book, trigger_named
+from linewise.review import (
+    Book,
+    Decider,
+    MemoryDecisionLog,
+    ReviewRequest,
+    decide_book,
+    trigger_named,
+)
 from linewise.review.runs import replay_run
 from linewise.strategy import default_strategy_text, read_strategy
 from linewise.strategy.compiled import compile_strategy
