@@ -64,7 +64,10 @@ def _month(column: Any, dialect: str) -> ColumnElement[int]:
         year, month = func.extract("year", column), func.extract("month", column)
     else:
         year, month = func.strftime("%Y", column), func.strftime("%m", column)
-    return cast(year, Integer) * 12 + cast(month, Integer) - (1970 * 12 + 1)
+    # Literal numbers, not parameters: PostgreSQL matches a GROUP BY expression to the
+    # selected one by its text, and two parameters are two different expressions.
+    twelve, epoch = literal_column("12", Integer), literal_column(str(1970 * 12 + 1), Integer)
+    return cast(year, Integer) * twelve + cast(month, Integer) - epoch
 
 
 def _sum(value: Any) -> ColumnElement[int]:

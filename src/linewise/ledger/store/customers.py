@@ -374,7 +374,7 @@ def customers_as_of(conn_or_engine: Connection | Engine, as_of: date,
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(CUSTOMER_COLUMNS)
     data = dict(zip(CUSTOMER_COLUMNS, columns, strict=True))
     convert: dict[str, Callable[[Sequence[Any]], Any]] = {
-               "opened_on": _dates, "income_verified_on": _dates, "bureau_score": _floats,
+               "income_source": _texts, "opened_on": _dates, "income_verified_on": _dates, "bureau_score": _floats,
                "consent_income": _flags, "consent_bureau": _flags, "consent_assets": _flags,
                **dict.fromkeys(("income_monthly", "assets", "bureau_enquiries_6m", "external_debt",
                                 "external_dpd_max_12m"), _integers)}
@@ -387,6 +387,10 @@ def _objects(values: Sequence[Any]) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out
+
+
+def _texts(values: Sequence[str | None]) -> pd.api.extensions.ExtensionArray:
+    return pd.array(list(values), dtype="str")
 
 
 def _integers(values: Sequence[int | None]) -> pd.api.extensions.ExtensionArray:
