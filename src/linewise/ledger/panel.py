@@ -123,10 +123,10 @@ def _grid(opened_day: np.ndarray, as_of_day: int) -> _Grid:
     return _Grid(first_month, start, count, account, month, cutoff)
 
 
-def _codes(account_id: np.ndarray, accounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The code of each of ``accounts`` in ``account_id``, and which are there at all."""
-    # Object indexes: pandas' string dtype would copy every id into Arrow first.
-    codes = pd.Index(account_id, dtype=object).get_indexer(pd.Index(accounts, dtype=object))
+def _codes(lookup: dict[str, int], accounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The code of each of ``accounts`` (-1 when not in ``lookup``), and which are there at all."""
+    # A dict beats a pandas index here: one account costs microseconds, a book the same per id.
+    codes = np.fromiter((lookup.get(a, -1) for a in accounts), dtype="int64", count=len(accounts))
     return codes, codes >= 0
 
 
@@ -149,8 +149,10 @@ def panel_as_of(book: BookArrays, as_of: date) -> pd.DataFrame:
     if len(grid.account) == 0:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _EMPTY_TYPES.items()})[_PANEL_COLUMNS]
 
+    lookup = {account: code for code, account in enumerate(ids)}
+
     def summed(account: np.ndarray, month: np.ndarray, values: np.ndarray) -> np.ndarray:
-        codes, keep = _codes(ids, account)
+        codes, keep = _codes(lookup, account)
         return grid.per_row(codes[keep], month[keep], values[keep])
 
     drawn_in_row = summed(book.drawn_account, book.drawn_month, book.drawn_principal)
@@ -162,13 +164,13 @@ def panel_as_of(book: BookArrays, as_of: date) -> pd.DataFrame:
     on_time[falling_due == 0] = pd.NA
     return pd.DataFrame({
         "account_id": ids[grid.account],
-        "month": pd.to_datetime(_month_end_day(grid.month).astype("datetime64[D]")).astype("datetime64[ns]"),
-        "credit_limit": _credit_limit(book, ids, grid),
+        "month": _month_end_day(grid.month).astype("datetime64[D]").astype("datetime64[ns]"),
+        "credit_limit": _credit_limit(book, lookup, grid),
         "balance": grid.to_date(drawn_in_row) - grid.to_date(principal_in_row),
         "amount_due": summed(book.due_account, book.due_month, book.due_amount),
         "amount_paid": paid_in_row,
         "drawn_amount": drawn_in_row,
-        "dpd": _dpd(book, ids, grid),
+        "dpd": _dpd(book, lookup, grid),
         "on_time": on_time,
     })
 
@@ -178,9 +180,9 @@ _EMPTY_TYPES = {"account_id": "object", "month": "datetime64[ns]", "credit_limit
                 "on_time": "boolean"}
 
 
-def _credit_limit(book: BookArrays, ids: np.ndarray, grid: _Grid) -> np.ndarray:
+def _credit_limit(book: BookArrays, lookup: dict[str, int], grid: _Grid) -> np.ndarray:
     """Per row, the limit of the latest change on or before its cutoff; 0 before the first."""
-    codes, keep = _codes(ids, book.limit_account)
+    codes, keep = _codes(lookup, book.limit_account)
     codes, days = codes[keep], book.limit_day[keep]
     seq, amount = book.limit_seq[keep], book.limit_amount[keep]
     rows = grid.rows(codes, _month_of(days))
@@ -198,9 +200,9 @@ def _credit_limit(book: BookArrays, ids: np.ndarray, grid: _Grid) -> np.ndarray:
     return out
 
 
-def _dpd(book: BookArrays, ids: np.ndarray, grid: _Grid) -> np.ndarray:
+def _dpd(book: BookArrays, lookup: dict[str, int], grid: _Grid) -> np.ndarray:
     """Days from the oldest instalment unpaid at each row's cutoff (due before it) to the cutoff."""
-    codes, keep = _codes(ids, book.late_account)
+    codes, keep = _codes(lookup, book.late_account)
     codes, due_day, settled = codes[keep], book.late_due_day[keep], book.late_settled_day[keep]
     rows = grid.rows(codes, _month_of(due_day))
     # Unpaid at a row: due before its cutoff and not settled by it. The rows form a run:

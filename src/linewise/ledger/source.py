@@ -18,7 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
@@ -31,6 +33,8 @@ from linewise.ledger.store.book_reads import LINE_COLUMNS, read_book_arrays, rea
 from linewise.ledger.store.customers import customers_as_of
 
 __all__ = ["LedgerBook", "book_as_of"]
+
+_OPENED_ON, _CURRENCY = LINE_COLUMNS.index("opened_on"), LINE_COLUMNS.index("currency")
 
 
 @dataclass(frozen=True)
@@ -75,12 +79,21 @@ def book_as_of(engine: Engine, as_of: date, accounts: str | Sequence[str] | None
             raise UnknownAccountError(next(account for account in ids if account not in found))
         arrays = read_book_arrays(conn, as_of, ids)
         customers = customers_as_of(conn, as_of, ids)
-    book_lines = pd.DataFrame(line_rows, columns=list(LINE_COLUMNS)).set_index("account_id")
-    book_lines = book_lines[book_lines["opened_on"] <= as_of]
-    currencies = sorted(set(book_lines["currency"]))
+    opened = [row for row in line_rows if row[_OPENED_ON] <= as_of]
+    book_lines = _lines_frame(opened)
+    currencies = sorted({row[_CURRENCY] for row in opened})
     if len(currencies) > 1:
         raise InputError.for_field("currencies_mixed", where="ledger", field="currency",
                                    rule="one currency for the lines decided together", value=currencies)
     return LedgerBook(as_of=as_of, features_as_of=month_end(as_of), panel=panel_as_of(arrays, as_of),
                       customers=customers, lines=book_lines,
                       currency=currencies[0] if currencies else None)
+
+
+def _lines_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    """The lines' rows by account; built from arrays, as pandas' type inference cost milliseconds."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(LINE_COLUMNS)
+    data = {name: np.array(values, dtype="int64" if name in ("credit_limit", "version") else object)
+            for name, values in zip(LINE_COLUMNS, columns, strict=True)}
+    index = pd.Index(data.pop("account_id"), dtype=object, name="account_id")
+    return pd.DataFrame(data, index=index)

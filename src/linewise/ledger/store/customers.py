@@ -389,8 +389,9 @@ def _objects(values: Sequence[Any]) -> np.ndarray:
     return out
 
 
-def _texts(values: Sequence[str | None]) -> pd.api.extensions.ExtensionArray:
-    return pd.array(list(values), dtype="str")
+def _texts(values: Sequence[str | None]) -> np.ndarray:
+    """Objects with NaN for missing, as pandas' own text columns have it."""
+    return _objects([np.nan if v is None else v for v in values])
 
 
 def _integers(values: Sequence[int | None]) -> pd.api.extensions.ExtensionArray:
