@@ -251,6 +251,32 @@ def _ledger_commands() -> list[Command]:
         Command(("panel", "export"), (Option("--out", Out("panel.parquet"), outs(".parquet")),
                                       Option("--as-of", "2026-03-31", DATES), Option("--account", None, IDS),
                                       JSON_FLAG)),
+        *_customer_commands(on),
+    ]
+
+
+def _customer_commands(on: Option) -> list[Command]:
+    customer = Option("--customer", "C1", IDS)
+    currency = Option("--currency", None, st.sampled_from(["CNY", "USD", "XXX"]) | TEXT)
+    evidence = Option("--evidence", "doc-1", TEXT)
+    return [
+        Command(("customer", "income"), (customer, Option("--amount", "12000.00", AMOUNTS),
+                                         Option("--source", "income_proof",
+                                                st.sampled_from(["bank_statement", "declared", "payslip"]) | TEXT),
+                                         evidence, currency, on, JSON_FLAG)),
+        Command(("customer", "bureau"), (customer, Option("--enquiries-6m", "2", INTS),
+                                         Option("--external-debt", "5000.00", AMOUNTS),
+                                         Option("--external-dpd-max-12m", "0", INTS),
+                                         Option("--bureau-score", None, st.sampled_from(["nan", "inf", "-1", "1000.5"])
+                                                | INTS),
+                                         currency, on, JSON_FLAG)),
+        Command(("customer", "assets"), (customer, Option("--amount", "80000.00", AMOUNTS), evidence, currency, on,
+                                         JSON_FLAG)),
+        Command(("customer", "consent"), (customer, Option("--source", "income",
+                                                           st.sampled_from(["bureau", "assets"]) | TEXT),
+                                          Option("--grant", True, st.just(False), examples=1),
+                                          flag_option("--revoke"), on, JSON_FLAG)),
+        Command(("customer", "show"), (customer, Option("--as-of", None, DATES), JSON_FLAG)),
     ]
 
 
@@ -510,7 +536,7 @@ def ledger(request, tmp_path_factory, prepared) -> Iterator[Any]:
     changes only moves the starting point of later examples.
     """
     with _engine(request, tmp_path_factory) as engine, pytest.MonkeyPatch.context() as patch:
-        for module in ("ledger", "review", "decisions"):
+        for module in ("ledger", "review", "decisions", "customer"):
             patch.setattr(f"linewise.cli.{module}.engine", lambda check_schema=True: engine)
         patch.chdir(tmp_path_factory.mktemp("ledger"))
         for name in [name for name in os.environ if name.startswith("LINEWISE_")]:

@@ -132,7 +132,7 @@ def test_migration_0003_keeps_every_event_and_scopes_the_keys_of_a_ledger_in_use
 
     upgrade(engine)
 
-    assert is_at_head(engine) and _revision(engine) == "0003"
+    assert is_at_head(engine)
     assert snapshot(engine) == before
     assert read_state(engine, "A1") == state_a
     assert post_event(engine, repayment("A1", 105_315)).duplicate

@@ -6,7 +6,16 @@ import logging
 
 import typer
 
-from linewise.cli import data, decisions, demo, ledger, model, review, strategy
+from linewise.cli import (
+    customer,
+    data,
+    decisions,
+    demo,
+    ledger,
+    model,
+    review,
+    strategy,
+)
 from linewise.cli._common import STATE
 from linewise.cli._usage import OneLineErrorsGroup
 
@@ -32,6 +41,7 @@ def main(
 app.add_typer(ledger.db_app, name="db")
 app.add_typer(ledger.line_app, name="line")
 app.add_typer(ledger.panel_app, name="panel")
+app.add_typer(customer.customer_app, name="customer")
 app.add_typer(data.data_app, name="data")
 app.add_typer(model.model_app, name="model")
 app.add_typer(strategy.strategy_app, name="strategy")

@@ -3,6 +3,9 @@
 The ledger: ``events`` is append-only, one event per account and idempotency key; lines, drawdowns, instalments, allocations
 and limit history are projections of it. The decision log: every decision with the
 features it was made from, grouped in runs, and the text of every strategy used.
+Customers: what the ledger does not hold about a customer (verified income, bureau
+reports, verified assets, consent per source), append-only: the value as of a date
+is the latest row dated on or before it.
 """
 
 from __future__ import annotations
@@ -154,3 +157,61 @@ decisions = Table(
     Column("context", Text, nullable=False),
     Index("ix_decisions_account", "account_id", "as_of"),
 )
+
+
+# --- customers (migration 0004) -----------------------------------------------------
+# Keyed by lines.customer_id (a customer exists once one of its lines does), so no
+# foreign key: customer_id is not unique in lines. Amounts carry their currency: a
+# customer's lines may be in more than one.
+
+customer_incomes = Table(
+    "customer_incomes", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("income_monthly", BigInteger, nullable=False),
+    Column("verified_on", Date, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("evidence", String(128), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_customer_incomes_customer", "customer_id", "verified_on"),
+)
+
+customer_bureau_reports = Table(
+    "customer_bureau_reports", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("enquiries_6m", Integer, nullable=False),
+    Column("external_debt", BigInteger, nullable=False),
+    Column("external_dpd_max_12m", Integer, nullable=False),
+    Column("bureau_score", Double),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_customer_bureau_reports_customer", "customer_id", "as_of"),
+)
+
+customer_assets = Table(
+    "customer_assets", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("verified_on", Date, nullable=False),
+    Column("evidence", String(128), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_customer_assets_customer", "customer_id", "verified_on"),
+)
+
+customer_consents = Table(
+    "customer_consents", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("effective_on", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_customer_consents_customer", "customer_id", "source", "effective_on"),
+)
+
+CUSTOMER_TABLES = (customer_incomes, customer_bureau_reports, customer_assets, customer_consents)
