@@ -1,0 +1,127 @@
+"""The loop on the ledger: a line decided from its own events, the decision applied, the line changed.
+
+Real databases (SQLite, and PostgreSQL when configured); a small simulated book and a
+tiny model fitted on a synthetic portfolio in the book's currency.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from linewise.data.synthetic import SynthSpec, synthesize
+from linewise.errors import InputError
+from linewise.ledger.book import BookSpec, simulate_book
+from linewise.ledger.decisions import Refused
+from linewise.ledger.events import RepaymentPosted
+from linewise.ledger.model import LineStatus
+from linewise.ledger.product import Product
+from linewise.ledger.service import (
+    drawdown_event,
+    post_event,
+    post_events,
+    read_state,
+    statement,
+)
+from linewise.ledger.store import upgrade
+from linewise.ledger.store.decision_log import SqlDecisionLog
+from linewise.ledger.store.tables import events
+from linewise.models.gbm import GradientBoostedModel
+from linewise.models.inputs import inputs_from_portfolio
+from linewise.review import Decider, ReviewRequest, decide_book
+from linewise.review.apply import apply_decided
+from linewise.review.sources import book_from_ledger
+from linewise.strategy import default_strategy_text, read_strategy
+from linewise.strategy.compiled import compile_strategy
+
+LINES = 120
+BOOK_END = date(2025, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def decider() -> Decider:
+    portfolio = synthesize(SynthSpec(accounts=400, months=8, seed=3, last_month=BOOK_END))
+    inputs = inputs_from_portfolio(portfolio)
+    model = GradientBoostedModel(max_trees=8, early_stopping_rounds=4).fit(inputs.features, inputs.bad)
+    text = default_strategy_text().replace("\ncurrency: TWD\n", "\ncurrency: CNY\n", 1)
+    return Decider(model=model, model_ref="tiny@test", strategy=compile_strategy(read_strategy(text)),
+                   model_currency="CNY")
+
+
+@pytest.fixture
+def book_db(engine):
+    upgrade(engine)
+    for line in simulate_book(BookSpec(LINES, 12, date(2025, 1, 1), 11), Product()):
+        post_events(engine, line)
+    return engine
+
+
+def _event_count(engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
+
+
+def test_a_frozen_line_whose_arrears_a_repayment_clears_is_unfrozen_by_the_decision_it_calls(book_db, decider):
+    log = SqlDecisionLog(book_db)
+    reviewed = decide_book(book_from_ledger(book_db, BOOK_END), decider, ReviewRequest(recourse=False), log=log)
+    apply_decided(book_db, reviewed)
+    frozen = reviewed.decisions.loc[reviewed.decisions["action"] == "freeze", "account_id"].tolist()
+    assert frozen, "the simulated book has lines in arrears"
+    assert all(read_state(book_db, a).line.status == LineStatus.FROZEN for a in frozen)
+
+    day = date(2026, 1, 10)
+    account = next(a for a in frozen if statement(book_db, a, day).dpd > 0)
+    owed = statement(book_db, account, day).payoff
+    post_event(book_db, RepaymentPosted(account_id=account, occurred_on=day, idempotency_key="clear-1",
+                                        amount=owed))
+    assert statement(book_db, account, day).dpd == 0
+
+    book = book_from_ledger(book_db, day, account)
+    decided = decide_book(book, decider, ReviewRequest(trigger="repayment", account=account), log=log)
+    row = decided.decisions.iloc[0]
+    assert row["action"] != "freeze" and row["trigger"] == "repayment"
+    [outcome] = apply_decided(book_db, decided)
+    assert not isinstance(outcome, Refused)
+    assert outcome.status_before == LineStatus.FROZEN and outcome.status_after == LineStatus.ACTIVE
+    state = read_state(book_db, account)
+    assert state.line.status == LineStatus.ACTIVE and state.line.credit_limit == int(row["new_limit"])
+
+    before = _event_count(book_db)
+    [again] = apply_decided(book_db, decided)
+    assert not isinstance(again, Refused) and again.duplicate and _event_count(book_db) == before
+
+
+def test_a_decision_is_refused_when_the_line_moved_after_it_was_made_and_nothing_is_written(book_db, decider):
+    log = SqlDecisionLog(book_db)
+    reviewed = decide_book(book_from_ledger(book_db, BOOK_END), decider, ReviewRequest(recourse=False), log=log)
+    raised = reviewed.decisions.loc[reviewed.decisions["action"] == "increase", "account_id"].tolist()
+    assert raised, "the default strategy raises some of the book"
+    account = raised[0]
+    state = read_state(book_db, account)
+    post_event(book_db, drawdown_event(Product(), state, account_id=account, amount=50_000, term_months=6,
+                                       method="equal_instalment", purpose="daily_consumption",
+                                       occurred_on=BOOK_END, idempotency_key="racing-draw"))
+    before = _event_count(book_db)
+    outcomes = {o.account_id: o for o in apply_decided(book_db, reviewed)}
+    assert isinstance(outcomes[account], Refused) and outcomes[account].code == "decision_stale"
+    assert _event_count(book_db) - before == sum(
+        len(o.events) for o in outcomes.values() if not isinstance(o, Refused))
+    assert read_state(book_db, account).line.credit_limit == state.line.credit_limit
+
+
+def test_features_read_mid_month_see_a_repayment_made_today(book_db):
+    as_of = date(2026, 1, 10)
+    book = book_from_ledger(book_db, as_of)
+    assert book.as_of == as_of
+    assert set(pd.to_datetime(book.panel["month"]).dt.date.unique()) >= {date(2026, 1, 31)}
+
+
+def test_apply_needs_a_logged_ledger_decision(book_db, decider):
+    unlogged = decide_book(book_from_ledger(book_db, BOOK_END), decider,
+                           ReviewRequest(recourse=False, log=False), log=None)
+    with pytest.raises(InputError) as refused:
+        apply_decided(book_db, unlogged)
+    assert refused.value.code == "apply_needs_log"
