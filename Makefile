@@ -16,7 +16,7 @@ LOCK_FLAGS ?=
 UV_COMPILE = $(BIN)/python -m uv pip compile pyproject.toml --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock" --quiet $(LOCK_FLAGS)
 
-.PHONY: demo test lint lock venv clean
+.PHONY: demo test test-fast lint lock venv clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 1; }
@@ -44,8 +44,17 @@ venv: $(VENV)/.installed
 # The demo's decision log, fresh on every run.
 DEMO_DB := LINEWISE_DATABASE_URL=sqlite:///demo/decisions.db
 
+# The simulated book is reviewed from its own ledger and the decisions applied to its
+# lines, with a model trained on a synthetic portfolio in the book's currency.
+BOOK_DB := LINEWISE_DATABASE_URL=sqlite:///demo/linewise-demo.db
+
 demo: $(VENV)/.installed
 	$(BIN)/linewise demo --accounts 1000 --months 12
+	$(BIN)/linewise data synth --accounts 20000 --months 12 --seed 7 --currency CNY --horizon 1 --out demo/book/training
+	$(BIN)/linewise model train --portfolio demo/book/training --kind scorecard --out demo/book/model
+	$(BIN)/linewise strategy init --currency CNY --id demo_book --out demo/book/strategy.yaml
+	$(BOOK_DB) $(BIN)/linewise review --ledger --as-of 2025-12-31 --model demo/book/model \
+		--strategy demo/book/strategy.yaml --apply --out demo/book/decisions.parquet
 	$(BIN)/linewise data uci --out demo/uci
 	$(BIN)/linewise model train --portfolio demo/uci --kind scorecard --out demo/model
 	rm -f demo/decisions.db demo/decisions.db-wal demo/decisions.db-shm
