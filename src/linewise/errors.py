@@ -1,20 +1,27 @@
-"""One error hierarchy for every linewise package.
+"""One error hierarchy for every linewise package, and the catalogue of its codes.
 
 Every error a user can cause carries a stable ``code`` (API, never renamed), a
 ``where`` (file:line, field or account id) and a ``detail``; its message follows
-one template: ``<where>: <field> must be <rule>; got <value!r>``.
+one template: ``<where>: <field> must be <rule>; got <value!r>``. Every code is in
+:data:`ERROR_CODES` with its :class:`ErrorKind`, which says how an edge tells it (the
+HTTP status, see :class:`ErrorKind`); a test reads the source to check that every
+code raised is catalogued and every catalogued code is raised.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Self
 
 __all__ = [
+    "ERROR_CODES",
     "AccountExistsError",
     "ConfigurationError",
     "DatabaseNotInitialisedError",
     "DatabaseUnreachableError",
+    "ErrorKind",
     "IdempotencyConflictError",
     "InputError",
     "InputFileError",
@@ -24,6 +31,7 @@ __all__ = [
     "SchemaMismatchError",
     "StrategyValidationError",
     "UnknownAccountError",
+    "kind_of",
 ]
 
 
@@ -48,9 +56,9 @@ def shown(value: Any) -> str:
 
 
 class LinewiseError(Exception):
-    """Root of every error linewise raises on purpose; ``code`` names the kind for programs."""
+    """Root of every error linewise raises on purpose; ``code`` (one of :data:`ERROR_CODES`) names it for programs."""
 
-    code = "linewise_error"
+    code: str
 
 
 class InputError(LinewiseError, ValueError):
@@ -285,3 +293,132 @@ class InputFileError(InputError):
     ...
     linewise.errors.InputFileError: s.yaml: file must be at most 1,000,000 bytes; got 4000000
     """
+
+
+# --- the catalogue of codes ------------------------------------------------------------------
+
+
+class ErrorKind(StrEnum):
+    """What kind of refusal a code is, and so how an edge tells it.
+
+    ===================  ===========  ===========================================================
+    kind                 HTTP status  when
+    ===================  ===========  ===========================================================
+    ``not_found``        404          the account, run, model, portfolio or file named is not there
+    ``conflict``         409          the request clashes with what is stored: an id taken, a key
+                                      reused for other content, a line that moved on since
+    ``invalid_input``    422          a value, file or option is malformed, out of range or
+                                      does not fit the others
+    ``refused_by_rule``  422          well-formed, but a lending rule refuses it (a drawdown above
+                                      the available credit, a frozen line); 422 and not 403,
+                                      which is for who asks, not for what is asked
+    ``unavailable``      503          the database cannot be reached or is not at the latest
+                                      schema (or the disk is full): the same request may succeed
+                                      later (the command line exits 3 for the database)
+    ``configuration``    500          linewise's own settings are wrong (a product file, the
+                                      database URL): nothing the request can change
+    ===================  ===========  ===========================================================
+    """
+
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    INVALID_INPUT = "invalid_input"
+    REFUSED_BY_RULE = "refused_by_rule"
+    UNAVAILABLE = "unavailable"
+    CONFIGURATION = "configuration"
+
+    @property
+    def http_status(self) -> int:
+        """The HTTP status the API answers a code of this kind with (see the table above)."""
+        return _HTTP_STATUS[self]
+
+
+_HTTP_STATUS = {
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.INVALID_INPUT: 422,
+    ErrorKind.REFUSED_BY_RULE: 422,
+    ErrorKind.UNAVAILABLE: 503,
+    ErrorKind.CONFIGURATION: 500,
+}
+
+# Every stable code linewise raises, by kind. A code written ``prefix_<field>`` is a
+# family: the field it names is part of the code (``event_exists_with_different_amount``).
+ERROR_CODES: dict[str, ErrorKind] = {
+    **dict.fromkeys((
+        "account_not_found", "run_not_found", "model_not_found", "portfolio_not_found",
+        "file_not_found",
+    ), ErrorKind.NOT_FOUND),
+    **dict.fromkeys((
+        "account_exists", "event_exists_with_different_<field>", "event_already_reversed",
+        "occurred_on_before_last_event", "reversal_invalidates_later_event", "strategy_ref_reused",
+        "path_exists",
+    ), ErrorKind.CONFLICT),
+    **dict.fromkeys((
+        "exceeds_available_limit", "account_past_due", "line_frozen", "line_closed",
+        "below_drawdown_min", "above_drawdown_max", "term_not_offered", "method_not_offered",
+        "purpose_not_offered", "purpose_not_permitted", "balance_outstanding",
+        "status_change_not_allowed", "nothing_outstanding", "exceeds_amount_outstanding",
+        "limit_unchanged", "model_not_exportable",
+    ), ErrorKind.REFUSED_BY_RULE),
+    **dict.fromkeys((
+        "database_unreachable", "database_folder_missing", "database_not_initialised", "disk_full",
+    ), ErrorKind.UNAVAILABLE),
+    **dict.fromkeys(("configuration_invalid", "database_url_invalid"), ErrorKind.CONFIGURATION),
+    **dict.fromkeys((
+        # values a person types
+        "id_malformed", "key_malformed", "reason_malformed", "code_malformed", "date_malformed",
+        "date_out_of_range", "date_after_today", "amount_not_a_number", "amount_has_too_many_decimals",
+        "amount_too_large", "amount_must_be_positive", "currency_not_supported", "language_unknown",
+        "trigger_unknown", "model_kind_unknown", "export_format_unknown", "sql_dialect_unknown",
+        "special_code_not_a_number", "cv_folds_too_few", "cv_folds_too_many",
+        # events the ledger cannot take as they are
+        "account_id_required", "customer_id_required", "limit_must_not_be_negative",
+        "term_must_be_positive", "occurred_on_before_line_opened", "as_of_before_line_opened",
+        "reversal_needs_history", "reversal_target_not_found",
+        # inputs that do not fit each other
+        "currency_mismatch", "model_mismatch", "feature_unknown", "feature_missing", "no_features",
+        "outcome_missing", "history_missing", "decisions_empty", "account_twice", "run_mixed",
+        "model_not_fitted", "sql_name_empty",
+        # options one of which is needed
+        "account_required", "log_required", "target_required", "data_or_portfolio_required",
+        # files
+        "file_is_a_directory", "file_unreadable", "file_not_utf8", "file_too_large", "file_too_deep",
+        "file_type_unknown", "file_error", "yaml_alias_not_allowed", "mapping_not_toml",
+        "schema_mismatch", "strategy_invalid", "model_invalid", "portfolio_manifest_invalid",
+        "path_under_a_file", "permission_denied", "read_only_file_system",
+        "out_is_a_directory", "out_is_a_file", "out_under_a_file", "out_not_writable",
+        "out_must_be_parquet",
+        # the synthetic portfolio's settings
+        "accounts_out_of_range", "months_out_of_range", "horizon_months_out_of_range",
+        "seed_out_of_range", "panel_rows_out_of_range", "last_month_not_a_month_end",
+        "lookback_months_out_of_range", "min_months_out_of_range",
+        # the command line itself
+        "argument_has_nul", "usage_invalid", "option_missing", "option_misused", "option_unknown",
+        "option_invalid", "option_not_a_whole_number", "option_out_of_range",
+    ), ErrorKind.INVALID_INPUT),
+}
+
+_FAMILIES = [(re.compile(re.escape(code.split("<")[0]) + "[a-z0-9_]+"), kind)
+             for code, kind in ERROR_CODES.items() if "<" in code]
+
+
+def kind_of(code: str) -> ErrorKind:
+    """The kind of ``code`` (and so its HTTP status: ``kind_of(code).http_status``).
+
+    Raises ``KeyError`` for a code not in :data:`ERROR_CODES`.
+
+    Examples
+    --------
+    >>> kind_of("account_not_found").http_status
+    404
+    >>> kind_of("event_exists_with_different_amount")
+    <ErrorKind.CONFLICT: 'conflict'>
+    """
+    kind = ERROR_CODES.get(code)
+    if kind is not None:
+        return kind
+    for pattern, family_kind in _FAMILIES:
+        if pattern.fullmatch(code):
+            return family_kind
+    raise KeyError(f"error code {code!r} is not in linewise.errors.ERROR_CODES")

@@ -147,7 +147,7 @@ def test_a_postgresql_database_that_does_not_exist_exits_3(pg_server_url, tmp_pa
 # --- the product file --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("product", "code"), [("absent.json", "file_not_found"), (".", "path_is_a_directory")])
+@pytest.mark.parametrize(("product", "code"), [("absent.json", "file_not_found"), (".", "file_is_a_directory")])
 def test_a_product_file_that_is_missing_or_a_directory_is_refused_and_nothing_is_posted(ledger, product, code):
     before = tables(ledger)
     status, line = refusal("draw", "--account", "A1", "--amount", "1000.00", "--term", "6",

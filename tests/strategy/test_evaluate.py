@@ -16,7 +16,7 @@ from linewise.errors import InputError
 from linewise.strategy import default_strategy_text, read_strategy
 from linewise.strategy.compiled import Check, Policy, compile_strategy
 from linewise.strategy.evaluate import ACTIONS, MAX_REASONS, Context, evaluate_policy
-from linewise.strategy.reasons import FIXED_CODES, unknown_code
+from linewise.strategy.reasons import ENGINE_REASONS, unknown_code
 from linewise.strategy.spec import Operator
 
 AS_OF = date(2025, 6, 30)
@@ -206,7 +206,7 @@ def test_every_account_gets_at_most_four_reasons_and_every_hold_at_least_one(uci
 
 
 def test_every_reason_given_is_a_code_the_catalogue_or_the_strategy_declares(policy, uci_decisions):
-    declared = set(FIXED_CODES) | {rule.code for rule in (*policy.freeze, *policy.decrease)}
+    declared = set(ENGINE_REASONS) | {rule.code for rule in (*policy.freeze, *policy.decrease)}
     for check in (*policy.gates, *policy.request_gates, *(g for s in policy.segments for g in s.gates)):
         declared |= {check.code, unknown_code(check.feature)}
     given_codes = {code for reasons in uci_decisions["reasons"] for code in reasons}

@@ -43,7 +43,7 @@ EXIT_DATABASE_UNREACHABLE = 3
 # What an OSError's errno says about a path a user gave: the code and the rule broken.
 _FILE_ERRORS = {
     errno.ENOENT: ("file_not_found", "an existing file or folder"),
-    errno.EISDIR: ("path_is_a_directory", "a file, not a directory"),
+    errno.EISDIR: ("file_is_a_directory", "a file, not a directory"),
     errno.ENOTDIR: ("path_under_a_file", "a path whose folders are folders, not files"),
     errno.EEXIST: ("path_exists", "a path not taken by a file"),
     errno.EACCES: ("permission_denied", "a path linewise may read and write"),

@@ -100,13 +100,12 @@ def model_train(
 ) -> None:
     """Train a scorecard or a gradient-boosted model with cross-validated figures."""
     from linewise.models.artifacts import save_model
-    from linewise.models.training import MODEL_KINDS, train_model, training_data_hash
+    from linewise.models.kinds import model_kind
+    from linewise.models.training import train_model, training_data_hash
 
     with user_errors():
         check_output_directory(out)
-        if kind not in MODEL_KINDS:
-            raise InputError.for_field("model_kind_unknown", where="--kind", field="kind",
-                                       rule=f"one of {list(MODEL_KINDS)}", value=kind)
+        model_kind(kind, where="--kind")
         special_codes = _special_codes(special)
         inputs, trained_on = _load_inputs(data, portfolio, target=target, bad=bad,
                                           id_column=id_column, exclude=exclude, as_of=as_of)

@@ -163,10 +163,10 @@ class SynthSpec:
     horizon_months: int = 12
 
     def __post_init__(self) -> None:
-        _check_range("accounts", self.accounts, 1, ACCOUNTS_MAX)
-        _check_range("months", self.months, 1, MONTHS_MAX)
-        _check_range("horizon_months", self.horizon_months, 1, HORIZON_MAX)
-        _check_range("seed", self.seed, 0, 2**63 - 1)
+        _check_range("accounts_out_of_range", "accounts", self.accounts, 1, ACCOUNTS_MAX)
+        _check_range("months_out_of_range", "months", self.months, 1, MONTHS_MAX)
+        _check_range("horizon_months_out_of_range", "horizon_months", self.horizon_months, 1, HORIZON_MAX)
+        _check_range("seed_out_of_range", "seed", self.seed, 0, 2**63 - 1)
         if self.accounts * self.months > PANEL_ROWS_MAX:
             raise InputError.for_field(
                 "panel_rows_out_of_range", where="SynthSpec", field="accounts * months",
@@ -179,9 +179,9 @@ class SynthSpec:
         currency_exponent(self.currency)
 
 
-def _check_range(field: str, value: object, low: int, high: int) -> None:
+def _check_range(code: str, field: str, value: object, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InputError.for_field(f"{field}_out_of_range", where="SynthSpec", field=field,
+        raise InputError.for_field(code, where="SynthSpec", field=field,
                                    rule=f"a whole number from {low:,} to {high:,}", value=value)
 
 

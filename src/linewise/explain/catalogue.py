@@ -4,7 +4,8 @@ Customer texts are templates filled with the customer's own figures (see
 :mod:`linewise.explain.notice`); they never name a PD, a score or a model. Codes come
 from four places, and every one has its texts:
 
-- the engine's fixed codes (:data:`linewise.strategy.reasons.FIXED_CODES`);
+- the engine's own codes (:data:`linewise.strategy.reasons.ENGINE_REASONS`), written
+  out here, one text per entry of that table;
 - the freeze, decrease and gate codes a strategy file names (the ones linewise ships
   are written out here; any other is told from the rule's own conditions);
 - gate codes derived from a feature and an operator (``dpd_max_6m_above_max``), told
@@ -19,10 +20,11 @@ from dataclasses import dataclass
 from linewise.explain.formatting import Language
 from linewise.features import REGISTRY
 from linewise.strategy.compiled import Check, Policy
-from linewise.strategy.reasons import FIXED_CODES, OPERATOR_SUFFIX
+from linewise.strategy.reasons import ENGINE_REASONS, OPERATOR_SUFFIX
 from linewise.strategy.spec import DECISION_SUBJECTS
 
-__all__ = ["MODEL_PREFIX", "ReasonText", "code_feature", "every_code", "model_code", "reason_text"]
+__all__ = ["ENGINE_TEXTS", "MODEL_PREFIX", "ReasonText", "code_feature", "every_code", "model_code",
+           "reason_text"]
 
 MODEL_PREFIX = "model_"
 
@@ -40,7 +42,8 @@ class ReasonText:
         return self.zh if lang == "zh" else self.en
 
 
-_FIXED: dict[str, ReasonText] = {
+# One entry per code of ENGINE_REASONS (a test checks it).
+ENGINE_TEXTS: dict[str, ReasonText] = {
     "segment_not_raised": ReasonText(
         "您的账户开立时间为{months_on_book}，目前所属的客户类别暂不参与提额",
         "your line has been open for {months_on_book}, and lines in its group are not raised yet",
@@ -227,7 +230,7 @@ def reason_text(code: str, policy: Policy | None = None,
     if feature in _BELOW_ZERO and value is not None and value < 0:
         model, gate = _BELOW_ZERO[feature]
         return model if code.startswith(MODEL_PREFIX) else gate
-    written = _FIXED.get(code) or _RULES.get(code) or _GATES.get(code)
+    written = ENGINE_TEXTS.get(code) or _RULES.get(code) or _GATES.get(code)
     if written is not None:
         return written
     if code.startswith(MODEL_PREFIX) and code[len(MODEL_PREFIX):] in REGISTRY:
@@ -255,7 +258,7 @@ def _derived_gate(code: str) -> tuple[str, str] | None:
 
 def every_code(policy: Policy) -> list[str]:
     """Every code ``policy`` can give, model reasons for every registered feature included."""
-    codes = [*FIXED_CODES, *_rule_codes(policy)]
+    codes = [*ENGINE_REASONS, *_rule_codes(policy)]
     for check in _gate_checks(policy).values():
         codes.append(check.code)
         if check.op.takes_value and check.feature not in DECISION_SUBJECTS:

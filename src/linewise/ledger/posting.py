@@ -58,6 +58,10 @@ class Posted:
     allocations: tuple[Allocation, ...] = ()
 
 
+# Why a line that is not active refuses a drawdown, by its status.
+_NOT_ACTIVE = {LineStatus.FROZEN: "line_frozen", LineStatus.CLOSED: "line_closed"}
+
+
 def _reject(code: str, where: str, field: str, rule: str, value: object) -> LedgerRejected:
     return LedgerRejected.for_field(code, where=where, field=field, rule=rule, value=value)
 
@@ -127,7 +131,7 @@ def _money(state: LineState, amount: int) -> str:
 def _draw(state: LineState, event: DrawdownPosted) -> LineState:
     where = state.line.account_id
     if state.line.status is not LineStatus.ACTIVE:
-        raise _reject(f"line_{state.line.status.value}", where, "line status", "active",
+        raise _reject(_NOT_ACTIVE[state.line.status], where, "line status", "active",
                       state.line.status.value)
     if event.amount <= 0:
         raise _reject("amount_must_be_positive", where, "amount", "positive", event.amount)

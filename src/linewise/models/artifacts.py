@@ -25,10 +25,9 @@ from typing import Any
 from linewise.errors import InputError
 from linewise.models.base import PointsScaling, RiskModel
 from linewise.models.calibration import Calibration
-from linewise.models.gbm import GradientBoostedModel
+from linewise.models.kinds import MODEL_KINDS, model_kind
 from linewise.models.report import render_report
-from linewise.models.scorecard import Scorecard, ScorecardFeature, ScorecardTable
-from linewise.textfiles import read_json
+from linewise.textfiles import read_json, read_text
 
 __all__ = ["MANIFEST_FILE", "load_model", "save_model"]
 
@@ -42,20 +41,17 @@ def _dump(payload: Any) -> str:
     return json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def _model_files(model: RiskModel) -> dict[str, str]:
-    if isinstance(model, Scorecard):
-        table = dataclasses.asdict(model.table_)
-        return {"scorecard.json": _dump(table),
-                "scorecard.csv": model.table_.rows().to_csv(index=False)}
-    if isinstance(model, GradientBoostedModel):
-        return {"model.txt": model.model_text()}
-    raise TypeError(f"no artefact format for {type(model).__name__}")
-
-
 def save_model(model: RiskModel, metrics: dict[str, Any], out: Path, *, model_id: str,
                training_data_sha256: str, trained_on: str) -> dict[str, Any]:
-    """Write the artefact directory; returns the manifest."""
-    files = _model_files(model)
+    """Write the artefact directory; returns the manifest.
+
+    ``model`` must be of a kind of :data:`~linewise.models.kinds.MODEL_KINDS`, so
+    that :func:`load_model` can read it back.
+    """
+    kind = MODEL_KINDS.get(model.kind)
+    if kind is None or kind.model is not type(model):
+        raise TypeError(f"no artefact format for {type(model).__name__}")
+    files = model.artefact_files()
     calibration = dataclasses.asdict(model.calibration_)
     digest = hashlib.sha256()
     for name in sorted(files):
@@ -76,9 +72,7 @@ def save_model(model: RiskModel, metrics: dict[str, Any], out: Path, *, model_id
         "files": sorted([*files, "metrics.json", "report.md"]),
         "libraries": {name: metadata.version(name) for name in _LIBRARIES},
     }
-    if isinstance(model, GradientBoostedModel):
-        manifest["categories"] = model.categories_
-        manifest["n_trees"] = model.n_trees
+    manifest.update(model.artefact_manifest())
     out.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (out / name).write_text(text, encoding="utf-8")
@@ -91,9 +85,10 @@ def save_model(model: RiskModel, metrics: dict[str, Any], out: Path, *, model_id
 def load_model(directory: Path) -> tuple[RiskModel, dict[str, Any]]:
     """The fitted model in ``directory`` and its manifest.
 
-    Raises :class:`InputError`: ``model_not_found`` without a manifest, ``model_invalid``
-    when the files are not as :func:`save_model` writes them (JSON read within the
-    bounds of :mod:`linewise.textfiles`).
+    Raises :class:`InputError`: ``model_not_found`` without a manifest,
+    ``model_kind_unknown`` when the manifest names a kind linewise does not know (it is
+    never loaded as another), ``model_invalid`` when the files are not as
+    :func:`save_model` writes them (read within the bounds of :mod:`linewise.textfiles`).
     """
     path = directory / MANIFEST_FILE
     if not path.is_file():
@@ -111,22 +106,21 @@ def load_model(directory: Path) -> tuple[RiskModel, dict[str, Any]]:
 
 
 def _read_model(directory: Path, manifest: Any) -> tuple[RiskModel, dict[str, Any]]:
-    calibration = Calibration(**manifest["calibration"])
-    scaling = PointsScaling(**manifest["scaling"])
-    if manifest["kind"] == "scorecard":
-        raw = read_json(directory / "scorecard.json", max_bytes=_MAX_MODEL_FILE_BYTES)
-        table = ScorecardTable(
-            features=tuple(_feature_from_json(item) for item in raw["features"]), scaling=scaling)
-        return Scorecard.from_table(table, calibration), manifest
-    text = (directory / "model.txt").read_text(encoding="utf-8")
-    model = GradientBoostedModel.from_model_text(text, categories=manifest.get("categories", {}),
-                                                 calibration=calibration, scaling=scaling)
+    kind = model_kind(manifest["kind"], where=str(directory / MANIFEST_FILE))
+    model = kind.model.from_artefact(_Files(directory), manifest,
+                                     calibration=Calibration(**manifest["calibration"]),
+                                     scaling=PointsScaling(**manifest["scaling"]))
     return model, manifest
 
 
-def _feature_from_json(item: dict[str, Any]) -> ScorecardFeature:
-    tuples = ("points", "labels", "splits", "special_codes")
-    values: dict[str, Any] = {key: tuple(value) if key in tuples else value
-                              for key, value in item.items()}
-    values["categories"] = tuple(tuple(group) for group in item.get("categories", ()))
-    return ScorecardFeature(**values)
+class _Files:
+    """An artefact directory's files, each read within :data:`_MAX_MODEL_FILE_BYTES`."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+
+    def text(self, name: str) -> str:
+        return read_text(self._directory / name, max_bytes=_MAX_MODEL_FILE_BYTES)
+
+    def json(self, name: str) -> Any:
+        return read_json(self._directory / name, max_bytes=_MAX_MODEL_FILE_BYTES)

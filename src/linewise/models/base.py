@@ -3,19 +3,45 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Protocol, Self
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
+from sklearn.exceptions import NotFittedError
 
 from linewise.errors import InputError
 from linewise.models.calibration import Calibration, logit
 
-__all__ = ["PointsScaling", "RiskModel"]
+__all__ = ["ArtefactFiles", "ModelNotFittedError", "PointsScaling", "RiskModel"]
+
+
+class ModelNotFittedError(InputError, NotFittedError):  # type: ignore[misc]  # sklearn has no type information
+    """A model was asked to score before it was fitted (scikit-learn's ``NotFittedError``, with a code).
+
+    Examples
+    --------
+    >>> raise ModelNotFittedError("Scorecard", ["features_"])
+    Traceback (most recent call last):
+    ...
+    linewise.models.base.ModelNotFittedError: Scorecard: model must be fitted (fit, then score); got one without features_
+    """
+
+    def __init__(self, model: str, missing: Sequence[str]) -> None:
+        super().__init__("model_not_fitted", where=model,
+                         detail=f"model must be fitted (fit, then score); got one without {', '.join(missing)}")
+
+
+class ArtefactFiles(Protocol):
+    """The files of a model's artefact directory, read within linewise's bounds by the caller."""
+
+    def text(self, name: str) -> str:
+        """The text of the file ``name``."""
+
+    def json(self, name: str) -> Any:
+        """The JSON value in the file ``name``."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +108,20 @@ class RiskModel(BaseEstimator, ABC):  # type: ignore[misc]  # sklearn has no typ
     def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
         """Per-account, per-feature log-odds contributions (see the class docstring)."""
 
+    @abstractmethod
+    def artefact_files(self) -> dict[str, str]:
+        """The files of the model's artefact (name -> text) that :meth:`from_artefact` reads back."""
+
+    def artefact_manifest(self) -> dict[str, Any]:
+        """What the model adds to its artefact's manifest (nothing unless a kind needs it)."""
+        return {}
+
+    @classmethod
+    @abstractmethod
+    def from_artefact(cls, files: ArtefactFiles, manifest: Mapping[str, Any], *,
+                      calibration: Calibration, scaling: PointsScaling) -> Self:
+        """The fitted model that :meth:`artefact_files` and :meth:`artefact_manifest` wrote."""
+
     def reason_contributions(self, features: pd.DataFrame) -> pd.DataFrame:
         """Contributions to rank a customer's model reasons by.
 
@@ -96,15 +136,23 @@ class RiskModel(BaseEstimator, ABC):  # type: ignore[misc]  # sklearn has no typ
         return self
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        """Calibrated probability of default per row."""
+        """Calibrated probability of default per row; :class:`ModelNotFittedError` before ``fit``."""
+        self._check_fitted("features_", "calibration_")
         return self.calibration_.apply(self.raw_log_odds(features))
 
     def score(self, features: pd.DataFrame) -> np.ndarray:
         """Score points of the calibrated PD (see :class:`PointsScaling`)."""
         return self.points_scaling.points(logit(self.predict_proba(features)))
 
+    def _check_fitted(self, *attributes: str) -> None:
+        """Raise :class:`ModelNotFittedError` unless the model has learnt each of ``attributes``."""
+        missing = [name for name in attributes if not hasattr(self, name)]
+        if missing:
+            raise ModelNotFittedError(type(self).__name__, missing)
+
     def _checked(self, features: pd.DataFrame) -> pd.DataFrame:
-        check_is_fitted(self, "features_")
+        """``features``' columns the model scores, in its order; refused before ``fit``."""
+        self._check_fitted("features_")
         missing = [name for name in self.features_ if name not in features.columns]
         if missing:
             raise InputError.for_field("feature_missing", where="features", field="columns",

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import sparse
 from sklearn.model_selection import train_test_split
 
-from linewise.models.base import PointsScaling, RiskModel
+from linewise.models.base import ArtefactFiles, PointsScaling, RiskModel
 from linewise.models.calibration import Calibration
 from linewise.models.inputs import split_kinds
 
@@ -98,9 +98,25 @@ class GradientBoostedModel(RiskModel):
         self.path_table_ = None
         return self
 
+    def artefact_files(self) -> dict[str, str]:
+        """``model.txt``: LightGBM's model text."""
+        return {"model.txt": self.model_text()}
+
+    def artefact_manifest(self) -> dict[str, Any]:
+        """The categories of each categorical feature, and the number of trees."""
+        self._check_fitted("booster_", "categories_")
+        return {"categories": self.categories_, "n_trees": self.n_trees}
+
+    @classmethod
+    def from_artefact(cls, files: ArtefactFiles, manifest: Mapping[str, Any], *,
+                      calibration: Calibration, scaling: PointsScaling) -> Self:
+        """The model in ``model.txt``, with the manifest's categories."""
+        return cls.from_model_text(files.text("model.txt"), categories=manifest.get("categories", {}),
+                                   calibration=calibration, scaling=scaling)
+
     @classmethod
     def from_model_text(cls, text: str, *, categories: dict[str, list[str]],
-                        calibration: Calibration, scaling: PointsScaling) -> GradientBoostedModel:
+                        calibration: Calibration, scaling: PointsScaling) -> Self:
         """A fitted model from LightGBM's model text (as loaded from an artefact)."""
         model = cls(scaling=scaling)
         model.booster_ = lgb.Booster(model_str=text)
@@ -111,6 +127,7 @@ class GradientBoostedModel(RiskModel):
 
     def model_text(self) -> str:
         """LightGBM's readable model text, trimmed to the best iteration."""
+        self._check_fitted("booster_")
         text: str = self.booster_.model_to_string(num_iteration=self.booster_.best_iteration or None)
         return text
 

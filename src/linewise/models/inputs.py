@@ -168,7 +168,7 @@ def inputs_from_portfolio(portfolio: Portfolio, as_of: date | pd.Timestamp | Non
     features but no outcome is an error, never a silent drop.
     """
     if portfolio.outcomes is None:
-        raise InputError.for_field("outcomes_missing", where=portfolio.source, field="outcomes",
+        raise InputError.for_field("outcome_missing", where=portfolio.source, field="outcomes",
                                    rule="present to train a model (outcomes.parquet)", value=None)
     when = pd.Timestamp(as_of) if as_of is not None else portfolio_outcome_as_of(portfolio)
     features = compute_features(portfolio.panel, portfolio.customers, when)

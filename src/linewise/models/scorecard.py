@@ -18,6 +18,7 @@ none, their points are neutral (the feature's average points).
 from __future__ import annotations
 
 import dataclasses
+import json
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ import pandas as pd
 from optbinning import OptimalBinning
 from scipy.optimize import minimize
 
-from linewise.models.base import PointsScaling, RiskModel
+from linewise.models.base import ArtefactFiles, PointsScaling, RiskModel
 from linewise.models.calibration import Calibration
 from linewise.models.inputs import split_kinds
 
@@ -262,8 +263,25 @@ class Scorecard(RiskModel):
         groups = tuple(tuple(str(c) for c in group) for group in binning.splits)
         return ScorecardFeature(kind="categorical", categories=groups, **common)
 
+    def artefact_files(self) -> dict[str, str]:
+        """``scorecard.json`` (the table, read back on load) and ``scorecard.csv`` (for a spreadsheet)."""
+        self._check_fitted("table_")
+        return {"scorecard.json": json.dumps(dataclasses.asdict(self.table_), indent=2,
+                                             ensure_ascii=False, sort_keys=False) + "\n",
+                "scorecard.csv": self.table_.rows().to_csv(index=False)}
+
     @classmethod
-    def from_table(cls, table: ScorecardTable, calibration: Calibration) -> Scorecard:
+    def from_artefact(cls, files: ArtefactFiles,
+                      manifest: Mapping[str, Any], *,  # noqa: ARG003 - the table says it all
+                      calibration: Calibration, scaling: PointsScaling) -> Self:
+        """The scorecard whose table ``scorecard.json`` holds."""
+        raw = files.json("scorecard.json")
+        table = ScorecardTable(features=tuple(_feature_from_json(item) for item in raw["features"]),
+                               scaling=scaling)
+        return cls.from_table(table, calibration)
+
+    @classmethod
+    def from_table(cls, table: ScorecardTable, calibration: Calibration) -> Self:
         """A fitted scorecard from its table (as loaded from an artefact)."""
         model = cls(scaling=table.scaling)
         model.table_ = table
@@ -273,7 +291,8 @@ class Scorecard(RiskModel):
 
     def points(self, features: pd.DataFrame) -> pd.DataFrame:
         """Points per account and feature."""
-        return self.table_.points(self._checked(features))
+        checked = self._checked(features)
+        return self.table_.points(checked)
 
     def raw_log_odds(self, features: pd.DataFrame) -> np.ndarray:
         """Log-odds of default of the summed points."""
@@ -290,6 +309,14 @@ class Scorecard(RiskModel):
         points = self.points(features)
         neutral = pd.Series({f.name: f.neutral_points for f in self.table_.features})
         return (neutral - points) / self.table_.scaling.factor
+
+
+def _feature_from_json(item: dict[str, Any]) -> ScorecardFeature:
+    tuples = ("points", "labels", "splits", "special_codes")
+    values: dict[str, Any] = {key: tuple(value) if key in tuples else value
+                              for key, value in item.items()}
+    values["categories"] = tuple(tuple(group) for group in item.get("categories", ()))
+    return ScorecardFeature(**values)
 
 
 def _values(column: pd.Series, *, numeric: bool) -> np.ndarray:

@@ -10,7 +10,7 @@ import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,12 +28,9 @@ from linewise.models.evaluation import (
 )
 from linewise.models.gbm import GradientBoostedModel
 from linewise.models.inputs import ModelInputs
-from linewise.models.scorecard import Scorecard
+from linewise.models.kinds import MODEL_KINDS, model_kind
 
 __all__ = ["MODEL_KINDS", "TrainedModel", "cross_validate", "make_model", "train_model", "training_data_hash"]
-
-ModelKind = Literal["scorecard", "gbm"]
-MODEL_KINDS: tuple[ModelKind, ...] = ("scorecard", "gbm")
 
 
 @dataclass(frozen=True)
@@ -46,13 +43,8 @@ class TrainedModel:
 
 def make_model(kind: str, *, monotone: Mapping[str, int] | None = None,
                special_codes: Sequence[float] = (), random_state: int = 0) -> RiskModel:
-    """A fresh, unfitted model of ``kind``."""
-    if kind == "scorecard":
-        return Scorecard(monotone=monotone, special_codes=special_codes, random_state=random_state)
-    if kind == "gbm":
-        return GradientBoostedModel(monotone=monotone, random_state=random_state)
-    raise InputError.for_field("model_kind_unknown", where="--kind", field="kind",
-                               rule=f"one of {list(MODEL_KINDS)}", value=kind)
+    """A fresh, unfitted model of ``kind`` (one of :data:`~linewise.models.kinds.MODEL_KINDS`)."""
+    return model_kind(kind, where="--kind").make(monotone, special_codes, random_state)
 
 
 def _quiet(_: str) -> None:

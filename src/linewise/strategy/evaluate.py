@@ -24,7 +24,15 @@ import pandas as pd
 from linewise.errors import InputError
 from linewise.inputs import parse_code
 from linewise.strategy.compiled import Check, Policy, RulePolicy
-from linewise.strategy.reasons import unknown_code
+from linewise.strategy.reasons import (
+    ENGINE_REASONS,
+    RULE_PRIORITY,
+    CapInputs,
+    EngineReason,
+    ReasonKind,
+    engine_reasons,
+    unknown_code,
+)
 from linewise.strategy.spec import Operator
 
 __all__ = ["ACTIONS", "MAX_REASONS", "Context", "ReasonCodes", "cap_limits", "evaluate_policy",
@@ -33,8 +41,7 @@ __all__ = ["ACTIONS", "MAX_REASONS", "Context", "ReasonCodes", "cap_limits", "ev
 ACTIONS = ("increase", "hold", "decrease", "freeze")
 # A customer reads at most this many reasons; more would bury the ones that matter.
 MAX_REASONS = 4
-# Far above any limit, and exact as a float64 (2**62), so float caps compare safely.
-_NO_CAP = 2**62
+_LIMIT_AT_TOP = ENGINE_REASONS["limit_at_top"]
 
 
 @dataclass(frozen=True)
@@ -101,8 +108,10 @@ def evaluate_policy_codes(policy: Policy, features: pd.DataFrame, pd_: np.ndarra
     # A frozen line is cut too where a decrease rule holds, so that clearing the arrears
     # that froze it can never leave it with a lower limit than before.
     nobody = np.zeros(n, dtype=bool)
-    frozen = _first_rule_firing(policy.freeze, values, nobody, candidates, 0.0) >= 0
-    cut_by = _first_rule_firing(policy.decrease, values, nobody, candidates, 10.0)
+    frozen = _first_rule_firing(policy.freeze, values, nobody, candidates,
+                                RULE_PRIORITY[ReasonKind.FREEZE]) >= 0
+    cut_by = _first_rule_firing(policy.decrease, values, nobody, candidates,
+                                RULE_PRIORITY[ReasonKind.DECREASE])
     cut = cut_by >= 0
     tiers_down = np.asarray([0, *(rule.tiers_down for rule in policy.decrease)])[cut_by + 1]
 
@@ -112,7 +121,7 @@ def evaluate_policy_codes(policy: Policy, features: pd.DataFrame, pd_: np.ndarra
     ladder = policy.ladder
     tier = np.searchsorted(ladder, current, side="right") - 1
     at_top = current >= ladder[-1]
-    candidates.append(("limit_at_top", at_top & ~frozen & ~cut, np.full(n, 90.0)))
+    candidates.append((_LIMIT_AT_TOP.code, at_top & ~frozen & ~cut, np.full(n, _LIMIT_AT_TOP.priority)))
     target_tier = np.minimum(tier + policy.max_tiers_per_review, len(ladder) - 1)
     tier_target = np.where(at_top, current, ladder[np.maximum(target_tier, 0)])
 
@@ -128,7 +137,8 @@ def evaluate_policy_codes(policy: Policy, features: pd.DataFrame, pd_: np.ndarra
         withheld = (tier_target - cap).astype("float64")
         stops = _highest_rung(ladder, np.minimum(tier_target, cap), current) <= current
         binding = open_ & (cap < tier_target) & (may_raise | stops)
-        candidates.append((code, binding, 100.0 + 1.0 / (1.0 + np.maximum(withheld, 0.0))))
+        floor = ENGINE_REASONS[code].priority
+        candidates.append((code, binding, floor + 1.0 / (1.0 + np.maximum(withheld, 0.0))))
 
     above_rung = current > ladder[np.maximum(tier, 0)]
     down_index = np.clip(tier - tiers_down + above_rung.astype("int64"), 0, len(ladder) - 1)
@@ -252,33 +262,38 @@ def _blockers(policy: Policy, values: _Values, segment: np.ndarray, grade: np.nd
         candidates.append((code, applies, np.full(n, priority)))
         blocked |= applies
 
+    def block_for(reason: EngineReason, applies: np.ndarray) -> None:
+        assert reason.kind.blocks, reason.code
+        block(reason.code, applies, reason.priority)
+
     no_increase = np.asarray([not s.may_increase for s in policy.segments])[segment]
-    block("segment_not_raised", no_increase, 20.0)
+    block_for(ENGINE_REASONS["segment_not_raised"], no_increase)
     allowed = np.asarray([name in policy.increase_grades for name in policy.grade_names])
-    block("risk_grade_too_low", ~allowed[grade], 21.0)
+    block_for(ENGINE_REASONS["risk_grade_too_low"], ~allowed[grade])
     gates: list[tuple[Check, np.ndarray | None]] = [(g, None) for g in policy.gates]
     for index, seg in enumerate(policy.segments):
         gates += [(g, segment == index) for g in seg.gates]
     if context.trigger == "request":
         gates += [(g, None) for g in policy.request_gates]
         count = _per_account(context.requests_in_window, n, 0.0)
-        block("request_limit_reached", count > policy.max_requests, 60.0)
+        block_for(ENGINE_REASONS["request_limit_reached"], count > policy.max_requests)
     for index, (check, where) in enumerate(gates):
         subject = values.get(check.feature)
         fails = ~_holds(check, subject)
         if where is not None:
             fails &= where
+        priority = RULE_PRIORITY[ReasonKind.GATE] + index / 100.0
         if check.op.takes_value:
             # Not knowing a value is a different reason from a value on the wrong side.
             unknown = fails & np.isnan(subject)
-            block(unknown_code(check.feature), unknown, 30.0 + index / 100.0)
+            block(unknown_code(check.feature), unknown, priority)
             fails &= ~unknown
-        block(check.code, fails, 30.0 + index / 100.0)
+        block(check.code, fails, priority)
     changed_on = context.last_limit_change_on
     if changed_on is not None and policy.cooldown_days > 0:
         days = (pd.Timestamp(context.as_of) - pd.to_datetime(changed_on)).dt.days
         recent = days.to_numpy(dtype="float64", na_value=np.inf) < policy.cooldown_days
-        block("cooldown_active", recent, 70.0)
+        block_for(ENGINE_REASONS["cooldown_active"], recent)
     return blocked
 
 
@@ -300,25 +315,10 @@ def _per_account(series: pd.Series | None, n: int, default: float) -> np.ndarray
 
 def _caps(policy: Policy, values: _Values, segment: np.ndarray,
           current: np.ndarray) -> dict[str, np.ndarray]:
-    """Each cap's highest limit per account (int64; :data:`_NO_CAP` where none applies)."""
-    none = _NO_CAP
-    income = values.get("income_verified_monthly")
-    external = np.nan_to_num(values.get("external_debt"), nan=0.0)
-    verified = ~np.isnan(income)
-    with np.errstate(invalid="ignore"):
-        room = np.nan_to_num(income) * policy.debt_service_ratio_max \
-            - external * policy.external_payment_rate
-    affordable = np.floor(np.maximum(room, 0.0) / policy.line_payment_rate)
-    ceilings = np.asarray([none if s.ceiling is None else s.ceiling for s in policy.segments],
-                          dtype="int64")
-    return {
-        "cap_step_pct": (current * (1.0 + policy.step_pct_max / 100.0)).astype("int64"),
-        "cap_step_amount": current + policy.step_amount_max,
-        "cap_segment_ceiling": ceilings[segment],
-        "cap_ceiling": np.full(len(current), policy.ceiling, dtype="int64"),
-        "cap_unverified_income": np.where(verified, none, policy.unverified_income_ceiling),
-        "cap_affordability": np.where(verified, np.minimum(affordable, none), none).astype("int64"),
-    }
+    """Each cap's highest limit per account (int64; ``NO_CAP`` where none applies), in the table's order."""
+    given = CapInputs(policy=policy, current=current, segment=segment, value=values.get)
+    return {reason.code: reason.cap(given) for reason in engine_reasons(ReasonKind.CAP)
+            if reason.cap is not None}
 
 
 def _ordered_reasons(candidates: list[tuple[str, np.ndarray, np.ndarray]], n: int) -> ReasonCodes:
