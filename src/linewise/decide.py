@@ -27,6 +27,7 @@ from linewise.strategy.evaluate import (
     evaluate_policy_codes,
     paused_gc,
 )
+from linewise.strategy.reasons import ENGINE_REASONS
 from linewise.strategy.spec import DECISION_SUBJECTS
 
 __all__ = ["BATCH", "DECISION_COLUMNS", "MODEL_REASONS", "decide", "replay"]
@@ -147,7 +148,7 @@ def _as_decided(decided: pd.DataFrame, features: pd.DataFrame,
 
 def _risk_codes(policy: Policy) -> set[str]:
     """The codes whose cause is the model's assessment (the grade, rules and gates on PD or score)."""
-    codes = {"risk_grade_too_low"}
+    codes = {reason.code for reason in ENGINE_REASONS.values() if reason.from_model}
     codes |= {rule.code for rule in (*policy.freeze, *policy.decrease)
               if any(check.feature in DECISION_SUBJECTS for check in rule.when)}
     codes |= {check.code for check in policy.all_gates if check.feature in DECISION_SUBJECTS}

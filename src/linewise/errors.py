@@ -347,12 +347,12 @@ _HTTP_STATUS = {
 ERROR_CODES: dict[str, ErrorKind] = {
     **dict.fromkeys((
         "account_not_found", "run_not_found", "model_not_found", "portfolio_not_found",
-        "file_not_found",
+        "file_not_found", "customer_not_found", "ledger_empty",
     ), ErrorKind.NOT_FOUND),
     **dict.fromkeys((
         "account_exists", "event_exists_with_different_<field>", "event_already_reversed",
         "occurred_on_before_last_event", "reversal_invalidates_later_event", "strategy_ref_reused",
-        "path_exists",
+        "path_exists", "decision_stale",
     ), ErrorKind.CONFLICT),
     **dict.fromkeys((
         "exceeds_available_limit", "account_past_due", "line_frozen", "line_closed",
@@ -366,6 +366,12 @@ ERROR_CODES: dict[str, ErrorKind] = {
     ), ErrorKind.UNAVAILABLE),
     **dict.fromkeys(("configuration_invalid", "database_url_invalid"), ErrorKind.CONFIGURATION),
     **dict.fromkeys((
+        # decisions and customer facts
+        "amount_out_of_range", "number_out_of_range", "apply_needs_ledger", "apply_needs_log",
+        "chunk_size_invalid", "consent_source_unknown", "income_source_unknown", "evidence_malformed",
+        "currencies_mixed", "currency_required", "decision_action_unknown", "decision_incomplete",
+        "decision_limit_inconsistent", "decision_version_invalid", "model_features_missing",
+        "source_required",
         # values a person types
         "id_malformed", "key_malformed", "reason_malformed", "code_malformed", "date_malformed",
         "date_out_of_range", "date_after_today", "amount_not_a_number", "amount_has_too_many_decimals",

@@ -87,7 +87,7 @@ class MemoryDecisionLog:
     def load_run(self, run_id: int | None = None) -> StoredRun:
         """See :meth:`DecisionLog.load_run`."""
         if not self._runs or (run_id is not None and not 1 <= run_id <= len(self._runs)):
-            raise InputError.for_field("run_unknown", where="decision log", field="run",
+            raise InputError.for_field("run_not_found", where="decision log", field="run",
                                        rule="a stored run", value=run_id)
         return self._runs[-1 if run_id is None else run_id - 1]
 

@@ -147,7 +147,7 @@ def check_run(decided: pd.DataFrame, features: pd.DataFrame,
                                    rule="one decision per account in a run", value=twice.iloc[0])
     missing = accounts[~accounts.isin(features.index.astype("str"))]
     if len(missing):
-        raise InputError.for_field("features_missing", where="decision log", field="account_id",
+        raise InputError.for_field("feature_missing", where="decision log", field="account_id",
                                    rule="features stored with every decision", value=missing.iloc[0])
     if history is not None and len(history) != len(decided):
         raise InputError.for_field("history_missing", where="decision log", field="history",
@@ -240,7 +240,7 @@ def load_run(engine: Engine, run_id: int | None = None) -> StoredRun:
         if run_id is None:
             run_id = conn.execute(select(func.max(decision_runs.c.id))).scalar_one_or_none()
             if run_id is None:
-                raise InputError.for_field("run_unknown", where="decision log", field="run",
+                raise InputError.for_field("run_not_found", where="decision log", field="run",
                                            rule="a stored run (decide with `linewise review` first)",
                                            value=None)
         return _read(conn, int(run_id), select(decisions).where(decisions.c.run_id == run_id)
@@ -262,7 +262,7 @@ def latest_decision(engine: Engine, account_id: str) -> StoredRun:
 def _read(conn: Connection, run_id: int, query: Any) -> StoredRun:
     run = conn.execute(select(decision_runs).where(decision_runs.c.id == run_id)).mappings().first()
     if run is None:
-        raise InputError.for_field("run_unknown", where="decision log", field="run",
+        raise InputError.for_field("run_not_found", where="decision log", field="run",
                                    rule="a stored run", value=run_id)
     text = conn.execute(select(strategies.c.text).where(strategies.c.ref == run["strategy_ref"])).scalar_one()
     rows = conn.execute(query).mappings().all()
