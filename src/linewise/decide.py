@@ -143,6 +143,7 @@ def _as_decided(decided: pd.DataFrame, features: pd.DataFrame,
                else pd.to_datetime(context.last_limit_change_on).reindex(features.index))
     changed[cut] = pd.Timestamp(context.as_of)
     return moved, Context(as_of=context.as_of, trigger=context.trigger, last_limit_change_on=changed,
+                          month_so_far=context.month_so_far,
                           requests_in_window=context.requests_in_window)
 
 
@@ -194,7 +195,7 @@ def _context_rows(context: Context, index: pd.Index) -> Context:
 
     return Context(as_of=context.as_of, trigger=context.trigger,
                    last_limit_change_on=rows(context.last_limit_change_on),
-                   requests_in_window=rows(context.requests_in_window))
+                   requests_in_window=rows(context.requests_in_window), month_so_far=context.month_so_far)
 
 
 def _empty(index: pd.Index) -> pd.DataFrame:

@@ -42,7 +42,8 @@ def _ceil_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def lived_rows(now: pd.DataFrame, before: pd.DataFrame, group: list[Promise], months: int, *,
-               minimum_pct: int | None, as_of: date) -> pd.DataFrame:
+               minimum_pct: int | None, as_of: date,
+               last_bill: tuple[np.ndarray, np.ndarray]) -> pd.DataFrame:
     """The panel rows of months 1..``months`` after ``as_of`` for the accounts of ``group``
     (``now`` and ``before`` their as-of month's and the previous month's rows, in order;
     ``minimum_pct`` None: each bill paid in full, else only that percent of it, never
@@ -55,6 +56,11 @@ def lived_rows(now: pd.DataFrame, before: pd.DataFrame, group: list[Promise], mo
         now["dpd"].to_numpy() <= 0)
     due_now = now["amount_due"].to_numpy(dtype="float64", na_value=np.nan)
     balance_before = before["balance"].to_numpy(dtype="float64", na_value=np.nan)
+    # A month so far read before its due date (a balance, nothing due yet): bills come as
+    # in the latest month one did.
+    waiting = (due_now == 0) & (np.nan_to_num(balance_before) > 0)
+    due_now = np.where(waiting & ~np.isnan(last_bill[0]), last_bill[0], due_now)
+    balance_before = np.where(waiting & ~np.isnan(last_bill[0]), last_bill[1], balance_before)
     known = ~np.isnan(due_now) & (np.nan_to_num(balance_before) > 0)
     share_top = np.where(known, np.minimum(np.nan_to_num(due_now), np.nan_to_num(balance_before)), 1)
     share_top, share_bottom = share_top.astype("int64").astype(object), np.where(
@@ -108,6 +114,30 @@ def lived_customers(customers: pd.DataFrame, group: list[Promise], as_of: date,
     return rows.reset_index()
 
 
+def _last_bills(panel: pd.DataFrame, ids: list[str], as_of: date) -> tuple[np.ndarray, np.ndarray]:
+    """Per account, in the latest of the 11 months to ``as_of`` in which something fell due on the
+    previous month end's balance: what fell due and that balance (NaN when no month did)."""
+    rows = panel[panel["account_id"].isin(ids)].copy()
+    rows["month"] = pd.to_datetime(rows["month"])
+    by_month = rows.set_index(["account_id", "month"])
+    due, balance = [], []
+    for account in ids:
+        found = (np.nan, np.nan)
+        for k in range(11):
+            month = pd.Timestamp(month_end(add_months(as_of, -k)))
+            earlier = pd.Timestamp(month_end(add_months(as_of, -k - 1)))
+            if (account, month) not in by_month.index or (account, earlier) not in by_month.index:
+                continue
+            owed = by_month.loc[(account, month), "amount_due"]
+            before = by_month.loc[(account, earlier), "balance"]
+            if pd.notna(owed) and owed > 0 and pd.notna(before) and before > 0:
+                found = (float(owed), float(before))
+                break
+        due.append(found[0])
+        balance.append(found[1])
+    return np.asarray(due, dtype="float64"), np.asarray(balance, dtype="float64")
+
+
 def live_and_decide(promises: list[Promise], panel: pd.DataFrame, customers: pd.DataFrame, *,
                     as_of: date, model, model_ref: str, strategy, minimum_pct: int | None,
                     last_change: dict[str, pd.Timestamp]) -> pd.DataFrame:
@@ -132,7 +162,7 @@ def live_and_decide(promises: list[Promise], panel: pd.DataFrame, customers: pd.
         ids = [p.account_id for p in group]
         history = known[known["account_id"].isin(ids)]
         new_rows = lived_rows(now_rows.loc[ids], before_rows.reindex(ids), group, months,
-                              minimum_pct=minimum_pct, as_of=as_of)
+                              minimum_pct=minimum_pct, as_of=as_of, last_bill=_last_bills(known, ids, as_of))
         lived_panel = pd.concat([history, new_rows.astype(history.dtypes.to_dict())], ignore_index=True)
         review_on = month_end(add_months(as_of, months)) if months else as_of
         features = compute_features(lived_panel, lived_customers(customers, group, as_of, months),

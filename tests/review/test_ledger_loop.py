@@ -66,7 +66,7 @@ def _event_count(engine) -> int:
 
 def test_a_frozen_line_whose_arrears_a_repayment_clears_is_unfrozen_by_the_decision_it_calls(book_db, decider):
     log = SqlDecisionLog(book_db)
-    reviewed = decide_book(book_from_ledger(book_db, BOOK_END), decider, ReviewRequest(recourse=False), log=log)
+    reviewed = decide_book(book_from_ledger(book_db, BOOK_END), decider, ReviewRequest(), log=log)
     apply_decided(book_db, reviewed)
     frozen = reviewed.decisions.loc[reviewed.decisions["action"] == "freeze", "account_id"].tolist()
     assert frozen, "the simulated book has lines in arrears"
@@ -79,9 +79,14 @@ def test_a_frozen_line_whose_arrears_a_repayment_clears_is_unfrozen_by_the_decis
                                         amount=owed))
     assert statement(book_db, account, day).dpd == 0
 
+    frozen_row = reviewed.decisions.set_index("account_id").loc[account]
     book = book_from_ledger(book_db, day, account)
     decided = decide_book(book, decider, ReviewRequest(trigger="repayment", account=account), log=log)
     row = decided.decisions.iloc[0]
+    if pd.notna(frozen_row["recourse_limit"]) and row["action"] != "increase":
+        # What the freeze promised for clearing the arrears still stands once they are cleared.
+        assert row["recourse_limit"] >= frozen_row["recourse_limit"]
+        assert row["recourse_on"] <= frozen_row["recourse_on"]
     assert row["action"] != "freeze" and row["trigger"] == "repayment"
     [outcome] = apply_decided(book_db, decided)
     assert not isinstance(outcome, Refused)

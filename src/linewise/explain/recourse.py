@@ -131,15 +131,18 @@ def after_decision(features: pd.DataFrame, new_limit: np.ndarray) -> pd.DataFram
     return out
 
 
-def review_date(as_of: date, months: int) -> date:
-    """The month-end review ``months`` month ends after the last one on or before ``as_of``.
+def review_date(as_of: date, months: int, *, month_so_far: bool = False) -> date:
+    """The month-end review ``months`` month ends after the month the features end with.
 
     ``as_of`` itself for 0. The months are the ones a recourse is lived over: a decision
     in mid-October counts October as its first month, as the features it was made from
-    end at September's close.
+    end at September's close; unless they hold October so far (``month_so_far``: read
+    from the ledger mid-month), when November is the first.
     """
     if months == 0:
         return as_of
+    if month_so_far:
+        return month_end(add_months(month_end(as_of), months))
     closed = as_of if month_end(as_of) == as_of else month_end(add_months(as_of, -1))
     return month_end(add_months(closed, months))
 
@@ -232,7 +235,7 @@ def find_recourse(policy: Policy, features: pd.DataFrame, history: History, scor
                 taken.append(Step("repay_on_time_months", months))
             steps[account] = [step.encode() for step in taken]
             new_limit[account] = int(limits[row])
-            on[account] = review_date(context.as_of, months)
+            on[account] = review_date(context.as_of, months, month_so_far=context.month_so_far)
         unresolved[block.accounts[firsts]] = False
     return RecourseResult(steps, new_limit, on)
 
@@ -315,7 +318,7 @@ def _live(policy: Policy, block: _Block, history: History, limit: np.ndarray, sc
             break
         frame, fell_due = _lived_features(policy, block, rows, history, limit, behaviour)
         due[rows] |= fell_due
-        days_on = np.asarray([(review_date(context.as_of, m) - context.as_of).days
+        days_on = np.asarray([(review_date(context.as_of, m, month_so_far=context.month_so_far) - context.as_of).days
                               for m in range(MAX_MONTHS + 1)])[block.months[rows]]
         # Deciding at the base date with the last change moved back is deciding at the review.
         shifted = None if context.last_limit_change_on is None else pd.Series(

@@ -169,14 +169,29 @@ def _ceil_share(amount: np.ndarray, numerator: np.ndarray, denominator: np.ndarr
     return np.asarray(out, dtype="int64")
 
 
+def _last_bill(due: np.ndarray, balance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per account, the bill the projection repeats: what fell due, and the balance before it.
+
+    The as-of month's, unless nothing fell due in it on a balance (a month so far, read
+    before its due date): then the latest month of the window in which something did.
+    """
+    months = min(due.shape[1], balance.shape[1]) - 1
+    waiting = (due[:, 0] == 0) & (np.nan_to_num(balance[:, 1]) > 0)
+    billed = (np.nan_to_num(due[:, :months]) > 0) & (np.nan_to_num(balance[:, 1:months + 1]) > 0)
+    latest = np.where(waiting & billed.any(axis=1), billed.argmax(axis=1), 0)
+    rows = np.arange(len(due))
+    return due[rows, latest], balance[rows, latest + 1]
+
+
 def _projected_months(history: History, plan: Plan, months: int, behaviour: Behaviour,
                       minimum_payment_bp: int | None) -> dict[str, np.ndarray]:
     """Each panel column for months ``1..months``, shape ``(accounts, months)``, month 1 first."""
     values = history.window.values
     n = len(history)
     balance_now = values["balance"][:, 0].astype("int64")
-    due_now, balance_before = values["amount_due"][:, 0], values["balance"][:, 1]
-    # The share of the bill that falls due, as a fraction of integers: as in the as-of month.
+    due_now, balance_before = _last_bill(values["amount_due"], values["balance"])
+    # The share of the bill that falls due, as a fraction of integers: as in the latest
+    # month a bill fell due (the as-of month may be a month so far, nothing due yet).
     known = ~np.isnan(due_now) & ~np.isnan(balance_before) & (np.nan_to_num(balance_before) > 0)
     due_part = np.where(known, np.minimum(np.nan_to_num(due_now), np.nan_to_num(balance_before)), 1)
     due_whole = np.where(known, np.nan_to_num(balance_before), 1)

@@ -112,12 +112,15 @@ def decide_book(book: Book, decider: Decider, request: ReviewRequest, *, log: De
     if trigger.counts_requests:
         window = decider.strategy.policies[str(decider.strategy.assign_arms(due.to_numpy())[0])]
         context_frame["requests_in_window"] = _requests_in_window(log, due, book, window.request_window_days)
+    so_far = month_described(book) != book.as_of
     context = Context(as_of=book.as_of, trigger=trigger.name,
                       last_limit_change_on=context_frame["last_limit_change_on"],
-                      requests_in_window=context_frame.get("requests_in_window"))
+                      requests_in_window=context_frame.get("requests_in_window"), month_so_far=so_far)
     history = history_of(book.panel, book.customers, month_described(book)) if request.recourse else None
     decisions = _decide_in_batches(features, decider, context, history, recourse=request.recourse,
                                    on_progress=on_progress)
+    if so_far:
+        context_frame["month_so_far"] = True
     if book.lines is not None:
         context_frame = context_frame.join(book.lines[["status", "version"]].rename(
             columns={"status": "line_status", "version": "line_version"}), how="left")

@@ -38,9 +38,11 @@ def stored_strategy(stored: StoredRun) -> Strategy:
 def stored_context(stored: StoredRun) -> Context:
     """The context a logged run was decided in."""
     requests = stored.context["requests_in_window"]
+    so_far = stored.context.get("month_so_far")
     return Context(as_of=stored.as_of, trigger=stored.trigger,
                    last_limit_change_on=stored.context["last_limit_change_on"],
-                   requests_in_window=requests if requests.notna().any() else None)
+                   requests_in_window=requests if requests.notna().any() else None,
+                   month_so_far=bool(so_far is not None and so_far.fillna(False).astype(bool).any()))
 
 
 def stored_history(stored: StoredRun) -> History | None:

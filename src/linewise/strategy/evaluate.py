@@ -50,12 +50,15 @@ class Context:
 
     ``last_limit_change_on`` is NaT when the limit never changed; ``requests_in_window``
     counts the customer's requests for more within the policy's window, this one included.
+    ``month_so_far``: the features' last month is the as-of date's own month, read so far
+    (a ledger read mid-month), not the last month closed before it.
     """
 
     as_of: date
     trigger: str = "review"
     last_limit_change_on: pd.Series | None = None
     requests_in_window: pd.Series | None = None
+    month_so_far: bool = False
 
     def __post_init__(self) -> None:
         # Which triggers exist is the application layer's registry (linewise.review.triggers);

@@ -188,10 +188,13 @@ def _context_rows(frame: pd.DataFrame, history: list[dict[str, Any]] | None) -> 
     changed = (pd.to_datetime(frame["last_limit_change_on"]) if "last_limit_change_on" in frame
                else pd.Series(pd.NaT, index=frame.index))
     requests = frame["requests_in_window"] if "requests_in_window" in frame else pd.Series(np.nan, index=frame.index)
+    extra = [column for column in frame.columns if column not in _CONTEXT]
+    extras: list[dict[str, Any]] = frame[extra].astype(object).where(frame[extra].notna(), None).to_dict("records")  # type: ignore[assignment]
     out = []
     for i, (c, r) in enumerate(zip(changed, requests, strict=True)):
         item: dict[str, Any] = {"last_limit_change_on": None if pd.isna(c) else c.date().isoformat(),
                                 "requests_in_window": None if pd.isna(r) else _number(r)}
+        item.update({key: _plain(value) for key, value in extras[i].items()})
         if history is not None:
             item["history"] = history[i]
         out.append(json.dumps(item, allow_nan=False))
@@ -214,6 +217,11 @@ def _stored_value(field: DecisionField, value: Any) -> Any:
     if field.kind == "date":
         return pd.Timestamp(value).date()
     return str(value)
+
+
+def _plain(value: Any) -> Any:
+    """A context value as JSON holds it (numpy scalars as Python ones)."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def _decision_rows(decided: pd.DataFrame, run_id: int, features: list[str],
@@ -277,7 +285,8 @@ def _read(conn: Connection, run_id: int, query: Any) -> StoredRun:
     stored_context = [json.loads(row["context"]) for row in rows]
     history = ([item["history"] for item in stored_context]
                if stored_context and all("history" in item for item in stored_context) else None)
-    context = pd.DataFrame.from_records(stored_context, index=index, columns=list(_CONTEXT))
+    keys = list(_CONTEXT) + sorted({key for item in stored_context for key in item} - {*_CONTEXT, "history"})
+    context = pd.DataFrame.from_records(stored_context, index=index, columns=keys)
     context["last_limit_change_on"] = pd.to_datetime(context["last_limit_change_on"])
     context["requests_in_window"] = context["requests_in_window"].astype("float64")
     return StoredRun(run_id=run_id, as_of=run["as_of"], trigger=run["trigger"],
