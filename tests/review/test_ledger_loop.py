@@ -18,6 +18,7 @@ from linewise.ledger.book import BookSpec, simulate_book
 from linewise.ledger.decisions import Refused
 from linewise.ledger.events import RepaymentPosted
 from linewise.ledger.model import LineStatus
+from linewise.ledger.posting import due_amount
 from linewise.ledger.product import Product
 from linewise.ledger.service import (
     drawdown_event,
@@ -74,7 +75,7 @@ def test_a_frozen_line_whose_arrears_a_repayment_clears_is_unfrozen_by_the_decis
 
     day = date(2026, 1, 10)
     account = next(a for a in frozen if statement(book_db, a, day).dpd > 0)
-    owed = statement(book_db, account, day).payoff
+    owed = due_amount(read_state(book_db, account), day)  # what is overdue, not the whole balance
     post_event(book_db, RepaymentPosted(account_id=account, occurred_on=day, idempotency_key="clear-1",
                                         amount=owed))
     assert statement(book_db, account, day).dpd == 0
