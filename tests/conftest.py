@@ -1,4 +1,11 @@
-"""Shared fixtures: a SQLite file store and a PostgreSQL store in its own database."""
+"""Shared fixtures: a SQLite file store and a PostgreSQL store in its own database.
+
+Also the hypothesis profiles. ``ci`` (chosen when CI is set, or by
+HYPOTHESIS_PROFILE=ci) tries each property's full number of examples; ``dev``, the
+default, a quarter of them, so that the loop on a laptop stays short while every
+property is still tried on every run. A test that sets its own count writes the
+count CI tries as ``scaled(n)`` (tests/strategies.py).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -18,6 +26,10 @@ PG_HELP = (
     "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 _DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+settings.register_profile("ci", max_examples=100)
+settings.register_profile("dev", max_examples=25)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 def _admin_url() -> str | None:
