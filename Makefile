@@ -16,7 +16,7 @@ LOCK_FLAGS ?=
 UV_COMPILE = $(BIN)/python -m uv pip compile pyproject.toml --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock" --quiet $(LOCK_FLAGS)
 
-.PHONY: demo test lint lock venv clean
+.PHONY: demo test test-fast lint lock venv clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 1; }
@@ -60,6 +60,11 @@ lint: $(VENV)/.installed-test
 
 test: lint
 	$(BIN)/pytest
+
+# The loop while working: every test but those marked slow (model training on the
+# whole UCI portfolio, the installed command in processes of its own, Spark); no lint.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/pytest -m "not slow"
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache
