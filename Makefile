@@ -70,5 +70,10 @@ lint: $(VENV)/.installed-test
 test: lint
 	$(BIN)/pytest
 
+# The loop while working: every test but those marked slow (model training on the
+# whole UCI portfolio, the installed command in processes of its own, Spark); no lint.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/pytest -m "not slow"
+
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,15 +1,27 @@
-"""Hypothesis strategies for the ledger: products, amounts and event sequences."""
+"""Hypothesis strategies for the ledger (products, amounts, event sequences), and example counts."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from linewise.ledger.events import LineOpened, RepaymentPosted
 from linewise.ledger.product import Product
 from linewise.ledger.schedule import Method
 from linewise.ledger.service import drawdown_event
+
+
+def scaled(examples: int) -> int:
+    """``examples`` under the ``ci`` hypothesis profile, in proportion under another.
+
+    The profiles are in tests/conftest.py: ``ci`` tries hypothesis's 100 examples a
+    property, ``dev`` 25, so a property written as ``scaled(200)`` tries 200 in CI and
+    50 on a laptop; never fewer than 5.
+    """
+    return max(5, examples * settings.default.max_examples // 100)
+
 
 PRODUCT = Product()
 START = date(2025, 1, 31)

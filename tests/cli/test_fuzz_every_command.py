@@ -580,6 +580,10 @@ def scratch(tmp_path_factory) -> Callable[[], Path]:
     return make
 
 
+# A sweep of every option of every command (about a minute): make test runs it,
+# make test-fast does not.
+pytestmark = pytest.mark.slow
+
 FUZZ = settings(deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large, HealthCheck.filter_too_much])

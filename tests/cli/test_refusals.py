@@ -2,29 +2,26 @@
 
 Exit status 2 is bad input (a file, a path, a setting); 3 is a database that cannot
 be reached or opened, which the same command may get past once the database is back.
-The commands run in-process (typer's runner) so that each case takes a moment; two
-run as the installed command to show the same holds outside the runner.
+The commands run in-process (typer's runner) so that each case takes a moment;
+tests/e2e/test_installed_command.py shows the same holds outside the runner.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
-import subprocess
-import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
+from tests.inprocess import run_linewise
 from typer.testing import CliRunner
 
 from linewise.cli.main import app
 from linewise.textfiles import MAX_DEPTH
 
-LINEWISE = str(Path(sys.executable).parent / "linewise")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "import"
 BILLION_LAUGHS = (
     'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
@@ -313,22 +310,49 @@ def test_a_mapping_file_nested_too_deep_is_refused_and_nothing_is_written(tmp_pa
     assert sorted(path.name for path in tmp_path.iterdir()) == ["mapping.toml"]
 
 
-# --- the installed command ---------------------------------------------------------------
+# --- the README's refusals, on its default database (a SQLite file in the folder) ---------
 
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("LINEWISE_")}
-    return subprocess.run([LINEWISE, *args], cwd=cwd, env={**clean, **(env or {})}, capture_output=True,
-                          text=True, check=False)
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["draw", "--account", "A1", "--amount", "-5", "--term", "6"], "amount_must_be_positive"),
+        (["draw", "--account", "A1", "--amount", "30000.00", "--term", "6"], "exceeds_available_limit"),
+        (["repay", "--account", "A1", "--amount", "10.00", "--on", "2026-13-01"], "date_malformed"),
+        (["draw", "--account", "A1", "--amount", "600.00", "--term", "6", "--purpose", "securities"],
+         "purpose_not_permitted"),
+        (["repay", "--account", "A1", "--amount", "10.00"], "nothing_outstanding"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, code):
+    def run(*a):
+        return run_linewise(*a, cwd=tmp_path)
+
+    run("db", "upgrade")
+    run("line", "open", "--account", "A1", "--customer", "C1", "--limit", "20000.00")
+    before = run("line", "show", "--account", "A1", "--json").stdout
+    result = run(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"[{code}]" in lines[0]
+    assert run("line", "show", "--account", "A1", "--json").stdout == before
 
 
-def test_the_installed_command_exits_3_for_an_unreachable_database_and_2_for_billion_laughs(tmp_path):
-    unreachable = run("line", "show", "--account", "A1", cwd=tmp_path,
-                      env={"LINEWISE_DATABASE_URL": UNREACHABLE_PG})
-    assert unreachable.returncode == 3
-    assert unreachable.stderr.count("\n") == 1 and "[database_unreachable]" in unreachable.stderr
-    (tmp_path / "laughs.yaml").write_text(BILLION_LAUGHS, encoding="utf-8")
-    laughs = run("strategy", "validate", "laughs.yaml", cwd=tmp_path)
-    assert laughs.returncode == 2
-    assert laughs.stderr.count("\n") == 1 and "[yaml_alias_not_allowed]" in laughs.stderr
-    assert json.dumps(laughs.stdout) == '""'
+def test_a_product_file_above_the_cost_ceiling_is_refused_by_name(tmp_path):
+    product = tmp_path / "product.json"
+    product.write_text('{"annual_rate": "0.30", "terms_months": [6, 12]}', encoding="utf-8")
+    assert run_linewise("db", "upgrade", cwd=tmp_path).returncode == 0
+    assert run_linewise("line", "open", "--account", "A1", "--customer", "C1", "--limit", "9000",
+                        cwd=tmp_path).returncode == 0
+    result = run_linewise("draw", "--account", "A1", "--amount", "600", "--term", "6", cwd=tmp_path,
+                          env={"LINEWISE_PRODUCT_FILE": str(product)})
+    assert result.returncode == 2
+    assert "product.json" in result.stderr and "annualised cost 30.00%" in result.stderr
+
+
+def test_commands_on_a_database_never_upgraded_say_how_to_fix_it(tmp_path):
+    result = run_linewise("line", "open", "--account", "A1", "--customer", "C1", "--limit", "100",
+                          cwd=tmp_path)
+    assert result.returncode == 2
+    assert "run `linewise db upgrade`" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

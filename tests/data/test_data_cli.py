@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.inprocess import run_linewise
 
 from linewise.data import read_portfolio
 
-LINEWISE = str(Path(sys.executable).parent / "linewise")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "import"
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEWISE_")}
-    env["COLUMNS"] = "120"
-    return subprocess.run([LINEWISE, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          check=False)
+    return run_linewise(*args, cwd=cwd)
 
 
 def test_synth_writes_the_same_portfolio_for_the_same_seed(tmp_path):

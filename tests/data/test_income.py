@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.strategies import scaled
 
 from linewise.data.importers.bank_statement import read_statements
 from linewise.data.income import derive_income, merge_income
@@ -63,7 +64,7 @@ salary_case = st.integers(100_000, 5_000_000).flatmap(lambda base: st.tuples(
 ))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(salary_case, st.lists(noise_row, max_size=30))
 def test_a_salary_among_noise_is_recovered_exactly_as_the_median(case, noise):
     amounts, pay_day, jitter = case

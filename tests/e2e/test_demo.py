@@ -5,9 +5,13 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from linewise.ledger.service import export_panel
 from linewise.ledger.store import create_store_engine
+
+# The installed command in a process of its own: seconds each (make test-fast skips it).
+pytestmark = pytest.mark.slow
 
 
 def test_demo_posts_a_book_and_prints_the_portfolio_summary(tmp_path):

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from tests.inprocess import run_linewise
 from tests.strategy.texts import DEFAULT, edit, line_of
 
 from linewise.data.schemas import PROTECTED_ATTRIBUTES
@@ -19,7 +17,6 @@ from linewise.features import REGISTRY
 from linewise.strategy import read_strategy
 from linewise.strategy.compiled import Policy, compile_strategy
 
-LINEWISE = str(Path(sys.executable).parent / "linewise")
 LANGS = ["zh", "en"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # What a customer must never read: the model's outputs and its internals.
@@ -52,7 +49,7 @@ def line_with(text: str, fragment: str) -> str:
 
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory) -> dict[str, subprocess.CompletedProcess[str]]:
-    """Each command line the tests look at, run at once: a process takes a second to start."""
+    """Each command line the tests look at, run once."""
     cwd = tmp_path_factory.mktemp("explain")
     (cwd / "s.yaml").write_text(DEFAULT, encoding="utf-8")
     (cwd / "bad.yaml").write_text(BAD, encoding="utf-8")
@@ -62,17 +59,8 @@ def cli(tmp_path_factory) -> dict[str, subprocess.CompletedProcess[str]]:
         "french": ["s.yaml", "--lang", "fr"],
         "invalid": ["bad.yaml", "--lang", "en"],
     }
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEWISE_")}
-    env["COLUMNS"] = "120"
-    env["PYTHONIOENCODING"] = "utf-8"  # the zh text, whatever the locale
-    started = {name: subprocess.Popen([LINEWISE, "strategy", "explain", *args], cwd=cwd, env=env,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8")
-               for name, args in commands.items()}
-    results = {}
-    for name, process in started.items():
-        stdout, stderr = process.communicate(timeout=60)
-        results[name] = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-    return results
+    return {name: run_linewise("strategy", "explain", *args, cwd=cwd)
+            for name, args in commands.items()}
 
 
 # --- what the customer reads -------------------------------------------------------------

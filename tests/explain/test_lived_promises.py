@@ -12,6 +12,9 @@ import pytest
 from tests.decide.common import AS_OF, MODEL_REF
 from tests.explain.living import failures, live_and_decide, promised_months, promises_of
 
+# Every promise on 30,000 accounts lived month by month; a GBM fitted on a synthetic book.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def uci_promises(uci_decided):

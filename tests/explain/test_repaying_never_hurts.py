@@ -26,6 +26,8 @@ from linewise.strategy.compiled import compile_strategy
 from linewise.strategy.evaluate import Context
 
 SAMPLE = 4_000
+# Scorecards and GBMs fitted on the whole UCI portfolio and on a synthetic one.
+pytestmark = pytest.mark.slow
 
 
 def _monotone(features: pd.DataFrame) -> dict[str, int]:
@@ -38,12 +40,17 @@ def synthetic():
 
 
 @pytest.fixture(scope="module", params=["uci", "synthetic"])
-def book(request, uci, synthetic):
-    """A portfolio, a sample of its accounts and the as-of month, with a model of each kind fitted on it."""
-    portfolio = uci if request.param == "uci" else synthetic
-    inputs = inputs_from_portfolio(portfolio)
-    models = {kind: make_model(kind, monotone=_monotone(inputs.features)).fit(inputs.features, inputs.bad)
-              for kind in ("scorecard", "gbm")}
+def book(request, uci, uci_inputs, uci_gbm):
+    """A portfolio, a sample of its accounts and the as-of month, with a model of each kind fitted on it.
+
+    On UCI the GBM is the session's (the same monotone GBM, fitted on the same rows).
+    """
+    portfolio = uci if request.param == "uci" else request.getfixturevalue("synthetic")
+    inputs = uci_inputs if request.param == "uci" else inputs_from_portfolio(portfolio)
+    monotone = _monotone(inputs.features)
+    models = {"scorecard": make_model("scorecard", monotone=monotone).fit(inputs.features, inputs.bad),
+              "gbm": uci_gbm if request.param == "uci"
+              else make_model("gbm", monotone=monotone).fit(inputs.features, inputs.bad)}
     as_of = pd.Timestamp(portfolio.months[-1]).date()
     accounts = inputs.features.sample(min(SAMPLE, len(inputs.features)), random_state=3).index
     panel = portfolio.panel[portfolio.panel["account_id"].isin(accounts)]

@@ -33,6 +33,7 @@ from tests.features.panels import (
     portfolio_tables,
     portfolios,
 )
+from tests.strategies import scaled
 
 from linewise.data import Portfolio
 from linewise.errors import InputError
@@ -53,10 +54,10 @@ CONSENT = {Source.INCOME: "consent_income", Source.BUREAU: "consent_bureau",
            Source.ASSETS: "consent_assets"}
 NAN = math.nan
 
-oracle_settings = settings(max_examples=100, deadline=None,
+oracle_settings = settings(max_examples=scaled(100), deadline=None,
                            suppress_health_check=[HealthCheck.too_slow])
 # The properties the oracle already implies, stated on their own, need fewer examples.
-property_settings = settings(oracle_settings, max_examples=50)
+property_settings = settings(oracle_settings, max_examples=scaled(50))
 
 
 # --- the reference ---------------------------------------------------------------------
@@ -286,7 +287,7 @@ def test_rows_after_the_as_of_month_change_nothing(portfolio, as_of):
     pd.testing.assert_frame_equal(with_future, without, check_exact=True)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables=portfolio_tables(payments_may_be_missing=True))
 def test_generated_tables_are_what_validation_returns(tables):
     built, validated = canonical_portfolio(*tables), build_portfolio(*tables)

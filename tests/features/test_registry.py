@@ -21,6 +21,7 @@ from tests.features.panels import (
     portfolio_tables,
     portfolios,
 )
+from tests.strategies import scaled
 
 from linewise.data.synthetic import SynthSpec, synthesize
 from linewise.features import (
@@ -40,7 +41,7 @@ SPECS = list(REGISTRY.values())
 LEDGER = [spec for spec in SPECS if spec.source is Source.LEDGER]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
-sweep_settings = settings(max_examples=25, deadline=None,
+sweep_settings = settings(max_examples=scaled(25), deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 
 

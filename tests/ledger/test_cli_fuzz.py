@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.ledger.common import snapshot
+from tests.strategies import scaled
 
 # Each command with one option left open ({}); the rest is valid for the fixture's A1.
 COMMANDS = [
@@ -33,7 +34,7 @@ VALUES = st.one_of(
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-@settings(max_examples=20, deadline=None,
+@settings(max_examples=scaled(20), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(value=VALUES)
 def test_any_value_is_taken_or_refused_in_one_line_writing_nothing(line, command, value):

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.strategies import event_sequences
+from tests.strategies import event_sequences, scaled
 
 from linewise.errors import LedgerRejected
 from linewise.ledger.dpd import bucket_of, dpd_as_of, is_instalment_on_time
@@ -190,7 +190,7 @@ def _post_all(events):
     return state, accepted, allocations
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=scaled(200), deadline=None)
 @given(event_sequences())
 def test_any_valid_sequence_conserves_money_and_replays_to_the_same_state(events):
     state, accepted, allocations = _post_all(events)
@@ -210,7 +210,7 @@ def test_any_valid_sequence_conserves_money_and_replays_to_the_same_state(events
     assert list(again.allocations) == allocations
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=scaled(100), deadline=None)
 @given(event_sequences(), st.integers(min_value=0, max_value=60))
 def test_paying_the_payoff_amount_always_clears_the_line(events, days):
     state, accepted, _ = _post_all(events)

@@ -23,6 +23,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from sqlalchemy import Engine, func, select, text
+from tests.strategies import scaled
 
 from linewise.errors import (
     IdempotencyConflictError,
@@ -281,7 +282,7 @@ def test_the_store_behaves_like_folding_events_with_apply(request, db):
     engine = request.getfixturevalue("sqlite_engine" if db == "sqlite" else "pg_engine")
     machine = type(f"LedgerOn{db.capitalize()}", (LedgerMachine,), {"engine": engine})
     run_state_machine_as_test(machine, settings=settings(
-        max_examples=25 if db == "sqlite" else 10,
+        max_examples=scaled(25 if db == "sqlite" else 10),
         stateful_step_count=20,
         deadline=None,
     ))

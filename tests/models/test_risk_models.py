@@ -34,6 +34,8 @@ pytestmark = [
     # into typed columns, which pandas 3 deprecates; the table it builds is right.
     pytest.mark.filterwarnings("ignore:Setting an item of incompatible dtype"
                                ":pandas.errors.Pandas4Warning:optbinning"),
+    # Both kinds trained with cross-validation, and a fresh process to score in.
+    pytest.mark.slow,
 ]
 
 # Large enough for every fold to learn a real model, small enough to train both kinds

@@ -54,6 +54,8 @@ pytestmark = [
     # into typed columns, which pandas 3 deprecates; the table it builds is right.
     pytest.mark.filterwarnings("ignore:Setting an item of incompatible dtype"
                                ":pandas.errors.Pandas4Warning:optbinning"),
+    # A scorecard trained with cross-validation; a Spark session started.
+    pytest.mark.slow,
 ]
 
 SPECIAL = -999.0

@@ -41,6 +41,7 @@ runner = CliRunner()
 # --- the whole UCI portfolio --------------------------------------------------------------
 
 
+@pytest.mark.slow  # five GBMs on 30,000 accounts
 def test_the_gbm_cross_validates_above_0_74_auc_on_the_whole_uci_portfolio(uci):
     inputs = inputs_from_portfolio(uci)
     assert len(inputs.bad) == uci.n_accounts == 30_000

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
+from tests.inprocess import run_linewise
 from tests.strategy.texts import DEFAULT, edited
 
 from linewise.strategy import read_strategy
 from linewise.strategy.diff import describe_changes
-
-LINEWISE = str(Path(sys.executable).parent / "linewise")
 
 
 def spec_of(text: str):
@@ -57,11 +52,9 @@ def test_the_cli_diff_prints_the_changes_and_checks_both_files(tmp_path):
                                             ("step_pct_max: 50", "step_pct_max: 30")), encoding="utf-8")
     (tmp_path / "bad.yaml").write_text(edited(("step_pct_max: 50", "step_pct_max: fifty")),
                                        encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEWISE_")}
 
     def run(*args):
-        return subprocess.run([LINEWISE, "strategy", "diff", *args], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, check=False)
+        return run_linewise("strategy", "diff", *args, cwd=tmp_path)
 
     shown = run("a.yaml", "b.yaml")
     assert shown.returncode == 0, shown.stderr

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.strategies import scaled
 from tests.strategy.texts import edited
 
 from linewise.errors import InputError
@@ -159,7 +160,7 @@ accounts = st.lists(st.tuples(account_rows, st.floats(0.0, 1.0),
                     min_size=1, max_size=40)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch=accounts, trigger=st.sampled_from(["review", "request"]))
 def test_the_engine_equals_a_row_by_row_reading_of_the_rules(policy, batch, trigger):
     rows = [row for row, *_ in batch]

@@ -7,13 +7,12 @@ name are found in the edited text itself.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from tests.inprocess import run_linewise
 from tests.strategy.texts import DEFAULT, edit, line_of, problems_of
 
 from linewise.errors import InputFileError, StrategyValidationError
@@ -23,7 +22,6 @@ from linewise.strategy import (
     read_strategy_file,
 )
 
-LINEWISE = str(Path(sys.executable).parent / "linewise")
 DEFAULT_DATA = yaml.safe_load(DEFAULT)
 CHAMPION_ONLY = "  - {name: champion, share: 1.0}"
 
@@ -48,10 +46,7 @@ def with_arms(arms: str) -> str:
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEWISE_")}
-    env["COLUMNS"] = "120"
-    return subprocess.run([LINEWISE, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          check=False)
+    return run_linewise(*args, cwd=cwd)
 
 
 # --- the shipped strategy --------------------------------------------------------------
