@@ -29,17 +29,14 @@ _DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 # What makes a test slow without a marker of its own. The monotone GBM fitted on the whole
 # UCI portfolio costs about 35 s of CPU, once a session: every test that needs it (its
-# PDs, the decisions and recourse made with it) is slow. tests/decide/test_review_cli.py
-# runs the installed command (imports, a model trained, a review) in processes of its
-# own; it is being rewritten, and its marker belongs in it once it is.
+# PDs, the decisions and recourse made with it) is slow.
 _SLOW_FIXTURES = frozenset({"uci_gbm"})
-_SLOW_MODULES = frozenset({"test_review_cli.py"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if fixtures & _SLOW_FIXTURES or item.path.name in _SLOW_MODULES:
+        if fixtures & _SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.inprocess import run_linewise
 from tests.strategy.texts import edit
 
 from linewise.data import write_portfolio
@@ -17,16 +16,16 @@ from linewise.data.portfolio import Portfolio
 from linewise.decide import DECISION_COLUMNS
 from linewise.strategy import default_strategy_text
 
-LINEWISE = str(Path(sys.executable).parent / "linewise")
 ACCOUNTS = 3000
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """``linewise *args`` in ``cwd``, on the SQLite database there (linewise.db)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEWISE_")}
-    env["COLUMNS"] = "120"
-    return subprocess.run([LINEWISE, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          check=False)
+    return run_linewise(*args, cwd=cwd)
+
+
+# A model is trained and a 3,000-account slice reviewed for the module.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
