@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from linewise.errors import InputError
 from linewise.features.events import arrears_cleared, income_verified_in
-from linewise.review.log import DecisionLog
+
+if TYPE_CHECKING:
+    from linewise.review.log import DecisionLog
 
 __all__ = ["TRIGGERS", "DueQuery", "Trigger", "trigger_named"]
 

@@ -201,35 +201,37 @@ def _context_rows(frame: pd.DataFrame, history: list[dict[str, Any]] | None) -> 
     return out
 
 
-def _stored_value(field: DecisionField, value: Any) -> Any:
-    """A decision's value as the log's column holds it."""
-    if field.kind == "codes":
-        return json.dumps([str(code) for code in value])
-    if value is None or value is pd.NA or (not isinstance(value, list | str) and pd.isna(value)):
-        if not field.nullable:
-            raise InputError.for_field("decision_incomplete", where="decision log", field=field.name,
-                                       rule="present in every decision", value=None)
-        return None
-    if field.kind == "minor":
-        return int(value)
-    if field.kind == "number":
-        return float(value)
-    if field.kind == "date":
-        return pd.Timestamp(value).date()
-    return str(value)
-
-
 def _plain(value: Any) -> Any:
     """A context value as JSON holds it (numpy scalars as Python ones)."""
     return value.item() if hasattr(value, "item") else value
 
 
+def _stored_column(field: DecisionField, values: pd.Series) -> list[Any]:
+    """A decision column as the log's column holds it; raises when a required value is missing."""
+    if field.kind == "codes":
+        return [json.dumps([str(code) for code in codes]) for codes in values]
+    missing = values.isna().to_numpy()
+    if missing.any() and not field.nullable:
+        raise InputError.for_field("decision_incomplete", where="decision log", field=field.name,
+                                   rule="present in every decision", value=None)
+    if field.kind == "minor":
+        cast: Any = int
+    elif field.kind == "number":
+        cast = float
+    elif field.kind == "date":
+        def cast(value: Any) -> Any:
+            return value if type(value) is date else pd.Timestamp(value).date()
+    else:
+        cast = str
+    return [None if gone else cast(value) for value, gone in zip(values.tolist(), missing, strict=True)]
+
+
 def _decision_rows(decided: pd.DataFrame, run_id: int, features: list[str],
                    context: list[str]) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = decided.to_dict("records")  # type: ignore[assignment]
-    return [{"run_id": run_id, "features": features[i], "context": context[i],
-             **{f.column: _stored_value(f, row[f.name]) for f in DECISION_FIELDS}}
-            for i, row in enumerate(records)]
+    columns = {f.column: _stored_column(f, decided[f.name]) for f in DECISION_FIELDS}
+    names = list(columns)
+    return [{"run_id": run_id, "features": features[i], "context": context[i], **dict(zip(names, values, strict=True))}
+            for i, values in enumerate(zip(*columns.values(), strict=True))]
 
 
 # --- reading ---------------------------------------------------------------------------------
