@@ -67,7 +67,8 @@ DECIDED_ON = date(2025, 2, 1)
 LIMIT = 2_000_000
 
 scratch = Table(
-    "bench_bare_events", MetaData(),
+    "bench_bare_events",
+    MetaData(),
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("account_id", String(64), nullable=False),
     Column("kind", String(32), nullable=False),
@@ -118,11 +119,19 @@ def account(n: int) -> str:
 
 
 def open_lines(engine: Engine, lines: int, chunk: int) -> None:
-    events = [LineOpened(account_id=account(n), occurred_on=OPENED_ON,
-                         idempotency_key=f"{account(n)}:open", customer_id=f"C{n:07d}",
-                         currency="CNY", credit_limit=LIMIT) for n in range(lines)]
+    events = [
+        LineOpened(
+            account_id=account(n),
+            occurred_on=OPENED_ON,
+            idempotency_key=f"{account(n)}:open",
+            customer_id=f"C{n:07d}",
+            currency="CNY",
+            credit_limit=LIMIT,
+        )
+        for n in range(lines)
+    ]
     for start in range(0, lines, chunk):
-        post_events(engine, events[start:start + chunk])
+        post_events(engine, events[start : start + chunk])
 
 
 # --- (a) bare inserts -------------------------------------------------------------
@@ -131,17 +140,38 @@ def open_lines(engine: Engine, lines: int, chunk: int) -> None:
 def bare_row(n: int) -> dict[str, object]:
     """A row the size and shape of a limit change's ``events`` row."""
     ref = f"decision:{n}"
-    payload = {"kind": "limit_changed", "account_id": account(n), "occurred_on": str(DECIDED_ON),
-               "idempotency_key": f"{ref}:limit", "new_limit": LIMIT // 2,
-               "reason_code": "utilisation_above_max", "decision_ref": ref}
-    result = {"account_id": account(n), "kind": "limit_changed", "credit_limit": LIMIT // 2,
-              "previous_credit_limit": LIMIT, "status": "active", "currency": "CNY",
-              "principal_outstanding": 0, "available_credit": LIMIT // 2,
-              "idempotency_key": f"{ref}:limit", "occurred_on": str(DECIDED_ON)}
-    return {"account_id": account(n), "kind": "limit_changed", "occurred_on": DECIDED_ON,
-            "idempotency_key": f"{ref}:limit", "reason_code": "utilisation_above_max",
-            "decision_ref": ref, "payload": json.dumps(payload, sort_keys=True),
-            "result": json.dumps(result, sort_keys=True), "posted_at": datetime.now(UTC)}
+    payload = {
+        "kind": "limit_changed",
+        "account_id": account(n),
+        "occurred_on": str(DECIDED_ON),
+        "idempotency_key": f"{ref}:limit",
+        "new_limit": LIMIT // 2,
+        "reason_code": "utilisation_above_max",
+        "decision_ref": ref,
+    }
+    result = {
+        "account_id": account(n),
+        "kind": "limit_changed",
+        "credit_limit": LIMIT // 2,
+        "previous_credit_limit": LIMIT,
+        "status": "active",
+        "currency": "CNY",
+        "principal_outstanding": 0,
+        "available_credit": LIMIT // 2,
+        "idempotency_key": f"{ref}:limit",
+        "occurred_on": str(DECIDED_ON),
+    }
+    return {
+        "account_id": account(n),
+        "kind": "limit_changed",
+        "occurred_on": DECIDED_ON,
+        "idempotency_key": f"{ref}:limit",
+        "reason_code": "utilisation_above_max",
+        "decision_ref": ref,
+        "payload": json.dumps(payload, sort_keys=True),
+        "result": json.dumps(result, sort_keys=True),
+        "posted_at": datetime.now(UTC),
+    }
 
 
 def bare_insert_rate(engine: Engine, rows: int, *, per_transaction: int) -> float:
@@ -149,8 +179,9 @@ def bare_insert_rate(engine: Engine, rows: int, *, per_transaction: int) -> floa
     scratch.drop(engine, checkfirst=True)
     scratch.create(engine)
     statement = insert(scratch)
-    batches = [[bare_row(n) for n in range(lo, min(lo + per_transaction, rows))]
-               for lo in range(0, rows, per_transaction)]
+    batches = [
+        [bare_row(n) for n in range(lo, min(lo + per_transaction, rows))] for lo in range(0, rows, per_transaction)
+    ]
     start = time.perf_counter()
     for batch in batches:
         with engine.begin() as conn:
@@ -164,12 +195,19 @@ def bare_insert_rate(engine: Engine, rows: int, *, per_transaction: int) -> floa
 def limit_decisions(engine: Engine, lines: int) -> list[LineDecision]:
     """A cut for even lines and a raise for odd ones, made from the lines' versions now."""
     versions = line_versions(engine)
-    return [LineDecision(account_id=account(n), decision_ref=f"decision:{n}",
-                         action="decrease" if n % 2 == 0 else "increase", current_limit=LIMIT,
-                         new_limit=LIMIT // 2 if n % 2 == 0 else LIMIT * 2, decided_on=DECIDED_ON,
-                         seen_version=versions[account(n)],
-                         reason_code="utilisation_above_max" if n % 2 == 0 else "repaid_on_time")
-            for n in range(lines)]
+    return [
+        LineDecision(
+            account_id=account(n),
+            decision_ref=f"decision:{n}",
+            action="decrease" if n % 2 == 0 else "increase",
+            current_limit=LIMIT,
+            new_limit=LIMIT // 2 if n % 2 == 0 else LIMIT * 2,
+            decided_on=DECIDED_ON,
+            seen_version=versions[account(n)],
+            reason_code="utilisation_above_max" if n % 2 == 0 else "repaid_on_time",
+        )
+        for n in range(lines)
+    ]
 
 
 T = TypeVar("T")
@@ -183,13 +221,21 @@ def timed(work: Callable[[], T]) -> tuple[T, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=10_000,
-                        help="lines opened, limit changes applied and bare rows inserted (default 10000)")
-    parser.add_argument("--chunk", type=int, default=1_000,
-                        help="decisions (and chunked bare rows) per transaction (default 1000)")
-    parser.add_argument("--url", default=None,
-                        help="a PostgreSQL server to run on (a database of its own is created "
-                             "and dropped); default: a temporary SQLite file")
+    parser.add_argument(
+        "--lines",
+        type=int,
+        default=10_000,
+        help="lines opened, limit changes applied and bare rows inserted (default 10000)",
+    )
+    parser.add_argument(
+        "--chunk", type=int, default=1_000, help="decisions (and chunked bare rows) per transaction (default 1000)"
+    )
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="a PostgreSQL server to run on (a database of its own is created "
+        "and dropped); default: a temporary SQLite file",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
 
@@ -205,11 +251,11 @@ def main() -> None:
         outcomes, apply_s = timed(lambda: apply_decisions(engine, decisions, chunk_size=args.chunk))
         applied = [o for o in outcomes if isinstance(o, Applied) and not o.duplicate and o.events]
         if len(applied) != args.lines:
-            raise RuntimeError(f"applied {len(applied)} of {args.lines} decisions: "
-                               f"{[o for o in outcomes if o not in applied][:3]}")
+            raise RuntimeError(
+                f"applied {len(applied)} of {args.lines} decisions: {[o for o in outcomes if o not in applied][:3]}"
+            )
         rate = args.lines / apply_s
-        print(f"(b) limit changes applied/s (apply_decisions): {rate:,.0f}"
-              f"  [{args.lines:,} in {apply_s:.2f} s]")
+        print(f"(b) limit changes applied/s (apply_decisions): {rate:,.0f}  [{args.lines:,} in {apply_s:.2f} s]")
 
         again, again_s = timed(lambda: apply_decisions(engine, decisions, chunk_size=args.chunk))
         if not all(isinstance(o, Applied) and o.duplicate for o in again):

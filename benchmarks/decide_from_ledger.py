@@ -43,7 +43,8 @@ from linewise.strategy import default_strategy_text, read_strategy
 from linewise.strategy.compiled import compile_strategy
 
 _spec = importlib.util.spec_from_file_location("apply_decisions", Path(__file__).with_name("apply_decisions.py"))
-assert _spec is not None and _spec.loader is not None
+assert _spec is not None
+assert _spec.loader is not None
 _apply_bench = importlib.util.module_from_spec(_spec)
 sys.modules["apply_decisions"] = _apply_bench
 _spec.loader.exec_module(_apply_bench)
@@ -63,36 +64,44 @@ def main() -> None:
     inputs = inputs_from_portfolio(portfolio)
     model = GradientBoostedModel().fit(inputs.features, inputs.bad)
     text = default_strategy_text().replace("\ncurrency: TWD\n", "\ncurrency: CNY\n", 1)
-    decider = Decider(model=model, model_ref="bench-gbm@1", strategy=compile_strategy(read_strategy(text)),
-                      model_currency="CNY")
+    decider = Decider(
+        model=model, model_ref="bench-gbm@1", strategy=compile_strategy(read_strategy(text)), model_currency="CNY"
+    )
 
     with bench_database(args.url) as engine:
         started = time.perf_counter()
         for line in simulate_book(BookSpec(args.lines, 12, date(2025, 1, 1), 7), Product()):
             post_events(engine, line)
-        print(f"database: {engine.url.get_backend_name()}; book of {args.lines:,} lines posted in "
-              f"{time.perf_counter() - started:.1f} s")
+        print(
+            f"database: {engine.url.get_backend_name()}; book of {args.lines:,} lines posted in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
         log = SqlDecisionLog(engine)
         accounts = [f"L{n + 1:06d}" for n in range(args.lines)]
         rng = np.random.default_rng(1)
         times = []
         for account in rng.choice(accounts, size=args.repeats):
             started = time.perf_counter()
-            decide_book(book_from_ledger(engine, AS_OF, str(account)), decider,
-                        ReviewRequest(account=str(account)), log=log)
+            decide_book(
+                book_from_ledger(engine, AS_OF, str(account)), decider, ReviewRequest(account=str(account)), log=log
+            )
             times.append(time.perf_counter() - started)
         times.sort()
-        print(f"one account from the ledger (features, model, strategy, reasons, recourse, logged): "
-              f"median {statistics.median(times) * 1000:.1f} ms, p95 {times[int(0.95 * len(times))] * 1000:.1f} ms "
-              f"over {args.repeats} accounts")
+        print(
+            f"one account from the ledger (features, model, strategy, reasons, recourse, logged): "
+            f"median {statistics.median(times) * 1000:.1f} ms, p95 {times[int(0.95 * len(times))] * 1000:.1f} ms "
+            f"over {args.repeats} accounts"
+        )
 
         started = time.perf_counter()
         book = book_from_ledger(engine, AS_OF)
         read = time.perf_counter() - started
         decided = decide_book(book, decider, ReviewRequest(), log=log)
         whole = time.perf_counter() - started
-        print(f"whole book: {len(decided.decisions):,} lines read in {read:.2f} s, decided with recourse and "
-              f"logged in {whole:.2f} s ({len(decided.decisions) / whole:,.0f} lines/s)")
+        print(
+            f"whole book: {len(decided.decisions):,} lines read in {read:.2f} s, decided with recourse and "
+            f"logged in {whole:.2f} s ({len(decided.decisions) / whole:,.0f} lines/s)"
+        )
         started = time.perf_counter()
         outcomes = apply_decided(engine, decided)
         took = time.perf_counter() - started

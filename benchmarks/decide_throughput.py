@@ -90,44 +90,55 @@ def main() -> None:
         measure(kind, model, features, history, strategy, args)
 
 
-def measure(kind: str, model: RiskModel, features: pd.DataFrame, history: History,
-            strategy: Strategy, args: argparse.Namespace) -> None:
+def measure(
+    kind: str, model: RiskModel, features: pd.DataFrame, history: History, strategy: Strategy, args: argparse.Namespace
+) -> None:
     """Print the three figures for one model."""
     context = Context(as_of=AS_OF)
 
     def run(frame: pd.DataFrame, *, recourse: bool, lived: History | None = None) -> pd.DataFrame:
-        return decide(frame, model=model, model_ref=kind, strategy=strategy,
-                      context=context, history=lived, recourse=recourse)
+        return decide(
+            frame, model=model, model_ref=kind, strategy=strategy, context=context, history=lived, recourse=recourse
+        )
 
     sample = run(features, recourse=False)
     many = tiled(features, args.accounts)
     seconds = timed(lambda: run(many, recourse=False))
-    print(f"{kind}: {args.accounts:,} decisions with reasons: {seconds:.2f} s "
-          f"({args.accounts / seconds:,.0f}/s; target < {TARGETS['decisions']:.0f} s)")
+    print(
+        f"{kind}: {args.accounts:,} decisions with reasons: {seconds:.2f} s "
+        f"({args.accounts / seconds:,.0f}/s; target < {TARGETS['decisions']:.0f} s)"
+    )
 
     not_raised = features[(sample["action"] != "increase").to_numpy()]
     held = tiled(not_raised, args.held)
     held_history = tiled_history(history, not_raised.index, args.held)
     with_recourse = timed(lambda: run(held, recourse=True, lived=held_history))
     without = timed(lambda: run(held, recourse=False))
-    print(f"{kind}: recourse for {args.held:,} accounts not increased: "
-          f"{with_recourse - without:.2f} s (decide with recourse {with_recourse:.2f} s, "
-          f"without {without:.2f} s; target < {TARGETS['recourse']:.0f} s)")
+    print(
+        f"{kind}: recourse for {args.held:,} accounts not increased: "
+        f"{with_recourse - without:.2f} s (decide with recourse {with_recourse:.2f} s, "
+        f"without {without:.2f} s; target < {TARGETS['recourse']:.0f} s)"
+    )
 
     found = run(held.iloc[:2000], recourse=True, lived=held_history)
     with_way_up = found["recourse"].map(len) > 0
     # One whose recourse is found, and one for whom every candidate is tried in vain.
-    for label, row in (("with recourse", np.flatnonzero(with_way_up)[0]),
-                       ("without any (every candidate tried)", np.flatnonzero(~with_way_up)[0])):
+    for label, row in (
+        ("with recourse", np.flatnonzero(with_way_up)[0]),
+        ("without any (every candidate tried)", np.flatnonzero(~with_way_up)[0]),
+    ):
         account = held.iloc[[int(row)]]
         own = held_history.rows(np.asarray([int(row)]))  # one account's history, as a service reads it
         run(account, recourse=True, lived=own)  # warm: first calls import and cache
-        runs = sorted(timed(lambda account=account, own=own: run(account, recourse=True, lived=own))
-                      for _ in range(args.repeats))
+        runs = sorted(
+            timed(lambda account=account, own=own: run(account, recourse=True, lived=own)) for _ in range(args.repeats)
+        )
         p95 = runs[min(len(runs) - 1, int(0.95 * len(runs)))]
-        print(f"{kind}: one account {label}: median {statistics.median(runs) * 1000:.1f} ms, "
-              f"95th percentile {p95 * 1000:.1f} ms, max {runs[-1] * 1000:.1f} ms over "
-              f"{args.repeats} runs (target < {TARGETS['one'] * 1000:.0f} ms)")
+        print(
+            f"{kind}: one account {label}: median {statistics.median(runs) * 1000:.1f} ms, "
+            f"95th percentile {p95 * 1000:.1f} ms, max {runs[-1] * 1000:.1f} ms over "
+            f"{args.repeats} runs (target < {TARGETS['one'] * 1000:.0f} ms)"
+        )
 
 
 if __name__ == "__main__":

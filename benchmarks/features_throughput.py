@@ -72,10 +72,12 @@ def stages(panel: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Timestamp) ->
     started = time.perf_counter()
     window = build_window(panel, as_of)
     print(f"  build_window          {time.perf_counter() - started:>7.1f} s")
-    for name, run in (("repayment", lambda: repayment.compute(window)),
-                      ("usage", lambda: usage.compute(window, customers)),
-                      ("income", lambda: income.compute(window, customers)),
-                      ("bureau", lambda: bureau.compute(window, customers))):
+    for name, run in (
+        ("repayment", lambda: repayment.compute(window)),
+        ("usage", lambda: usage.compute(window, customers)),
+        ("income", lambda: income.compute(window, customers)),
+        ("bureau", lambda: bureau.compute(window, customers)),
+    ):
         started = time.perf_counter()
         run()
         print(f"  {name:<21} {time.perf_counter() - started:>7.1f} s")
@@ -93,8 +95,10 @@ def main() -> None:
     print(f"load average at the start {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores")
     started = time.perf_counter()
     portfolio = synthesize(SynthSpec(accounts=args.accounts, months=args.months, seed=args.seed))
-    print(f"synthesize            {time.perf_counter() - started:>9.1f} s  "
-          f"({portfolio.n_accounts:,} accounts, {len(portfolio.panel):,} panel rows)")
+    print(
+        f"synthesize            {time.perf_counter() - started:>9.1f} s  "
+        f"({portfolio.n_accounts:,} accounts, {len(portfolio.panel):,} panel rows)"
+    )
     print(f"peak RSS so far       {peak_rss_gb():>9.2f} GB  (synthesis included)")
     as_of = portfolio.months[-1]
 
@@ -107,13 +111,11 @@ def main() -> None:
         fastest = min(fastest, time.perf_counter() - started)
         del features
     verdict = "met" if fastest < TARGET_S else "NOT met"
-    print(f"compute_features      {fastest:>9.1f} s  as of {as_of.date()}, "
-          f"target < {TARGET_S:.0f} s: {verdict}")
+    print(f"compute_features      {fastest:>9.1f} s  as of {as_of.date()}, target < {TARGET_S:.0f} s: {verdict}")
     print(f"                      {args.accounts / fastest:>9,.0f} accounts/s")
     peak = peak_rss_gb()
     if is_reset:
-        print(f"peak RSS in features  {peak:>9.2f} GB  "
-              f"(resident before: {before:.2f} GB, so +{peak - before:.2f} GB)")
+        print(f"peak RSS in features  {peak:>9.2f} GB  (resident before: {before:.2f} GB, so +{peak - before:.2f} GB)")
     else:
         print(f"peak RSS of process   {peak:>9.2f} GB  (the high-water mark could not be reset)")
 

@@ -73,7 +73,8 @@ PANEL_REPAID_ON = date(2025, 1, 20)
 PANEL_MONTH_END = date(2025, 1, 31)
 
 bare = Table(
-    "bench_bare_inserts", MetaData(),
+    "bench_bare_inserts",
+    MetaData(),
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("account_id", String(64), nullable=False),
     Column("amount", BigInteger, nullable=False),
@@ -162,37 +163,55 @@ def post_batches(engine: Engine, batches: Sequence[list[Event]], threads: int) -
 # --- (a) repayments through post_event -------------------------------------------
 
 
-def open_and_draw(product: Product, account: str, opened_on: date, amount: int,
-                  term: int) -> list[Event]:
+def open_and_draw(product: Product, account: str, opened_on: date, amount: int, term: int) -> list[Event]:
     return [
-        LineOpened(account_id=account, occurred_on=opened_on, idempotency_key=f"{account}:open",
-                   customer_id=f"cust-{account}", currency="CNY", credit_limit=2_000_000),
-        drawdown_event(product, None, account_id=account, amount=amount, term_months=term,
-                       method="equal_instalment", purpose="daily_consumption",
-                       occurred_on=opened_on, idempotency_key=f"{account}:draw"),
+        LineOpened(
+            account_id=account,
+            occurred_on=opened_on,
+            idempotency_key=f"{account}:open",
+            customer_id=f"cust-{account}",
+            currency="CNY",
+            credit_limit=2_000_000,
+        ),
+        drawdown_event(
+            product,
+            None,
+            account_id=account,
+            amount=amount,
+            term_months=term,
+            method="equal_instalment",
+            purpose="daily_consumption",
+            occurred_on=opened_on,
+            idempotency_key=f"{account}:draw",
+        ),
     ]
 
 
-def repayment_rate(engine: Engine, product: Product, *, accounts: int, repayments: int,
-                   clients: int) -> float:
+def repayment_rate(engine: Engine, product: Product, *, accounts: int, repayments: int, clients: int) -> float:
     names = [f"R{n:06d}" for n in range(accounts)]
     setup = [e for a in names for e in open_and_draw(product, a, OPENED_ON, 1_200_000, 12)]
-    post_batches(engine, [setup[i:i + 1_000] for i in range(0, len(setup), 1_000)], threads=2)
+    post_batches(engine, [setup[i : i + 1_000] for i in range(0, len(setup), 1_000)], threads=2)
 
     # Client c owns accounts c, c + clients, ...; round k repays every account on day k.
     plans: list[list[RepaymentPosted]] = [[] for _ in range(clients)]
     for n in range(repayments):
         round_, index = divmod(n, accounts)
         account = names[index]
-        plans[index % clients].append(RepaymentPosted(
-            account_id=account, occurred_on=OPENED_ON + timedelta(days=7 * (round_ + 1)),
-            idempotency_key=f"{account}:pay{round_}", amount=20_000 + 100 * (n % 50)))
+        plans[index % clients].append(
+            RepaymentPosted(
+                account_id=account,
+                occurred_on=OPENED_ON + timedelta(days=7 * (round_ + 1)),
+                idempotency_key=f"{account}:pay{round_}",
+                amount=20_000 + 100 * (n % 50),
+            )
+        )
 
     def client(plan: list[RepaymentPosted]) -> Callable[[], int]:
         def post_all() -> int:
             for event in plan:
                 post_event(engine, event)
             return len(plan)
+
         return post_all
 
     warm_pool(engine, clients)
@@ -213,9 +232,11 @@ def bare_insert_rate(engine: Engine, *, inserts: int, clients: int) -> float:
         def insert_all() -> int:
             for n in range(count):
                 with engine.begin() as conn:
-                    conn.execute(statement, {"account_id": f"B{number}-{n}", "amount": 20_000,
-                                             "posted_at": datetime.now(UTC)})
+                    conn.execute(
+                        statement, {"account_id": f"B{number}-{n}", "amount": 20_000, "posted_at": datetime.now(UTC)}
+                    )
             return count
+
         return insert_all
 
     counts = [inserts // clients + (1 if c < inserts % clients else 0) for c in range(clients)]
@@ -258,13 +279,18 @@ def _load_chunk(url: str, first: int, stop: int, batch_events: int) -> int:
     posted = 0
     for n in range(first, stop):
         account = f"P{n:07d}"
-        batch += open_and_draw(product, account, PANEL_OPENED_ON,
-                               rng.randrange(100_000, 1_500_001, 100),
-                               rng.choice(product.terms_months))
+        batch += open_and_draw(
+            product, account, PANEL_OPENED_ON, rng.randrange(100_000, 1_500_001, 100), rng.choice(product.terms_months)
+        )
         if n % 4 == 0:
-            batch.append(RepaymentPosted(account_id=account, occurred_on=PANEL_REPAID_ON,
-                                         idempotency_key=f"{account}:pay",
-                                         amount=rng.randrange(10_000, 50_001, 100)))
+            batch.append(
+                RepaymentPosted(
+                    account_id=account,
+                    occurred_on=PANEL_REPAID_ON,
+                    idempotency_key=f"{account}:pay",
+                    amount=rng.randrange(10_000, 50_001, 100),
+                )
+            )
         if len(batch) >= batch_events or n == stop - 1:
             post_events(engine, batch)
             posted += len(batch)
@@ -272,8 +298,7 @@ def _load_chunk(url: str, first: int, stop: int, batch_events: int) -> int:
     return posted
 
 
-def load_panel_lines(engine: Engine, *, lines: int, batch_events: int,
-                     processes: int) -> tuple[int, float]:
+def load_panel_lines(engine: Engine, *, lines: int, batch_events: int, processes: int) -> tuple[int, float]:
     """Post the panel's lines from ``processes`` worker processes; (events, seconds).
 
     Processes, not threads: posting is bound by Python's CPU time, which threads share.
@@ -306,18 +331,26 @@ def timed(work: Callable[[], T]) -> tuple[T, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=100_000,
-                        help="lines in the month-end panel (c) (default 100000)")
-    parser.add_argument("--repayments", type=int, default=4_000,
-                        help="repayments posted in (a), and bare inserts in (b) (default 4000)")
-    parser.add_argument("--accounts", type=int, default=800,
-                        help="lines the repayments of (a) are spread over (default 800)")
-    parser.add_argument("--clients", type=int, default=8,
-                        help="concurrent client threads in (a) and (b) (default 8)")
-    parser.add_argument("--batch-events", type=int, default=3_000,
-                        help="events per post_events transaction when loading (c) (default 3000)")
-    parser.add_argument("--load-processes", type=int, default=os.cpu_count() or 2,
-                        help="processes loading the lines of (c) (default: one per CPU)")
+    parser.add_argument("--lines", type=int, default=100_000, help="lines in the month-end panel (c) (default 100000)")
+    parser.add_argument(
+        "--repayments", type=int, default=4_000, help="repayments posted in (a), and bare inserts in (b) (default 4000)"
+    )
+    parser.add_argument(
+        "--accounts", type=int, default=800, help="lines the repayments of (a) are spread over (default 800)"
+    )
+    parser.add_argument("--clients", type=int, default=8, help="concurrent client threads in (a) and (b) (default 8)")
+    parser.add_argument(
+        "--batch-events",
+        type=int,
+        default=3_000,
+        help="events per post_events transaction when loading (c) (default 3000)",
+    )
+    parser.add_argument(
+        "--load-processes",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="processes loading the lines of (c) (default: one per CPU)",
+    )
     args = parser.parse_args()
     admin_url = os.environ.get("LINEWISE_BENCH_DATABASE_URL", DEFAULT_ADMIN_URL)
     product = load_product(None)
@@ -325,35 +358,44 @@ def main() -> None:
 
     with bench_database(admin_url) as engine:
         print(f"database: {engine.url.render_as_string(hide_password=True)}")
-        rate = repayment_rate(engine, product, accounts=args.accounts,
-                              repayments=args.repayments, clients=args.clients)
-        print(f"repayments/s ({args.clients} clients): {rate:,.0f}"
-              f"  [{args.repayments:,} repayments over {args.accounts:,} lines, post_event]")
+        rate = repayment_rate(engine, product, accounts=args.accounts, repayments=args.repayments, clients=args.clients)
+        print(
+            f"repayments/s ({args.clients} clients): {rate:,.0f}"
+            f"  [{args.repayments:,} repayments over {args.accounts:,} lines, post_event]"
+        )
         ceiling = bare_insert_rate(engine, inserts=args.repayments, clients=args.clients)
-        print(f"bare inserts/s ({args.clients} clients): {ceiling:,.0f}"
-              f"  [{args.repayments:,} single-row INSERT + COMMIT]")
-        print(f"ratio (repayments / bare inserts): {rate / ceiling:.3f}"
-              f"  (a repayment costs {ceiling / rate:.1f}x a bare insert)")
+        print(
+            f"bare inserts/s ({args.clients} clients): {ceiling:,.0f}  [{args.repayments:,} single-row INSERT + COMMIT]"
+        )
+        print(
+            f"ratio (repayments / bare inserts): {rate / ceiling:.3f}"
+            f"  (a repayment costs {ceiling / rate:.1f}x a bare insert)"
+        )
 
         truncate_ledger(engine)
-        events, load_s = load_panel_lines(engine, lines=args.lines,
-                                          batch_events=args.batch_events,
-                                          processes=args.load_processes)
-        print(f"load for the panel: {events:,} events for {args.lines:,} lines in {load_s:.1f} s"
-              f" ({events / load_s:,.0f} events/s, post_events, {args.batch_events:,} a batch,"
-              f" {args.load_processes} processes)")
+        events, load_s = load_panel_lines(
+            engine, lines=args.lines, batch_events=args.batch_events, processes=args.load_processes
+        )
+        print(
+            f"load for the panel: {events:,} events for {args.lines:,} lines in {load_s:.1f} s"
+            f" ({events / load_s:,.0f} events/s, post_events, {args.batch_events:,} a batch,"
+            f" {args.load_processes} processes)"
+        )
         panel, panel_s = timed(lambda: export_panel(engine, PANEL_MONTH_END))
         months = sorted(panel["month"].unique())
         if len(panel) != args.lines or months != [PANEL_MONTH_END]:
-            raise RuntimeError(f"panel has {len(panel)} rows for {months}; expected "
-                               f"{args.lines} rows for {PANEL_MONTH_END}")
+            raise RuntimeError(
+                f"panel has {len(panel)} rows for {months}; expected {args.lines} rows for {PANEL_MONTH_END}"
+            )
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "panel.parquet"
             _, parquet_s = timed(lambda: panel.to_parquet(path, index=False))
             size = path.stat().st_size
-        print(f"panel {args.lines:,} lines: {panel_s + parquet_s:.2f} s"
-              f"  [export_panel {panel_s:.2f} s + to_parquet {parquet_s:.2f} s;"
-              f" {len(panel):,} rows for {PANEL_MONTH_END}, {size / 1e6:.1f} MB]")
+        print(
+            f"panel {args.lines:,} lines: {panel_s + parquet_s:.2f} s"
+            f"  [export_panel {panel_s:.2f} s + to_parquet {parquet_s:.2f} s;"
+            f" {len(panel):,} rows for {PANEL_MONTH_END}, {size / 1e6:.1f} MB]"
+        )
     print(f"total run: {time.perf_counter() - started:.0f} s")
 
 

@@ -104,8 +104,7 @@ def profile(label: str, run: Callable[[], object], top: int = 12) -> None:
 
 def compiled_rates(gbm: GradientBoostedModel, matrix: np.ndarray, rows: int, repeats: int) -> None:
     """Compiled trees (treelite + tl2cgen, lleaves), where they can be imported."""
-    expected = gbm.booster_.predict(matrix[:30_000], num_iteration=gbm.booster_.best_iteration,
-                                    num_threads=THREADS)
+    expected = gbm.booster_.predict(matrix[:30_000], num_iteration=gbm.booster_.best_iteration, num_threads=THREADS)
     with tempfile.TemporaryDirectory(prefix="linewise-compiled-") as name:
         model_file = Path(name) / "gbm.txt"
         model_file.write_text(gbm.model_text())
@@ -119,8 +118,9 @@ def compiled_rates(gbm: GradientBoostedModel, matrix: np.ndarray, rows: int, rep
             for label, params in (("tl2cgen (gcc)", {}), ("tl2cgen (gcc, quantize)", {"quantize": 1})):
                 library = Path(name) / f"gbm{len(params)}.so"
                 started = time.perf_counter()
-                tl2cgen.export_lib(trees, toolchain="gcc", libpath=str(library),
-                                   params={"parallel_comp": 8, **params}, nthread=THREADS)
+                tl2cgen.export_lib(
+                    trees, toolchain="gcc", libpath=str(library), params={"parallel_comp": 8, **params}, nthread=THREADS
+                )
                 compile_s = time.perf_counter() - started
                 predictor = tl2cgen.Predictor(str(library), nthread=THREADS)
                 dmatrix = tl2cgen.DMatrix(matrix, dtype="float64")
@@ -145,8 +145,9 @@ def compiled_rates(gbm: GradientBoostedModel, matrix: np.ndarray, rows: int, rep
 
 def _agreement(got: np.ndarray, expected: np.ndarray) -> None:
     differ = np.abs(got - expected) > 1e-9
-    print(f"{'':<46} vs LightGBM on 30,000 rows: {int(differ.sum())} differ, "
-          f"max |dPD| {np.abs(got - expected).max():.2g}")
+    print(
+        f"{'':<46} vs LightGBM on 30,000 rows: {int(differ.sum())} differ, max |dPD| {np.abs(got - expected).max():.2g}"
+    )
 
 
 def main() -> None:
@@ -158,46 +159,60 @@ def main() -> None:
     args = parser.parse_args()
 
     inputs = inputs_from_portfolio(uci_portfolio())
-    monotone = {name: REGISTRY[name].risk_direction.sign
-                for name in inputs.features.columns if name in REGISTRY}
+    monotone = {name: REGISTRY[name].risk_direction.sign for name in inputs.features.columns if name in REGISTRY}
     started = time.perf_counter()
     scorecard = Scorecard(monotone=monotone).fit(inputs.features, inputs.bad)
-    print(f"scorecard: {len(scorecard.features_)} features, fitted in "
-          f"{time.perf_counter() - started:.1f} s")
+    print(f"scorecard: {len(scorecard.features_)} features, fitted in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     gbm = GradientBoostedModel(monotone=monotone).fit(inputs.features, inputs.bad)
-    print(f"gbm: {gbm.n_trees} trees x {gbm.num_leaves} leaves max, {len(gbm.features_)} "
-          f"features, fitted in {time.perf_counter() - started:.1f} s")
+    print(
+        f"gbm: {gbm.n_trees} trees x {gbm.num_leaves} leaves max, {len(gbm.features_)} "
+        f"features, fitted in {time.perf_counter() - started:.1f} s"
+    )
 
     tiled = inputs.features.iloc[np.resize(np.arange(len(inputs.bad)), args.rows)]
     frame = tiled.reset_index(drop=True)
     matrix = np.ascontiguousarray(frame[gbm.features_].to_numpy(dtype="float64"))
-    print(f"{args.rows:,} rows x {frame.shape[1]} features, {THREADS} threads, "
-          f"best of {args.repeats}, load average {os.getloadavg()[0]:.1f}\n")
+    print(
+        f"{args.rows:,} rows x {frame.shape[1]} features, {THREADS} threads, "
+        f"best of {args.repeats}, load average {os.getloadavg()[0]:.1f}\n"
+    )
 
-    report("scorecard predict_proba", best_rate(lambda: scorecard.predict_proba(frame),
-                                                args.rows, args.repeats), SCORECARD_TARGET)
-    report("scorecard score", best_rate(lambda: scorecard.score(frame), args.rows,
-                                        args.repeats), SCORECARD_TARGET)
+    report(
+        "scorecard predict_proba",
+        best_rate(lambda: scorecard.predict_proba(frame), args.rows, args.repeats),
+        SCORECARD_TARGET,
+    )
+    report("scorecard score", best_rate(lambda: scorecard.score(frame), args.rows, args.repeats), SCORECARD_TARGET)
     same = np.allclose(lookup_log_odds(scorecard, frame), scorecard.raw_log_odds(frame))
-    report(f"scorecard numpy lookup (prototype; equal: {same})",
-           best_rate(lambda: lookup_log_odds(scorecard, frame), args.rows, args.repeats),
-           SCORECARD_TARGET)
-    report("gbm predict_proba", best_rate(lambda: gbm.predict_proba(frame), args.rows,
-                                          args.repeats), GBM_TARGET)
+    report(
+        f"scorecard numpy lookup (prototype; equal: {same})",
+        best_rate(lambda: lookup_log_odds(scorecard, frame), args.rows, args.repeats),
+        SCORECARD_TARGET,
+    )
+    report("gbm predict_proba", best_rate(lambda: gbm.predict_proba(frame), args.rows, args.repeats), GBM_TARGET)
     report("gbm score", best_rate(lambda: gbm.score(frame), args.rows, args.repeats), GBM_TARGET)
-    report("LightGBM Booster.predict (raw, float64 matrix)",
-           best_rate(lambda: gbm.booster_.predict(matrix, raw_score=True,
-                                                  num_iteration=gbm.booster_.best_iteration,
-                                                  num_threads=THREADS),
-                     args.rows, args.repeats), GBM_TARGET)
+    report(
+        "LightGBM Booster.predict (raw, float64 matrix)",
+        best_rate(
+            lambda: gbm.booster_.predict(
+                matrix, raw_score=True, num_iteration=gbm.booster_.best_iteration, num_threads=THREADS
+            ),
+            args.rows,
+            args.repeats,
+        ),
+        GBM_TARGET,
+    )
     # Smaller steps: the same early stopping keeps many more trees, each one scored.
     started = time.perf_counter()
     slow = GradientBoostedModel(monotone=monotone, learning_rate=SLOW_LEARNING_RATE)
     slow.fit(inputs.features, inputs.bad)
     fitted_s = time.perf_counter() - started
-    report(f"gbm learning_rate={SLOW_LEARNING_RATE} ({slow.n_trees} trees, fit {fitted_s:.0f} s)",
-           best_rate(lambda: slow.predict_proba(frame), args.rows, args.repeats), GBM_TARGET)
+    report(
+        f"gbm learning_rate={SLOW_LEARNING_RATE} ({slow.n_trees} trees, fit {fitted_s:.0f} s)",
+        best_rate(lambda: slow.predict_proba(frame), args.rows, args.repeats),
+        GBM_TARGET,
+    )
     if args.compiled:
         compiled_rates(gbm, matrix, args.rows, args.repeats)
     if args.profile:

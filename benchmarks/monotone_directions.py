@@ -32,8 +32,10 @@ def main() -> None:
             result = run_method(linewise_fit(kind, signs), features, bad, fold_of, rows=10_000)
             oof = np.asarray(result["oof"])
             per_fold = [roc_auc_score(bad[fold_of == f], oof[fold_of == f]) for f in range(fold_of.max() + 1)]
-            print(f"{kind:<10} {label:<26} {np.mean(per_fold):.4f} ± {np.std(per_fold):.4f}"
-                  f"               {roc_auc_score(bad, oof):.4f}")
+            print(
+                f"{kind:<10} {label:<26} {np.mean(per_fold):.4f} ± {np.std(per_fold):.4f}"
+                f"               {roc_auc_score(bad, oof):.4f}"
+            )
 
 
 if __name__ == "__main__":

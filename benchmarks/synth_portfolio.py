@@ -39,8 +39,9 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=None,
-                        help="also write the portfolio as Parquet into this directory")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="also write the portfolio as Parquet into this directory"
+    )
     args = parser.parse_args()
 
     spec = SynthSpec(accounts=args.accounts, months=args.months, seed=args.seed)

@@ -22,8 +22,7 @@ from sqlalchemy.engine import make_url
 from linewise.ledger.store import create_store_engine, upgrade
 
 PG_HELP = (
-    "PostgreSQL tests need a server: set LINEWISE_TEST_DATABASE_URL, e.g. "
-    "postgresql://postgres@127.0.0.1:5432/postgres"
+    "PostgreSQL tests need a server: set LINEWISE_TEST_DATABASE_URL, e.g. postgresql://postgres@127.0.0.1:5432/postgres"
 )
 _DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -131,8 +130,7 @@ def uci_gbm(uci_inputs):
     from linewise.features import REGISTRY
     from linewise.models.gbm import GradientBoostedModel
 
-    monotone = {name: REGISTRY[name].risk_direction.sign
-                for name in uci_inputs.features.columns if name in REGISTRY}
+    monotone = {name: REGISTRY[name].risk_direction.sign for name in uci_inputs.features.columns if name in REGISTRY}
     return GradientBoostedModel(monotone=monotone).fit(uci_inputs.features, uci_inputs.bad)
 
 
@@ -163,5 +161,11 @@ def uci_decided(uci_inputs, uci_gbm, default_strategy, uci_history):
     from linewise.decide import decide
     from linewise.strategy.evaluate import Context
 
-    return decide(uci_inputs.features, model=uci_gbm, model_ref=MODEL_REF,
-                  strategy=default_strategy, context=Context(as_of=AS_OF), history=uci_history)
+    return decide(
+        uci_inputs.features,
+        model=uci_gbm,
+        model_ref=MODEL_REF,
+        strategy=default_strategy,
+        context=Context(as_of=AS_OF),
+        history=uci_history,
+    )

@@ -23,8 +23,7 @@ from linewise.cli.main import app
 __all__ = ["run_linewise"]
 
 
-def run_linewise(*args: str, cwd: Path,
-                 env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_linewise(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``linewise ARGS`` run in ``cwd`` with no ``LINEWISE_*`` setting but those in ``env``.
 
     The terminal is 120 columns wide unless ``env`` says otherwise. An exception that

@@ -39,19 +39,39 @@ def event_sequences(draw, account_id: str = "A1", max_steps: int = 12):
     """
     limit = draw(st.integers(min_value=50_000, max_value=5_000_000))
     day = START
-    events = [LineOpened(account_id=account_id, occurred_on=day, idempotency_key="open",
-                         customer_id="C1", currency="CNY", credit_limit=limit)]
+    events = [
+        LineOpened(
+            account_id=account_id,
+            occurred_on=day,
+            idempotency_key="open",
+            customer_id="C1",
+            currency="CNY",
+            credit_limit=limit,
+        )
+    ]
     for n in range(draw(st.integers(min_value=1, max_value=max_steps))):
         day += timedelta(days=draw(st.integers(min_value=0, max_value=45)))
         if draw(st.booleans()):
-            events.append(drawdown_event(
-                PRODUCT, None, account_id=account_id,
-                amount=draw(st.integers(min_value=PRODUCT.drawdown_min, max_value=PRODUCT.drawdown_max)),
-                term_months=draw(st.sampled_from(PRODUCT.terms_months)),
-                method=draw(methods).value, purpose="travel", occurred_on=day,
-                idempotency_key=f"e{n}"))
+            events.append(
+                drawdown_event(
+                    PRODUCT,
+                    None,
+                    account_id=account_id,
+                    amount=draw(st.integers(min_value=PRODUCT.drawdown_min, max_value=PRODUCT.drawdown_max)),
+                    term_months=draw(st.sampled_from(PRODUCT.terms_months)),
+                    method=draw(methods).value,
+                    purpose="travel",
+                    occurred_on=day,
+                    idempotency_key=f"e{n}",
+                )
+            )
         else:
-            events.append(RepaymentPosted(account_id=account_id, occurred_on=day,
-                                          idempotency_key=f"e{n}",
-                                          amount=draw(st.integers(min_value=1, max_value=2_000_000))))
+            events.append(
+                RepaymentPosted(
+                    account_id=account_id,
+                    occurred_on=day,
+                    idempotency_key=f"e{n}",
+                    amount=draw(st.integers(min_value=1, max_value=2_000_000)),
+                )
+            )
     return events

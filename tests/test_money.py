@@ -24,9 +24,14 @@ def test_amount_typed_in_major_units_is_parsed_exactly():
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("99.999", "amount_has_too_many_decimals"), ("-5", "amount_must_be_positive"),
-     ("0", "amount_must_be_positive"), ("abc", "amount_not_a_number"),
-     ("NaN", "amount_not_a_number"), ("1.5", "amount_has_too_many_decimals")],
+    [
+        ("99.999", "amount_has_too_many_decimals"),
+        ("-5", "amount_must_be_positive"),
+        ("0", "amount_must_be_positive"),
+        ("abc", "amount_not_a_number"),
+        ("NaN", "amount_not_a_number"),
+        ("1.5", "amount_has_too_many_decimals"),
+    ],
 )
 def test_bad_amounts_are_refused_with_a_code_naming_the_rule(text, code):
     currency = "JPY" if text == "1.5" else "CNY"
@@ -39,9 +44,33 @@ def test_bad_amounts_are_refused_with_a_code_naming_the_rule(text, code):
 
 @pytest.mark.parametrize(
     "text",
-    ["12,34", "2,5", "1,234.50", "1_000", "1e309", "1e5000", "1E5", "Infinity", "inf",
-     "\u0661\u0662\u0663", "\uff11\uff12", "\u0967\u0968", "+5", " 5", "5 ", "5\n", "5.", ".5",
-     "1.2.3", "1..2", "", "-", "0x10", "\uff11.00", "5\x00"],
+    [
+        "12,34",
+        "2,5",
+        "1,234.50",
+        "1_000",
+        "1e309",
+        "1e5000",
+        "1E5",
+        "Infinity",
+        "inf",
+        "\u0661\u0662\u0663",
+        "\uff11\uff12",
+        "\u0967\u0968",
+        "+5",
+        " 5",
+        "5 ",
+        "5\n",
+        "5.",
+        ".5",
+        "1.2.3",
+        "1..2",
+        "",
+        "-",
+        "0x10",
+        "\uff11.00",
+        "5\x00",
+    ],
 )
 def test_amounts_not_in_plain_ascii_decimal_form_are_refused_not_misread(text):
     with pytest.raises(InputError) as info:

@@ -57,8 +57,7 @@ def test_the_billion_laughs_file_is_refused_at_its_first_alias():
     error = refusal(BILLION_LAUGHS)
     assert error.code == "yaml_alias_not_allowed"
     assert error.where == "s.yaml:2"
-    assert str(error) == ("s.yaml:2: YAML must be free of aliases (write each value out where it "
-                          "is used); got '*a'")
+    assert str(error) == ("s.yaml:2: YAML must be free of aliases (write each value out where it is used); got '*a'")
 
 
 def test_a_list_that_holds_itself_is_refused_without_recursing():
@@ -119,8 +118,11 @@ def test_a_file_past_the_size_bound_is_refused_without_reading_it_all(tmp_path):
 
 
 def test_a_missing_file_and_a_directory_are_refused_with_their_own_codes(tmp_path):
-    for path, code in ((tmp_path / "absent.yaml", "file_not_found"), (tmp_path, "file_is_a_directory"),
-                       (tmp_path / "absent" / "s.yaml", "file_not_found")):
+    for path, code in (
+        (tmp_path / "absent.yaml", "file_not_found"),
+        (tmp_path, "file_is_a_directory"),
+        (tmp_path / "absent" / "s.yaml", "file_not_found"),
+    ):
         with pytest.raises(InputFileError) as caught:
             read_text(path)
         assert caught.value.code == code, path

@@ -80,12 +80,15 @@ def parse_iso_date(text: str, field: str) -> date:
     except ValueError:
         day = None
     if day is None:
-        raise InputError.for_field("date_malformed", where=field, field=field,
-                                   rule="a date as YYYY-MM-DD", value=text)
+        raise InputError.for_field("date_malformed", where=field, field=field, rule="a date as YYYY-MM-DD", value=text)
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise InputError.for_field("date_out_of_range", where=field, field=field,
-                                   rule=f"a date in the years {FIRST_YEAR} to {LAST_YEAR}",
-                                   value=text)
+        raise InputError.for_field(
+            "date_out_of_range",
+            where=field,
+            field=field,
+            rule=f"a date in the years {FIRST_YEAR} to {LAST_YEAR}",
+            value=text,
+        )
     return day
 
 

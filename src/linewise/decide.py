@@ -40,8 +40,16 @@ BATCH = 50_000
 MODEL_REASONS = 2
 
 
-def decide(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy: Strategy,
-           context: Context, history: History | None = None, recourse: bool = True) -> pd.DataFrame:
+def decide(
+    features: pd.DataFrame,
+    *,
+    model: RiskModel,
+    model_ref: str,
+    strategy: Strategy,
+    context: Context,
+    history: History | None = None,
+    recourse: bool = True,
+) -> pd.DataFrame:
     """One decision per row of ``features`` (indexed by account id), as DESIGN.md's decision contract.
 
     ``context`` carries the as-of date, the trigger and, per account (indexed like
@@ -53,21 +61,34 @@ def decide(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy
     accounts), which it needs.
     """
     if recourse and history is None:
-        raise ValueError("decide: recourse is lived on the accounts' history; pass history= "
-                         "(linewise.features.projection.history_of) or recourse=False")
-    history = None if not recourse or history is None else history.rows(
-        history.position_of(features.index))
-    batches = [_decide_batch(features.iloc[start:start + BATCH], model=model, model_ref=model_ref,
-                             strategy=strategy,
-                             context=_context_rows(context, features.index[start:start + BATCH]),
-                             history=None if history is None
-                             else history.rows(np.arange(start, min(start + BATCH, len(features)))))
-               for start in range(0, max(len(features), 1), BATCH)]
+        raise ValueError(
+            "decide: recourse is lived on the accounts' history; pass history= "
+            "(linewise.features.projection.history_of) or recourse=False"
+        )
+    history = None if not recourse or history is None else history.rows(history.position_of(features.index))
+    batches = [
+        _decide_batch(
+            features.iloc[start : start + BATCH],
+            model=model,
+            model_ref=model_ref,
+            strategy=strategy,
+            context=_context_rows(context, features.index[start : start + BATCH]),
+            history=None if history is None else history.rows(np.arange(start, min(start + BATCH, len(features)))),
+        )
+        for start in range(0, max(len(features), 1), BATCH)
+    ]
     return batches[0] if len(batches) == 1 else pd.concat(batches, ignore_index=True)
 
 
-def _decide_batch(features: pd.DataFrame, *, model: RiskModel, model_ref: str, strategy: Strategy,
-                  context: Context, history: History | None) -> pd.DataFrame:
+def _decide_batch(
+    features: pd.DataFrame,
+    *,
+    model: RiskModel,
+    model_ref: str,
+    strategy: Strategy,
+    context: Context,
+    history: History | None,
+) -> pd.DataFrame:
     """:func:`decide` on at most :data:`BATCH` accounts, ``history`` row for row (None: no recourse)."""
     pd_, score = _pd_and_points(model, features)
     arms = strategy.assign_arms(features.index.to_numpy())
@@ -76,29 +97,46 @@ def _decide_batch(features: pd.DataFrame, *, model: RiskModel, model_ref: str, s
         rows = np.flatnonzero(arms == arm)
         if len(rows) == 0:
             continue
-        parts.append(_decide_arm(policy, features.iloc[rows], pd_[rows], score[rows], model,
-                                 _context_rows(context, features.index[rows]),
-                                 None if history is None else history.rows(rows)))
+        parts.append(
+            _decide_arm(
+                policy,
+                features.iloc[rows],
+                pd_[rows],
+                score[rows],
+                model,
+                _context_rows(context, features.index[rows]),
+                None if history is None else history.rows(rows),
+            )
+        )
     decided = pd.concat(parts).reindex(features.index) if parts else _empty(features.index)
-    out = pd.DataFrame({
-        "account_id": features.index.astype("str"),
-        "as_of": pd.Timestamp(context.as_of).date(),
-        "trigger": context.trigger,
-        **{name: decided[name].to_numpy() for name in ("action", "current_limit", "new_limit")},
-        "pd": pd_,
-        "score": score,
-        **{name: decided[name].to_numpy() for name in ("risk_grade", "segment", "reasons", "recourse")},
-        "recourse_limit": decided["recourse_limit"].array,  # integer minor units, NA where none
-        "recourse_on": decided["recourse_on"].to_numpy(),
-        "strategy": strategy.ref,
-        "model": model_ref,
-        "arm": arms,
-    })
+    out = pd.DataFrame(
+        {
+            "account_id": features.index.astype("str"),
+            "as_of": pd.Timestamp(context.as_of).date(),
+            "trigger": context.trigger,
+            **{name: decided[name].to_numpy() for name in ("action", "current_limit", "new_limit")},
+            "pd": pd_,
+            "score": score,
+            **{name: decided[name].to_numpy() for name in ("risk_grade", "segment", "reasons", "recourse")},
+            "recourse_limit": decided["recourse_limit"].array,  # integer minor units, NA where none
+            "recourse_on": decided["recourse_on"].to_numpy(),
+            "strategy": strategy.ref,
+            "model": model_ref,
+            "arm": arms,
+        }
+    )
     return out.reset_index(drop=True)
 
 
-def _decide_arm(policy: Policy, features: pd.DataFrame, pd_: np.ndarray, score: np.ndarray,
-                model: RiskModel, context: Context, history: History | None) -> pd.DataFrame:
+def _decide_arm(
+    policy: Policy,
+    features: pd.DataFrame,
+    pd_: np.ndarray,
+    score: np.ndarray,
+    model: RiskModel,
+    context: Context,
+    history: History | None,
+) -> pd.DataFrame:
     decided, codes = evaluate_policy_codes(policy, features, pd_, context, score)
     decided["reasons"] = _with_model_reasons(policy, codes, features, pd_, model).lists()
     n = len(decided)
@@ -108,10 +146,12 @@ def _decide_arm(policy: Policy, features: pd.DataFrame, pd_: np.ndarray, score: 
     on: list[date | None] = [None] * n
     if history is not None:
         rows = np.flatnonzero(decided["action"].to_numpy() != "increase")
-        searched, searched_context = _as_decided(decided.iloc[rows], features.iloc[rows],
-                                                 _context_rows(context, features.index[rows]))
-        found = find_recourse(policy, searched, history.rows(rows),
-                              lambda frame: _pd_and_points(model, frame), searched_context)
+        searched, searched_context = _as_decided(
+            decided.iloc[rows], features.iloc[rows], _context_rows(context, features.index[rows])
+        )
+        found = find_recourse(
+            policy, searched, history.rows(rows), lambda frame: _pd_and_points(model, frame), searched_context
+        )
         for position, row in enumerate(rows.tolist()):
             steps[row], on[row] = found.steps[position], found.on[position]
         limits[rows] = found.new_limit
@@ -127,8 +167,7 @@ def _pd_and_points(model: RiskModel, features: pd.DataFrame) -> tuple[np.ndarray
     return pd_, model.points_scaling.points(logit(pd_))
 
 
-def _as_decided(decided: pd.DataFrame, features: pd.DataFrame,
-                context: Context) -> tuple[pd.DataFrame, Context]:
+def _as_decided(decided: pd.DataFrame, features: pd.DataFrame, context: Context) -> tuple[pd.DataFrame, Context]:
     """Features and context as they stand once the decisions take effect.
 
     A cut line starts from its new limit, and its cool-down from today; recourse is
@@ -138,26 +177,36 @@ def _as_decided(decided: pd.DataFrame, features: pd.DataFrame,
     if not cut.any():
         return features, context
     moved = after_decision(features, decided["new_limit"].to_numpy())
-    changed = (pd.Series(pd.NaT, index=features.index, dtype="datetime64[ns]")
-               if context.last_limit_change_on is None
-               else pd.to_datetime(context.last_limit_change_on).reindex(features.index))
+    changed = (
+        pd.Series(pd.NaT, index=features.index, dtype="datetime64[ns]")
+        if context.last_limit_change_on is None
+        else pd.to_datetime(context.last_limit_change_on).reindex(features.index)
+    )
     changed[cut] = pd.Timestamp(context.as_of)
-    return moved, Context(as_of=context.as_of, trigger=context.trigger, last_limit_change_on=changed,
-                          month_so_far=context.month_so_far,
-                          requests_in_window=context.requests_in_window)
+    return moved, Context(
+        as_of=context.as_of,
+        trigger=context.trigger,
+        last_limit_change_on=changed,
+        month_so_far=context.month_so_far,
+        requests_in_window=context.requests_in_window,
+    )
 
 
 def _risk_codes(policy: Policy) -> set[str]:
     """The codes whose cause is the model's assessment (the grade, rules and gates on PD or score)."""
     codes = {reason.code for reason in ENGINE_REASONS.values() if reason.from_model}
-    codes |= {rule.code for rule in (*policy.freeze, *policy.decrease)
-              if any(check.feature in DECISION_SUBJECTS for check in rule.when)}
+    codes |= {
+        rule.code
+        for rule in (*policy.freeze, *policy.decrease)
+        if any(check.feature in DECISION_SUBJECTS for check in rule.when)
+    }
     codes |= {check.code for check in policy.all_gates if check.feature in DECISION_SUBJECTS}
     return codes
 
 
-def _with_model_reasons(policy: Policy, reasons: ReasonCodes, features: pd.DataFrame,
-                        pd_: np.ndarray, model: RiskModel) -> ReasonCodes:
+def _with_model_reasons(
+    policy: Policy, reasons: ReasonCodes, features: pd.DataFrame, pd_: np.ndarray, model: RiskModel
+) -> ReasonCodes:
     """``reasons`` with the model's adverse features told right after a risk-based reason."""
     risk_codes = _risk_codes(policy)
     risk = np.isin(reasons.picked, [i for i, code in enumerate(reasons.codes) if code in risk_codes])
@@ -170,7 +219,7 @@ def _with_model_reasons(policy: Policy, reasons: ReasonCodes, features: pd.DataF
     feature_of = [code_feature(str(code), policy) for code in vocabulary]
     extra = np.where(told.picked >= 0, told.picked + offset, -1)
     merged = np.full((len(reasons.picked), MAX_REASONS), -1, dtype="int64")
-    merged[:, :reasons.picked.shape[1]] = reasons.picked
+    merged[:, : reasons.picked.shape[1]] = reasons.picked
     # Few distinct (reasons, model reasons) pairs: each is merged once.
     pairs = np.concatenate([reasons.picked[rows], extra], axis=1)
     distinct, firsts, inverse = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
@@ -184,7 +233,7 @@ def _with_model_reasons(policy: Policy, reasons: ReasonCodes, features: pd.DataF
         named = {feature_of[c] for c in own}
         added = [int(c) for c in row[width:] if c >= 0 and feature_of[c] not in named]
         codes = [*own[:at], *added, *own[at:]][:MAX_REASONS]
-        built[k, :len(codes)] = codes
+        built[k, : len(codes)] = codes
     merged[rows] = built[inverse.reshape(-1)]
     return ReasonCodes(vocabulary, merged)
 
@@ -193,20 +242,41 @@ def _context_rows(context: Context, index: pd.Index) -> Context:
     def rows(series: pd.Series | None) -> pd.Series | None:
         return None if series is None else series.reindex(index)
 
-    return Context(as_of=context.as_of, trigger=context.trigger,
-                   last_limit_change_on=rows(context.last_limit_change_on),
-                   requests_in_window=rows(context.requests_in_window), month_so_far=context.month_so_far)
+    return Context(
+        as_of=context.as_of,
+        trigger=context.trigger,
+        last_limit_change_on=rows(context.last_limit_change_on),
+        requests_in_window=rows(context.requests_in_window),
+        month_so_far=context.month_so_far,
+    )
 
 
 def _empty(index: pd.Index) -> pd.DataFrame:
-    columns: Sequence[str] = ("action", "current_limit", "new_limit", "risk_grade", "segment",
-                              "reasons", "recourse", "recourse_limit", "recourse_on")
+    columns: Sequence[str] = (
+        "action",
+        "current_limit",
+        "new_limit",
+        "risk_grade",
+        "segment",
+        "reasons",
+        "recourse",
+        "recourse_limit",
+        "recourse_on",
+    )
     return pd.DataFrame({name: pd.Series(dtype=object) for name in columns}, index=index)
 
 
-def replay(stored: pd.DataFrame, features: pd.DataFrame, context: Context, *, model: RiskModel,
-           model_ref: str, strategy: Strategy, history: History | None = None,
-           recourse: bool = True) -> pd.DataFrame:
+def replay(
+    stored: pd.DataFrame,
+    features: pd.DataFrame,
+    context: Context,
+    *,
+    model: RiskModel,
+    model_ref: str,
+    strategy: Strategy,
+    history: History | None = None,
+    recourse: bool = True,
+) -> pd.DataFrame:
     """Where deciding ``stored``'s accounts again differs from what was stored, one row per difference.
 
     ``stored`` is one run's decisions (the decision contract's columns), ``features``,
@@ -215,9 +285,15 @@ def replay(stored: pd.DataFrame, features: pd.DataFrame, context: Context, *, mo
     column, stored, replayed``; empty when every decision is reproduced bit for bit.
     """
     accounts = pd.Index(stored["account_id"].astype("str"))
-    again = decide(features.set_axis(features.index.astype("str")).loc[accounts], model=model,
-                   model_ref=model_ref, strategy=strategy, context=context, history=history,
-                   recourse=recourse)
+    again = decide(
+        features.set_axis(features.index.astype("str")).loc[accounts],
+        model=model,
+        model_ref=model_ref,
+        strategy=strategy,
+        context=context,
+        history=history,
+        recourse=recourse,
+    )
     differences = []
     for column in DECISION_COLUMNS:
         before = [_comparable(v) for v in stored[column]]

@@ -61,8 +61,13 @@ DECISION_FIELDS: tuple[DecisionField, ...] = (
 
 DECISION_COLUMNS: tuple[str, ...] = tuple(field.name for field in DECISION_FIELDS)
 
-_ARROW = {"text": pa.string(), "date": pa.date32(), "minor": pa.int64(), "number": pa.float64(),
-          "codes": pa.list_(pa.string())}
+_ARROW = {
+    "text": pa.string(),
+    "date": pa.date32(),
+    "minor": pa.int64(),
+    "number": pa.float64(),
+    "codes": pa.list_(pa.string()),
+}
 
 
 def decision_arrow_schema() -> pa.Schema:

@@ -80,9 +80,7 @@ class InputError(LinewiseError, ValueError):
         super().__init__(f"{where}: {detail}")
 
     @classmethod
-    def for_field(
-        cls, code: str, *, where: str, field: str, rule: str, value: Any
-    ) -> Self:
+    def for_field(cls, code: str, *, where: str, field: str, rule: str, value: Any) -> Self:
         """Build an error with the one message template of linewise (long values cut, see :func:`shown`)."""
         return cls(code, where=where, detail=f"{field} must be {rule}; got {shown(value)}")
 
@@ -215,7 +213,7 @@ PROBLEMS_SHOWN = 50
 
 
 def _listing(problems: list[Problem]) -> str:
-    """"<n> problems" and the first :data:`PROBLEMS_SHOWN` of them, one per line."""
+    """The count ("<n> problems") and the first :data:`PROBLEMS_SHOWN` problems, one per line."""
     noun = "problem" if len(problems) == 1 else "problems"
     lines = [f"  {problem}" for problem in problems[:PROBLEMS_SHOWN]]
     if len(problems) > PROBLEMS_SHOWN:
@@ -251,9 +249,7 @@ class DatabaseNotInitialisedError(LinewiseError):
     code = "database_not_initialised"
 
     def __init__(self, url: str) -> None:
-        super().__init__(
-            f"{url}: database must be at the latest schema; run `linewise db upgrade`"
-        )
+        super().__init__(f"{url}: database must be at the latest schema; run `linewise db upgrade`")
 
 
 class DatabaseUnreachableError(LinewiseError):
@@ -271,8 +267,7 @@ class DatabaseUnreachableError(LinewiseError):
     linewise.errors.DatabaseUnreachableError: postgresql://u@db:5432/x: database must be reachable; got 'connection refused'
     """
 
-    def __init__(self, url: str, reason: str, *, code: str = "database_unreachable",
-                 rule: str = "reachable") -> None:
+    def __init__(self, url: str, reason: str, *, code: str = "database_unreachable", rule: str = "reachable") -> None:
         self.code = code
         self.url = url
         self.reason = reason
@@ -345,68 +340,179 @@ _HTTP_STATUS = {
 # Every stable code linewise raises, by kind. A code written ``prefix_<field>`` is a
 # family: the field it names is part of the code (``event_exists_with_different_amount``).
 ERROR_CODES: dict[str, ErrorKind] = {
-    **dict.fromkeys((
-        "account_not_found", "run_not_found", "model_not_found", "portfolio_not_found",
-        "file_not_found", "customer_not_found", "ledger_empty",
-    ), ErrorKind.NOT_FOUND),
-    **dict.fromkeys((
-        "account_exists", "event_exists_with_different_<field>", "event_already_reversed",
-        "occurred_on_before_last_event", "reversal_invalidates_later_event", "strategy_ref_reused",
-        "path_exists", "decision_stale",
-    ), ErrorKind.CONFLICT),
-    **dict.fromkeys((
-        "exceeds_available_limit", "account_past_due", "line_frozen", "line_closed",
-        "below_drawdown_min", "above_drawdown_max", "term_not_offered", "method_not_offered",
-        "purpose_not_offered", "purpose_not_permitted", "balance_outstanding",
-        "status_change_not_allowed", "nothing_outstanding", "exceeds_amount_outstanding",
-        "limit_unchanged", "model_not_exportable",
-    ), ErrorKind.REFUSED_BY_RULE),
-    **dict.fromkeys((
-        "database_unreachable", "database_folder_missing", "database_not_initialised", "disk_full",
-    ), ErrorKind.UNAVAILABLE),
+    **dict.fromkeys(
+        (
+            "account_not_found",
+            "run_not_found",
+            "model_not_found",
+            "portfolio_not_found",
+            "file_not_found",
+            "customer_not_found",
+            "ledger_empty",
+        ),
+        ErrorKind.NOT_FOUND,
+    ),
+    **dict.fromkeys(
+        (
+            "account_exists",
+            "event_exists_with_different_<field>",
+            "event_already_reversed",
+            "occurred_on_before_last_event",
+            "reversal_invalidates_later_event",
+            "strategy_ref_reused",
+            "path_exists",
+            "decision_stale",
+        ),
+        ErrorKind.CONFLICT,
+    ),
+    **dict.fromkeys(
+        (
+            "exceeds_available_limit",
+            "account_past_due",
+            "line_frozen",
+            "line_closed",
+            "below_drawdown_min",
+            "above_drawdown_max",
+            "term_not_offered",
+            "method_not_offered",
+            "purpose_not_offered",
+            "purpose_not_permitted",
+            "balance_outstanding",
+            "status_change_not_allowed",
+            "nothing_outstanding",
+            "exceeds_amount_outstanding",
+            "limit_unchanged",
+            "model_not_exportable",
+        ),
+        ErrorKind.REFUSED_BY_RULE,
+    ),
+    **dict.fromkeys(
+        (
+            "database_unreachable",
+            "database_folder_missing",
+            "database_not_initialised",
+            "disk_full",
+        ),
+        ErrorKind.UNAVAILABLE,
+    ),
     **dict.fromkeys(("configuration_invalid", "database_url_invalid"), ErrorKind.CONFIGURATION),
-    **dict.fromkeys((
-        # decisions and customer facts
-        "amount_out_of_range", "number_out_of_range", "apply_needs_ledger", "apply_needs_log",
-        "chunk_size_invalid", "consent_source_unknown", "income_source_unknown", "evidence_malformed",
-        "currencies_mixed", "currency_required", "decision_action_unknown", "decision_incomplete",
-        "decision_limit_inconsistent", "decision_version_invalid", "model_features_missing",
-        "source_required",
-        # values a person types
-        "id_malformed", "key_malformed", "reason_malformed", "code_malformed", "date_malformed",
-        "date_out_of_range", "date_after_today", "amount_not_a_number", "amount_has_too_many_decimals",
-        "amount_too_large", "amount_must_be_positive", "currency_not_supported", "language_unknown",
-        "trigger_unknown", "model_kind_unknown", "export_format_unknown", "sql_dialect_unknown",
-        "special_code_not_a_number", "cv_folds_too_few", "cv_folds_too_many",
-        # events the ledger cannot take as they are
-        "account_id_required", "customer_id_required", "limit_must_not_be_negative",
-        "term_must_be_positive", "occurred_on_before_line_opened", "as_of_before_line_opened",
-        "reversal_needs_history", "reversal_target_not_found",
-        # inputs that do not fit each other
-        "currency_mismatch", "model_mismatch", "feature_unknown", "feature_missing", "no_features",
-        "outcome_missing", "history_missing", "decisions_empty", "account_twice", "run_mixed",
-        "model_not_fitted", "sql_name_empty",
-        # options one of which is needed
-        "account_required", "log_required", "target_required", "data_or_portfolio_required",
-        # files
-        "file_is_a_directory", "file_unreadable", "file_not_utf8", "file_too_large", "file_too_deep",
-        "file_type_unknown", "file_error", "yaml_alias_not_allowed", "mapping_not_toml",
-        "schema_mismatch", "strategy_invalid", "model_invalid", "portfolio_manifest_invalid",
-        "path_under_a_file", "permission_denied", "read_only_file_system",
-        "out_is_a_directory", "out_is_a_file", "out_under_a_file", "out_not_writable",
-        "out_must_be_parquet",
-        # the synthetic portfolio's settings
-        "accounts_out_of_range", "months_out_of_range", "horizon_months_out_of_range",
-        "seed_out_of_range", "panel_rows_out_of_range", "last_month_not_a_month_end",
-        "lookback_months_out_of_range", "min_months_out_of_range",
-        # the command line itself
-        "argument_has_nul", "usage_invalid", "option_missing", "option_misused", "option_unknown",
-        "option_invalid", "option_not_a_whole_number", "option_out_of_range",
-    ), ErrorKind.INVALID_INPUT),
+    **dict.fromkeys(
+        (
+            # decisions and customer facts
+            "amount_out_of_range",
+            "number_out_of_range",
+            "apply_needs_ledger",
+            "apply_needs_log",
+            "chunk_size_invalid",
+            "consent_source_unknown",
+            "income_source_unknown",
+            "evidence_malformed",
+            "currencies_mixed",
+            "currency_required",
+            "decision_action_unknown",
+            "decision_incomplete",
+            "decision_limit_inconsistent",
+            "decision_version_invalid",
+            "model_features_missing",
+            "source_required",
+            # values a person types
+            "id_malformed",
+            "key_malformed",
+            "reason_malformed",
+            "code_malformed",
+            "date_malformed",
+            "date_out_of_range",
+            "date_after_today",
+            "amount_not_a_number",
+            "amount_has_too_many_decimals",
+            "amount_too_large",
+            "amount_must_be_positive",
+            "currency_not_supported",
+            "language_unknown",
+            "trigger_unknown",
+            "model_kind_unknown",
+            "export_format_unknown",
+            "sql_dialect_unknown",
+            "special_code_not_a_number",
+            "cv_folds_too_few",
+            "cv_folds_too_many",
+            # events the ledger cannot take as they are
+            "account_id_required",
+            "customer_id_required",
+            "limit_must_not_be_negative",
+            "term_must_be_positive",
+            "occurred_on_before_line_opened",
+            "as_of_before_line_opened",
+            "reversal_needs_history",
+            "reversal_target_not_found",
+            # inputs that do not fit each other
+            "currency_mismatch",
+            "model_mismatch",
+            "feature_unknown",
+            "feature_missing",
+            "no_features",
+            "outcome_missing",
+            "history_missing",
+            "decisions_empty",
+            "account_twice",
+            "run_mixed",
+            "model_not_fitted",
+            "sql_name_empty",
+            # options one of which is needed
+            "account_required",
+            "log_required",
+            "target_required",
+            "data_or_portfolio_required",
+            # files
+            "file_is_a_directory",
+            "file_unreadable",
+            "file_not_utf8",
+            "file_too_large",
+            "file_too_deep",
+            "file_type_unknown",
+            "file_error",
+            "yaml_alias_not_allowed",
+            "mapping_not_toml",
+            "schema_mismatch",
+            "strategy_invalid",
+            "model_invalid",
+            "portfolio_manifest_invalid",
+            "path_under_a_file",
+            "permission_denied",
+            "read_only_file_system",
+            "out_is_a_directory",
+            "out_is_a_file",
+            "out_under_a_file",
+            "out_not_writable",
+            "out_must_be_parquet",
+            # the synthetic portfolio's settings
+            "accounts_out_of_range",
+            "months_out_of_range",
+            "horizon_months_out_of_range",
+            "seed_out_of_range",
+            "panel_rows_out_of_range",
+            "last_month_not_a_month_end",
+            "lookback_months_out_of_range",
+            "min_months_out_of_range",
+            # the command line itself
+            "argument_has_nul",
+            "usage_invalid",
+            "option_missing",
+            "option_misused",
+            "option_unknown",
+            "option_invalid",
+            "option_not_a_whole_number",
+            "option_out_of_range",
+        ),
+        ErrorKind.INVALID_INPUT,
+    ),
 }
 
-_FAMILIES = [(re.compile(re.escape(code.split("<")[0]) + "[a-z0-9_]+"), kind)
-             for code, kind in ERROR_CODES.items() if "<" in code]
+_FAMILIES = [
+    (re.compile(re.escape(code.split("<")[0]) + "[a-z0-9_]+"), kind)
+    for code, kind in ERROR_CODES.items()
+    if "<" in code
+]
 
 
 def kind_of(code: str) -> ErrorKind:

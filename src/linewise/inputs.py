@@ -76,8 +76,7 @@ def _alphabet_rule(most: int) -> str:
     return f"1 to {most} ASCII letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
 
 
-_REASON_RULE = (f"a lower-case letter, then up to {REASON_MAX_LENGTH - 1} "
-                "lower-case letters, digits or '_'")
+_REASON_RULE = f"a lower-case letter, then up to {REASON_MAX_LENGTH - 1} lower-case letters, digits or '_'"
 
 
 def _matching(text: str, field: str, pattern: re.Pattern[str], code: str, rule: str) -> str:
@@ -110,9 +109,13 @@ def parse_code(text: str, field: str) -> str:
 def check_year(day: date, field: str) -> date:
     """``day`` if its year is in FIRST_YEAR..LAST_YEAR; else ``date_out_of_range``."""
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise InputError.for_field("date_out_of_range", where=field, field=field,
-                                   rule=f"a date in the years {FIRST_YEAR} to {LAST_YEAR}",
-                                   value=day.isoformat())
+        raise InputError.for_field(
+            "date_out_of_range",
+            where=field,
+            field=field,
+            rule=f"a date in the years {FIRST_YEAR} to {LAST_YEAR}",
+            value=day.isoformat(),
+        )
     return day
 
 
@@ -122,9 +125,12 @@ def check_event_date(day: date, field: str, *, today: date) -> date:
     latest = today + timedelta(days=FUTURE_TOLERANCE_DAYS)
     if day > latest:
         raise InputError.for_field(
-            "date_after_today", where=field, field=field,
+            "date_after_today",
+            where=field,
+            field=field,
             rule=f"at most {FUTURE_TOLERANCE_DAYS} day after today ({today}), so on or before {latest}",
-            value=day.isoformat())
+            value=day.isoformat(),
+        )
     return day
 
 

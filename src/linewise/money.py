@@ -71,9 +71,7 @@ MAX_AMOUNT_MINOR = 10**15
 _AMOUNT_TEXT = re.compile(r"-?[0-9]+(?:\.([0-9]+))?")
 
 
-def parse_amount(
-    text: str, currency: str, *, field: str = "amount", allow_zero: bool = False
-) -> MinorUnits:
+def parse_amount(text: str, currency: str, *, field: str = "amount", allow_zero: bool = False) -> MinorUnits:
     """Parse a major-unit decimal such as ``"1000.00"`` into minor units, exactly.
 
     Accepts only ASCII digits with at most one decimal point (see ``_AMOUNT_TEXT``),
@@ -85,7 +83,9 @@ def parse_amount(
     match = _AMOUNT_TEXT.fullmatch(text)
     if match is None:
         raise InputError.for_field(
-            "amount_not_a_number", where=field, field=field,
+            "amount_not_a_number",
+            where=field,
+            field=field,
             rule="digits 0-9 with at most one decimal point and no separators, signs or exponents, such as 1000.00",
             value=text,
         )
@@ -96,7 +96,11 @@ def parse_amount(
 
 
 def to_minor(
-    value: Decimal, currency: str, *, field: str = "amount", allow_zero: bool = False,
+    value: Decimal,
+    currency: str,
+    *,
+    field: str = "amount",
+    allow_zero: bool = False,
     shown: object = None,
 ) -> MinorUnits:
     """The exact minor units of a major-unit ``value`` (e.g. a strategy file's number).
@@ -110,18 +114,26 @@ def to_minor(
     exponent = currency_exponent(currency)
     if not value.is_finite():
         raise InputError.for_field(
-            "amount_not_a_number", where=field, field=field,
-            rule="a finite decimal number", value=shown,
+            "amount_not_a_number",
+            where=field,
+            field=field,
+            rule="a finite decimal number",
+            value=shown,
         )
     if value < 0 or (value == 0 and not allow_zero):
         raise InputError.for_field(
-            "amount_must_be_positive", where=field, field=field,
-            rule="positive" if not allow_zero else "zero or positive", value=shown,
+            "amount_must_be_positive",
+            where=field,
+            field=field,
+            rule="positive" if not allow_zero else "zero or positive",
+            value=shown,
         )
     # Compared before scaling, so that 1e5000 never becomes a 5,000-digit integer.
     if value > to_major(MAX_AMOUNT_MINOR, currency):
         raise InputError.for_field(
-            "amount_too_large", where=field, field=field,
+            "amount_too_large",
+            where=field,
+            field=field,
             rule=f"at most {format_amount(MAX_AMOUNT_MINOR, currency, grouping=False)} {currency}",
             value=shown,
         )
@@ -134,8 +146,11 @@ def to_minor(
 
 def _too_many_decimals(field: str, exponent: int, currency: str, shown: object) -> InputError:
     return InputError.for_field(
-        "amount_has_too_many_decimals", where=field, field=field,
-        rule=f"given with at most {exponent} decimals for {currency}", value=shown,
+        "amount_has_too_many_decimals",
+        where=field,
+        field=field,
+        rule=f"given with at most {exponent} decimals for {currency}",
+        value=shown,
     )
 
 

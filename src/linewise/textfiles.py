@@ -73,15 +73,17 @@ def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
             size = os.fstat(handle.fileno()).st_size  # 0 for a pipe or a device
     except OSError as exc:
         code, rule = _OPEN_ERRORS.get(exc.errno or 0, ("file_unreadable", "a readable file"))
-        raise InputFileError.for_field(code, where=source, field="file", rule=rule,
-                                       value=exc.strerror or str(exc)) from None
+        raise InputFileError.for_field(
+            code, where=source, field="file", rule=rule, value=exc.strerror or str(exc)
+        ) from None
     if len(data) > max_bytes:
         raise _too_large(source, max_bytes, size if size > max_bytes else f"more than {max_bytes:,}")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputFileError.for_field("file_not_utf8", where=source, field="file",
-                                       rule="UTF-8 text", value=f"byte {exc.start}") from None
+        raise InputFileError.for_field(
+            "file_not_utf8", where=source, field="file", rule="UTF-8 text", value=f"byte {exc.start}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,7 @@ class YamlDocument:
     data: Any
 
 
-def parse_yaml(text: str, source: str, *, max_bytes: int = MAX_BYTES,
-               max_depth: int = MAX_DEPTH) -> YamlDocument:
+def parse_yaml(text: str, source: str, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> YamlDocument:
     """The one YAML document in ``text``, once it is known to be within the bounds.
 
     The events are checked first (size, nesting depth, no alias), without building
@@ -134,9 +135,12 @@ def _check_event_stream(events: Iterator[yaml.Event], source: str, max_depth: in
     for event in events:
         if isinstance(event, yaml.AliasEvent):
             raise InputFileError.for_field(
-                "yaml_alias_not_allowed", where=_at(source, event), field="YAML",
+                "yaml_alias_not_allowed",
+                where=_at(source, event),
+                field="YAML",
                 rule="free of aliases (write each value out where it is used)",
-                value=f"*{event.anchor}")
+                value=f"*{event.anchor}",
+            )
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > max_depth:
@@ -195,10 +199,12 @@ def _at(source: str, event: yaml.Event) -> str:
 
 
 def _too_large(source: str, max_bytes: int, size: object) -> InputFileError:
-    return InputFileError.for_field("file_too_large", where=source, field="file",
-                                    rule=f"at most {max_bytes:,} bytes", value=size)
+    return InputFileError.for_field(
+        "file_too_large", where=source, field="file", rule=f"at most {max_bytes:,} bytes", value=size
+    )
 
 
 def _too_deep(where: str, max_depth: int, depth: object) -> InputFileError:
-    return InputFileError.for_field("file_too_deep", where=where, field="nesting",
-                                    rule=f"at most {max_depth} levels deep", value=depth)
+    return InputFileError.for_field(
+        "file_too_deep", where=where, field="nesting", rule=f"at most {max_depth} levels deep", value=depth
+    )

@@ -61,9 +61,36 @@ def _texts() -> st.SearchStrategy[str]:
     return st.one_of(
         st.text(max_size=40),
         st.text(string.printable, max_size=20),
-        st.sampled_from(["", " ", "-", "--", "--help=x", "[red]x", "X[/oops]", "'", "../", "~", "*", "nan",
-                         "NaN", "inf", "-1", "0", "1e309", "9" * 40, "\u0661\u0662", "A1 ", "a" * 300,
-                         "null", "{}", "[]", "é", "\U0001f600"]),
+        st.sampled_from(
+            [
+                "",
+                " ",
+                "-",
+                "--",
+                "--help=x",
+                "[red]x",
+                "X[/oops]",
+                "'",
+                "../",
+                "~",
+                "*",
+                "nan",
+                "NaN",
+                "inf",
+                "-1",
+                "0",
+                "1e309",
+                "9" * 40,
+                "\u0661\u0662",
+                "A1 ",
+                "a" * 300,
+                "null",
+                "{}",
+                "[]",
+                "é",
+                "\U0001f600",
+            ]
+        ),
     )
 
 
@@ -71,17 +98,36 @@ TEXT = _texts()
 EDGE_INTS = st.sampled_from(["-1", "0", "1", "2.5", "99999999999999999999", "9223372036854775808", "1e3", ""])
 INTS = st.one_of(EDGE_INTS, st.integers(-3, 40).map(str), st.integers(-(10**30), 10**30).map(str), TEXT)
 # Counts that make work (accounts, months): small when valid, so that a success is quick.
-COUNTS = st.one_of(st.sampled_from(["-1", "0", "2.5", "99999999999999999999"]), st.integers(-3, 6).map(str),
-                   st.integers(10**7, 10**30).map(str), TEXT)
+COUNTS = st.one_of(
+    st.sampled_from(["-1", "0", "2.5", "99999999999999999999"]),
+    st.integers(-3, 6).map(str),
+    st.integers(10**7, 10**30).map(str),
+    TEXT,
+)
 DATES = st.one_of(
     st.dates().map(date.isoformat),
     st.from_regex(r"[0-9]{1,6}-[0-9]{1,3}-[0-9]{1,3}", fullmatch=True),
-    st.sampled_from(["2026-01-15", "2025-12-31", "2026-02-29", "9999-12-31", "0001-01-01", "2025-06-30T00:00",
-                     "20250630", "2025-6-3", "2199-12-31", "1899-12-31"]),
+    st.sampled_from(
+        [
+            "2026-01-15",
+            "2025-12-31",
+            "2026-02-29",
+            "9999-12-31",
+            "0001-01-01",
+            "2025-06-30T00:00",
+            "20250630",
+            "2025-6-3",
+            "2199-12-31",
+            "1899-12-31",
+        ]
+    ),
     TEXT,
 )
-AMOUNTS = st.one_of(st.from_regex(r"[0-9.,eE+_ \-\u0660-\u0669]{1,24}", fullmatch=True),
-                    st.decimals(allow_nan=True, places=3).map(str), TEXT)
+AMOUNTS = st.one_of(
+    st.from_regex(r"[0-9.,eE+_ \-\u0660-\u0669]{1,24}", fullmatch=True),
+    st.decimals(allow_nan=True, places=3).map(str),
+    TEXT,
+)
 IDS = st.one_of(st.from_regex(r"[A-Za-z0-9\[\]/:._ -]{1,70}", fullmatch=True), st.just("A1"), st.just("B1"), TEXT)
 
 
@@ -125,16 +171,23 @@ def _mutated(template: bytes) -> st.SearchStrategy[bytes]:
         if how == "insert":
             return b"".join(lines[:at]) + piece + b"\n" + b"".join(lines[at:])
         key = lines[at].split(b":", 1)[0].split(b"=", 1)[0].split(b",", 1)[0]
-        return b"".join(lines[:at]) + key + (b": " if b":" in lines[at] else b"=") + piece + b"\n" + b"".join(
-            lines[at + 1:])
+        return (
+            b"".join(lines[:at])
+            + key
+            + (b": " if b":" in lines[at] else b"=")
+            + piece
+            + b"\n"
+            + b"".join(lines[at + 1 :])
+        )
 
     return mutate()
 
 
-JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
-                       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                                    max_size=4),
-                       max_leaves=12)
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 def contents(template: bytes) -> st.SearchStrategy[bytes]:
@@ -144,8 +197,17 @@ def contents(template: bytes) -> st.SearchStrategy[bytes]:
         st.binary(max_size=200),
         TEXT.map(lambda t: t.encode()),
         JSONISH.map(lambda v: json.dumps(v).encode()),
-        st.sampled_from([b"", b"\xff\xfe\x00", b"[" * 5_000, b"a: &a [1]\nb: *a\n", b"\x00" * 10,
-                         template[: len(template) // 3], template * 2]),
+        st.sampled_from(
+            [
+                b"",
+                b"\xff\xfe\x00",
+                b"[" * 5_000,
+                b"a: &a [1]\nb: *a\n",
+                b"\x00" * 10,
+                template[: len(template) // 3],
+                template * 2,
+            ]
+        ),
     )
 
 
@@ -159,8 +221,11 @@ def files(name: str, template: bytes) -> st.SearchStrategy[File | str]:
 
 
 def directories(source: str, names: tuple[str, ...]) -> st.SearchStrategy[Directory | str]:
-    replaced = st.lists(st.tuples(st.sampled_from(names), st.one_of(st.none(), contents(b'{"currency": "TWD"}'))),
-                        min_size=1, max_size=2)
+    replaced = st.lists(
+        st.tuples(st.sampled_from(names), st.one_of(st.none(), contents(b'{"currency": "TWD"}'))),
+        min_size=1,
+        max_size=2,
+    )
     return st.one_of(
         replaced.map(lambda parts: Directory(source, tuple(parts))),
         st.sampled_from(["missing", "file", "empty"]).map(lambda shape: Directory(source, shape=shape)),
@@ -226,31 +291,70 @@ def _ledger_commands() -> list[Command]:
     status = [Option("--account", "A1", IDS), reason, decision, on, key, JSON_FLAG]
     return [
         Command(("db", "upgrade"), (), examples=3),
-        Command(("line", "open"), (Option("--account", "N{n}", IDS), Option("--customer", "C{n}", IDS),
-                                   Option("--limit", "1000.00", AMOUNTS),
-                                   Option("--currency", "CNY", st.sampled_from(["TWD", "XXX", "cny"]) | TEXT),
-                                   on, key, JSON_FLAG)),
+        Command(
+            ("line", "open"),
+            (
+                Option("--account", "N{n}", IDS),
+                Option("--customer", "C{n}", IDS),
+                Option("--limit", "1000.00", AMOUNTS),
+                Option("--currency", "CNY", st.sampled_from(["TWD", "XXX", "cny"]) | TEXT),
+                on,
+                key,
+                JSON_FLAG,
+            ),
+        ),
         Command(("line", "show"), (Option("--account", "A1", IDS), Option("--as-of", None, DATES), JSON_FLAG)),
-        Command(("line", "set-limit"), (Option("--account", "A1", IDS), Option("--limit", "21000.00", AMOUNTS),
-                                        reason, decision, on, key, JSON_FLAG)),
+        Command(
+            ("line", "set-limit"),
+            (
+                Option("--account", "A1", IDS),
+                Option("--limit", "21000.00", AMOUNTS),
+                reason,
+                decision,
+                on,
+                key,
+                JSON_FLAG,
+            ),
+        ),
         Command(("line", "freeze"), tuple(status)),
         Command(("line", "unfreeze"), tuple(status)),
         Command(("line", "close"), (Option("--account", "B1", IDS), *status[1:])),
-        Command(("line", "reverse"), (Option("--account", "A1", IDS), Option("--event", "pay-1", IDS),
-                                     Option("--reason", "payment_returned", TEXT), on, key, JSON_FLAG)),
-        Command(("draw",), (Option("--account", "A1", IDS), Option("--amount", "100.00", AMOUNTS),
-                            Option("--term", "6", INTS), Option("--purpose", "daily_consumption", TEXT),
-                            Option("--method", "equal_instalment",
-                                   st.sampled_from(["equal_principal", "interest_only"]) | TEXT),
-                            on, key, JSON_FLAG),
-                env={"LINEWISE_PRODUCT_FILE": Option("", None, files("product.json", PRODUCT))}),
-        Command(("repay",), (Option("--account", "A1", IDS), Option("--amount", "10.00", AMOUNTS), on, key,
-                             JSON_FLAG)),
-        Command(("statement",), (Option("--account", "A1", IDS), Option("--as-of", "2026-06-30", DATES),
-                                 JSON_FLAG)),
-        Command(("panel", "export"), (Option("--out", Out("panel.parquet"), outs(".parquet")),
-                                      Option("--as-of", "2026-03-31", DATES), Option("--account", None, IDS),
-                                      JSON_FLAG)),
+        Command(
+            ("line", "reverse"),
+            (
+                Option("--account", "A1", IDS),
+                Option("--event", "pay-1", IDS),
+                Option("--reason", "payment_returned", TEXT),
+                on,
+                key,
+                JSON_FLAG,
+            ),
+        ),
+        Command(
+            ("draw",),
+            (
+                Option("--account", "A1", IDS),
+                Option("--amount", "100.00", AMOUNTS),
+                Option("--term", "6", INTS),
+                Option("--purpose", "daily_consumption", TEXT),
+                Option("--method", "equal_instalment", st.sampled_from(["equal_principal", "interest_only"]) | TEXT),
+                on,
+                key,
+                JSON_FLAG,
+            ),
+            env={"LINEWISE_PRODUCT_FILE": Option("", None, files("product.json", PRODUCT))},
+        ),
+        Command(("repay",), (Option("--account", "A1", IDS), Option("--amount", "10.00", AMOUNTS), on, key, JSON_FLAG)),
+        Command(("statement",), (Option("--account", "A1", IDS), Option("--as-of", "2026-06-30", DATES), JSON_FLAG)),
+        Command(
+            ("panel", "export"),
+            (
+                Option("--out", Out("panel.parquet"), outs(".parquet")),
+                Option("--as-of", "2026-03-31", DATES),
+                Option("--account", None, IDS),
+                JSON_FLAG,
+            ),
+        ),
         *_customer_commands(on),
     ]
 
@@ -260,22 +364,46 @@ def _customer_commands(on: Option) -> list[Command]:
     currency = Option("--currency", None, st.sampled_from(["CNY", "USD", "XXX"]) | TEXT)
     evidence = Option("--evidence", "doc-1", TEXT)
     return [
-        Command(("customer", "income"), (customer, Option("--amount", "12000.00", AMOUNTS),
-                                         Option("--source", "income_proof",
-                                                st.sampled_from(["bank_statement", "declared", "payslip"]) | TEXT),
-                                         evidence, currency, on, JSON_FLAG)),
-        Command(("customer", "bureau"), (customer, Option("--enquiries-6m", "2", INTS),
-                                         Option("--external-debt", "5000.00", AMOUNTS),
-                                         Option("--external-dpd-max-12m", "0", INTS),
-                                         Option("--bureau-score", None, st.sampled_from(["nan", "inf", "-1", "1000.5"])
-                                                | INTS),
-                                         currency, on, JSON_FLAG)),
-        Command(("customer", "assets"), (customer, Option("--amount", "80000.00", AMOUNTS), evidence, currency, on,
-                                         JSON_FLAG)),
-        Command(("customer", "consent"), (customer, Option("--source", "income",
-                                                           st.sampled_from(["bureau", "assets"]) | TEXT),
-                                          Option("--grant", True, st.just(False), examples=1),
-                                          flag_option("--revoke"), on, JSON_FLAG)),
+        Command(
+            ("customer", "income"),
+            (
+                customer,
+                Option("--amount", "12000.00", AMOUNTS),
+                Option("--source", "income_proof", st.sampled_from(["bank_statement", "declared", "payslip"]) | TEXT),
+                evidence,
+                currency,
+                on,
+                JSON_FLAG,
+            ),
+        ),
+        Command(
+            ("customer", "bureau"),
+            (
+                customer,
+                Option("--enquiries-6m", "2", INTS),
+                Option("--external-debt", "5000.00", AMOUNTS),
+                Option("--external-dpd-max-12m", "0", INTS),
+                Option("--bureau-score", None, st.sampled_from(["nan", "inf", "-1", "1000.5"]) | INTS),
+                currency,
+                on,
+                JSON_FLAG,
+            ),
+        ),
+        Command(
+            ("customer", "assets"),
+            (customer, Option("--amount", "80000.00", AMOUNTS), evidence, currency, on, JSON_FLAG),
+        ),
+        Command(
+            ("customer", "consent"),
+            (
+                customer,
+                Option("--source", "income", st.sampled_from(["bureau", "assets"]) | TEXT),
+                Option("--grant", True, st.just(False), examples=1),
+                flag_option("--revoke"),
+                on,
+                JSON_FLAG,
+            ),
+        ),
         Command(("customer", "show"), (customer, Option("--as-of", None, DATES), JSON_FLAG)),
     ]
 
@@ -283,28 +411,50 @@ def _customer_commands(on: Option) -> list[Command]:
 def _decision_commands() -> list[Command]:
     run = Option("--run", None, INTS)
     return [
-        Command(("review",), (
-            Option("--portfolio", PORTFOLIO, directories("portfolio", PORTFOLIO_FILES)),
-            Option("--model", MODEL, directories("model", MODEL_FILES)),
-            Option("--out", Out("d.parquet"), outs(".parquet")),
-            Option("--strategy", None, files("s.yaml", STRATEGY)),
-            Option("--as-of", None, DATES),
-            Option("--trigger", None, st.sampled_from(["repayment", "income_proof", "request"]) | TEXT),
-            Option("--account", None, IDS), Option("--cycle-days", None, INTS),
-            flag_option("--no-recourse"), flag_option("--no-log"), flag_option("--ledger"), flag_option("--apply"),
-            JSON_FLAG),
-            examples=2),
-        Command(("decide",), (
-            Option("--account", "A1", IDS), Option("--model", MODEL, directories("model", MODEL_FILES)),
-            Option("--strategy", None, files("s.yaml", STRATEGY)),
-            Option("--trigger", None, st.sampled_from(["repayment", "income_proof", "request"]) | TEXT),
-            Option("--as-of", None, DATES), flag_option("--apply"), Option("--lang", None, TEXT),
-            flag_option("--no-recourse"), JSON_FLAG), examples=2),
-        Command(("explain",), (Option("", "{account}", IDS), Option("--lang", "en", TEXT),
-                               flag_option("--analyst"), JSON_FLAG)),
+        Command(
+            ("review",),
+            (
+                Option("--portfolio", PORTFOLIO, directories("portfolio", PORTFOLIO_FILES)),
+                Option("--model", MODEL, directories("model", MODEL_FILES)),
+                Option("--out", Out("d.parquet"), outs(".parquet")),
+                Option("--strategy", None, files("s.yaml", STRATEGY)),
+                Option("--as-of", None, DATES),
+                Option("--trigger", None, st.sampled_from(["repayment", "income_proof", "request"]) | TEXT),
+                Option("--account", None, IDS),
+                Option("--cycle-days", None, INTS),
+                flag_option("--no-recourse"),
+                flag_option("--no-log"),
+                flag_option("--ledger"),
+                flag_option("--apply"),
+                JSON_FLAG,
+            ),
+            examples=2,
+        ),
+        Command(
+            ("decide",),
+            (
+                Option("--account", "A1", IDS),
+                Option("--model", MODEL, directories("model", MODEL_FILES)),
+                Option("--strategy", None, files("s.yaml", STRATEGY)),
+                Option("--trigger", None, st.sampled_from(["repayment", "income_proof", "request"]) | TEXT),
+                Option("--as-of", None, DATES),
+                flag_option("--apply"),
+                Option("--lang", None, TEXT),
+                flag_option("--no-recourse"),
+                JSON_FLAG,
+            ),
+            examples=2,
+        ),
+        Command(
+            ("explain",),
+            (Option("", "{account}", IDS), Option("--lang", "en", TEXT), flag_option("--analyst"), JSON_FLAG),
+        ),
         Command(("decisions", "list"), (JSON_FLAG,), examples=3),
-        Command(("decisions", "replay"), (Option("--model", MODEL, directories("model", MODEL_FILES)), run,
-                                          JSON_FLAG), examples=2),
+        Command(
+            ("decisions", "replay"),
+            (Option("--model", MODEL, directories("model", MODEL_FILES)), run, JSON_FLAG),
+            examples=2,
+        ),
         Command(("decisions", "samples"), (run, Option("--lang", None, TEXT))),
     ]
 
@@ -315,50 +465,114 @@ def _file_commands() -> list[Command]:
     model_dir = Option("--model", MODEL, directories("model", MODEL_FILES))
     table = File("t.csv", TABLE)
     return [
-        Command(("demo",), (Option("--accounts", "3", COUNTS), Option("--months", "2", COUNTS),
-                            Option("--seed", "1", INTS), Option("--start", "2025-01-01", DATES),
-                            Option("--db", Out("demo.db"), outs(".db"))), examples=4),
+        Command(
+            ("demo",),
+            (
+                Option("--accounts", "3", COUNTS),
+                Option("--months", "2", COUNTS),
+                Option("--seed", "1", INTS),
+                Option("--start", "2025-01-01", DATES),
+                Option("--db", Out("demo.db"), outs(".db")),
+            ),
+            examples=4,
+        ),
         Command(("data", "uci"), (Option("--out", Out("uci", "directory"), outs("")), JSON_FLAG), examples=4),
         Command(("data", "check"), (Option("", PORTFOLIO, directories("portfolio", PORTFOLIO_FILES)), JSON_FLAG)),
-        Command(("data", "synth"), (Option("--accounts", "5", COUNTS), Option("--months", "3", COUNTS),
-                                    Option("--seed", "1", INTS), Option("--out", Out("p"), outs("")),
-                                    Option("--last-month", None, DATES),
-                                    Option("--currency", None, st.sampled_from(["TWD", "XXX"]) | TEXT),
-                                    Option("--horizon", None, COUNTS), JSON_FLAG)),
-        Command(("data", "import"), (Option("--mapping", File("mapping.toml", MAPPING), files("mapping.toml", MAPPING)),
-                                     Option("--out", Out("imported"), outs("")), JSON_FLAG),
-                companions=tuple(sorted(EXAMPLES.glob("*.csv")))),
-        Command(("data", "income"), (Option("--statements", File("st.csv", STATEMENT), files("st.csv", STATEMENT)),
-                                     Option("--as-of", "2025-06-30", DATES), Option("--currency", "CNY", TEXT),
-                                     Option("--out", Out("incomes.parquet"), outs(".parquet")),
-                                     Option("--portfolio", None, directories("portfolio", PORTFOLIO_FILES)),
-                                     Option("--lookback-months", None, INTS), Option("--min-months", None, INTS),
-                                     JSON_FLAG)),
-        Command(("model", "train"), (Option("--out", Out("m"), outs("")), Option("--data", table, files("t.csv", TABLE)),
-                                     Option("--portfolio", None, directories("portfolio", PORTFOLIO_FILES)),
-                                     Option("--target", "y", TEXT), Option("--bad", None, TEXT),
-                                     Option("--id", None, TEXT), Option("--exclude", None, TEXT),
-                                     Option("--special", None, TEXT),
-                                     Option("--kind", None, st.sampled_from(["logit", "GBM"]) | TEXT),
-                                     Option("--cv", "2", INTS), Option("--as-of", None, DATES),
-                                     Option("--id-name", None, TEXT), JSON_FLAG), examples=1),
-        Command(("model", "score"), (model_dir, Option("--out", Out("s.parquet"), outs(".parquet")),
-                                     Option("--data", None, files("t.csv", TABLE)), portfolio,
-                                     Option("--id", None, TEXT), Option("--as-of", None, DATES),
-                                     flag_option("--contributions")), examples=4),
+        Command(
+            ("data", "synth"),
+            (
+                Option("--accounts", "5", COUNTS),
+                Option("--months", "3", COUNTS),
+                Option("--seed", "1", INTS),
+                Option("--out", Out("p"), outs("")),
+                Option("--last-month", None, DATES),
+                Option("--currency", None, st.sampled_from(["TWD", "XXX"]) | TEXT),
+                Option("--horizon", None, COUNTS),
+                JSON_FLAG,
+            ),
+        ),
+        Command(
+            ("data", "import"),
+            (
+                Option("--mapping", File("mapping.toml", MAPPING), files("mapping.toml", MAPPING)),
+                Option("--out", Out("imported"), outs("")),
+                JSON_FLAG,
+            ),
+            companions=tuple(sorted(EXAMPLES.glob("*.csv"))),
+        ),
+        Command(
+            ("data", "income"),
+            (
+                Option("--statements", File("st.csv", STATEMENT), files("st.csv", STATEMENT)),
+                Option("--as-of", "2025-06-30", DATES),
+                Option("--currency", "CNY", TEXT),
+                Option("--out", Out("incomes.parquet"), outs(".parquet")),
+                Option("--portfolio", None, directories("portfolio", PORTFOLIO_FILES)),
+                Option("--lookback-months", None, INTS),
+                Option("--min-months", None, INTS),
+                JSON_FLAG,
+            ),
+        ),
+        Command(
+            ("model", "train"),
+            (
+                Option("--out", Out("m"), outs("")),
+                Option("--data", table, files("t.csv", TABLE)),
+                Option("--portfolio", None, directories("portfolio", PORTFOLIO_FILES)),
+                Option("--target", "y", TEXT),
+                Option("--bad", None, TEXT),
+                Option("--id", None, TEXT),
+                Option("--exclude", None, TEXT),
+                Option("--special", None, TEXT),
+                Option("--kind", None, st.sampled_from(["logit", "GBM"]) | TEXT),
+                Option("--cv", "2", INTS),
+                Option("--as-of", None, DATES),
+                Option("--id-name", None, TEXT),
+                JSON_FLAG,
+            ),
+            examples=1,
+        ),
+        Command(
+            ("model", "score"),
+            (
+                model_dir,
+                Option("--out", Out("s.parquet"), outs(".parquet")),
+                Option("--data", None, files("t.csv", TABLE)),
+                portfolio,
+                Option("--id", None, TEXT),
+                Option("--as-of", None, DATES),
+                flag_option("--contributions"),
+            ),
+            examples=4,
+        ),
         Command(("model", "report"), (Option("", MODEL, directories("model", MODEL_FILES)), JSON_FLAG)),
-        Command(("model", "export"), (model_dir, Option("--format", None, TEXT), Option("--dialect", None,
-                                      st.sampled_from(["postgresql", "spark"]) | TEXT),
-                                      Option("--table", None, TEXT), Option("--id", None, TEXT),
-                                      flag_option("--no-pd"),
-                                      Option("--out", None, outs(".sql")))),
+        Command(
+            ("model", "export"),
+            (
+                model_dir,
+                Option("--format", None, TEXT),
+                Option("--dialect", None, st.sampled_from(["postgresql", "spark"]) | TEXT),
+                Option("--table", None, TEXT),
+                Option("--id", None, TEXT),
+                flag_option("--no-pd"),
+                Option("--out", None, outs(".sql")),
+            ),
+        ),
         Command(("strategy", "validate"), (strategy_file, JSON_FLAG)),
-        Command(("strategy", "diff"), (strategy_file, Option("", File("new.yaml", STRATEGY),
-                                                             files("new.yaml", STRATEGY)), JSON_FLAG)),
+        Command(
+            ("strategy", "diff"),
+            (strategy_file, Option("", File("new.yaml", STRATEGY), files("new.yaml", STRATEGY)), JSON_FLAG),
+        ),
         Command(("strategy", "explain"), (strategy_file, Option("--lang", None, TEXT), JSON_FLAG)),
-        Command(("strategy", "init"), (Option("--out", Out("init.yaml"), outs(".yaml")),
-                                       Option("--currency", "CNY", st.sampled_from(["TWD", "XXX"]) | TEXT),
-                                       Option("--id", None, TEXT), JSON_FLAG)),
+        Command(
+            ("strategy", "init"),
+            (
+                Option("--out", Out("init.yaml"), outs(".yaml")),
+                Option("--currency", "CNY", st.sampled_from(["TWD", "XXX"]) | TEXT),
+                Option("--id", None, TEXT),
+                JSON_FLAG,
+            ),
+        ),
     ]
 
 
@@ -487,8 +701,12 @@ def choices(draw: st.DrawFn, command: Command, target: int | None) -> tuple[dict
 runner = CliRunner()
 
 
-def run_example(command: Command, choice: tuple[dict[int, Any], dict[str, Any], list[str]], scene: Scene,
-                database: Callable[[], Any] | None) -> None:
+def run_example(
+    command: Command,
+    choice: tuple[dict[int, Any], dict[str, Any], list[str]],
+    scene: Scene,
+    database: Callable[[], Any] | None,
+) -> None:
     fuzzed, env, extra = choice
     args = command_line(command, fuzzed, scene) + [str(word) for word in extra]
     # An environment variable cannot hold a NUL byte: the runner could not set one.
@@ -521,8 +739,20 @@ def prepared(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("prepared")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
-        invoke_ok("data", "synth", "--accounts", "60", "--months", "6", "--seed", "1", "--currency", "TWD",
-                  "--out", "portfolio")
+        invoke_ok(
+            "data",
+            "synth",
+            "--accounts",
+            "60",
+            "--months",
+            "6",
+            "--seed",
+            "1",
+            "--currency",
+            "TWD",
+            "--out",
+            "portfolio",
+        )
         invoke_ok("model", "train", "--portfolio", "portfolio", "--cv", "2", "--out", "model")
     account = Path(str(__import__("pandas").read_parquet(root / "portfolio" / "panel.parquet")["account_id"].iloc[0]))
     return {"portfolio": root / "portfolio", "model": root / "model", "account": account}
@@ -541,14 +771,21 @@ def ledger(request, tmp_path_factory, prepared) -> Iterator[Any]:
         patch.chdir(tmp_path_factory.mktemp("ledger"))
         for name in [name for name in os.environ if name.startswith("LINEWISE_")]:
             patch.delenv(name)
-        for args in (("line", "open", "--account", "A1", "--customer", "C1", "--limit", "20000.00",
-                      "--on", "2026-01-15"),
-                     ("draw", "--account", "A1", "--amount", "6000.00", "--term", "6", "--on", "2026-01-15"),
-                     ("repay", "--account", "A1", "--amount", "100.00", "--on", "2026-01-16", "--key", "pay-1"),
-                     ("line", "open", "--account", "B1", "--customer", "C2", "--limit", "1000.00",
-                      "--on", "2026-01-15"),
-                     ("review", "--portfolio", str(prepared["portfolio"]), "--model", str(prepared["model"]),
-                      "--out", "d.parquet")):
+        for args in (
+            ("line", "open", "--account", "A1", "--customer", "C1", "--limit", "20000.00", "--on", "2026-01-15"),
+            ("draw", "--account", "A1", "--amount", "6000.00", "--term", "6", "--on", "2026-01-15"),
+            ("repay", "--account", "A1", "--amount", "100.00", "--on", "2026-01-16", "--key", "pay-1"),
+            ("line", "open", "--account", "B1", "--customer", "C2", "--limit", "1000.00", "--on", "2026-01-15"),
+            (
+                "review",
+                "--portfolio",
+                str(prepared["portfolio"]),
+                "--model",
+                str(prepared["model"]),
+                "--out",
+                "d.parquet",
+            ),
+        ):
             invoke_ok(*args)
         yield engine
 
@@ -584,13 +821,22 @@ def scratch(tmp_path_factory) -> Callable[[], Path]:
 # make test-fast does not.
 pytestmark = pytest.mark.slow
 
-FUZZ = settings(deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large, HealthCheck.filter_too_much])
+FUZZ = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
 
 
-def _sweep(case: tuple[Command, int | None], prepared, scratch, monkeypatch,
-           database: Callable[[], Any] | None) -> None:
+def _sweep(
+    case: tuple[Command, int | None], prepared, scratch, monkeypatch, database: Callable[[], Any] | None
+) -> None:
     command, target = case
 
     # An on/off option has one other value; the extra words are a side dish.
@@ -621,13 +867,15 @@ def _cases(commands: list[Command]) -> list[Any]:
 
 @pytest.mark.parametrize("case", _cases(LEDGER_COMMANDS))
 def test_any_option_of_a_ledger_command_is_taken_or_refused_in_one_line_changing_nothing(
-        ledger, prepared, scratch, monkeypatch, case):
+    ledger, prepared, scratch, monkeypatch, case
+):
     _sweep(case, prepared, scratch, monkeypatch, lambda: snapshot(ledger))
 
 
 @pytest.mark.parametrize("case", _cases(FILE_COMMANDS))
 def test_any_option_of_a_file_command_is_taken_or_refused_in_one_line_writing_nothing(
-        prepared, scratch, monkeypatch, case):
+    prepared, scratch, monkeypatch, case
+):
     for name in [name for name in os.environ if name.startswith("LINEWISE_")]:
         monkeypatch.delenv(name)
     _sweep(case, prepared, scratch, monkeypatch, None)

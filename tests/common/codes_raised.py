@@ -91,16 +91,19 @@ def sweep(root: Path = SOURCE) -> Sweep:
 
 def _parse(path: Path, root: Path) -> _Module:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    dicts = {target.id: node.value for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
-             for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
-             if isinstance(target, ast.Name) and isinstance(node.value, ast.Dict)}
+    dicts = {
+        target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name) and isinstance(node.value, ast.Dict)
+    }
     return _Module(str(path.relative_to(root.parent)), tree, dicts)
 
 
 def _error_classes(modules: list[_Module]) -> dict[str, ast.ClassDef]:
     """Every class that derives from LinewiseError, by name."""
-    every = {node.name: node for module in modules for node in ast.walk(module.tree)
-             if isinstance(node, ast.ClassDef)}
+    every = {node.name: node for module in modules for node in ast.walk(module.tree) if isinstance(node, ast.ClassDef)}
     found: dict[str, ast.ClassDef] = {}
     changed = True
     while changed:
@@ -158,8 +161,11 @@ def _sinks(modules: list[_Module], classes: dict[str, ast.ClassDef]) -> dict[str
     sinks: dict[str, _Sink] = {}
     for _, qualified, node, _ in functions:
         for stored in ast.walk(node):
-            if (isinstance(stored, ast.Assign) and isinstance(stored.value, ast.Name)
-                    and any(isinstance(t, ast.Attribute) and t.attr == "code" for t in stored.targets)):
+            if (
+                isinstance(stored, ast.Assign)
+                and isinstance(stored.value, ast.Name)
+                and any(isinstance(t, ast.Attribute) and t.attr == "code" for t in stored.targets)
+            ):
                 sinks[qualified] = _sink_of(node, stored.value.id)
     changed = True
     while changed:
@@ -188,9 +194,12 @@ def _is_parameter(argument: ast.expr, scope: ast.FunctionDef | None) -> bool:
     return argument.id in (*positional, *keyword_only)
 
 
-def _code_arguments(module: _Module, classes: dict[str, ast.ClassDef], sinks: dict[str, _Sink],
-                    only: ast.FunctionDef | None = None,
-                    ) -> Iterator[tuple[ast.FunctionDef | None, ast.Call, ast.expr]]:
+def _code_arguments(
+    module: _Module,
+    classes: dict[str, ast.ClassDef],
+    sinks: dict[str, _Sink],
+    only: ast.FunctionDef | None = None,
+) -> Iterator[tuple[ast.FunctionDef | None, ast.Call, ast.expr]]:
     """(enclosing function, call, code argument) of every call to a sink in ``module``."""
     for scope, owner, call in _calls(module.tree, only):
         target = _target(call, owner, classes, sinks)
@@ -204,12 +213,15 @@ def _code_arguments(module: _Module, classes: dict[str, ast.ClassDef], sinks: di
             yield scope, call, call.args[sink.position]
 
 
-def _calls(tree: ast.AST, only: ast.FunctionDef | None,
-           ) -> Iterator[tuple[ast.FunctionDef | None, str | None, ast.Call]]:
+def _calls(
+    tree: ast.AST,
+    only: ast.FunctionDef | None,
+) -> Iterator[tuple[ast.FunctionDef | None, str | None, ast.Call]]:
     """Every call with its enclosing function and class (the innermost ones)."""
 
-    def visit(node: ast.AST, scope: ast.FunctionDef | None, owner: str | None) -> Iterator[
-            tuple[ast.FunctionDef | None, str | None, ast.Call]]:
+    def visit(
+        node: ast.AST, scope: ast.FunctionDef | None, owner: str | None
+    ) -> Iterator[tuple[ast.FunctionDef | None, str | None, ast.Call]]:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.ClassDef):
                 yield from visit(child, scope, child.name)
@@ -223,8 +235,7 @@ def _calls(tree: ast.AST, only: ast.FunctionDef | None,
     yield from visit(tree, None, None)
 
 
-def _target(call: ast.Call, owner: str | None, classes: dict[str, ast.ClassDef],
-            sinks: dict[str, _Sink]) -> str | None:
+def _target(call: ast.Call, owner: str | None, classes: dict[str, ast.ClassDef], sinks: dict[str, _Sink]) -> str | None:
     """The sink ``call`` calls (qualified name), if it calls one."""
     func = call.func
     if isinstance(func, ast.Name):
@@ -236,8 +247,14 @@ def _target(call: ast.Call, owner: str | None, classes: dict[str, ast.ClassDef],
             qualified = func.id
     elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in classes:
         qualified = _method(func.value.id, func.attr, classes)
-    elif (isinstance(func, ast.Attribute) and func.attr == "__init__" and isinstance(func.value, ast.Call)
-          and isinstance(func.value.func, ast.Name) and func.value.func.id == "super" and owner in classes):
+    elif (
+        isinstance(func, ast.Attribute)
+        and func.attr == "__init__"
+        and isinstance(func.value, ast.Call)
+        and isinstance(func.value.func, ast.Name)
+        and func.value.func.id == "super"
+        and owner in classes
+    ):
         parent = _parent(classes[owner], classes)
         qualified = None if parent is None else _method(parent, "__init__", classes)
     else:
@@ -248,8 +265,11 @@ def _target(call: ast.Call, owner: str | None, classes: dict[str, ast.ClassDef],
 # --- reading a code argument --------------------------------------------------------------------
 
 
-def _values(node: ast.expr, scope: ast.FunctionDef | None, module: _Module,
-            ) -> list[tuple[str, bool]] | None:
+def _values(
+    node: ast.expr,
+    scope: ast.FunctionDef | None,
+    module: _Module,
+) -> list[tuple[str, bool]] | None:
     """The codes ``node`` can be, as (code or pattern, is a pattern); None when not readable."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [(node.value, False)]
@@ -274,8 +294,7 @@ def _assigned(name: str, scope: ast.FunctionDef, module: _Module) -> list[tuple[
         for target in node.targets:
             if isinstance(target, ast.Name) and target.id == name:
                 values = _values(node.value, scope, module)
-            elif isinstance(target, ast.Tuple) and any(
-                    isinstance(e, ast.Name) and e.id == name for e in target.elts):
+            elif isinstance(target, ast.Tuple) and any(isinstance(e, ast.Name) and e.id == name for e in target.elts):
                 index = next(i for i, e in enumerate(target.elts) if isinstance(e, ast.Name) and e.id == name)
                 values = _looked_up(node.value, module, index)
             else:
@@ -294,8 +313,12 @@ def _looked_up(node: ast.expr, module: _Module, index: int | None) -> list[tuple
     """
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
         table, default = module.dicts.get(node.value.id), None
-    elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
-          and isinstance(node.func.value, ast.Name)):
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and isinstance(node.func.value, ast.Name)
+    ):
         table = module.dicts.get(node.func.value.id)
         default = node.args[1] if len(node.args) > 1 else None
     else:
@@ -303,8 +326,11 @@ def _looked_up(node: ast.expr, module: _Module, index: int | None) -> list[tuple
     if table is None:
         return None
     values: list[ast.expr] = [v for k, v in zip(table.keys, table.values, strict=True) if k is not None]
-    values += [call.args[1] for k, call in zip(table.keys, table.values, strict=True)
-               if k is None and isinstance(call, ast.Call) and len(call.args) == 2]  # **dict.fromkeys(keys, v)
+    values += [
+        call.args[1]
+        for k, call in zip(table.keys, table.values, strict=True)
+        if k is None and isinstance(call, ast.Call) and len(call.args) == 2
+    ]  # **dict.fromkeys(keys, v)
     if default is not None:
         values.append(default)
     found: list[tuple[str, bool]] = []
@@ -320,24 +346,28 @@ def _looked_up(node: ast.expr, module: _Module, index: int | None) -> list[tuple
     return found
 
 
-def _attributes_and_defaults(module: _Module, classes: dict[str, ast.ClassDef],
-                             sinks: dict[str, _Sink]) -> Iterator[Raised]:
+def _attributes_and_defaults(
+    module: _Module, classes: dict[str, ast.ClassDef], sinks: dict[str, _Sink]
+) -> Iterator[Raised]:
     """``code = "..."`` on an error class; a string default of a sink's code parameter."""
     for node in ast.walk(module.tree):
         if isinstance(node, ast.ClassDef) and node.name in classes:
             for item in node.body:
-                if (isinstance(item, ast.Assign) and isinstance(item.value, ast.Constant)
-                        and any(isinstance(t, ast.Name) and t.id == "code" for t in item.targets)):
+                if (
+                    isinstance(item, ast.Assign)
+                    and isinstance(item.value, ast.Constant)
+                    and any(isinstance(t, ast.Name) and t.id == "code" for t in item.targets)
+                ):
                     yield Raised(str(item.value.value), f"{module.name}:{item.lineno}")
     for _, qualified, function, _ in _functions([module]):
         sink = sinks.get(qualified)
         if sink is None:
             continue
         arguments = function.args
-        pairs = [*zip(arguments.args[len(arguments.args) - len(arguments.defaults):], arguments.defaults,
-                      strict=True),
-                 *((a, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
-                   if d is not None)]
+        pairs = [
+            *zip(arguments.args[len(arguments.args) - len(arguments.defaults) :], arguments.defaults, strict=True),
+            *((a, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True) if d is not None),
+        ]
         for argument, default in pairs:
             if argument.arg == sink.name and isinstance(default, ast.Constant) and isinstance(default.value, str):
                 yield Raised(default.value, f"{module.name}:{function.lineno}")
@@ -353,9 +383,14 @@ def _line_codes(module: _Module) -> Iterator[Raised]:
                     yield Raised(match.group(1), where)
             elif isinstance(node, ast.JoinedStr) and len(node.values) >= 3:
                 before, named, after = node.values[-3:]
-                if (isinstance(before, ast.Constant) and str(before.value).endswith("[")
-                        and isinstance(after, ast.Constant) and after.value == "]"
-                        and isinstance(named, ast.FormattedValue) and isinstance(named.value, ast.Name)
-                        and named.value.id == "code"):
+                if (
+                    isinstance(before, ast.Constant)
+                    and str(before.value).endswith("[")
+                    and isinstance(after, ast.Constant)
+                    and after.value == "]"
+                    and isinstance(named, ast.FormattedValue)
+                    and isinstance(named.value, ast.Name)
+                    and named.value.id == "code"
+                ):
                     for code, pattern in _assigned("code", scope, module) or []:
                         yield Raised(code, where, pattern)

@@ -36,9 +36,15 @@ def test_the_sweep_reads_every_code_argument_in_the_source():
 def test_the_sweep_finds_codes_of_every_shape_the_source_raises_them_in():
     codes = {raised.code for raised in SWEEP.raised}
     # a literal, a helper's argument, a class's own code, a default, a dict lookup, an f-string
-    for code in ("date_after_today", "exceeds_available_limit", "account_not_found",
-                 "database_unreachable", "line_frozen", "option_out_of_range",
-                 "event_exists_with_different_{}"):
+    for code in (
+        "date_after_today",
+        "exceeds_available_limit",
+        "account_not_found",
+        "database_unreachable",
+        "line_frozen",
+        "option_out_of_range",
+        "event_exists_with_different_{}",
+    ):
         assert code in codes, code
 
 
@@ -54,11 +60,18 @@ def test_every_code_in_the_catalogue_is_raised_somewhere():
     assert dead == [], f"catalogued but never raised: {dead}"
 
 
-@pytest.mark.parametrize(("code", "status"), [
-    ("account_not_found", 404), ("event_exists_with_different_amount", 409), ("id_malformed", 422),
-    ("exceeds_available_limit", 422), ("database_unreachable", 503), ("database_not_initialised", 503),
-    ("configuration_invalid", 500),
-])
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("account_not_found", 404),
+        ("event_exists_with_different_amount", 409),
+        ("id_malformed", 422),
+        ("exceeds_available_limit", 422),
+        ("database_unreachable", 503),
+        ("database_not_initialised", 503),
+        ("configuration_invalid", 500),
+    ],
+)
 def test_each_kind_maps_to_the_http_status_the_api_answers_with(code, status):
     assert kind_of(code).http_status == status
 
@@ -89,7 +102,7 @@ def test_catalogued_codes_are_snake_case_statements():
 # --- the sweep itself, on a small source tree -------------------------------------------------
 
 
-_SOURCE = '''
+_SOURCE = """
 from linewise.errors import InputError, LinewiseError
 
 class ThingError(InputError):
@@ -115,7 +128,7 @@ def unreadable(x):
 
 def told(code_text):
     print(f"w: rule; got 1 [told_in_a_line]")
-'''
+"""
 
 
 def test_the_sweep_reads_literals_helpers_branches_tables_attributes_and_patterns(tmp_path):
@@ -123,9 +136,20 @@ def test_the_sweep_reads_literals_helpers_branches_tables_attributes_and_pattern
     shutil.copy(SOURCE / "errors.py", tmp_path / "errors.py")
     found = sweep(tmp_path)
     codes = {(raised.code, raised.pattern) for raised in found.raised}
-    codes -= {(raised.code, raised.pattern) for raised in sweep(SOURCE).raised
-              if raised.where.startswith("linewise/errors.py")}
-    assert codes == {("thing_broken", False), ("other_wrong", False), ("via_helper", False),
-                     ("left_one", False), ("right_one", False), ("from_table", False),
-                     ("from_keys", False), ("line_{}", True), ("told_in_a_line", False)}
+    codes -= {
+        (raised.code, raised.pattern)
+        for raised in sweep(SOURCE).raised
+        if raised.where.startswith("linewise/errors.py")
+    }
+    assert codes == {
+        ("thing_broken", False),
+        ("other_wrong", False),
+        ("via_helper", False),
+        ("left_one", False),
+        ("right_one", False),
+        ("from_table", False),
+        ("from_keys", False),
+        ("line_{}", True),
+        ("told_in_a_line", False),
+    }
     assert len(found.unresolved) == 1 and "x.upper()" in found.unresolved[0]

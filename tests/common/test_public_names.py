@@ -7,10 +7,7 @@ import pytest
 
 import linewise
 
-MODULES = sorted(
-    m.name for m in pkgutil.walk_packages(linewise.__path__, "linewise.")
-    if ".migrations" not in m.name
-)
+MODULES = sorted(m.name for m in pkgutil.walk_packages(linewise.__path__, "linewise.") if ".migrations" not in m.name)
 
 
 @pytest.mark.parametrize("name", MODULES)

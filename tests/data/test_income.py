@@ -34,18 +34,24 @@ def _income(rows: list[tuple], **kwargs) -> pd.Series:
 
 
 def _salary(amounts: list[int], days: list[int], *, payer="ACME LTD", text="SALARY") -> list[tuple]:
-    return [("A1", date(2025, month, day), amount, payer, text, "LI LEI")
-            for month, day, amount in zip(MONTHS, days, amounts, strict=True) if amount]
+    return [
+        ("A1", date(2025, month, day), amount, payer, text, "LI LEI")
+        for month, day, amount in zip(MONTHS, days, amounts, strict=True)
+        if amount
+    ]
 
 
-noise_row = st.tuples(st.sampled_from(MONTHS), st.integers(1, 28),
-                      st.integers(-5_000_000, 5_000_000).filter(lambda a: a != 0))
+noise_row = st.tuples(
+    st.sampled_from(MONTHS), st.integers(1, 28), st.integers(-5_000_000, 5_000_000).filter(lambda a: a != 0)
+)
 
 
 def _noise(rows: list[tuple[int, int, int]]) -> list[tuple]:
     # Every noise counterparty is used once: one-offs are never income.
-    out = [("A1", date(2025, month, day), amount, f"SHOP {i}", "purchase", "LI LEI")
-           for i, (month, day, amount) in enumerate(rows)]
+    out = [
+        ("A1", date(2025, month, day), amount, f"SHOP {i}", "purchase", "LI LEI")
+        for i, (month, day, amount) in enumerate(rows)
+    ]
     for month in MONTHS:  # regular, stable, and still never income
         out.append(("A1", date(2025, month, 5), 3_000_000, "SOME BANK", "贷款发放", "LI LEI"))
         out.append(("A1", date(2025, month, 20), 500_000, "Li  Lei", "transfer", "LI LEI"))
@@ -57,11 +63,13 @@ def _half_up(value: float) -> int:
     return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-salary_case = st.integers(100_000, 5_000_000).flatmap(lambda base: st.tuples(
-    st.lists(st.integers(base * 9 // 10, base * 11 // 10), min_size=6, max_size=6),
-    st.integers(1, 24),
-    st.lists(st.integers(0, 4), min_size=6, max_size=6),
-))
+salary_case = st.integers(100_000, 5_000_000).flatmap(
+    lambda base: st.tuples(
+        st.lists(st.integers(base * 9 // 10, base * 11 // 10), min_size=6, max_size=6),
+        st.integers(1, 24),
+        st.lists(st.integers(0, 4), min_size=6, max_size=6),
+    )
+)
 
 
 @settings(max_examples=scaled(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -115,8 +123,7 @@ def test_fewer_months_than_required_is_not_income_and_says_why():
     found = _income(_salary([800_000, 0, 0, 0, 0, 800_000], [10] * 6))
     assert pd.isna(found["income_monthly"])
     assert found["reason"] == "no counterparty credited in at least 3 of the last 6 months"
-    assert _income(_salary([800_000, 0, 0, 0, 0, 800_000], [10] * 6),
-                   min_months=2)["income_monthly"] == 800_000
+    assert _income(_salary([800_000, 0, 0, 0, 0, 800_000], [10] * 6), min_months=2)["income_monthly"] == 800_000
 
 
 def test_a_salary_that_stopped_is_not_a_current_income():
@@ -138,26 +145,31 @@ def test_bad_parameters_are_refused():
 
 
 def _customers() -> pd.DataFrame:
-    return pd.DataFrame({
-        "account_id": ["A1", "A2", "A3", "A4", "A5"],
-        "customer_id": ["C1", "C2", "C3", "C4", "C5"],
-        "income_monthly": pd.array([None, 500_000, 700_000, 600_000, 900_000], dtype="Int64"),
-        "income_verified_on": pd.to_datetime([None, "2025-01-31", "2025-06-30", None, "2024-01-31"]),
-        "income_source": [None, "income_proof", "income_proof", "declared", "income_proof"],
-        "consent_income": pd.array([True, True, True, True, False], dtype="boolean"),
-    })
+    return pd.DataFrame(
+        {
+            "account_id": ["A1", "A2", "A3", "A4", "A5"],
+            "customer_id": ["C1", "C2", "C3", "C4", "C5"],
+            "income_monthly": pd.array([None, 500_000, 700_000, 600_000, 900_000], dtype="Int64"),
+            "income_verified_on": pd.to_datetime([None, "2025-01-31", "2025-06-30", None, "2024-01-31"]),
+            "income_source": [None, "income_proof", "income_proof", "declared", "income_proof"],
+            "consent_income": pd.array([True, True, True, True, False], dtype="boolean"),
+        }
+    )
 
 
 def test_statement_income_is_merged_by_consent_and_recency():
-    rows = [(account, date(2025, month, 10), 800_000, "ACME", "工资", "X")
-            for account in ("A1", "A2", "A3", "A4", "A5") for month in MONTHS]
+    rows = [
+        (account, date(2025, month, 10), 800_000, "ACME", "工资", "X")
+        for account in ("A1", "A2", "A3", "A4", "A5")
+        for month in MONTHS
+    ]
     incomes = derive_income(_frame(rows), as_of=AS_OF, currency="CNY")
     merged = merge_income(_customers(), incomes).set_index("account_id")
-    assert merged.loc["A1", "income_monthly"] == 800_000            # no income before
-    assert merged.loc["A2", "income_monthly"] == 800_000            # the statement is newer
-    assert merged.loc["A3", "income_monthly"] == 700_000            # a proof of the same date wins
-    assert merged.loc["A4", "income_monthly"] == 800_000            # declared is not verified
-    assert merged.loc["A5", "income_monthly"] == 900_000            # no consent: never used
+    assert merged.loc["A1", "income_monthly"] == 800_000  # no income before
+    assert merged.loc["A2", "income_monthly"] == 800_000  # the statement is newer
+    assert merged.loc["A3", "income_monthly"] == 700_000  # a proof of the same date wins
+    assert merged.loc["A4", "income_monthly"] == 800_000  # declared is not verified
+    assert merged.loc["A5", "income_monthly"] == 900_000  # no consent: never used
     assert merged.loc["A5", "income_source"] == "income_proof"
     assert merged.loc["A1", "income_source"] == "bank_statement"
     assert merged.loc["A1", "income_verified_on"] == pd.Timestamp(AS_OF)
@@ -182,15 +194,22 @@ def test_the_example_statement_reads_and_verifies_one_salary():
 
 def test_every_problem_of_a_statement_file_is_listed(tmp_path):
     path = tmp_path / "statement.csv"
-    path.write_text("account_id,date,amount,counterparty,description\n"
-                    "A1,2025-01-10,8000.00,ACME,工资\n"
-                    ",2025-02-10,8000.001,ACME,工资\n"
-                    "A1,10/03/2025,abc,ACME,工资\n", encoding="utf-8")
+    path.write_text(
+        "account_id,date,amount,counterparty,description\n"
+        "A1,2025-01-10,8000.00,ACME,工资\n"
+        ",2025-02-10,8000.001,ACME,工资\n"
+        "A1,10/03/2025,abc,ACME,工资\n",
+        encoding="utf-8",
+    )
     with pytest.raises(SchemaMismatchError) as caught:
         read_statements(path, currency="CNY")
     found = {(p.row, p.column, p.value) for p in caught.value.problems}
-    assert found == {(2, "account_id", None), (2, "amount", "8000.001"),
-                     (3, "date", "10/03/2025"), (3, "amount", "abc")}
+    assert found == {
+        (2, "account_id", None),
+        (2, "amount", "8000.001"),
+        (3, "date", "10/03/2025"),
+        (3, "amount", "abc"),
+    }
 
 
 def test_a_statement_without_a_required_column_is_refused(tmp_path):

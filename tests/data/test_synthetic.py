@@ -36,8 +36,7 @@ def panel(synth) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def last_rows(synth) -> pd.DataFrame:
     last = synth.panel[synth.panel["month"] == synth.months[-1]].set_index("account_id")
-    return last.join(synth.customers.set_index("account_id")).join(
-        synth.outcomes.set_index("account_id"))
+    return last.join(synth.customers.set_index("account_id")).join(synth.outcomes.set_index("account_id"))
 
 
 def test_the_same_seed_gives_identical_frames():
@@ -67,8 +66,7 @@ def test_tables_have_exactly_the_schema_columns_plus_the_stated_truth(synth):
 
 
 def test_tables_validate_again_from_their_own_output(synth):
-    again = Portfolio.from_frames(synth.panel, synth.customers, synth.outcomes,
-                                  currency=synth.currency, source="again")
+    again = Portfolio.from_frames(synth.panel, synth.customers, synth.outcomes, currency=synth.currency, source="again")
     pd.testing.assert_frame_equal(again.panel, synth.panel)
 
 
@@ -132,15 +130,21 @@ def test_true_pd_is_calibrated_against_the_realised_defaults(synth):
 
 def test_true_pd_follows_the_hazard_stated_in_the_module_docstring(last_rows):
     # Verified income and consented bureau data are the true values the hazard uses.
-    rows = last_rows[last_rows["income_source"].isin(["income_proof", "bank_statement"])
-                     & last_rows["consent_bureau"].astype(bool)]
+    rows = last_rows[
+        last_rows["income_source"].isin(["income_proof", "bank_statement"]) & last_rows["consent_bureau"].astype(bool)
+    ]
     assert len(rows) > 1_000
     bucket = np.minimum(np.ceil(rows["dpd"].astype(float) / 30), 3)
     utilisation = np.clip(rows["balance"].astype(float) / rows["credit_limit"].astype(float), 0, 1.5)
     debt = rows["balance"].clip(lower=0).astype(float) + rows["external_debt"].astype(float)
     debt_to_income = debt / (12 * rows["income_monthly"].astype(float))
-    logit = (HAZARD.intercept + HAZARD.risk * rows["latent_risk"] + HAZARD.dpd_bucket * bucket
-             + HAZARD.utilisation * utilisation + HAZARD.log_debt_to_income * np.log1p(debt_to_income))
+    logit = (
+        HAZARD.intercept
+        + HAZARD.risk * rows["latent_risk"]
+        + HAZARD.dpd_bucket * bucket
+        + HAZARD.utilisation * utilisation
+        + HAZARD.log_debt_to_income * np.log1p(debt_to_income)
+    )
     monthly = 1 / (1 + np.exp(-logit))
     expected = 1 - (1 - monthly) ** rows["horizon_months"]
     np.testing.assert_allclose(rows["true_pd"], expected, rtol=1e-9)
@@ -198,8 +202,7 @@ def test_balance_moves_by_drawings_repayments_and_the_stated_interest(panel):
 def test_drawings_never_take_the_balance_over_the_limit_and_stop_when_in_arrears(panel):
     rows = panel[panel["previous_balance"].notna() & (panel["drawn_amount"] > 0)]
     assert len(rows) > 1_000
-    assert (rows["previous_balance"] - rows["amount_paid"] + rows["drawn_amount"]
-            <= rows["credit_limit"]).all()
+    assert (rows["previous_balance"] - rows["amount_paid"] + rows["drawn_amount"] <= rows["credit_limit"]).all()
     assert (rows["dpd"] == 0).all()
 
 
@@ -219,8 +222,7 @@ def test_accounts_opening_in_the_window_start_their_panel_that_month_without_gap
     expected_first = opened_on[in_window] + pd.offsets.MonthEnd(0)
     assert (rows.loc[in_window, "first"] == expected_first).all()
     assert (rows.loc[~in_window, "first"] == first_month).all()
-    span = (synth.months[-1].year - rows["first"].dt.year) * 12 + (
-        synth.months[-1].month - rows["first"].dt.month) + 1
+    span = (synth.months[-1].year - rows["first"].dt.year) * 12 + (synth.months[-1].month - rows["first"].dt.month) + 1
     assert (rows["count"] == span).all()
     assert (opened_on < first_month - pd.DateOffset(years=2)).any()
 
@@ -236,13 +238,11 @@ def test_spending_peaks_at_chinese_new_year_and_november_and_payments_slip_after
 
 
 def test_outcomes_open_at_the_last_panel_month_over_the_horizon():
-    portfolio = synthesize(SynthSpec(accounts=500, months=3, seed=1, horizon_months=6,
-                                     last_month=date(2024, 2, 29)))
+    portfolio = synthesize(SynthSpec(accounts=500, months=3, seed=1, horizon_months=6, last_month=date(2024, 2, 29)))
     assert portfolio.outcomes is not None
     assert (portfolio.outcomes["as_of"] == pd.Timestamp("2024-02-29")).all()
     assert (portfolio.outcomes["horizon_months"] == 6).all()
-    assert [month.date() for month in portfolio.months] == [
-        date(2023, 12, 31), date(2024, 1, 31), date(2024, 2, 29)]
+    assert [month.date() for month in portfolio.months] == [date(2023, 12, 31), date(2024, 1, 31), date(2024, 2, 29)]
 
 
 def test_a_longer_horizon_gives_a_higher_pd_to_the_same_accounts():
@@ -251,19 +251,22 @@ def test_a_longer_horizon_gives_a_higher_pd_to_the_same_accounts():
     assert (long.outcomes["true_pd"] > short.outcomes["true_pd"]).all()
 
 
-@pytest.mark.parametrize(("change", "code"), [
-    ({"accounts": 0}, "accounts_out_of_range"),
-    ({"accounts": 10_000_001}, "accounts_out_of_range"),
-    ({"months": 0}, "months_out_of_range"),
-    ({"months": 61}, "months_out_of_range"),
-    ({"months": 1.5}, "months_out_of_range"),
-    ({"horizon_months": 0}, "horizon_months_out_of_range"),
-    ({"horizon_months": 61}, "horizon_months_out_of_range"),
-    ({"seed": -1}, "seed_out_of_range"),
-    ({"accounts": 1_000_000, "months": 51}, "panel_rows_out_of_range"),
-    ({"last_month": date(2025, 12, 30)}, "last_month_not_a_month_end"),
-    ({"currency": "XYZ"}, "currency_not_supported"),
-])
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"accounts": 0}, "accounts_out_of_range"),
+        ({"accounts": 10_000_001}, "accounts_out_of_range"),
+        ({"months": 0}, "months_out_of_range"),
+        ({"months": 61}, "months_out_of_range"),
+        ({"months": 1.5}, "months_out_of_range"),
+        ({"horizon_months": 0}, "horizon_months_out_of_range"),
+        ({"horizon_months": 61}, "horizon_months_out_of_range"),
+        ({"seed": -1}, "seed_out_of_range"),
+        ({"accounts": 1_000_000, "months": 51}, "panel_rows_out_of_range"),
+        ({"last_month": date(2025, 12, 30)}, "last_month_not_a_month_end"),
+        ({"currency": "XYZ"}, "currency_not_supported"),
+    ],
+)
 def test_a_spec_out_of_range_is_rejected_naming_the_field(change, code):
     arguments = {"accounts": 10, "months": 12, "seed": 0, **change}
     with pytest.raises(InputError) as caught:

@@ -14,13 +14,29 @@ from linewise.money import format_amount, parse_amount
 EXAMPLES = Path(__file__).parents[2] / "examples" / "import"
 ACCOUNTS = 2_000
 
-PANEL_NAMES = {"account_id": "acct", "month": "stmt_month", "credit_limit": "limit",
-               "balance": "bal", "amount_due": "due", "amount_paid": "paid",
-               "drawn_amount": "drawn", "dpd": "dpd_days", "on_time": "ok"}
-CUSTOMER_NAMES = {"account_id": "acct", "customer_id": "cust", "opened_on": "opened",
-                  "consent_income": "c_income", "consent_bureau": "c_bureau",
-                  "consent_assets": "c_assets", "sex": "sex", "education": "edu",
-                  "marital_status": "married", "age": "age"}
+PANEL_NAMES = {
+    "account_id": "acct",
+    "month": "stmt_month",
+    "credit_limit": "limit",
+    "balance": "bal",
+    "amount_due": "due",
+    "amount_paid": "paid",
+    "drawn_amount": "drawn",
+    "dpd": "dpd_days",
+    "on_time": "ok",
+}
+CUSTOMER_NAMES = {
+    "account_id": "acct",
+    "customer_id": "cust",
+    "opened_on": "opened",
+    "consent_income": "c_income",
+    "consent_bureau": "c_bureau",
+    "consent_assets": "c_assets",
+    "sex": "sex",
+    "education": "edu",
+    "marital_status": "married",
+    "age": "age",
+}
 
 
 def _major(values: pd.Series, currency: str) -> pd.Series:
@@ -38,8 +54,7 @@ def _write_uci_as_lender_files(uci, directory: Path) -> tuple[pd.DataFrame, pd.D
     theirs["month"] = panel["month"].dt.strftime("%Y-%m")
     theirs["on_time"] = panel["on_time"].map({True: "Y", False: "N"})
     # shuffled rows: the importer must not depend on the file's order
-    theirs.rename(columns=PANEL_NAMES).sample(frac=1, random_state=0).to_csv(
-        directory / "panel.csv", index=False)
+    theirs.rename(columns=PANEL_NAMES).sample(frac=1, random_state=0).to_csv(directory / "panel.csv", index=False)
     customers.rename(columns=CUSTOMER_NAMES).to_csv(directory / "customers.csv", index=False)
     outcomes[["account_id", "default"]].to_parquet(directory / "outcomes.parquet")
     return panel, customers, outcomes
@@ -56,15 +71,34 @@ def _columns(names: dict[str, str]) -> str:
 
 def test_the_uci_portfolio_round_trips_through_lender_files_and_a_mapping(uci, tmp_path):
     panel, customers, outcomes = _write_uci_as_lender_files(uci, tmp_path)
-    mapping = _write_mapping(tmp_path / "mapping.toml", "\n".join([
-        f'currency = "{uci.currency}"', 'amounts_in = "major"',
-        "[panel]", 'file = "panel.csv"', "[panel.columns]", _columns(PANEL_NAMES),
-        "[panel.values.on_time]", '"Y" = true', '"N" = false',
-        "[customers]", 'file = "customers.csv"', "[customers.columns]", _columns(CUSTOMER_NAMES),
-        "[outcomes]", 'file = "outcomes.parquet"',
-        "[outcomes.columns]", 'account_id = "account_id"', 'default = "default"',
-        "[outcomes.constants]", "as_of = 2005-09-30", "horizon_months = 1",
-    ]))
+    mapping = _write_mapping(
+        tmp_path / "mapping.toml",
+        "\n".join(
+            [
+                f'currency = "{uci.currency}"',
+                'amounts_in = "major"',
+                "[panel]",
+                'file = "panel.csv"',
+                "[panel.columns]",
+                _columns(PANEL_NAMES),
+                "[panel.values.on_time]",
+                '"Y" = true',
+                '"N" = false',
+                "[customers]",
+                'file = "customers.csv"',
+                "[customers.columns]",
+                _columns(CUSTOMER_NAMES),
+                "[outcomes]",
+                'file = "outcomes.parquet"',
+                "[outcomes.columns]",
+                'account_id = "account_id"',
+                'default = "default"',
+                "[outcomes.constants]",
+                "as_of = 2005-09-30",
+                "horizon_months = 1",
+            ]
+        ),
+    )
 
     imported = import_tabular(mapping)
 
@@ -133,13 +167,13 @@ def test_every_problem_of_the_mapping_and_the_files_is_listed_at_once(tmp_path):
     problems = _problems(mapping)
 
     assert problems == {
-        ("lender.toml", None, "the mapping", "date_fromat"),          # typo in a key
-        ("lender.toml", None, "customers", "valuse"),                 # typo in a table's key
-        ("lender.toml", None, "panel.columns", "acount_type"),        # unknown linewise column
-        ("panel.csv", None, "ok", "missing"),                         # their column is absent
+        ("lender.toml", None, "the mapping", "date_fromat"),  # typo in a key
+        ("lender.toml", None, "customers", "valuse"),  # typo in a table's key
+        ("lender.toml", None, "panel.columns", "acount_type"),  # unknown linewise column
+        ("panel.csv", None, "ok", "missing"),  # their column is absent
         ("customers.csv", None, "opened", "missing"),
-        ("panel.csv", 2, "bal (balance)", "12.345"),                  # more decimals than CNY has
-        ("panel.csv", 3, "dpd_days (dpd)", "-5"),                     # negative dpd
+        ("panel.csv", 2, "bal (balance)", "12.345"),  # more decimals than CNY has
+        ("panel.csv", 3, "dpd_days (dpd)", "-5"),  # negative dpd
     }
 
 
@@ -187,11 +221,16 @@ def test_panel_accounts_missing_from_the_customer_file_are_refused(tmp_path):
 
 def test_a_code_outside_the_value_map_is_a_problem(tmp_path):
     panel = BAD_PANEL.replace("12.345", "12.34").replace(",-5,", ",0,").replace(",card", ",")
-    panel = panel.replace("kind", "ok").replace("2025-02,1000.00,12.34,1.00,1.00,2.00,0,", "2025-02,1000.00,12.34,1.00,1.00,2.00,0,maybe")
+    panel = panel.replace("kind", "ok").replace(
+        "2025-02,1000.00,12.34,1.00,1.00,2.00,0,", "2025-02,1000.00,12.34,1.00,1.00,2.00,0,maybe"
+    )
     mapping = _good_mapping(tmp_path, panel)
     text = mapping.read_text(encoding="utf-8").replace('[panel.constants]\non_time = ""\n', "")
-    mapping.write_text(text.replace('dpd = "dpd_days"\n', 'dpd = "dpd_days"\non_time = "ok"\n')
-                       + '[panel.values.on_time]\n"Y" = true\n"N" = false\n', encoding="utf-8")
+    mapping.write_text(
+        text.replace('dpd = "dpd_days"\n', 'dpd = "dpd_days"\non_time = "ok"\n')
+        + '[panel.values.on_time]\n"Y" = true\n"N" = false\n',
+        encoding="utf-8",
+    )
     assert _problems(mapping) == {("panel.csv", 2, "ok (on_time)", "maybe")}
 
 
@@ -220,8 +259,25 @@ def test_major_amounts_convert_exactly_as_parse_amount_does(minor):
 
 
 def test_major_amount_edge_cases():
-    texts = pd.Series(["1", "1.", ".5", "-0.50", "+2.10", "1,234.5", "12.340", "12.345",
-                       "1e5", "abc", "-", "", None, "123456789012345678"], dtype="str")
+    texts = pd.Series(
+        [
+            "1",
+            "1.",
+            ".5",
+            "-0.50",
+            "+2.10",
+            "1,234.5",
+            "12.340",
+            "12.345",
+            "1e5",
+            "abc",
+            "-",
+            "",
+            None,
+            "123456789012345678",
+        ],
+        dtype="str",
+    )
     parsed = parse_major_amounts(texts, "CNY")
     assert parsed.minor.iloc[:7].tolist() == [100, 100, 50, -50, 210, 123450, 1234]
     assert parsed.too_many_decimals.tolist() == [False] * 7 + [True] + [False] * 6

@@ -8,17 +8,19 @@ from linewise.errors import SchemaMismatchError
 
 
 def _panel(rows: int = 3) -> pd.DataFrame:
-    return pd.DataFrame({
-        "account_id": ["A1"] * rows,
-        "month": [str(m.date()) for m in pd.date_range("2025-01-31", periods=rows, freq="ME")],
-        "credit_limit": ["1000000"] * rows,
-        "balance": ["2500"] * rows,
-        "amount_due": ["100"] * rows,
-        "amount_paid": ["100"] * rows,
-        "drawn_amount": ["0"] * rows,
-        "dpd": ["0"] * rows,
-        "on_time": ["true"] * rows,
-    })
+    return pd.DataFrame(
+        {
+            "account_id": ["A1"] * rows,
+            "month": [str(m.date()) for m in pd.date_range("2025-01-31", periods=rows, freq="ME")],
+            "credit_limit": ["1000000"] * rows,
+            "balance": ["2500"] * rows,
+            "amount_due": ["100"] * rows,
+            "amount_paid": ["100"] * rows,
+            "drawn_amount": ["0"] * rows,
+            "dpd": ["0"] * rows,
+            "on_time": ["true"] * rows,
+        }
+    )
 
 
 def _problems(frame: pd.DataFrame, schema=PANEL_SCHEMA) -> list[tuple[int | None, str, str]]:
@@ -43,8 +45,7 @@ def test_every_problem_is_listed_with_row_column_and_value():
     with pytest.raises(SchemaMismatchError) as caught:
         validate_table(frame, PANEL_SCHEMA, "panel.csv")
     found = {(p.row, p.column, p.value) for p in caught.value.problems}
-    assert found == {(1, "dpd", "-5"), (2, "balance", "12.5"), (3, "on_time", "maybe"),
-                     (4, "credit_limit", "lots")}
+    assert found == {(1, "dpd", "-5"), (2, "balance", "12.5"), (3, "on_time", "maybe"), (4, "credit_limit", "lots")}
     assert "panel.csv:1: dpd must be at least 0; got '-5'" in str(caught.value)
 
 
@@ -72,8 +73,9 @@ def test_a_month_gap_is_refused():
 
 
 def test_customers_need_ids_but_may_lack_an_opening_date():
-    customers = pd.DataFrame({"account_id": ["A1", None], "customer_id": ["C1", "C2"],
-                              "opened_on": [None, "2024-03-01"]})
+    customers = pd.DataFrame(
+        {"account_id": ["A1", None], "customer_id": ["C1", "C2"], "opened_on": [None, "2024-03-01"]}
+    )
     problems = _problems(customers, CUSTOMER_SCHEMA)
     assert problems == [(2, "account_id", "present (not empty)")]
 

@@ -22,9 +22,17 @@ def with_recourse(uci_decided) -> pd.DataFrame:
 
 def _lived(promises, uci, model, strategy, decided, minimum_pct):
     cut = decided[decided["new_limit"] < decided["current_limit"]]
-    return live_and_decide(promises, uci.panel, uci.customers, as_of=AS_OF, model=model,
-                           model_ref=MODEL_REF, strategy=strategy, minimum_pct=minimum_pct,
-                           last_change={str(a): pd.Timestamp(AS_OF) for a in cut["account_id"]})
+    return live_and_decide(
+        promises,
+        uci.panel,
+        uci.customers,
+        as_of=AS_OF,
+        model=model,
+        model_ref=MODEL_REF,
+        strategy=strategy,
+        minimum_pct=minimum_pct,
+        last_change={str(a): pd.Timestamp(AS_OF) for a in cut["account_id"]},
+    )
 
 
 def test_only_lines_not_raised_get_recourse_and_most_held_lines_have_a_path(uci_decided, with_recourse):
@@ -52,8 +60,9 @@ def test_no_step_of_any_recourse_can_be_dropped(with_recourse, uci, uci_decided,
         levers = [s for s in promise.steps if s.kind != "repay_on_time_months"]
         for i in range(len(levers)):
             rest = [s for s in promise.steps if s is not levers[i]]
-            variants.append(Promise(promise.account_id, rest, promise.limit_now, promise.promised_limit,
-                                    promise.promised_on))
+            variants.append(
+                Promise(promise.account_id, rest, promise.limit_now, promise.promised_limit, promise.promised_on)
+            )
     assert len(variants) > 1_000
     # Each account once per lived batch: the variants of one account go in separate batches.
     kept = np.zeros(len(variants), dtype=bool)
@@ -68,8 +77,7 @@ def test_no_step_of_any_recourse_can_be_dropped(with_recourse, uci, uci_decided,
         full = _lived(batch, uci, uci_gbm, default_strategy, uci_decided, None)
         least = _lived(batch, uci, uci_gbm, default_strategy, uci_decided, 5)
         for i, v in zip(indices, batch, strict=True):
-            kept[i] = (full.loc[v.account_id, "action"] == "increase"
-                       and least.loc[v.account_id, "action"] == "increase")
+            kept[i] = full.loc[v.account_id, "action"] == "increase" and least.loc[v.account_id, "action"] == "increase"
     assert not kept.any(), [variants[i] for i in np.flatnonzero(kept)[:5]]
 
 
@@ -85,12 +93,15 @@ def test_recourse_suggests_only_steps_the_customer_controls_and_never_borrowing(
 
 def test_the_income_to_verify_is_the_least_that_affords_the_next_tier(with_recourse, default_strategy):
     policy = default_strategy.policies["champion"]
-    only_income = with_recourse[with_recourse["recourse"].map(
-        lambda r: len(r) == 2 and r[0].startswith("verify_income_at_least=")
-        and r[1] == "repay_on_time_months=1")]
+    only_income = with_recourse[
+        with_recourse["recourse"].map(
+            lambda r: len(r) == 2 and r[0].startswith("verify_income_at_least=") and r[1] == "repay_on_time_months=1"
+        )
+    ]
     assert len(only_income) > 1000
-    for current, row, promised in zip(only_income["current_limit"], only_income["recourse"],
-                                      only_income["recourse_limit"], strict=True):
+    for current, row, promised in zip(
+        only_income["current_limit"], only_income["recourse"], only_income["recourse_limit"], strict=True
+    ):
         income = Step.decode(row[0]).value
         next_rung = int(policy.ladder[np.searchsorted(policy.ladder, current, side="right")])
         assert promised == next_rung
@@ -108,15 +119,22 @@ def test_a_cut_line_is_promised_only_the_tier_above_its_new_limit(uci_decided, d
         assert promised == ladder[np.searchsorted(ladder, new_limit, side="right")]
 
 
-def test_recourse_on_a_strategy_with_a_gate_on_the_score_keeps_its_promises(uci, uci_inputs, uci_gbm,
-                                                                            uci_history):
+def test_recourse_on_a_strategy_with_a_gate_on_the_score_keeps_its_promises(uci, uci_inputs, uci_gbm, uci_history):
     text = default_strategy_text().replace(
-        "    - {feature: months_on_book, op: \">=\", value: 5}\n",
-        "    - {feature: months_on_book, op: \">=\", value: 5}\n    - {feature: score, op: \">=\", value: 575}\n", 1)
+        '    - {feature: months_on_book, op: ">=", value: 5}\n',
+        '    - {feature: months_on_book, op: ">=", value: 5}\n    - {feature: score, op: ">=", value: 575}\n',
+        1,
+    )
     strategy = compile_strategy(read_strategy(text))
     features = uci_inputs.features.iloc[:4000]
-    decided = decide(features, model=uci_gbm, model_ref=MODEL_REF, strategy=strategy,
-                     context=Context(as_of=AS_OF), history=uci_history)
+    decided = decide(
+        features,
+        model=uci_gbm,
+        model_ref=MODEL_REF,
+        strategy=strategy,
+        context=Context(as_of=AS_OF),
+        history=uci_history,
+    )
     promises = promises_of(decided)
     assert len(promises) > 100
     for minimum_pct in (None, 5):

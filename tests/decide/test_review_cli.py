@@ -34,14 +34,17 @@ def reviewed(uci, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("review")
     ids = sorted(uci.customers["account_id"].unique())[:ACCOUNTS]
     small = Portfolio.from_frames(
-        uci.panel[uci.panel["account_id"].isin(ids)], uci.customers[uci.customers["account_id"].isin(ids)],
-        uci.outcomes[uci.outcomes["account_id"].isin(ids)], currency=uci.currency, source="uci-slice")
+        uci.panel[uci.panel["account_id"].isin(ids)],
+        uci.customers[uci.customers["account_id"].isin(ids)],
+        uci.outcomes[uci.outcomes["account_id"].isin(ids)],
+        currency=uci.currency,
+        source="uci-slice",
+    )
     write_portfolio(small, root / "portfolio")
     assert run("db", "upgrade", cwd=root).returncode == 0
     trained = run("model", "train", "--portfolio", "portfolio", "--kind", "gbm", "--out", "model", cwd=root)
     assert trained.returncode == 0, trained.stderr
-    result = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "decisions.parquet",
-                 cwd=root)
+    result = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "decisions.parquet", cwd=root)
     assert result.returncode == 0, result.stderr
     (root / "stdout.txt").write_text(result.stdout, encoding="utf-8")
     return root
@@ -92,8 +95,7 @@ def test_the_logged_run_replays_with_no_difference_and_only_with_its_own_model(r
     replayed = run("decisions", "replay", "--model", "model", "--run", str(logged["id"]), cwd=reviewed)
     assert replayed.returncode == 0, replayed.stderr
     assert f"{ACCOUNTS:,} decisions replayed, 0 differences" in replayed.stdout
-    other = run("model", "train", "--portfolio", "portfolio", "--kind", "scorecard", "--out", "other",
-                cwd=reviewed)
+    other = run("model", "train", "--portfolio", "portfolio", "--kind", "scorecard", "--out", "other", cwd=reviewed)
     assert other.returncode == 0, other.stderr
     mismatch = run("decisions", "replay", "--model", "other", cwd=reviewed)
     assert mismatch.returncode == 2
@@ -103,11 +105,22 @@ def test_the_logged_run_replays_with_no_difference_and_only_with_its_own_model(r
 def test_review_refuses_a_strategy_in_another_currency_and_writes_nothing(reviewed):
     from linewise.strategy import default_strategy_text
 
-    (reviewed / "cny.yaml").write_text(edit(default_strategy_text(), "currency: TWD", "currency: CNY"),
-                                       encoding="utf-8")
+    (reviewed / "cny.yaml").write_text(
+        edit(default_strategy_text(), "currency: TWD", "currency: CNY"), encoding="utf-8"
+    )
     before = len(json.loads(run("decisions", "list", "--json", cwd=reviewed).stdout)["runs"])
-    result = run("review", "--portfolio", "portfolio", "--model", "model", "--strategy", "cny.yaml",
-                 "--out", "cny.parquet", cwd=reviewed)
+    result = run(
+        "review",
+        "--portfolio",
+        "portfolio",
+        "--model",
+        "model",
+        "--strategy",
+        "cny.yaml",
+        "--out",
+        "cny.parquet",
+        cwd=reviewed,
+    )
     assert result.returncode == 2
     assert "currency" in result.stderr and "TWD" in result.stderr and "CNY" in result.stderr
     assert not (reviewed / "cny.parquet").exists()
@@ -135,8 +148,18 @@ def _runs(root: Path) -> list[dict[str, object]]:
 
 def test_a_review_cycle_decides_only_the_accounts_due_and_none_right_after_a_review(reviewed):
     before = len(_runs(reviewed))
-    again = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "again.parquet",
-                "--cycle-days", "90", cwd=reviewed)
+    again = run(
+        "review",
+        "--portfolio",
+        "portfolio",
+        "--model",
+        "model",
+        "--out",
+        "again.parquet",
+        "--cycle-days",
+        "90",
+        cwd=reviewed,
+    )
     assert again.returncode == 0, again.stderr
     assert "no account is due for a decision by review as of 2005-09-30; nothing written" in again.stdout
     assert len(_runs(reviewed)) == before and not (reviewed / "again.parquet").exists()
@@ -145,8 +168,18 @@ def test_a_review_cycle_decides_only_the_accounts_due_and_none_right_after_a_rev
 def test_a_repayment_that_cleared_arrears_calls_a_decision_for_exactly_those_accounts(reviewed):
     panel = pd.read_parquet(reviewed / "portfolio" / "panel.parquet")
     panel["month"] = pd.to_datetime(panel["month"])
-    result = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "repaid.parquet",
-                 "--trigger", "repayment", cwd=reviewed)
+    result = run(
+        "review",
+        "--portfolio",
+        "portfolio",
+        "--model",
+        "model",
+        "--out",
+        "repaid.parquet",
+        "--trigger",
+        "repayment",
+        cwd=reviewed,
+    )
     assert result.returncode == 0, result.stderr
     decided = pd.read_parquet(reviewed / "repaid.parquet")
     sep = panel[panel["month"] == "2005-09-30"].set_index("account_id")["dpd"]
@@ -162,8 +195,20 @@ def test_a_third_request_within_the_window_is_refused_by_the_velocity_limit(revi
     account = decisions.loc[decisions["action"] == "increase", "account_id"].iloc[-1]
     outcomes = []
     for _ in range(3):
-        result = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "req.parquet",
-                     "--trigger", "request", "--account", account, cwd=reviewed)
+        result = run(
+            "review",
+            "--portfolio",
+            "portfolio",
+            "--model",
+            "model",
+            "--out",
+            "req.parquet",
+            "--trigger",
+            "request",
+            "--account",
+            account,
+            cwd=reviewed,
+        )
         assert result.returncode == 0, result.stderr
         outcomes.append(pd.read_parquet(reviewed / "req.parquet").iloc[0])
     assert [o["action"] for o in outcomes] == ["increase", "increase", "hold"]
@@ -179,11 +224,24 @@ def test_a_request_refused_for_recent_drawings_needs_nothing_but_the_next_review
     gate = '{feature: drawn_to_limit_3m, op: "<=", value: 1.0, code: recent_drawings_above_limit}'
     # The rule as shipped where the slice has such a customer; else one they break.
     threshold = 1.0 if drawn[account] > 1.0 else round(float(drawn[account]) / 2, 4)
-    text = edit(edit(default_strategy_text(), gate, gate.replace("1.0", str(threshold))),
-                "version: 1", "version: 11")
+    text = edit(edit(default_strategy_text(), gate, gate.replace("1.0", str(threshold))), "version: 1", "version: 11")
     (reviewed / "requests.yaml").write_text(text, encoding="utf-8")
-    result = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "req2.parquet",
-                 "--strategy", "requests.yaml", "--trigger", "request", "--account", account, cwd=reviewed)
+    result = run(
+        "review",
+        "--portfolio",
+        "portfolio",
+        "--model",
+        "model",
+        "--out",
+        "req2.parquet",
+        "--strategy",
+        "requests.yaml",
+        "--trigger",
+        "request",
+        "--account",
+        account,
+        cwd=reviewed,
+    )
     assert result.returncode == 0, result.stderr
     refused = pd.read_parquet(reviewed / "req2.parquet").iloc[0]
     assert refused["action"] == "hold"
@@ -196,12 +254,33 @@ def test_a_request_refused_for_recent_drawings_needs_nothing_but_the_next_review
 
 def test_an_unknown_account_or_a_review_cycle_without_the_log_is_refused_and_nothing_is_written(reviewed):
     before = len(_runs(reviewed))
-    unknown = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "u.parquet",
-                  "--account", "no-such-account", cwd=reviewed)
+    unknown = run(
+        "review",
+        "--portfolio",
+        "portfolio",
+        "--model",
+        "model",
+        "--out",
+        "u.parquet",
+        "--account",
+        "no-such-account",
+        cwd=reviewed,
+    )
     assert unknown.returncode == 2
     assert "no-such-account" in unknown.stderr and "account_not_found" in unknown.stderr
-    unlogged = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "c.parquet",
-                   "--cycle-days", "90", "--no-log", cwd=reviewed)
+    unlogged = run(
+        "review",
+        "--portfolio",
+        "portfolio",
+        "--model",
+        "model",
+        "--out",
+        "c.parquet",
+        "--cycle-days",
+        "90",
+        "--no-log",
+        cwd=reviewed,
+    )
     assert unlogged.returncode == 2
     assert "log_required" in unlogged.stderr
     assert len(_runs(reviewed)) == before
@@ -209,7 +288,17 @@ def test_an_unknown_account_or_a_review_cycle_without_the_log_is_refused_and_not
 
 
 def test_a_request_must_name_the_account_asking(reviewed):
-    result = run("review", "--portfolio", "portfolio", "--model", "model", "--out", "x.parquet",
-                 "--trigger", "request", cwd=reviewed)
+    result = run(
+        "review",
+        "--portfolio",
+        "portfolio",
+        "--model",
+        "model",
+        "--out",
+        "x.parquet",
+        "--trigger",
+        "request",
+        cwd=reviewed,
+    )
     assert result.returncode == 2
     assert "account_required" in result.stderr

@@ -22,13 +22,13 @@ pytestmark = pytest.mark.slow
 
 def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("LINEWISE_")}
-    return subprocess.run([LINEWISE, *args], cwd=cwd, env={**clean, **(env or {})}, capture_output=True,
-                          text=True, check=False)
+    return subprocess.run(
+        [LINEWISE, *args], cwd=cwd, env={**clean, **(env or {})}, capture_output=True, text=True, check=False
+    )
 
 
 def test_the_installed_command_exits_3_for_an_unreachable_database_and_2_for_billion_laughs(tmp_path):
-    unreachable = run("line", "show", "--account", "A1", cwd=tmp_path,
-                      env={"LINEWISE_DATABASE_URL": UNREACHABLE_PG})
+    unreachable = run("line", "show", "--account", "A1", cwd=tmp_path, env={"LINEWISE_DATABASE_URL": UNREACHABLE_PG})
     assert unreachable.returncode == 3
     assert unreachable.stderr.count("\n") == 1 and "[database_unreachable]" in unreachable.stderr
     (tmp_path / "laughs.yaml").write_text(BILLION_LAUGHS, encoding="utf-8")

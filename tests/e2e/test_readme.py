@@ -36,8 +36,9 @@ def test_readme_tour_prints_what_the_readme_shows(tmp_path):
     steps = tour()
     assert len(steps) >= 10
     for command, expected in steps:
-        result = subprocess.run(shlex.split(command), cwd=tmp_path, env=env,
-                                capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            shlex.split(command), cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+        )
         output = [line.rstrip() for line in (result.stdout + result.stderr).rstrip("\n").splitlines()]
         assert output == expected, command
         failed = bool(expected) and expected[0].startswith("error:")
@@ -52,8 +53,9 @@ def test_readme_ledger_loop_prints_what_the_readme_shows(tmp_path):
     steps = tour(1)
     assert any(command.startswith("linewise decide") and "--apply" in command for command, _ in steps)
     for command, expected in steps:
-        result = subprocess.run(shlex.split(command), cwd=tmp_path, env=env,
-                                capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            shlex.split(command), cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+        )
         failed = bool(expected) and expected[0].startswith("error:")
         assert result.returncode == (2 if failed else 0), (command, result.stderr)
         if command.startswith("linewise model train"):

@@ -19,10 +19,15 @@ from linewise.strategy.spec import Operator
 CJK = re.compile(r"[\u4e00-\u9fff]")
 POLICY = compile_strategy(read_strategy(default_strategy_text())).policies["champion"]
 # A customer whose every figure is known, so that every template has something to say.
-FEATURES = dict.fromkeys(REGISTRY, 3.0) | {"income_verified_monthly": 5_000_000.0,
-                                               "external_debt": 1_000_000.0}
-DECISION = {"action": "hold", "current_limit": 5_000_000, "new_limit": 5_000_000,
-            "segment": "established", "risk_grade": "C", "pd": 0.1}
+FEATURES = dict.fromkeys(REGISTRY, 3.0) | {"income_verified_monthly": 5_000_000.0, "external_debt": 1_000_000.0}
+DECISION = {
+    "action": "hold",
+    "current_limit": 5_000_000,
+    "new_limit": 5_000_000,
+    "segment": "established",
+    "risk_grade": "C",
+    "pd": 0.1,
+}
 
 
 def _all_codes() -> list[str]:
@@ -48,8 +53,15 @@ def test_every_code_has_a_filled_text_in_chinese_and_in_english_and_for_analysts
 
 def test_the_sweep_covers_the_default_strategys_codes_and_a_model_reason_per_feature():
     codes = _all_codes()
-    for code in ("overdue_now", "risk_grown", "recent_drawings_above_limit", "cap_unverified_income",
-                 "dpd_max_6m_above_max", "on_time_ratio_6m_unknown", "model_dpd_max_3m"):
+    for code in (
+        "overdue_now",
+        "risk_grown",
+        "recent_drawings_above_limit",
+        "cap_unverified_income",
+        "dpd_max_6m_above_max",
+        "on_time_ratio_6m_unknown",
+        "model_dpd_max_3m",
+    ):
         assert code in codes
     assert sum(code.startswith("model_") for code in codes) == len(REGISTRY)
 
@@ -61,9 +73,11 @@ def test_a_code_nothing_declares_has_no_text():
 
 
 def test_a_rule_code_of_the_strategy_file_is_told_from_the_rules_own_conditions():
-    text = edit(default_strategy_text(), "  - code: overdue_now\n",
-                "  - code: long_overdue\n    when: [{feature: dpd_current, op: \">=\", value: 30}]\n"
-                "  - code: overdue_now\n")
+    text = edit(
+        default_strategy_text(),
+        "  - code: overdue_now\n",
+        '  - code: long_overdue\n    when: [{feature: dpd_current, op: ">=", value: 30}]\n  - code: overdue_now\n',
+    )
     policy = compile_strategy(read_strategy(text)).policies["champion"]
     decision = DECISION | {"action": "freeze", "reasons": ["long_overdue"]}
     (zh,) = render_reasons(decision, FEATURES, policy, "zh")
@@ -86,7 +100,9 @@ def test_a_gate_on_the_score_is_told_as_the_assessment_without_its_number():
     text = default_strategy_text().replace(
         '    - {feature: months_on_book, op: ">=", value: 5}\n',
         '    - {feature: months_on_book, op: ">=", value: 5}\n'
-        '    - {feature: score, op: ">=", value: 560, code: score_too_low}\n', 1)
+        '    - {feature: score, op: ">=", value: 560, code: score_too_low}\n',
+        1,
+    )
     policy = compile_strategy(read_strategy(text)).policies["champion"]
     assert "score_too_low" in every_code(policy) and "score_unknown" not in every_code(policy)
     decision = DECISION | {"reasons": ["score_too_low"], "score": 548.2}
@@ -99,8 +115,7 @@ def test_a_gate_on_the_score_is_told_as_the_assessment_without_its_number():
 
 # A customer as a review sees one: each figure of its unit's usual size, income verified,
 # other debt and a bureau record known, the limit last changed on a known date.
-_TYPICAL = {"minor_units": 2_500_000.0, "ratio": 0.42, "months": 14.0, "days": 12.0, "count": 2.0,
-            "score": 640.0}
+_TYPICAL = {"minor_units": 2_500_000.0, "ratio": 0.42, "months": 14.0, "days": 12.0, "count": 2.0, "score": 640.0}
 REALISTIC = {name: _TYPICAL[spec.unit] for name, spec in REGISTRY.items()}
 LAST_CHANGE = date(2005, 8, 15)
 

@@ -20,8 +20,7 @@ from linewise.strategy.compiled import Policy, compile_strategy
 LANGS = ["zh", "en"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # What a customer must never read: the model's outputs and its internals.
-FORBIDDEN = re.compile(r"\bPD\b|probability|score|log-odds|grade|band|概率|评分|分数|等级|模型|model",
-                       re.I)
+FORBIDDEN = re.compile(r"\bPD\b|probability|score|log-odds|grade|band|概率|评分|分数|等级|模型|model", re.I)
 
 
 def policy_of(text: str = DEFAULT) -> Policy:
@@ -59,8 +58,7 @@ def cli(tmp_path_factory) -> dict[str, subprocess.CompletedProcess[str]]:
         "french": ["s.yaml", "--lang", "fr"],
         "invalid": ["bad.yaml", "--lang", "en"],
     }
-    return {name: run_linewise("strategy", "explain", *args, cwd=cwd)
-            for name, args in commands.items()}
+    return {name: run_linewise("strategy", "explain", *args, cwd=cwd) for name, args in commands.items()}
 
 
 # --- what the customer reads -------------------------------------------------------------
@@ -75,8 +73,11 @@ def test_the_zh_text_is_chinese_and_the_en_text_has_no_chinese():
 def test_the_text_has_seven_sections_and_names_the_strategy_version(lang):
     text = criteria(lang)
     assert "default@1" in text.splitlines()[0]
-    headings = ("一、", "二、", "三、", "四、", "五、", "六、", "七、") if lang == "zh" \
+    headings = (
+        ("一、", "二、", "三、", "四、", "五、", "六、", "七、")
+        if lang == "zh"
         else tuple(f"{n}. " for n in range(1, 8))
+    )
     starts = [line for line in text.splitlines() if line.startswith(headings)]
     assert len(starts) == 7, starts
 
@@ -99,12 +100,15 @@ def test_each_increase_gate_is_told_with_its_threshold_in_the_features_unit(lang
         assert feature_value(gate.value, spec.unit, "TWD", lang) in line, line
 
 
-@pytest.mark.parametrize(("lang", "gate"), [
-    ("zh", "近6个月最长逾期天数不超过0天"),
-    ("en", "longest days past due in the last 6 months at most 0 days"),
-    ("zh", "开户月数不低于5个月"),
-    ("en", "share of the limit in use now at most 95%"),
-])
+@pytest.mark.parametrize(
+    ("lang", "gate"),
+    [
+        ("zh", "近6个月最长逾期天数不超过0天"),
+        ("en", "longest days past due in the last 6 months at most 0 days"),
+        ("zh", "开户月数不低于5个月"),
+        ("en", "share of the limit in use now at most 95%"),
+    ],
+)
 def test_a_gate_reads_as_feature_bound_and_value(lang, gate):
     assert f"- {gate}\n" in criteria(lang)
 
@@ -145,8 +149,7 @@ def test_the_step_caps_the_ceiling_and_tiers_per_review_are_stated(lang):
 
 def test_a_segment_that_is_never_raised_is_told_by_its_condition():
     assert "开户月数低于5个月的账户不予提额。" in criteria("zh")
-    assert "Lines with months since the line was opened below 5 months are not raised." \
-        in criteria("en")
+    assert "Lines with months since the line was opened below 5 months are not raised." in criteria("en")
     moved = criteria("en", edit(DEFAULT, 'op: "<", value: 5', 'op: "<", value: 4'))
     assert "opened below 4 months are not raised" in moved
 
@@ -154,20 +157,20 @@ def test_a_segment_that_is_never_raised_is_told_by_its_condition():
 def test_a_segment_ceiling_names_the_earlier_segments_it_cannot_hold():
     """thin_file comes after income_verified: a line with verified income is never thin-file."""
     text = criteria("en")
-    assert ("Lines with no credit bureau score and no verified monthly income are raised to "
-            f"at most {amount(300_000_00, 'TWD', 'en')}.") in text
+    assert (
+        "Lines with no credit bureau score and no verified monthly income are raised to "
+        f"at most {amount(300_000_00, 'TWD', 'en')}."
+    ) in text
     assert "无征信评分且无已验证月收入的账户，额度最高提升至新台币300,000元。" in criteria("zh")
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_income_caps_are_told_with_their_figures(lang):
     text = criteria(lang)
-    assert amount(200_000_00, "TWD", lang) in line_with(text, "未经验证" if lang == "zh"
-                                                        else "Without verified income")
+    assert amount(200_000_00, "TWD", lang) in line_with(text, "未经验证" if lang == "zh" else "Without verified income")
     affordable = line_with(text, "收入已验证的" if lang == "zh" else "With verified income")
     assert "40%" in affordable and affordable.count("5%") == 2
-    tighter = criteria(lang, edit(DEFAULT, "debt_service_ratio_max: 0.4",
-                                  "debt_service_ratio_max: 0.35"))
+    tighter = criteria(lang, edit(DEFAULT, "debt_service_ratio_max: 0.4", "debt_service_ratio_max: 0.35"))
     assert "35%" in line_with(tighter, "收入已验证的" if lang == "zh" else "With verified income")
 
 
@@ -183,8 +186,9 @@ def test_freeze_and_decrease_rules_are_told_in_words(lang):
 @pytest.mark.parametrize("lang", LANGS)
 def test_requests_state_their_limit_and_their_own_gate(lang):
     text = criteria(lang)
-    limit = "90天内最多可申请提额2次。" if lang == "zh" else \
-        "You can ask for a higher limit at most 2 times in 90 days."
+    limit = (
+        "90天内最多可申请提额2次。" if lang == "zh" else "You can ask for a higher limit at most 2 times in 90 days."
+    )
     assert limit in text
     gate = line_with(text, description("drawn_to_limit_3m", lang))
     assert gate.startswith("- ") and "100%" in gate
@@ -193,8 +197,7 @@ def test_requests_state_their_limit_and_their_own_gate(lang):
 @pytest.mark.parametrize("lang", LANGS)
 def test_no_pd_band_or_model_figure_is_ever_shown(lang):
     # The decrease rule's PD threshold moved to 0.37, a figure nothing else in the file has.
-    text = criteria(lang, edit(DEFAULT, "{feature: pd, op: \">=\", value: 0.5}",
-                               "{feature: pd, op: \">=\", value: 0.37}"))
+    text = criteria(lang, edit(DEFAULT, '{feature: pd, op: ">=", value: 0.5}', '{feature: pd, op: ">=", value: 0.37}'))
     bands = [*DEFAULT_POLICY.grade_pd_max[:-1].tolist(), 0.37]
     for band in bands:
         for shown in (f"{band}", f"{band:.2f}", f"{band:.0%}", f"{band:.1%}"):
@@ -220,15 +223,19 @@ def test_repaying_on_time_is_said_never_to_be_enough_on_its_own(lang):
 def test_no_feature_is_a_protected_attribute():
     for name, spec in REGISTRY.items():
         assert name not in PROTECTED_ATTRIBUTES
-        assert not re.search(r"\b(age|sex|gender|marital|married|marriage|education)\b",
-                             spec.description_en, re.I), name
+        assert not re.search(r"\b(age|sex|gender|marital|married|marriage|education)\b", spec.description_en, re.I), (
+            name
+        )
         assert not re.search("年龄|性别|婚姻|学历|教育", spec.description_zh), name
 
 
-@pytest.mark.parametrize(("lang", "words"), [
-    ("zh", ["年龄", "性别", "婚姻状况", "学历"]),
-    ("en", ["age", "sex", "marital status", "education"]),
-])
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("zh", ["年龄", "性别", "婚姻状况", "学历"]),
+        ("en", ["age", "sex", "marital status", "education"]),
+    ],
+)
 def test_what_never_counts_names_each_protected_attribute_and_consent(lang, words):
     text = criteria(lang)
     protected = line_with(text, "从不影响" if lang == "zh" else "never count in")
@@ -254,8 +261,7 @@ def test_explain_json_gives_the_strategy_the_language_and_the_text(cli):
     result = cli["json"]
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert payload == {"strategy": "default@1", "arm": "champion", "lang": "en",
-                       "text": criteria("en")}
+    assert payload == {"strategy": "default@1", "arm": "champion", "lang": "en", "text": criteria("en")}
 
 
 def test_explain_refuses_a_language_it_does_not_write_with_exit_2(cli):
@@ -268,8 +274,7 @@ def test_explain_refuses_a_language_it_does_not_write_with_exit_2(cli):
 def test_explain_refuses_an_invalid_file_with_exit_2_naming_the_line(cli):
     result = cli["invalid"]
     assert result.returncode == 2
-    assert f"bad.yaml:{line_of(BAD, 'cooldown_days')}: increase.cooldown_days must be " \
-        in result.stderr
+    assert f"bad.yaml:{line_of(BAD, 'cooldown_days')}: increase.cooldown_days must be " in result.stderr
     assert result.stdout == ""
 
 

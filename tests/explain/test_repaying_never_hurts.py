@@ -48,9 +48,12 @@ def book(request, uci, uci_inputs, uci_gbm):
     portfolio = uci if request.param == "uci" else request.getfixturevalue("synthetic")
     inputs = uci_inputs if request.param == "uci" else inputs_from_portfolio(portfolio)
     monotone = _monotone(inputs.features)
-    models = {"scorecard": make_model("scorecard", monotone=monotone).fit(inputs.features, inputs.bad),
-              "gbm": uci_gbm if request.param == "uci"
-              else make_model("gbm", monotone=monotone).fit(inputs.features, inputs.bad)}
+    models = {
+        "scorecard": make_model("scorecard", monotone=monotone).fit(inputs.features, inputs.bad),
+        "gbm": uci_gbm
+        if request.param == "uci"
+        else make_model("gbm", monotone=monotone).fit(inputs.features, inputs.bad),
+    }
     as_of = pd.Timestamp(portfolio.months[-1]).date()
     accounts = inputs.features.sample(min(SAMPLE, len(inputs.features)), random_state=3).index
     panel = portfolio.panel[portfolio.panel["account_id"].isin(accounts)]
@@ -65,8 +68,9 @@ def strategy():
 
 def _decide(panel, customers, as_of: date, model, strategy) -> pd.DataFrame:
     features = compute_features(panel, customers, as_of)
-    return decide(features, model=model, model_ref="m@test", strategy=strategy,
-                  context=Context(as_of=as_of), recourse=False).set_index("account_id")
+    return decide(
+        features, model=model, model_ref="m@test", strategy=strategy, context=Context(as_of=as_of), recourse=False
+    ).set_index("account_id")
 
 
 def _repay_part_of_the_balance(panel, customers, as_of):
@@ -139,14 +143,20 @@ def test_doing_better_never_lowers_a_decision(book, strategy, kind, improvement)
     before = _decide(panel, customers, as_of, models[kind], strategy)
     after = _decide(better_panel, better_customers, as_of, models[kind], strategy).loc[before.index]
     moved = (after[["action", "new_limit"]] != before[["action", "new_limit"]]).any(axis=1)
-    assert moved.any() or (improvement == "clearing_arrears" and (panel["dpd"] == 0).all()), \
+    assert moved.any() or (improvement == "clearing_arrears" and (panel["dpd"] == 0).all()), (
         "the improvement changed no decision: it tests nothing"
+    )
     lost_increase = (before["action"] == "increase") & (after["action"] != "increase")
     hold_cut = (before["action"] == "hold") & after["action"].isin(["decrease", "freeze"])
     lower = after["new_limit"] < before["new_limit"]
     worse = lost_increase | hold_cut | lower
     assert not worse.any(), (
         f"{name}/{kind}: {int(worse.sum())} decisions got worse, e.g.\n"
-        + pd.concat([before.loc[worse, ["action", "new_limit", "pd"]],
-                     after.loc[worse, ["action", "new_limit", "pd"]]], axis=1, keys=["before", "after"])
-        .head(10).to_string())
+        + pd.concat(
+            [before.loc[worse, ["action", "new_limit", "pd"]], after.loc[worse, ["action", "new_limit", "pd"]]],
+            axis=1,
+            keys=["before", "after"],
+        )
+        .head(10)
+        .to_string()
+    )

@@ -34,11 +34,11 @@ def month_end(month: pd.Timestamp, back: int) -> pd.Timestamp:
 
 
 @st.composite
-def panel_rows(draw, account_id: str, months: list[pd.Timestamp], *,
-               payments_may_be_missing: bool = False) -> list[dict]:
+def panel_rows(
+    draw, account_id: str, months: list[pd.Timestamp], *, payments_may_be_missing: bool = False
+) -> list[dict]:
     """One account's rows for ``months``: every column over its valid range."""
-    paid = _optional_amounts if payments_may_be_missing else st.one_of(
-        st.just(0), st.integers(1, 2_000_000))
+    paid = _optional_amounts if payments_may_be_missing else st.one_of(st.just(0), st.integers(1, 2_000_000))
     return [
         {
             "account_id": account_id,
@@ -57,17 +57,23 @@ def panel_rows(draw, account_id: str, months: list[pd.Timestamp], *,
 
 def _dates_around(first: pd.Timestamp) -> st.SearchStrategy[date]:
     """Any day, or often a month end near the as-of dates (the boundary of "known by then")."""
-    month_ends = st.integers(-1, 5).map(lambda back: month_end(LAST_MONTH, back).date()
-                                         if back >= 0 else (LAST_MONTH + pd.offsets.MonthEnd(1)).date())
-    return st.one_of(month_ends, st.dates(min_value=(first - pd.DateOffset(years=3)).date(),
-                                          max_value=(LAST_MONTH + timedelta(days=60)).date()))
+    month_ends = st.integers(-1, 5).map(
+        lambda back: month_end(LAST_MONTH, back).date() if back >= 0 else (LAST_MONTH + pd.offsets.MonthEnd(1)).date()
+    )
+    return st.one_of(
+        month_ends,
+        st.dates(min_value=(first - pd.DateOffset(years=3)).date(), max_value=(LAST_MONTH + timedelta(days=60)).date()),
+    )
 
 
 @st.composite
 def customer_row(draw, account_id: str, first_month: pd.Timestamp) -> dict:
     """The customer row of one account: opening date, income, assets, bureau, consents."""
-    opened_on = draw(st.one_of(st.none(), st.dates(
-        min_value=(first_month - pd.DateOffset(years=10)).date(), max_value=first_month.date())))
+    opened_on = draw(
+        st.one_of(
+            st.none(), st.dates(min_value=(first_month - pd.DateOffset(years=10)).date(), max_value=first_month.date())
+        )
+    )
     return {
         "account_id": account_id,
         "customer_id": f"C{account_id}",
@@ -87,8 +93,9 @@ def customer_row(draw, account_id: str, first_month: pd.Timestamp) -> dict:
 
 
 @st.composite
-def portfolio_tables(draw, *, max_accounts: int = 4,
-                     payments_may_be_missing: bool = False) -> tuple[list[dict], list[dict]]:
+def portfolio_tables(
+    draw, *, max_accounts: int = 4, payments_may_be_missing: bool = False
+) -> tuple[list[dict], list[dict]]:
     """Panel rows and customer rows of 1..``max_accounts`` accounts ending by :data:`LAST_MONTH`."""
     rows: list[dict] = []
     customers: list[dict] = []
@@ -103,17 +110,16 @@ def portfolio_tables(draw, *, max_accounts: int = 4,
     return rows, customers
 
 
-def portfolios(*, max_accounts: int = 4,
-               payments_may_be_missing: bool = False) -> st.SearchStrategy[Portfolio]:
+def portfolios(*, max_accounts: int = 4, payments_may_be_missing: bool = False) -> st.SearchStrategy[Portfolio]:
     """Portfolios of :func:`portfolio_tables`.
 
     Their tables are built directly in the canonical types ``Portfolio.from_frames``
     returns (validating every example would take most of the tests' time);
     ``test_generated_tables_are_what_validation_returns`` holds the two together.
     """
-    return portfolio_tables(max_accounts=max_accounts,
-                            payments_may_be_missing=payments_may_be_missing).map(
-        lambda tables: canonical_portfolio(*tables))
+    return portfolio_tables(max_accounts=max_accounts, payments_may_be_missing=payments_may_be_missing).map(
+        lambda tables: canonical_portfolio(*tables)
+    )
 
 
 def build_portfolio(rows: list[dict], customers: list[dict]) -> Portfolio:
@@ -122,15 +128,33 @@ def build_portfolio(rows: list[dict], customers: list[dict]) -> Portfolio:
     return Portfolio.from_frames(panel, pd.DataFrame(customers), currency="CNY", source="test")
 
 
-_PANEL_TYPES = {"account_id": "str", "month": "datetime64[ns]", "credit_limit": "Int64",
-                "balance": "Int64", "amount_due": "Int64", "amount_paid": "Int64",
-                "drawn_amount": "Int64", "dpd": "Int64", "on_time": "boolean"}
-_CUSTOMER_TYPES = {"account_id": "str", "customer_id": "str", "opened_on": "datetime64[ns]",
-                   "income_monthly": "Int64", "income_verified_on": "datetime64[ns]",
-                   "income_source": "str", "assets": "Int64", "bureau_enquiries_6m": "Int64",
-                   "external_debt": "Int64", "external_dpd_max_12m": "Int64",
-                   "bureau_score": "float64", "consent_income": "boolean",
-                   "consent_bureau": "boolean", "consent_assets": "boolean"}
+_PANEL_TYPES = {
+    "account_id": "str",
+    "month": "datetime64[ns]",
+    "credit_limit": "Int64",
+    "balance": "Int64",
+    "amount_due": "Int64",
+    "amount_paid": "Int64",
+    "drawn_amount": "Int64",
+    "dpd": "Int64",
+    "on_time": "boolean",
+}
+_CUSTOMER_TYPES = {
+    "account_id": "str",
+    "customer_id": "str",
+    "opened_on": "datetime64[ns]",
+    "income_monthly": "Int64",
+    "income_verified_on": "datetime64[ns]",
+    "income_source": "str",
+    "assets": "Int64",
+    "bureau_enquiries_6m": "Int64",
+    "external_debt": "Int64",
+    "external_dpd_max_12m": "Int64",
+    "bureau_score": "float64",
+    "consent_income": "boolean",
+    "consent_bureau": "boolean",
+    "consent_assets": "boolean",
+}
 
 
 def canonical_portfolio(rows: list[dict], customers: list[dict]) -> Portfolio:
@@ -140,13 +164,21 @@ def canonical_portfolio(rows: list[dict], customers: list[dict]) -> Portfolio:
     for name in ("opened_on", "income_verified_on"):
         table[name] = pd.to_datetime(table[name].astype("object"))
     table = table.astype(_CUSTOMER_TYPES)
-    return Portfolio(panel=panel.sort_values(["account_id", "month"], ignore_index=True),
-                     customers=table.sort_values("account_id", ignore_index=True),
-                     outcomes=None, currency="CNY", source="test")
+    return Portfolio(
+        panel=panel.sort_values(["account_id", "month"], ignore_index=True),
+        customers=table.sort_values("account_id", ignore_index=True),
+        outcomes=None,
+        currency="CNY",
+        source="test",
+    )
 
 
 def as_of_dates() -> st.SearchStrategy[date]:
     """As-of dates from a few months before the last month to just after it: month ends or any day."""
     month_ends = st.integers(0, 4).map(lambda back: month_end(LAST_MONTH, back).date())
-    return st.one_of(month_ends, st.dates(min_value=(LAST_MONTH - pd.DateOffset(months=4)).date(),
-                                          max_value=(LAST_MONTH + timedelta(days=20)).date()))
+    return st.one_of(
+        month_ends,
+        st.dates(
+            min_value=(LAST_MONTH - pd.DateOffset(months=4)).date(), max_value=(LAST_MONTH + timedelta(days=20)).date()
+        ),
+    )

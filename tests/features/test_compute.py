@@ -50,12 +50,10 @@ PAYMENT_RATIO_CAP = 10.0
 # payment_to_balance_1m divides by at least one yuan (100 minor units), not by a few fen.
 BALANCE_FLOOR = 100
 VERIFIED = ("income_proof", "bank_statement")
-CONSENT = {Source.INCOME: "consent_income", Source.BUREAU: "consent_bureau",
-           Source.ASSETS: "consent_assets"}
+CONSENT = {Source.INCOME: "consent_income", Source.BUREAU: "consent_bureau", Source.ASSETS: "consent_assets"}
 NAN = math.nan
 
-oracle_settings = settings(max_examples=scaled(100), deadline=None,
-                           suppress_health_check=[HealthCheck.too_slow])
+oracle_settings = settings(max_examples=scaled(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # The properties the oracle already implies, stated on their own, need fewer examples.
 property_settings = settings(oracle_settings, max_examples=scaled(50))
 
@@ -107,8 +105,7 @@ class _History:
 
     def __init__(self, rows: list[dict], as_of: date) -> None:
         self.now = _month_number(as_of)
-        self.by_month = {_month_number(row["month"]): row for row in rows
-                         if _month_number(row["month"]) <= self.now}
+        self.by_month = {_month_number(row["month"]): row for row in rows if _month_number(row["month"]) <= self.now}
         self.months_since_first_row = self.now - min(self.by_month)
 
     def back(self, months: int) -> dict | None:
@@ -143,17 +140,17 @@ def _repayment(h: _History) -> dict[str, float]:
     out["missed_payment_months_6m"] = sum(row["amount_paid"] == 0 for row in paid_known)
     out["revolving_months_6m"] = sum(row["amount_paid"] < row["amount_due"] for row in paid_known)
     out["full_payment_ratio_6m"] = _ratio(
-        sum(row["amount_paid"] >= row["amount_due"] for row in paid_known), len(paid_known))
-    both_known = [row for row in h.window(3)
-                  if row["amount_due"] is not None and row["amount_paid"] is not None]
-    ratio = _ratio(sum(row["amount_paid"] for row in both_known),
-                   sum(row["amount_due"] for row in both_known))
+        sum(row["amount_paid"] >= row["amount_due"] for row in paid_known), len(paid_known)
+    )
+    both_known = [row for row in h.window(3) if row["amount_due"] is not None and row["amount_paid"] is not None]
+    ratio = _ratio(sum(row["amount_paid"] for row in both_known), sum(row["amount_due"] for row in both_known))
     out["payment_to_due_ratio_3m"] = min(ratio, PAYMENT_RATIO_CAP) if not math.isnan(ratio) else NAN
     out["dpd_mean_6m"] = _mean([row["dpd"] for row in h.window(6)])
     covers = [min(row["amount_paid"] / row["amount_due"], PAYMENT_RATIO_CAP) for row in paid_known]
     out["payment_to_due_min_6m"] = min(covers, default=NAN)
-    out["payment_min_6m"] = min((row["amount_paid"] for row in h.window(6)
-                                 if row["amount_paid"] is not None), default=NAN)
+    out["payment_min_6m"] = min(
+        (row["amount_paid"] for row in h.window(6) if row["amount_paid"] is not None), default=NAN
+    )
     return out
 
 
@@ -171,28 +168,27 @@ def _usage(h: _History, opened_on: date | None) -> dict[str, float]:
     paid_3 = sum(row["amount_paid"] or 0 for row in h.window(3))
     drawn_3 = [row["drawn_amount"] for row in h.window(3) if row["drawn_amount"] is not None]
     return {
-        "months_on_book": (h.now - _month_number(opened_on) if opened_on is not None
-                           else h.months_since_first_row),
+        "months_on_book": (h.now - _month_number(opened_on) if opened_on is not None else h.months_since_first_row),
         "credit_limit": limit,
         "utilisation_current": NAN if current is None else current,
         "utilisation_mean_3m": _mean(in_3),
         "utilisation_mean_6m": _mean(in_6),
         "utilisation_max_6m": max(in_6, default=NAN),
         "utilisation_trend_6m": NAN if current is None else current - _mean(earlier),
-        "balance_trend_6m": (_ratio(_owed(now) - _owed(five_back), limit) if five_back
-                             else NAN),
+        "balance_trend_6m": (_ratio(_owed(now) - _owed(five_back), limit) if five_back else NAN),
         "drawdown_months_6m": sum((row["drawn_amount"] or 0) > 0 for row in h.window(6)),
         "inactive_months_6m": sum(row["on_time"] is None for row in h.window(6)),
         "payment_to_limit_3m": _ratio(paid_3, limit),
-        "payment_to_limit_1m": (NAN if now["amount_paid"] is None
-                                else _ratio(now["amount_paid"], limit)),
+        "payment_to_limit_1m": (NAN if now["amount_paid"] is None else _ratio(now["amount_paid"], limit)),
         "payment_to_balance_1m": (
-            NAN if before is None or now["amount_paid"] is None
-            else min(now["amount_paid"] / max(_owed(before), BALANCE_FLOOR), PAYMENT_RATIO_CAP)),
+            NAN
+            if before is None or now["amount_paid"] is None
+            else min(now["amount_paid"] / max(_owed(before), BALANCE_FLOOR), PAYMENT_RATIO_CAP)
+        ),
         # Something paid and nothing owed is the best cover there is, not "unknown".
-        "payment_to_balance_3m": PAYMENT_RATIO_CAP if paid_3 > 0 and _mean(
-            [_owed(row) for row in h.window(3)]) == 0 else _capped(
-            _ratio(paid_3, _mean([_owed(row) for row in h.window(3)])), PAYMENT_RATIO_CAP),
+        "payment_to_balance_3m": PAYMENT_RATIO_CAP
+        if paid_3 > 0 and _mean([_owed(row) for row in h.window(3)]) == 0
+        else _capped(_ratio(paid_3, _mean([_owed(row) for row in h.window(3)])), PAYMENT_RATIO_CAP),
         "available_credit": limit - _owed(now),
         "balance_mean_6m": _mean([_owed(row) for row in h.window(6)]),
         "drawn_to_limit_3m": _ratio(sum(drawn_3), limit) if drawn_3 else NAN,
@@ -206,8 +202,7 @@ def _consented(customer: dict, column: str, consent: str) -> float:
 
 def _income(h: _History, customer: dict, month: date) -> dict[str, float]:
     verified_on = customer.get("income_verified_on")
-    verified = (customer.get("income_source") in VERIFIED and verified_on is not None
-                and verified_on.date() <= month)
+    verified = customer.get("income_source") in VERIFIED and verified_on is not None and verified_on.date() <= month
     income = _consented(customer, "income_monthly", "consent_income") if verified else NAN
     external = _consented(customer, "external_debt", "consent_bureau")
     debts = _owed(h.back(0)) + (0 if math.isnan(external) else external)
@@ -220,26 +215,32 @@ def _income(h: _History, customer: dict, month: date) -> dict[str, float]:
 
 
 def _bureau(customer: dict) -> dict[str, float]:
-    return {name: _consented(customer, name, "consent_bureau")
-            for name in ("bureau_enquiries_6m", "external_debt", "external_dpd_max_12m",
-                         "bureau_score")}
+    return {
+        name: _consented(customer, name, "consent_bureau")
+        for name in ("bureau_enquiries_6m", "external_debt", "external_dpd_max_12m", "bureau_score")
+    }
 
 
 def reference_features(portfolio: Portfolio, as_of: date) -> pd.DataFrame:
     """Every registry feature, account by account, month by month, in plain Python."""
     month = _last_month_end(as_of)
-    rows = [{key: _plain(value) for key, value in row.items()}
-            for row in portfolio.panel.to_dict("records")]
-    customers = {row["account_id"]: {key: _plain(value) for key, value in row.items()}
-                 for row in portfolio.customers.to_dict("records")}
+    rows = [{key: _plain(value) for key, value in row.items()} for row in portfolio.panel.to_dict("records")]
+    customers = {
+        row["account_id"]: {key: _plain(value) for key, value in row.items()}
+        for row in portfolio.customers.to_dict("records")
+    }
     out = {}
     for account_id, customer in customers.items():
         own = [row for row in rows if row["account_id"] == account_id]
         if not any(row["month"].date() == month for row in own):
             continue
         history = _History(own, month)
-        out[account_id] = {**_repayment(history), **_usage(history, customer["opened_on"]),
-                           **_income(history, customer, month), **_bureau(customer)}
+        out[account_id] = {
+            **_repayment(history),
+            **_usage(history, customer["opened_on"]),
+            **_income(history, customer, month),
+            **_bureau(customer),
+        }
     frame = pd.DataFrame.from_dict(out, orient="index", columns=list(REGISTRY), dtype="float64")
     return frame.rename_axis("account_id")
 
@@ -249,8 +250,9 @@ def assert_same_features(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
     assert list(actual.columns) == list(expected.columns)
     expected = expected.reindex(actual.index)
     for name in actual.columns:
-        np.testing.assert_allclose(actual[name].to_numpy(), expected[name].to_numpy(),
-                                   rtol=1e-12, atol=0, equal_nan=True, err_msg=name)
+        np.testing.assert_allclose(
+            actual[name].to_numpy(), expected[name].to_numpy(), rtol=1e-12, atol=0, equal_nan=True, err_msg=name
+        )
 
 
 # --- the reference agrees with the code ------------------------------------------------
@@ -271,9 +273,11 @@ def test_one_account_alone_gets_the_row_it_gets_in_a_batch(portfolio, data):
     if batch.empty:
         return
     account_id = data.draw(st.sampled_from(list(batch.index)))
-    alone = compute_features(portfolio.panel[portfolio.panel["account_id"] == account_id],
-                             portfolio.customers[portfolio.customers["account_id"] == account_id],
-                             LAST_MONTH)
+    alone = compute_features(
+        portfolio.panel[portfolio.panel["account_id"] == account_id],
+        portfolio.customers[portfolio.customers["account_id"] == account_id],
+        LAST_MONTH,
+    )
     assert list(alone.index) == [account_id]
     pd.testing.assert_frame_equal(alone, batch.loc[[account_id]], check_exact=True)
 
@@ -297,8 +301,10 @@ def test_generated_tables_are_what_validation_returns(tables):
 
 def test_generated_panels_reach_the_window_edge_and_every_missing_value():
     """Guard for the oracle tests: what they are given covers the cases that matter."""
-    seen = dict.fromkeys(["long", "closed", "zero_limit", "credit_balance", "on_time_missing",
-                          "due_missing", "dpd_without_on_time"], False)
+    seen = dict.fromkeys(
+        ["long", "closed", "zero_limit", "credit_balance", "on_time_missing", "due_missing", "dpd_without_on_time"],
+        False,
+    )
 
     @settings(max_examples=60, deadline=None, database=None)
     @given(portfolio=portfolios())
@@ -319,17 +325,34 @@ def test_generated_panels_reach_the_window_edge_and_every_missing_value():
 # --- the as-of date ------------------------------------------------------------------------
 
 
-def _one_account(months: int, *, dpd_by_month: dict[int, int] | None = None,
-                 last: pd.Timestamp = LAST_MONTH, **customer) -> Portfolio:
+def _one_account(
+    months: int, *, dpd_by_month: dict[int, int] | None = None, last: pd.Timestamp = LAST_MONTH, **customer
+) -> Portfolio:
     """A plain account of ``months`` months, current unless ``dpd_by_month`` says otherwise."""
     dpd_by_month = dpd_by_month or {}
-    rows = [{"account_id": "A", "month": month_end(last, back), "credit_limit": 10_000,
-             "balance": 5_000, "amount_due": 1_000, "amount_paid": 1_000, "drawn_amount": 0,
-             "dpd": dpd_by_month.get(back, 0), "on_time": dpd_by_month.get(back, 0) == 0}
-            for back in reversed(range(months))]
-    customer_row = {"account_id": "A", "customer_id": "C", "opened_on": None,
-                    "consent_income": True, "consent_bureau": True, "consent_assets": True,
-                    **customer}
+    rows = [
+        {
+            "account_id": "A",
+            "month": month_end(last, back),
+            "credit_limit": 10_000,
+            "balance": 5_000,
+            "amount_due": 1_000,
+            "amount_paid": 1_000,
+            "drawn_amount": 0,
+            "dpd": dpd_by_month.get(back, 0),
+            "on_time": dpd_by_month.get(back, 0) == 0,
+        }
+        for back in reversed(range(months))
+    ]
+    customer_row = {
+        "account_id": "A",
+        "customer_id": "C",
+        "opened_on": None,
+        "consent_income": True,
+        "consent_bureau": True,
+        "consent_assets": True,
+        **customer,
+    }
     return build_portfolio(rows, [customer_row])
 
 
@@ -346,18 +369,17 @@ def test_a_mid_month_as_of_describes_the_month_before():
 def test_an_account_without_a_row_in_the_as_of_month_gets_no_features():
     portfolio = _one_account(3, last=month_end(LAST_MONTH, 1))
     assert compute_features(portfolio.panel, portfolio.customers, LAST_MONTH).empty
-    assert len(compute_features(portfolio.panel, portfolio.customers,
-                                month_end(LAST_MONTH, 1))) == 1
+    assert len(compute_features(portfolio.panel, portfolio.customers, month_end(LAST_MONTH, 1))) == 1
 
 
 def test_income_verified_after_the_as_of_month_is_not_used_yet():
-    portfolio = _one_account(6, income_monthly=800_000, income_source="income_proof",
-                             income_verified_on=date(2025, 11, 20))
+    portfolio = _one_account(
+        6, income_monthly=800_000, income_source="income_proof", income_verified_on=date(2025, 11, 20)
+    )
     october = compute_features(portfolio.panel, portfolio.customers, date(2025, 10, 31))
     november = compute_features(portfolio.panel, portfolio.customers, date(2025, 11, 30))
     december = compute_features(portfolio.panel, portfolio.customers, date(2025, 12, 31))
-    assert october.loc["A", ["income_verified_monthly", "income_age_months",
-                             "debt_to_income"]].isna().all()
+    assert october.loc["A", ["income_verified_monthly", "income_age_months", "debt_to_income"]].isna().all()
     assert november.loc["A", "income_verified_monthly"] == 800_000
     assert (november.loc["A", "income_age_months"], december.loc["A", "income_age_months"]) == (0, 1)
 
@@ -378,10 +400,17 @@ def test_a_source_without_consent_gives_missing_features_never_a_value(portfolio
 
 
 def _full_customer(**consents) -> dict:
-    return {"income_monthly": 900_000, "income_source": "bank_statement",
-            "income_verified_on": date(2025, 6, 1), "assets": 5_000_000,
-            "bureau_enquiries_6m": 2, "external_debt": 300_000, "external_dpd_max_12m": 30,
-            "bureau_score": 640.0, **consents}
+    return {
+        "income_monthly": 900_000,
+        "income_source": "bank_statement",
+        "income_verified_on": date(2025, 6, 1),
+        "assets": 5_000_000,
+        "bureau_enquiries_6m": 2,
+        "external_debt": 300_000,
+        "external_dpd_max_12m": 30,
+        "bureau_score": 640.0,
+        **consents,
+    }
 
 
 @pytest.mark.parametrize("refused", list(CONSENT))
@@ -426,18 +455,27 @@ def test_an_unknown_feature_name_is_an_input_error_naming_it():
     with pytest.raises(InputError, match="no_such_feature") as raised:
         feature_specs(["on_time_streak", "no_such_feature"])
     assert raised.value.code == "feature_unknown"
-    assert [spec.name for spec in feature_specs(["dpd_current", "on_time_streak"])] == [
-        "dpd_current", "on_time_streak"]
+    assert [spec.name for spec in feature_specs(["dpd_current", "on_time_streak"])] == ["dpd_current", "on_time_streak"]
 
 
 # --- a payment nobody recorded --------------------------------------------------------------
 
 
 def test_a_month_whose_payment_is_unknown_does_not_count_as_unpaid():
-    rows = [{"account_id": "A", "month": month_end(LAST_MONTH, back), "credit_limit": 10_000,
-             "balance": 5_000, "amount_due": 1_000, "amount_paid": paid, "drawn_amount": 0,
-             "dpd": 0, "on_time": True}
-            for back, paid in ((2, 1_000), (1, None), (0, 1_000))]
+    rows = [
+        {
+            "account_id": "A",
+            "month": month_end(LAST_MONTH, back),
+            "credit_limit": 10_000,
+            "balance": 5_000,
+            "amount_due": 1_000,
+            "amount_paid": paid,
+            "drawn_amount": 0,
+            "dpd": 0,
+            "on_time": True,
+        }
+        for back, paid in ((2, 1_000), (1, None), (0, 1_000))
+    ]
     portfolio = build_portfolio(rows, [{"account_id": "A", "customer_id": "C", "opened_on": None}])
     features = compute_features(portfolio.panel, portfolio.customers, LAST_MONTH).loc["A"]
     # Every payment on record covers what fell due, and nothing is counted as revolving.

@@ -34,8 +34,11 @@ def synthetic_history():
 
 def test_a_history_read_back_from_its_records_gives_the_same_features_bit_for_bit(some):
     again = history_from_records(history_records(some), list(some.window.account_ids), AS_OF)
-    pd.testing.assert_frame_equal(features_from_window(again.window, again.customers),
-                                  features_from_window(some.window, some.customers), check_exact=True)
+    pd.testing.assert_frame_equal(
+        features_from_window(again.window, again.customers),
+        features_from_window(some.window, some.customers),
+        check_exact=True,
+    )
 
 
 def test_the_history_gives_the_features_a_review_computes(uci, some):
@@ -46,27 +49,37 @@ def test_the_history_gives_the_features_a_review_computes(uci, some):
 
 @pytest.mark.parametrize("book", ["uci", "synthetic"])
 @pytest.mark.parametrize("behaviour", list(Behaviour))
-def test_months_per_account_give_what_each_account_alone_would_at_its_month(
-        request, behaviour, book):
+def test_months_per_account_give_what_each_account_alone_would_at_its_month(request, behaviour, book):
     some = request.getfixturevalue("some" if book == "uci" else "synthetic_history")
     plan = Plan.as_now(some)
-    plan = Plan(plan.credit_limit, plan.repay, plan.clear_overdue,
-                np.where(np.arange(len(some)) % 3 == 0, 9_000_00.0, np.nan), plan.external_debt,
-                no_new_applications=np.ones(len(some), dtype=bool),
-                on_time_elsewhere=np.ones(len(some), dtype=bool))
+    plan = Plan(
+        plan.credit_limit,
+        plan.repay,
+        plan.clear_overdue,
+        np.where(np.arange(len(some)) % 3 == 0, 9_000_00.0, np.nan),
+        plan.external_debt,
+        no_new_applications=np.ones(len(some), dtype=bool),
+        on_time_elsewhere=np.ones(len(some), dtype=bool),
+    )
     months = (np.arange(len(some)) % 12) + 1
     together = project(some, plan, months, behaviour, minimum_payment_bp=500)
     mixed = features_from_window(together.window, together.customers)
     for m in (1, 5, 12):
         rows = np.flatnonzero(months == m)
         part = some.rows(rows)
-        own = Plan(plan.credit_limit[rows], plan.repay[rows], plan.clear_overdue[rows],
-                   plan.income_monthly[rows], plan.external_debt[rows],
-                   no_new_applications=plan.no_new_applications[rows],
-                   on_time_elsewhere=plan.on_time_elsewhere[rows])
+        own = Plan(
+            plan.credit_limit[rows],
+            plan.repay[rows],
+            plan.clear_overdue[rows],
+            plan.income_monthly[rows],
+            plan.external_debt[rows],
+            no_new_applications=plan.no_new_applications[rows],
+            on_time_elsewhere=plan.on_time_elsewhere[rows],
+        )
         alone = project(part, own, m, behaviour, minimum_payment_bp=500)
-        pd.testing.assert_frame_equal(mixed.iloc[rows], features_from_window(alone.window, alone.customers),
-                                      check_exact=True)
+        pd.testing.assert_frame_equal(
+            mixed.iloc[rows], features_from_window(alone.window, alone.customers), check_exact=True
+        )
 
 
 def test_living_no_month_or_paying_the_minimum_of_an_unknown_product_is_refused(some):

@@ -41,8 +41,7 @@ SPECS = list(REGISTRY.values())
 LEDGER = [spec for spec in SPECS if spec.source is Source.LEDGER]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
-sweep_settings = settings(max_examples=scaled(25), deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+sweep_settings = settings(max_examples=scaled(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +74,7 @@ def test_no_two_families_declare_the_same_name():
 def test_each_family_computes_exactly_the_features_it_declares(name, synthetic):
     family = FAMILIES[name]
     window = build_window(synthetic.panel, LAST_MONTH)
-    computed = (family.compute(window) if family is repayment
-                else family.compute(window, synthetic.customers))
+    computed = family.compute(window) if family is repayment else family.compute(window, synthetic.customers)
     assert set(computed) == {spec.name for spec in family.SPECS}
     assert all(len(values) == len(window) for values in computed.values())
 
@@ -124,9 +122,11 @@ def _windowed(months: int) -> list[str]:
 
 
 @sweep_settings
-@given(tables=portfolio_tables(payments_may_be_missing=True),
-       months=st.sampled_from(sorted({spec.window_months for spec in LEDGER if spec.window_months})),
-       data=st.data())
+@given(
+    tables=portfolio_tables(payments_may_be_missing=True),
+    months=st.sampled_from(sorted({spec.window_months for spec in LEDGER if spec.window_months})),
+    data=st.data(),
+)
 def test_rows_older_than_a_features_window_do_not_move_it(tables, months, data):
     rows, customers = tables
     oldest_kept = month_end(LAST_MONTH, months - 1)
@@ -154,15 +154,24 @@ def _after_clean_months(portfolio, months: int) -> pd.DataFrame:
     limit and balance stay as they were; accounts closed before then get no rows.
     """
     last = portfolio.panel[portfolio.panel["month"] == LAST_MONTH]
-    added = [last.assign(month=LAST_MONTH + pd.offsets.MonthEnd(step), amount_due=1_000,
-                         amount_paid=1_000, drawn_amount=0, dpd=0, on_time=True)
-             for step in range(1, months + 1)]
+    added = [
+        last.assign(
+            month=LAST_MONTH + pd.offsets.MonthEnd(step),
+            amount_due=1_000,
+            amount_paid=1_000,
+            drawn_amount=0,
+            dpd=0,
+            on_time=True,
+        )
+        for step in range(1, months + 1)
+    ]
     panel = pd.concat([portfolio.panel, *added], ignore_index=True).astype(portfolio.panel.dtypes)
     return compute_features(panel, portfolio.customers, LAST_MONTH + pd.offsets.MonthEnd(months))
 
 
-WINDOWS_THAT_CLEAR = sorted({spec.window_months for spec in LEDGER
-                             if spec.evolution in (Evolution.WINDOW_ON_TIME, Evolution.WINDOW_CLEARS)})
+WINDOWS_THAT_CLEAR = sorted(
+    {spec.window_months for spec in LEDGER if spec.evolution in (Evolution.WINDOW_ON_TIME, Evolution.WINDOW_CLEARS)}
+)
 
 
 def _with_evolution(evolution: Evolution) -> list[str]:
@@ -207,10 +216,16 @@ def test_one_on_time_month_short_of_the_window_is_not_enough_for_somebody(synthe
 @given(tables=portfolio_tables(), verified_months_ago=st.integers(0, 20))
 def test_the_income_proof_ages_by_one_month_each_month(tables, verified_months_ago):
     rows, customers = tables
-    proved = [{**customer, "consent_income": True, "income_monthly": 500_000,
-               "income_source": "bank_statement",
-               "income_verified_on": month_end(LAST_MONTH, verified_months_ago).date()}
-              for customer in customers]
+    proved = [
+        {
+            **customer,
+            "consent_income": True,
+            "income_monthly": 500_000,
+            "income_source": "bank_statement",
+            "income_verified_on": month_end(LAST_MONTH, verified_months_ago).date(),
+        }
+        for customer in customers
+    ]
     portfolio = canonical_portfolio(rows, proved)
     assert REGISTRY["income_age_months"].evolution is Evolution.AGES
     for months in (0, 1, 5):

@@ -30,10 +30,10 @@ def cli(engine, monkeypatch, tmp_path):
 @pytest.fixture
 def line(cli):
     """A1 opened on 2026-01-15 with 6,000.00 drawn; B1 opened the same day."""
-    for args in (["line", "open", "--account", "A1", "--customer", "C1", "--limit", "20000.00",
-                  "--on", OPENED],
-                 ["draw", "--account", "A1", "--amount", "6000.00", "--term", "6", "--on", OPENED],
-                 ["line", "open", "--account", "B1", "--customer", "C2", "--limit", "10000.00",
-                  "--on", OPENED]):
+    for args in (
+        ["line", "open", "--account", "A1", "--customer", "C1", "--limit", "20000.00", "--on", OPENED],
+        ["draw", "--account", "A1", "--amount", "6000.00", "--term", "6", "--on", OPENED],
+        ["line", "open", "--account", "B1", "--customer", "C2", "--limit", "10000.00", "--on", OPENED],
+    ):
         assert cli(*args).exit_code == 0
     return cli

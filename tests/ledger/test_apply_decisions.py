@@ -39,25 +39,48 @@ ACTIVE, FROZEN = LineStatus.ACTIVE, LineStatus.FROZEN
 
 
 def open_line(engine, account="A", limit=LIMIT, on=OPENED):
-    post_event(engine, LineOpened(account_id=account, occurred_on=on,
-                                  idempotency_key=f"{account}:open", customer_id=f"C-{account}",
-                                  currency="CNY", credit_limit=limit))
+    post_event(
+        engine,
+        LineOpened(
+            account_id=account,
+            occurred_on=on,
+            idempotency_key=f"{account}:open",
+            customer_id=f"C-{account}",
+            currency="CNY",
+            credit_limit=limit,
+        ),
+    )
 
 
 def version_of(engine, account="A"):
     return line_versions(engine, [account])[account]
 
 
-def decision(engine, action, new_limit=None, *, account="A", ref="decision:1", on=DECIDED,
-             reason="dpd_above_max", version="now", current=None):
+def decision(
+    engine,
+    action,
+    new_limit=None,
+    *,
+    account="A",
+    ref="decision:1",
+    on=DECIDED,
+    reason="dpd_above_max",
+    version="now",
+    current=None,
+):
     """A decision made from the line as it stands now (its limit and version)."""
     state = read_state(engine, account)
     current = state.line.credit_limit if current is None else current
     return LineDecision(
-        account_id=account, decision_ref=ref, action=action, current_limit=current,
-        new_limit=current if new_limit is None else new_limit, decided_on=on,
+        account_id=account,
+        decision_ref=ref,
+        action=action,
+        current_limit=current,
+        new_limit=current if new_limit is None else new_limit,
+        decided_on=on,
         seen_version=version_of(engine, account) if version == "now" else version,
-        reason_code=reason)
+        reason_code=reason,
+    )
 
 
 def event_rows(engine):
@@ -71,9 +94,16 @@ def stored_events(engine, account="A"):
 
 
 def freeze_by_hand(engine, account="A", on=OPENED):
-    post_event(engine, StatusChanged(account_id=account, occurred_on=on,
-                                     idempotency_key=f"{account}:hand-freeze",
-                                     new_status=FROZEN, reason_code="fraud_suspected"))
+    post_event(
+        engine,
+        StatusChanged(
+            account_id=account,
+            occurred_on=on,
+            idempotency_key=f"{account}:hand-freeze",
+            new_status=FROZEN,
+            reason_code="fraud_suspected",
+        ),
+    )
 
 
 # --- each action --------------------------------------------------------------------
@@ -85,12 +115,18 @@ def test_an_increase_raises_the_limit_with_the_decisions_reason_and_reference(en
     assert applied == Applied("A", "decision:1", ("limit_changed",), LIMIT, 1_500_000, ACTIVE, ACTIVE)
     assert read_state(engine, "A").line.credit_limit == 1_500_000
     with engine.connect() as conn:
-        row = conn.execute(select(events_table.c.kind, events_table.c.reason_code,
-                                  events_table.c.decision_ref, events_table.c.occurred_on,
-                                  events_table.c.idempotency_key)
-                           .order_by(events_table.c.id.desc()).limit(1)).one()
-    assert tuple(row) == ("limit_changed", "repaid_on_time", "decision:1", DECIDED,
-                          "decision:1:limit")
+        row = conn.execute(
+            select(
+                events_table.c.kind,
+                events_table.c.reason_code,
+                events_table.c.decision_ref,
+                events_table.c.occurred_on,
+                events_table.c.idempotency_key,
+            )
+            .order_by(events_table.c.id.desc())
+            .limit(1)
+        ).one()
+    assert tuple(row) == ("limit_changed", "repaid_on_time", "decision:1", DECIDED, "decision:1:limit")
 
 
 def test_a_decrease_cuts_the_limit_and_draws_are_judged_against_the_cut(engine):
@@ -114,8 +150,7 @@ def test_a_hold_writes_nothing(engine):
 def test_a_freeze_that_cuts_posts_the_cut_then_the_freeze_and_stops_drawdowns(engine):
     open_line(engine)
     applied = apply_decision(engine, decision(engine, "freeze", 300_000))
-    assert applied == Applied("A", "decision:1", ("limit_changed", "status_changed"),
-                              LIMIT, 300_000, ACTIVE, FROZEN)
+    assert applied == Applied("A", "decision:1", ("limit_changed", "status_changed"), LIMIT, 300_000, ACTIVE, FROZEN)
     log = stored_events(engine)
     assert [e.kind for e in log] == ["line_opened", "limit_changed", "status_changed"]
     assert log[2].decision_ref == "decision:1"
@@ -144,25 +179,24 @@ def test_a_freeze_on_a_frozen_line_changes_nothing(engine):
 # --- lifting a freeze -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("action", "new_limit"), [("hold", LIMIT // 2), ("increase", LIMIT),
-                                                   ("decrease", LIMIT // 4)])
+@pytest.mark.parametrize(("action", "new_limit"), [("hold", LIMIT // 2), ("increase", LIMIT), ("decrease", LIMIT // 4)])
 def test_a_decision_that_is_not_a_freeze_lifts_the_freeze_a_decision_put_on(engine, action, new_limit):
     open_line(engine)
     apply_decision(engine, decision(engine, "freeze", LIMIT // 2, ref="decision:1"))
-    applied = apply_decision(engine, decision(engine, action, new_limit, ref="decision:2",
-                                              on=DECIDED + timedelta(days=30),
-                                              reason="repaid_on_time"))
+    applied = apply_decision(
+        engine,
+        decision(engine, action, new_limit, ref="decision:2", on=DECIDED + timedelta(days=30), reason="repaid_on_time"),
+    )
     cut_or_raised = ("limit_changed",) if new_limit != LIMIT // 2 else ()
-    assert applied == Applied("A", "decision:2", (*cut_or_raised, "status_changed"),
-                              LIMIT // 2, new_limit, FROZEN, ACTIVE)
+    assert applied == Applied(
+        "A", "decision:2", (*cut_or_raised, "status_changed"), LIMIT // 2, new_limit, FROZEN, ACTIVE
+    )
     lifted = stored_events(engine)[-1]
-    assert (lifted.new_status, lifted.reason_code, lifted.decision_ref) == (
-        ACTIVE, FREEZE_LIFTED, "decision:2")
+    assert (lifted.new_status, lifted.reason_code, lifted.decision_ref) == (ACTIVE, FREEZE_LIFTED, "decision:2")
     post_event(engine, draw("A", 100_000, "d1", on=DECIDED + timedelta(days=30)))
 
 
-@pytest.mark.parametrize(("action", "new_limit"), [("hold", LIMIT), ("increase", 2 * LIMIT),
-                                                   ("decrease", LIMIT // 4)])
+@pytest.mark.parametrize(("action", "new_limit"), [("hold", LIMIT), ("increase", 2 * LIMIT), ("decrease", LIMIT // 4)])
 def test_a_line_frozen_by_hand_stays_frozen_whatever_the_decision(engine, action, new_limit):
     open_line(engine)
     freeze_by_hand(engine)
@@ -172,8 +206,7 @@ def test_a_line_frozen_by_hand_stays_frozen_whatever_the_decision(engine, action
     assert applied.limit_after == new_limit
     assert "status_changed" not in applied.events
     assert read_state(engine, "A").line.status is FROZEN
-    again = apply_decision(engine, decision(engine, action, new_limit, version=None,
-                                            current=LIMIT))
+    again = apply_decision(engine, decision(engine, action, new_limit, version=None, current=LIMIT))
     assert again.kept_frozen_by_hand
     assert again.duplicate == (new_limit != LIMIT)
 
@@ -181,8 +214,16 @@ def test_a_line_frozen_by_hand_stays_frozen_whatever_the_decision(engine, action
 def test_a_freeze_by_hand_after_a_decisions_freeze_is_not_lifted_by_a_decision(engine):
     open_line(engine)
     apply_decision(engine, decision(engine, "freeze", ref="decision:1"))
-    post_event(engine, StatusChanged(account_id="A", occurred_on=DECIDED, idempotency_key="unfreeze",
-                                     new_status=ACTIVE, reason_code="operator_review"))
+    post_event(
+        engine,
+        StatusChanged(
+            account_id="A",
+            occurred_on=DECIDED,
+            idempotency_key="unfreeze",
+            new_status=ACTIVE,
+            reason_code="operator_review",
+        ),
+    )
     freeze_by_hand(engine, on=DECIDED)
     applied = apply_decision(engine, decision(engine, "hold", ref="decision:2"))
     assert applied.kept_frozen_by_hand
@@ -192,13 +233,18 @@ def test_a_freeze_by_hand_after_a_decisions_freeze_is_not_lifted_by_a_decision(e
 # --- idempotent by decision ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("action", "new_limit", "frozen_first"), [
-    ("increase", 2 * LIMIT, False), ("decrease", LIMIT // 2, False),
-    ("freeze", LIMIT // 2, False), ("freeze", LIMIT, False), ("hold", LIMIT, True),
-    ("increase", 2 * LIMIT, True),
-])
-def test_applying_a_decision_twice_writes_nothing_and_gives_the_first_outcome(
-        engine, action, new_limit, frozen_first):
+@pytest.mark.parametrize(
+    ("action", "new_limit", "frozen_first"),
+    [
+        ("increase", 2 * LIMIT, False),
+        ("decrease", LIMIT // 2, False),
+        ("freeze", LIMIT // 2, False),
+        ("freeze", LIMIT, False),
+        ("hold", LIMIT, True),
+        ("increase", 2 * LIMIT, True),
+    ],
+)
+def test_applying_a_decision_twice_writes_nothing_and_gives_the_first_outcome(engine, action, new_limit, frozen_first):
     open_line(engine)
     if frozen_first:
         apply_decision(engine, decision(engine, "freeze", ref="decision:0", on=OPENED))
@@ -256,8 +302,7 @@ def test_a_decision_dated_before_the_lines_last_event_is_stale(engine):
     post_event(engine, draw("A", 100_000, "d1", on=DECIDED))
     before = snapshot(engine)
     with pytest.raises(LedgerRejected) as info:
-        apply_decision(engine, decision(engine, "decrease", LIMIT // 2, version=None,
-                                        on=DECIDED - timedelta(days=1)))
+        apply_decision(engine, decision(engine, "decrease", LIMIT // 2, version=None, on=DECIDED - timedelta(days=1)))
     assert info.value.code == "decision_stale"
     assert info.value.detail.startswith(f"decided_on must be on or after the line's last event {DECIDED}")
     assert snapshot(engine) == before
@@ -291,44 +336,65 @@ def test_a_cut_below_the_balance_is_allowed_and_leaves_no_credit_to_draw(engine)
     with pytest.raises(LedgerRejected) as info:
         post_event(engine, draw("A", 50_000, "d2", on=DECIDED))
     assert info.value.code == "exceeds_available_limit"
-    post_event(engine, RepaymentPosted(account_id="A", occurred_on=DECIDED + timedelta(days=5),
-                                       idempotency_key="r1", amount=10_000))
+    post_event(
+        engine,
+        RepaymentPosted(account_id="A", occurred_on=DECIDED + timedelta(days=5), idempotency_key="r1", amount=10_000),
+    )
 
 
 def test_unknown_and_closed_lines_are_refused(engine):
     open_line(engine)
     made = decision(engine, "increase", 2 * LIMIT)
-    post_event(engine, StatusChanged(account_id="A", occurred_on=OPENED, idempotency_key="close",
-                                     new_status=LineStatus.CLOSED, reason_code="customer_request"))
+    post_event(
+        engine,
+        StatusChanged(
+            account_id="A",
+            occurred_on=OPENED,
+            idempotency_key="close",
+            new_status=LineStatus.CLOSED,
+            reason_code="customer_request",
+        ),
+    )
     with pytest.raises(LedgerRejected) as closed:
-        apply_decision(engine, LineDecision(**{**{f: getattr(made, f) for f in made.__slots__},
-                                               "seen_version": None}))
+        apply_decision(engine, LineDecision(**{**{f: getattr(made, f) for f in made.__slots__}, "seen_version": None}))
     assert closed.value.code == "line_closed"
     with pytest.raises(LedgerRejected) as unknown:
-        apply_decision(engine, LineDecision(**{**{f: getattr(made, f) for f in made.__slots__},
-                                               "account_id": "nobody"}))
+        apply_decision(
+            engine, LineDecision(**{**{f: getattr(made, f) for f in made.__slots__}, "account_id": "nobody"})
+        )
     assert unknown.value.code == "account_not_found"
 
 
-@pytest.mark.parametrize(("changes", "code"), [
-    ({"action": "raise"}, "decision_action_unknown"),
-    ({"action": "increase", "new_limit": 100}, "decision_limit_inconsistent"),
-    ({"action": "decrease", "new_limit": 1_000}, "decision_limit_inconsistent"),
-    ({"action": "hold", "new_limit": 1_001}, "decision_limit_inconsistent"),
-    ({"action": "freeze", "new_limit": 1_001}, "decision_limit_inconsistent"),
-    ({"new_limit": -1}, "limit_must_not_be_negative"),
-    ({"current_limit": True}, "limit_must_not_be_negative"),
-    ({"decision_ref": "decision 1"}, "key_malformed"),
-    ({"decision_ref": "d" * 122}, "key_malformed"),
-    ({"reason_code": "Repaid On Time"}, "reason_malformed"),
-    ({"account_id": ""}, "id_malformed"),
-    ({"seen_version": 0}, "decision_version_invalid"),
-    ({"decided_on": date(1800, 1, 1)}, "date_out_of_range"),
-])
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"action": "raise"}, "decision_action_unknown"),
+        ({"action": "increase", "new_limit": 100}, "decision_limit_inconsistent"),
+        ({"action": "decrease", "new_limit": 1_000}, "decision_limit_inconsistent"),
+        ({"action": "hold", "new_limit": 1_001}, "decision_limit_inconsistent"),
+        ({"action": "freeze", "new_limit": 1_001}, "decision_limit_inconsistent"),
+        ({"new_limit": -1}, "limit_must_not_be_negative"),
+        ({"current_limit": True}, "limit_must_not_be_negative"),
+        ({"decision_ref": "decision 1"}, "key_malformed"),
+        ({"decision_ref": "d" * 122}, "key_malformed"),
+        ({"reason_code": "Repaid On Time"}, "reason_malformed"),
+        ({"account_id": ""}, "id_malformed"),
+        ({"seen_version": 0}, "decision_version_invalid"),
+        ({"decided_on": date(1800, 1, 1)}, "date_out_of_range"),
+    ],
+)
 def test_a_malformed_decision_is_refused_when_built(changes, code):
-    fields = {"account_id": "A", "decision_ref": "decision:1", "action": "decrease",
-              "current_limit": 1_000, "new_limit": 500, "decided_on": DECIDED, "seen_version": 1,
-              "reason_code": "dpd_above_max", **changes}
+    fields = {
+        "account_id": "A",
+        "decision_ref": "decision:1",
+        "action": "decrease",
+        "current_limit": 1_000,
+        "new_limit": 500,
+        "decided_on": DECIDED,
+        "seen_version": 1,
+        "reason_code": "dpd_above_max",
+        **changes,
+    }
     with pytest.raises(InputError) as info:
         LineDecision(**fields)
     assert info.value.code == code
@@ -340,18 +406,20 @@ def test_a_malformed_decision_is_refused_when_built(changes, code):
 def test_a_batch_applies_each_decision_in_order_and_reports_refusals_without_stopping(engine):
     for account in ("A", "B", "C"):
         open_line(engine, account)
-    made = [decision(engine, "decrease", LIMIT // 2, account="A", ref="a1"),
-            decision(engine, "increase", 2 * LIMIT, account="B", ref="b1"),
-            # made from the same version as b1: stale once b1 is applied
-            decision(engine, "decrease", LIMIT // 2, account="B", ref="b2"),
-            decision(engine, "freeze", account="C", ref="c1"),
-            decision(engine, "hold", account="C", ref="c2", on=DECIDED + timedelta(days=1),
-                     version=None),
-            decision(engine, "increase", 2 * LIMIT, account="A", ref="a1")]
+    made = [
+        decision(engine, "decrease", LIMIT // 2, account="A", ref="a1"),
+        decision(engine, "increase", 2 * LIMIT, account="B", ref="b1"),
+        # made from the same version as b1: stale once b1 is applied
+        decision(engine, "decrease", LIMIT // 2, account="B", ref="b2"),
+        decision(engine, "freeze", account="C", ref="c1"),
+        decision(engine, "hold", account="C", ref="c2", on=DECIDED + timedelta(days=1), version=None),
+        decision(engine, "increase", 2 * LIMIT, account="A", ref="a1"),
+    ]
     progress = []
 
-    outcomes = apply_decisions(engine, made, chunk_size=4,
-                               on_progress=lambda done, total: progress.append((done, total)))
+    outcomes = apply_decisions(
+        engine, made, chunk_size=4, on_progress=lambda done, total: progress.append((done, total))
+    )
 
     assert progress == [(4, 6), (6, 6)]
     a1, b1, b2, c1, c2, a1_again = outcomes
@@ -370,11 +438,12 @@ def test_a_batch_applies_each_decision_in_order_and_reports_refusals_without_sto
 def test_a_batch_gives_what_one_by_one_gives(engine):
     for account in ("A", "B"):
         open_line(engine, account)
-    made = [decision(engine, "freeze", LIMIT // 2, account="A", ref="a1", version=None),
-            decision(engine, "increase", 2 * LIMIT, account="B", ref="b1", version=None),
-            decision(engine, "hold", account="A", ref="a2", current=LIMIT // 2, version=None),
-            decision(engine, "decrease", LIMIT, account="B", ref="b2", current=2 * LIMIT,
-                     version=None)]
+    made = [
+        decision(engine, "freeze", LIMIT // 2, account="A", ref="a1", version=None),
+        decision(engine, "increase", 2 * LIMIT, account="B", ref="b1", version=None),
+        decision(engine, "hold", account="A", ref="a2", current=LIMIT // 2, version=None),
+        decision(engine, "decrease", LIMIT, account="B", ref="b2", current=2 * LIMIT, version=None),
+    ]
     batched = apply_decisions(engine, made, chunk_size=1_000)
     states = [read_state(engine, a) for a in "AB"]
     with engine.begin() as conn:
@@ -390,14 +459,18 @@ def test_a_batch_gives_what_one_by_one_gives(engine):
 # --- property: any sequence keeps the ledger's invariants; twice equals once ------------------
 
 ACCOUNTS = ("A", "B")
-steps = st.lists(st.tuples(
-    st.sampled_from(["decide", "decide", "decide", "draw", "repay", "hand_freeze", "hand_unfreeze"]),
-    st.sampled_from(ACCOUNTS),
-    st.sampled_from(["increase", "hold", "decrease", "freeze"]),
-    st.integers(min_value=0, max_value=4),  # how far the new limit moves, in 250,000s
-    st.sampled_from(["now", "now", "none", "old"]),  # the version the decision was made from
-    st.integers(min_value=0, max_value=20),  # days since the last step
-), min_size=1, max_size=14)
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["decide", "decide", "decide", "draw", "repay", "hand_freeze", "hand_unfreeze"]),
+        st.sampled_from(ACCOUNTS),
+        st.sampled_from(["increase", "hold", "decrease", "freeze"]),
+        st.integers(min_value=0, max_value=4),  # how far the new limit moves, in 250,000s
+        st.sampled_from(["now", "now", "none", "old"]),  # the version the decision was made from
+        st.integers(min_value=0, max_value=20),  # days since the last step
+    ),
+    min_size=1,
+    max_size=14,
+)
 
 
 def _new_limit(action, current, step):
@@ -423,13 +496,22 @@ def _run_steps(engine, plan):
             if kind == "draw":
                 post_event(engine, draw(account, 100_000 * (1 + step), f"d{serial}", on=day))
             elif kind == "repay":
-                post_event(engine, RepaymentPosted(account_id=account, occurred_on=day,
-                                                   idempotency_key=f"r{serial}", amount=50_000))
+                post_event(
+                    engine,
+                    RepaymentPosted(account_id=account, occurred_on=day, idempotency_key=f"r{serial}", amount=50_000),
+                )
             elif kind in ("hand_freeze", "hand_unfreeze"):
                 status = FROZEN if kind == "hand_freeze" else ACTIVE
-                post_event(engine, StatusChanged(account_id=account, occurred_on=day,
-                                                 idempotency_key=f"s{serial}", new_status=status,
-                                                 reason_code="operator_review"))
+                post_event(
+                    engine,
+                    StatusChanged(
+                        account_id=account,
+                        occurred_on=day,
+                        idempotency_key=f"s{serial}",
+                        new_status=status,
+                        reason_code="operator_review",
+                    ),
+                )
         except LedgerRejected:
             pass
         versions[account].append(version_of(engine, account))
@@ -439,9 +521,16 @@ def _run_steps(engine, plan):
         if new_limit is None:
             continue
         version = {"now": versions[account][-1], "none": None, "old": versions[account][0]}[seen]
-        made = LineDecision(account_id=account, decision_ref=f"decision:{serial}", action=action,
-                            current_limit=state.line.credit_limit, new_limit=new_limit,
-                            decided_on=day, seen_version=version, reason_code="review")
+        made = LineDecision(
+            account_id=account,
+            decision_ref=f"decision:{serial}",
+            action=action,
+            current_limit=state.line.credit_limit,
+            new_limit=new_limit,
+            decided_on=day,
+            seen_version=version,
+            reason_code="review",
+        )
         rows, before = event_rows(engine), snapshot(engine)
         first = apply_decisions(engine, [made])[0]
         _check_outcome(engine, made, first, state, rows, before)
@@ -450,8 +539,7 @@ def _run_steps(engine, plan):
         assert (event_rows(engine), snapshot(engine)) == (after_rows, after)
         if isinstance(first, Applied) and first.events:
             wrote.append(made)
-            assert again == Applied(**{**{f: getattr(first, f) for f in first.__slots__},
-                                       "duplicate": True})
+            assert again == Applied(**{**{f: getattr(first, f) for f in first.__slots__}, "duplicate": True})
         elif isinstance(first, Refused):
             assert isinstance(again, Refused)
             assert again.code == first.code
@@ -492,8 +580,11 @@ def _clear(engine):
 def test_any_sequence_of_decisions_keeps_the_ledgers_invariants_and_twice_is_once(request, db):
     engine = request.getfixturevalue("sqlite_engine" if db == "sqlite" else "pg_engine")
 
-    @settings(max_examples=30 if db == "sqlite" else 10, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=30 if db == "sqlite" else 10,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
     @given(plan=steps)
     def check(plan):
         _clear(engine)
@@ -517,6 +608,7 @@ def _after(pause, call, *args):
     def run():
         time.sleep(pause)
         return call(*args)
+
     return run
 
 
@@ -527,8 +619,9 @@ def _racing(engine, account, made, seed, threads=THREADS):
     sometimes reaches the line's lock first and sometimes after a drawdown.
     """
     rng = random.Random(seed)
-    draws = [draw(account, rng.randrange(60_000, 200_001, 100), f"{account}-d{n}", on=DECIDED)
-             for n in range(threads - 1)]
+    draws = [
+        draw(account, rng.randrange(60_000, 200_001, 100), f"{account}-d{n}", on=DECIDED) for n in range(threads - 1)
+    ]
     calls = [_after(rng.uniform(0, 0.02), post_event, engine, d) for d in draws]
     calls.insert(seed % threads, _after(rng.uniform(0, 0.01), apply_decision, engine, made))
     outcomes = race(calls)
@@ -563,19 +656,17 @@ def test_a_cut_racing_drawdowns_is_refused_as_stale_or_judges_every_later_drawdo
 @pytest.mark.postgres
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("action", ["decrease", "freeze"])
-def test_a_cut_without_a_version_racing_drawdowns_holds_every_later_drawdown_to_it(
-        pg_engine, seed, action):
+def test_a_cut_without_a_version_racing_drawdowns_holds_every_later_drawdown_to_it(pg_engine, seed, action):
     account = f"{action}-{seed}"
     open_line(pg_engine, account)
-    made = decision(pg_engine, action, LIMIT // 2, account=account, ref=f"{account}:dec",
-                    version=None)
+    made = decision(pg_engine, action, LIMIT // 2, account=account, ref=f"{account}:dec", version=None)
 
     outcome, log = _racing(pg_engine, account, made, seed)
 
     assert isinstance(outcome, Applied)
     at = next(n for n, e in enumerate(log) if e.idempotency_key == made.limit_key)
     before = replay(log[:at]).state
-    drawn_after = sum(e.amount for e in log[at + 1:] if e.kind == "drawdown")
+    drawn_after = sum(e.amount for e in log[at + 1 :] if e.kind == "drawdown")
     assert drawn_after <= max(0, LIMIT // 2 - before.principal_outstanding)
     if action == "freeze":
         assert log[at + 1].idempotency_key == made.status_key

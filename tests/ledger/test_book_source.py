@@ -68,9 +68,14 @@ def tiny_model():
 def _line_events(account: str, rng: np.random.Generator, months: int) -> list:
     """A line's events over ``months`` months, each accepted by the ledger when drawn up."""
     opened_on = START + timedelta(days=int(rng.integers(0, 40)))
-    opened = LineOpened(account_id=account, occurred_on=opened_on, idempotency_key=f"{account}-open",
-                        customer_id=f"C-{account}", currency=PRODUCT.currency,
-                        credit_limit=int(rng.choice([500_000, 1_000_000, 2_000_000])))
+    opened = LineOpened(
+        account_id=account,
+        occurred_on=opened_on,
+        idempotency_key=f"{account}-open",
+        customer_id=f"C-{account}",
+        currency=PRODUCT.currency,
+        credit_limit=int(rng.choice([500_000, 1_000_000, 2_000_000])),
+    )
     state = apply(None, opened).state
     events = [opened]
 
@@ -92,8 +97,9 @@ def _line_events(account: str, rng: np.random.Generator, months: int) -> list:
             day = first + timedelta(days=int(rng.integers(0, last.day)))
             amount = int(rng.integers(10, 60)) * 10_000
             plans.append((day, "draw", amount, 0))
-        for k, inst in enumerate(i for d in state.drawdowns for i in d.instalments
-                                 if first <= i.due_on <= last and i.outstanding > 0):
+        for k, inst in enumerate(
+            i for d in state.drawdowns for i in d.instalments if first <= i.due_on <= last and i.outstanding > 0
+        ):
             how = rng.choice(["early", "late", "partial", "none"], p=[0.5, 0.2, 0.15, 0.15])
             if how != "none":
                 shift = -int(rng.integers(0, 4)) if how != "late" else int(rng.integers(1, 40))
@@ -113,16 +119,30 @@ def _line_events(account: str, rng: np.random.Generator, months: int) -> list:
 
 def _event(account, state, day, kind, value, key, rng):
     if kind == "draw":
-        return drawdown_event(PRODUCT, state, account_id=account, amount=min(value, max(state.available_credit, 1)),
-                              term_months=int(rng.choice(PRODUCT.terms_months)), method=PRODUCT.methods[0],
-                              purpose=PRODUCT.purposes[0], occurred_on=day, idempotency_key=key)
+        return drawdown_event(
+            PRODUCT,
+            state,
+            account_id=account,
+            amount=min(value, max(state.available_credit, 1)),
+            term_months=int(rng.choice(PRODUCT.terms_months)),
+            method=PRODUCT.methods[0],
+            purpose=PRODUCT.purposes[0],
+            occurred_on=day,
+            idempotency_key=key,
+        )
     if kind == "limit":
-        return LimitChanged(account_id=account, occurred_on=day, idempotency_key=key,
-                            new_limit=int(rng.choice([300_000, 1_500_000, 3_000_000])), reason_code="review")
+        return LimitChanged(
+            account_id=account,
+            occurred_on=day,
+            idempotency_key=key,
+            new_limit=int(rng.choice([300_000, 1_500_000, 3_000_000])),
+            reason_code="review",
+        )
     if kind == "freeze":
         status = LineStatus.ACTIVE if state.line.status == LineStatus.FROZEN else LineStatus.FROZEN
-        return StatusChanged(account_id=account, occurred_on=day, idempotency_key=key, new_status=status,
-                             reason_code="review")
+        return StatusChanged(
+            account_id=account, occurred_on=day, idempotency_key=key, new_status=status, reason_code="review"
+        )
     owed = payoff_amount(state, day)
     # Arrears and the instalment itself; half of that when paying in part.
     amount = due_amount(state, day) + value
@@ -143,9 +163,12 @@ def _record_customer_facts(engine, account: str, rng: np.random.Generator, last_
             fact = {"income_monthly": int(rng.integers(0, 50)) * 100_000, "source": str(rng.choice(INCOME_SOURCES))}
             store_customers.record_income(engine, customer, verified_on=on, evidence=f"doc-{n}", today=TODAY, **fact)
         elif kind == "bureau":
-            fact = {"enquiries_6m": int(rng.integers(0, 9)), "external_debt": int(rng.integers(0, 10**7)),
-                    "external_dpd_max_12m": int(rng.integers(0, 120)),
-                    "bureau_score": None if rng.random() < 0.2 else float(rng.integers(300, 900))}
+            fact = {
+                "enquiries_6m": int(rng.integers(0, 9)),
+                "external_debt": int(rng.integers(0, 10**7)),
+                "external_dpd_max_12m": int(rng.integers(0, 120)),
+                "bureau_score": None if rng.random() < 0.2 else float(rng.integers(300, 900)),
+            }
             store_customers.record_bureau_report(engine, customer, BureauReport(as_of=on, **fact), today=TODAY)
         elif kind == "assets":
             fact = {"amount": int(rng.integers(0, 10**8))}
@@ -170,16 +193,25 @@ def _expected_customers(opened: dict[str, date], recorded: dict[str, list], as_o
             if on <= as_of and (slot not in latest or on >= latest[slot][0]):
                 latest[slot] = (on, fact)
         income, bureau, assets = (latest.get(k, (None, {}))[1] for k in ("income", "bureau", "assets"))
-        rows.append({
-            "account_id": account, "customer_id": f"C-{account}", "opened_on": opened_on,
-            "income_monthly": income.get("income_monthly"),
-            "income_verified_on": latest["income"][0] if "income" in latest else None,
-            "income_source": income.get("source"), "assets": assets.get("amount"),
-            "bureau_enquiries_6m": bureau.get("enquiries_6m"), "external_debt": bureau.get("external_debt"),
-            "external_dpd_max_12m": bureau.get("external_dpd_max_12m"), "bureau_score": bureau.get("bureau_score"),
-            **{f"consent_{s}": latest.get(f"consent_{s}", (None, {"granted": False}))[1]["granted"]
-               for s in ("income", "bureau", "assets")},
-        })
+        rows.append(
+            {
+                "account_id": account,
+                "customer_id": f"C-{account}",
+                "opened_on": opened_on,
+                "income_monthly": income.get("income_monthly"),
+                "income_verified_on": latest["income"][0] if "income" in latest else None,
+                "income_source": income.get("source"),
+                "assets": assets.get("amount"),
+                "bureau_enquiries_6m": bureau.get("enquiries_6m"),
+                "external_debt": bureau.get("external_debt"),
+                "external_dpd_max_12m": bureau.get("external_dpd_max_12m"),
+                "bureau_score": bureau.get("bureau_score"),
+                **{
+                    f"consent_{s}": latest.get(f"consent_{s}", (None, {"granted": False}))[1]["granted"]
+                    for s in ("income", "bureau", "assets")
+                },
+            }
+        )
     return validate_table(pd.DataFrame(rows), CUSTOMER_SCHEMA, "expected")
 
 
@@ -188,15 +220,20 @@ def _month_so_far(engine, account: str, as_of: date) -> dict | None:
     st_ = statement(engine, account, as_of)
     first = as_of.replace(day=1)
     instalments = [(d, i) for d in st_.state.drawdowns for i in d.instalments if first <= i.due_on <= as_of]
-    paid_in_time = [i.settled_on is not None and i.settled_on <= i.due_on + timedelta(days=d.terms.grace_days)
-                    for d, i in instalments]
+    paid_in_time = [
+        i.settled_on is not None and i.settled_on <= i.due_on + timedelta(days=d.terms.grace_days)
+        for d, i in instalments
+    ]
     return {
-        "account_id": account, "month": month_end(as_of), "credit_limit": st_.state.line.credit_limit,
+        "account_id": account,
+        "month": month_end(as_of),
+        "credit_limit": st_.state.line.credit_limit,
         "balance": st_.state.principal_outstanding,
         "amount_due": sum(i.principal_due + i.interest_due for _, i in instalments),
         "amount_paid": sum(sum(parts.values()) for on, _, _, parts in st_.repayments if first <= on <= as_of),
         "drawn_amount": sum(d.principal for d in st_.state.drawdowns if first <= d.drawn_on <= as_of),
-        "dpd": st_.dpd, "on_time": all(paid_in_time) if paid_in_time else None,
+        "dpd": st_.dpd,
+        "on_time": all(paid_in_time) if paid_in_time else None,
     }
 
 
@@ -204,15 +241,13 @@ def _independent_panel(engine, exported: pd.DataFrame, accounts: list[str], as_o
     """``exported`` (the ledger's export up to a later date) up to ``as_of``, and the month so far."""
     panel = exported[pd.to_datetime(exported["month"]) <= pd.Timestamp(as_of)]
     if as_of != month_end(as_of):
-        panel = pd.concat([panel, pd.DataFrame([_month_so_far(engine, a, as_of) for a in accounts])],
-                          ignore_index=True)
+        panel = pd.concat([panel, pd.DataFrame([_month_so_far(engine, a, as_of) for a in accounts])], ignore_index=True)
     return validate_table(panel, PANEL_SCHEMA, "expected")
 
 
 def _decisions(features, panel, as_of, model, strategy):
     context = Context(as_of=as_of, last_limit_change_on=limit_changed_on(panel, as_of).reindex(features.index))
-    return decide(features, model=model, model_ref="tiny@test", strategy=strategy, context=context,
-                  recourse=False)
+    return decide(features, model=model, model_ref="tiny@test", strategy=strategy, context=context, recourse=False)
 
 
 def _wipe(engine):
@@ -226,13 +261,18 @@ def _wipe(engine):
 
 
 # Shrinking a ledger is slow and the seed says it all: failures are reported as drawn.
-@settings(max_examples=4, deadline=None, derandomize=True, database=None,
-          phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), lines=st.integers(1, 3), months=st.integers(2, 8),
-       days_after=st.integers(0, 45))
+@settings(
+    max_examples=4,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(seed=st.integers(0, 2**32 - 1), lines=st.integers(1, 3), months=st.integers(2, 8), days_after=st.integers(0, 45))
 def test_features_and_decisions_from_the_ledger_equal_those_from_its_exported_panel(
-        engine, tiny_model, default_strategy, seed, lines, months, days_after):
+    engine, tiny_model, default_strategy, seed, lines, months, days_after
+):
     _wipe(engine)
     rng = np.random.default_rng(seed)
     opened, recorded, last_day = {}, {}, START
@@ -258,12 +298,14 @@ def test_features_and_decisions_from_the_ledger_equal_those_from_its_exported_pa
         pd.testing.assert_frame_equal(features_a, features_b)
         pd.testing.assert_frame_equal(
             _decisions(features_a, panel_a, month_end(as_of), tiny_model, default_strategy),
-            _decisions(features_b, book.panel, book.features_as_of, tiny_model, default_strategy))
+            _decisions(features_b, book.panel, book.features_as_of, tiny_model, default_strategy),
+        )
         # One account read alone is that account's part of the book.
         one = sorted(opened)[-1]
         alone = book_as_of(engine, as_of, one)
         pd.testing.assert_frame_equal(
-            compute_features(alone.panel, alone.customers, alone.features_as_of), features_b.loc[[one]])
+            compute_features(alone.panel, alone.customers, alone.features_as_of), features_b.loc[[one]]
+        )
         assert list(alone.lines.index) == [one]
         assert alone.lines.loc[one, "version"] == book.lines.loc[one, "version"]
 
@@ -272,25 +314,55 @@ def test_features_and_decisions_from_the_ledger_equal_those_from_its_exported_pa
 
 
 def test_a_repayment_today_that_clears_the_arrears_is_seen_today(engine):
-    post_events(engine, [
-        LineOpened(account_id="A", occurred_on=date(2026, 1, 10), idempotency_key="o", customer_id="C",
-                   currency="CNY", credit_limit=2_000_000),
-        drawdown_event(PRODUCT, None, account_id="A", amount=600_000, term_months=6, method="equal_instalment",
-                       purpose=PRODUCT.purposes[0], occurred_on=date(2026, 1, 10), idempotency_key="d"),
-    ])
+    post_events(
+        engine,
+        [
+            LineOpened(
+                account_id="A",
+                occurred_on=date(2026, 1, 10),
+                idempotency_key="o",
+                customer_id="C",
+                currency="CNY",
+                credit_limit=2_000_000,
+            ),
+            drawdown_event(
+                PRODUCT,
+                None,
+                account_id="A",
+                amount=600_000,
+                term_months=6,
+                method="equal_instalment",
+                purpose=PRODUCT.purposes[0],
+                occurred_on=date(2026, 1, 10),
+                idempotency_key="d",
+            ),
+        ],
+    )
     before = book_as_of(engine, date(2026, 3, 20), "A").panel.iloc[-1]
     assert before["dpd"] > 0 and before["month"] == pd.Timestamp("2026-03-31")
     owed = due_amount(statement(engine, "A", date(2026, 3, 20)).state, date(2026, 3, 20))
-    post_events(engine, [RepaymentPosted(account_id="A", occurred_on=date(2026, 3, 20), idempotency_key="p",
-                                         amount=owed)])
+    post_events(
+        engine, [RepaymentPosted(account_id="A", occurred_on=date(2026, 3, 20), idempotency_key="p", amount=owed)]
+    )
     after = book_as_of(engine, date(2026, 3, 20), "A").panel.iloc[-1]
     assert after["dpd"] == 0 and after["amount_paid"] == owed
 
 
 def test_an_account_not_in_the_ledger_is_refused_by_name_and_one_opened_later_is_left_out(sqlite_engine):
     engine = sqlite_engine
-    post_events(engine, [LineOpened(account_id="A", occurred_on=date(2026, 2, 1), idempotency_key="o",
-                                    customer_id="C", currency="CNY", credit_limit=100_000)])
+    post_events(
+        engine,
+        [
+            LineOpened(
+                account_id="A",
+                occurred_on=date(2026, 2, 1),
+                idempotency_key="o",
+                customer_id="C",
+                currency="CNY",
+                credit_limit=100_000,
+            )
+        ],
+    )
     with pytest.raises(UnknownAccountError, match="Z"):
         book_as_of(engine, date(2026, 3, 1), ["A", "Z"])
     early = book_as_of(engine, date(2026, 1, 15), "A")
@@ -302,9 +374,20 @@ def test_an_account_not_in_the_ledger_is_refused_by_name_and_one_opened_later_is
 
 def test_lines_in_two_currencies_are_not_read_as_one_book(sqlite_engine):
     engine = sqlite_engine
-    post_events(engine, [
-        LineOpened(account_id=a, occurred_on=date(2026, 2, 1), idempotency_key="o", customer_id="C",
-                   currency=c, credit_limit=100_000) for a, c in (("A", "CNY"), ("B", "USD"))])
+    post_events(
+        engine,
+        [
+            LineOpened(
+                account_id=a,
+                occurred_on=date(2026, 2, 1),
+                idempotency_key="o",
+                customer_id="C",
+                currency=c,
+                credit_limit=100_000,
+            )
+            for a, c in (("A", "CNY"), ("B", "USD"))
+        ],
+    )
     with pytest.raises(InputError) as mixed:
         book_as_of(engine, date(2026, 3, 1))
     assert mixed.value.code == "currencies_mixed"
@@ -313,8 +396,19 @@ def test_lines_in_two_currencies_are_not_read_as_one_book(sqlite_engine):
 
 def test_customers_as_of_has_the_customer_tables_columns_in_its_types(sqlite_engine):
     engine = sqlite_engine
-    post_events(engine, [LineOpened(account_id="A", occurred_on=date(2026, 2, 1), idempotency_key="o",
-                                    customer_id="C", currency="CNY", credit_limit=100_000)])
+    post_events(
+        engine,
+        [
+            LineOpened(
+                account_id="A",
+                occurred_on=date(2026, 2, 1),
+                idempotency_key="o",
+                customer_id="C",
+                currency="CNY",
+                credit_limit=100_000,
+            )
+        ],
+    )
     table = customers_as_of(engine, date(2026, 3, 1))
     assert list(table.columns) == [c.name for c in (*CUSTOMER_SCHEMA.columns, *CUSTOMER_SCHEMA.optional)][:14]
     pd.testing.assert_frame_equal(validate_table(table, CUSTOMER_SCHEMA, "t"), table, check_dtype=False)

@@ -23,15 +23,45 @@ def _json(result):
 
 
 def test_recorded_income_bureau_assets_and_consent_are_shown_as_of_their_dates(ledger):
-    income = _json(ledger("customer", "income", "--customer", "C1", "--amount", "12000.00", "--source",
-                          "income_proof", "--evidence", "payslip-2026-01", "--on", ON, "--json"))
+    income = _json(
+        ledger(
+            "customer",
+            "income",
+            "--customer",
+            "C1",
+            "--amount",
+            "12000.00",
+            "--source",
+            "income_proof",
+            "--evidence",
+            "payslip-2026-01",
+            "--on",
+            ON,
+            "--json",
+        )
+    )
     assert income["income_monthly"] == 1_200_000 and income["currency"] == "CNY"
-    for args in (["bureau", "--customer", "C1", "--enquiries-6m", "2", "--external-debt", "5000",
-                  "--external-dpd-max-12m", "0", "--bureau-score", "650", "--on", ON],
-                 ["assets", "--customer", "C1", "--amount", "80000.00", "--evidence", "deed:42", "--on", ON],
-                 ["consent", "--customer", "C1", "--source", "income", "--grant", "--on", ON],
-                 ["consent", "--customer", "C1", "--source", "bureau", "--grant", "--on", ON],
-                 ["consent", "--customer", "C1", "--source", "bureau", "--revoke", "--on", "2026-03-01"]):
+    for args in (
+        [
+            "bureau",
+            "--customer",
+            "C1",
+            "--enquiries-6m",
+            "2",
+            "--external-debt",
+            "5000",
+            "--external-dpd-max-12m",
+            "0",
+            "--bureau-score",
+            "650",
+            "--on",
+            ON,
+        ],
+        ["assets", "--customer", "C1", "--amount", "80000.00", "--evidence", "deed:42", "--on", ON],
+        ["consent", "--customer", "C1", "--source", "income", "--grant", "--on", ON],
+        ["consent", "--customer", "C1", "--source", "bureau", "--grant", "--on", ON],
+        ["consent", "--customer", "C1", "--source", "bureau", "--revoke", "--on", "2026-03-01"],
+    ):
         assert ledger("customer", *args).exit_code == 0
 
     before = _json(ledger("customer", "show", "--customer", "C1", "--as-of", "2026-01-31", "--json"))
@@ -53,38 +83,142 @@ def test_recorded_income_bureau_assets_and_consent_are_shown_as_of_their_dates(l
 
 def test_a_later_record_replaces_an_earlier_one_from_its_date_on(ledger):
     for amount, on in (("9000.00", "2026-01-20"), ("11000.00", "2026-03-01")):
-        assert ledger("customer", "income", "--customer", "C1", "--amount", amount, "--source",
-                      "bank_statement", "--evidence", "stmt", "--on", on).exit_code == 0
+        assert (
+            ledger(
+                "customer",
+                "income",
+                "--customer",
+                "C1",
+                "--amount",
+                amount,
+                "--source",
+                "bank_statement",
+                "--evidence",
+                "stmt",
+                "--on",
+                on,
+            ).exit_code
+            == 0
+        )
     for as_of, expected in (("2026-02-28", 900_000), ("2026-03-01", 1_100_000)):
         [row] = _json(ledger("customer", "show", "--customer", "C1", "--as-of", as_of, "--json"))["lines"]
         assert row["income_monthly"] == expected
 
 
-@pytest.mark.parametrize(("args", "code"), [
-    (["income", "--customer", "C9", "--amount", "1.00", "--source", "income_proof", "--evidence", "x"],
-     "customer_not_found"),
-    (["income", "--customer", "C1", "--amount", "1.00", "--source", "payslip", "--evidence", "x"],
-     "income_source_unknown"),
-    (["income", "--customer", "C1", "--amount", "1.001", "--source", "declared", "--evidence", "x"],
-     "amount_has_too_many_decimals"),
-    (["income", "--customer", "C1", "--amount", "99999999999999999.00", "--source", "declared",
-      "--evidence", "x"], "amount_too_large"),
-    (["income", "--customer", "C1", "--amount", "1.00", "--source", "declared", "--evidence", "a b"],
-     "evidence_malformed"),
-    (["income", "--customer", "C1", "--amount", "1.00", "--source", "declared", "--evidence", "x",
-      "--on", "2199-01-01"], "date_after_today"),
-    (["income", "--customer", "C1", "--amount", "1.00", "--source", "declared", "--evidence", "x",
-      "--currency", "USD"], "currency_mismatch"),
-    (["bureau", "--customer", "C1", "--enquiries-6m", "1001", "--external-debt", "0",
-      "--external-dpd-max-12m", "0"], "number_out_of_range"),
-    (["bureau", "--customer", "C1", "--enquiries-6m", "1", "--external-debt", "0",
-      "--external-dpd-max-12m", "0", "--bureau-score", "nan"], "number_out_of_range"),
-    (["bureau", "--customer", "C1", "--enquiries-6m", "1", "--external-debt", "-5",
-      "--external-dpd-max-12m", "0"], "amount_must_be_positive"),
-    (["assets", "--customer", "C 1", "--amount", "1.00", "--evidence", "x"], "id_malformed"),
-    (["consent", "--customer", "C1", "--source", "salary", "--grant"], "consent_source_unknown"),
-    (["show", "--customer", "C9"], "customer_not_found"),
-])
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (
+            ["income", "--customer", "C9", "--amount", "1.00", "--source", "income_proof", "--evidence", "x"],
+            "customer_not_found",
+        ),
+        (
+            ["income", "--customer", "C1", "--amount", "1.00", "--source", "payslip", "--evidence", "x"],
+            "income_source_unknown",
+        ),
+        (
+            ["income", "--customer", "C1", "--amount", "1.001", "--source", "declared", "--evidence", "x"],
+            "amount_has_too_many_decimals",
+        ),
+        (
+            [
+                "income",
+                "--customer",
+                "C1",
+                "--amount",
+                "99999999999999999.00",
+                "--source",
+                "declared",
+                "--evidence",
+                "x",
+            ],
+            "amount_too_large",
+        ),
+        (
+            ["income", "--customer", "C1", "--amount", "1.00", "--source", "declared", "--evidence", "a b"],
+            "evidence_malformed",
+        ),
+        (
+            [
+                "income",
+                "--customer",
+                "C1",
+                "--amount",
+                "1.00",
+                "--source",
+                "declared",
+                "--evidence",
+                "x",
+                "--on",
+                "2199-01-01",
+            ],
+            "date_after_today",
+        ),
+        (
+            [
+                "income",
+                "--customer",
+                "C1",
+                "--amount",
+                "1.00",
+                "--source",
+                "declared",
+                "--evidence",
+                "x",
+                "--currency",
+                "USD",
+            ],
+            "currency_mismatch",
+        ),
+        (
+            [
+                "bureau",
+                "--customer",
+                "C1",
+                "--enquiries-6m",
+                "1001",
+                "--external-debt",
+                "0",
+                "--external-dpd-max-12m",
+                "0",
+            ],
+            "number_out_of_range",
+        ),
+        (
+            [
+                "bureau",
+                "--customer",
+                "C1",
+                "--enquiries-6m",
+                "1",
+                "--external-debt",
+                "0",
+                "--external-dpd-max-12m",
+                "0",
+                "--bureau-score",
+                "nan",
+            ],
+            "number_out_of_range",
+        ),
+        (
+            [
+                "bureau",
+                "--customer",
+                "C1",
+                "--enquiries-6m",
+                "1",
+                "--external-debt",
+                "-5",
+                "--external-dpd-max-12m",
+                "0",
+            ],
+            "amount_must_be_positive",
+        ),
+        (["assets", "--customer", "C 1", "--amount", "1.00", "--evidence", "x"], "id_malformed"),
+        (["consent", "--customer", "C1", "--source", "salary", "--grant"], "consent_source_unknown"),
+        (["show", "--customer", "C9"], "customer_not_found"),
+    ],
+)
 def test_a_bad_value_is_refused_in_one_line_by_its_code_and_nothing_is_written(ledger, args, code):
     before = snapshot(ledger.engine)
     result = ledger("customer", *args)

@@ -34,8 +34,11 @@ VALUES = st.one_of(
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-@settings(max_examples=scaled(20), deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=scaled(20),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(value=VALUES)
 def test_any_value_is_taken_or_refused_in_one_line_writing_nothing(line, command, value):
     args = command.split(" ")

@@ -47,8 +47,7 @@ TOO_FAR = (date.today() + timedelta(days=2)).isoformat()  # noqa: DTZ011 - the C
         (["repay", "--account", "A1", "--amount", "10.00", "--on", "20260301"], "date_malformed"),
         (["repay", "--account", "A1", "--amount", "10.00", "--on", TOO_FAR], "date_after_today"),
         (["line", "freeze", "--account", "A1", "--on", TOO_FAR], "date_after_today"),
-        (["repay", "--account", "A1", "--amount", "10.00", "--on", "2026-01-14"],
-         "occurred_on_before_line_opened"),
+        (["repay", "--account", "A1", "--amount", "10.00", "--on", "2026-01-14"], "occurred_on_before_line_opened"),
         (["statement", "--account", "A1", "--as-of", "2026-01-14"], "as_of_before_line_opened"),
         (["panel", "export", "--out", "p.parquet", "--as-of", "2200-01-31"], "date_out_of_range"),
         (["line", "open", "--account", "A" * 65, "--customer", "C", "--limit", "1"], "id_malformed"),
@@ -60,8 +59,7 @@ TOO_FAR = (date.today() + timedelta(days=2)).isoformat()  # noqa: DTZ011 - the C
         (["repay", "--account", "A1", "--amount", "10.00", "--key", "k" * 129], "key_malformed"),
         (["line", "freeze", "--account", "A1", "--reason", "r" * 65], "reason_malformed"),
         (["line", "freeze", "--account", "A1", "--reason", "X[/oops]"], "reason_malformed"),
-        (["line", "set-limit", "--account", "A1", "--limit", "100.00", "--decision", "d" * 129],
-         "key_malformed"),
+        (["line", "set-limit", "--account", "A1", "--limit", "100.00", "--decision", "d" * 129], "key_malformed"),
         (["line", "reverse", "--account", "A1", "--event", "x y", "--reason", "r"], "key_malformed"),
         (["line", "show", "--account", "A" * 65], "id_malformed"),
         (["statement", "--account", "[red]A9"], "id_malformed"),
@@ -73,8 +71,23 @@ def test_bad_input_exits_2_with_one_line_naming_its_code_and_writes_nothing(line
 
 def test_an_id_of_64_characters_works_on_every_command_and_database(cli):
     account = "A" * 64
-    assert cli("line", "open", "--account", account, "--customer", "C" * 64, "--limit", "100.00",
-               "--on", OPENED, "--key", "k" * 128).exit_code == 0
+    assert (
+        cli(
+            "line",
+            "open",
+            "--account",
+            account,
+            "--customer",
+            "C" * 64,
+            "--limit",
+            "100.00",
+            "--on",
+            OPENED,
+            "--key",
+            "k" * 128,
+        ).exit_code
+        == 0
+    )
     result = cli("line", "freeze", "--account", account, "--reason", "r" * 64, "--on", OPENED)
     assert result.exit_code == 0, result.output
     assert json.loads(cli("line", "show", "--account", account, "--json").stdout)["status"] == "frozen"
@@ -83,8 +96,7 @@ def test_an_id_of_64_characters_works_on_every_command_and_database(cli):
 def test_markup_in_refused_input_is_printed_as_typed(line):
     message = assert_refused(line, ["statement", "--account", "[red]A9"], "id_malformed")
     assert "got '[red]A9'" in message
-    message = assert_refused(line, ["repay", "--account", "A1", "--amount", "[bold]1"],
-                             "amount_not_a_number")
+    message = assert_refused(line, ["repay", "--account", "A1", "--amount", "[bold]1"], "amount_not_a_number")
     assert "got '[bold]1'" in message
 
 
@@ -109,8 +121,18 @@ NOTE = " (already posted with this key; nothing new written)"
         ["line", "open", "--account", "N1", "--customer", "C9", "--limit", "100.00", "--on", OPENED],
         ["draw", "--account", "A1", "--amount", "500.00", "--term", "3", "--on", "2026-01-20"],
         ["repay", "--account", "A1", "--amount", "100.00", "--on", "2026-01-20"],
-        ["line", "set-limit", "--account", "A1", "--limit", "15000.00", "--reason", "dpd_above_max",
-         "--on", "2026-01-20"],
+        [
+            "line",
+            "set-limit",
+            "--account",
+            "A1",
+            "--limit",
+            "15000.00",
+            "--reason",
+            "dpd_above_max",
+            "--on",
+            "2026-01-20",
+        ],
         ["line", "freeze", "--account", "A1", "--on", "2026-01-20"],
         ["line", "close", "--account", "B1", "--on", "2026-01-20"],
     ],
@@ -127,29 +149,39 @@ def test_every_posting_command_says_when_a_retry_was_a_duplicate(line, args):
 
 def test_unfreeze_and_reverse_retries_are_told_as_duplicates(line):
     assert line("line", "freeze", "--account", "A1", "--on", "2026-01-20").exit_code == 0
-    first, again = retry_twice(line, "line", "unfreeze", "--account", "A1", "--on", "2026-01-21",
-                               "--key", "u1")
+    first, again = retry_twice(line, "line", "unfreeze", "--account", "A1", "--on", "2026-01-21", "--key", "u1")
     assert again == first + NOTE
-    assert line("repay", "--account", "A1", "--amount", "100.00", "--on", "2026-01-22",
-                "--key", "p1").exit_code == 0
-    first, again = retry_twice(line, "line", "reverse", "--account", "A1", "--event", "p1",
-                               "--reason", "payment_returned", "--on", "2026-01-23", "--key", "r1")
+    assert line("repay", "--account", "A1", "--amount", "100.00", "--on", "2026-01-22", "--key", "p1").exit_code == 0
+    first, again = retry_twice(
+        line,
+        "line",
+        "reverse",
+        "--account",
+        "A1",
+        "--event",
+        "p1",
+        "--reason",
+        "payment_returned",
+        "--on",
+        "2026-01-23",
+        "--key",
+        "r1",
+    )
     assert again == first + NOTE
 
 
 def test_a_retried_limit_change_tells_the_change_not_the_limit_twice(line):
-    first, again = retry_twice(line, "line", "set-limit", "--account", "A1", "--limit", "15000.00",
-                               "--on", "2026-01-20", "--key", "cut")
+    first, again = retry_twice(
+        line, "line", "set-limit", "--account", "A1", "--limit", "15000.00", "--on", "2026-01-20", "--key", "cut"
+    )
     assert first == "A1: limit 20,000.00 CNY -> 15,000.00 CNY (manual_review)"
     assert again == first + NOTE
 
 
 def test_a_key_used_on_one_account_is_a_new_request_on_another(line):
-    a1 = line("repay", "--account", "A1", "--amount", "1053.15", "--on", "2026-02-15",
-              "--key", "pay-2026-02", "--json")
+    a1 = line("repay", "--account", "A1", "--amount", "1053.15", "--on", "2026-02-15", "--key", "pay-2026-02", "--json")
     assert line("draw", "--account", "B1", "--amount", "600.00", "--term", "3", "--on", OPENED).exit_code == 0
-    b1 = line("repay", "--account", "B1", "--amount", "100.00", "--on", "2026-02-15",
-              "--key", "pay-2026-02", "--json")
+    b1 = line("repay", "--account", "B1", "--amount", "100.00", "--on", "2026-02-15", "--key", "pay-2026-02", "--json")
     assert a1.exit_code == 0 and b1.exit_code == 0, b1.output
     result = json.loads(b1.stdout)
     assert result["duplicate"] is False and result["account_id"] == "B1"
@@ -157,14 +189,15 @@ def test_a_key_used_on_one_account_is_a_new_request_on_another(line):
 
 
 def test_reversing_a_paid_off_drawdown_says_which_repayment_depends_on_it(cli):
-    for args in (["line", "open", "--account", "A1", "--customer", "C1", "--limit", "1000.00",
-                  "--on", OPENED],
-                 ["draw", "--account", "A1", "--amount", "500.00", "--term", "3", "--on", OPENED,
-                  "--key", "d1"],
-                 ["repay", "--account", "A1", "--amount", "500.25", "--on", "2026-01-16",
-                  "--key", "payoff"]):
+    for args in (
+        ["line", "open", "--account", "A1", "--customer", "C1", "--limit", "1000.00", "--on", OPENED],
+        ["draw", "--account", "A1", "--amount", "500.00", "--term", "3", "--on", OPENED, "--key", "d1"],
+        ["repay", "--account", "A1", "--amount", "500.25", "--on", "2026-01-16", "--key", "payoff"],
+    ):
         assert cli(*args).exit_code == 0, cli(*args).output
-    message = assert_refused(cli, ["line", "reverse", "--account", "A1", "--event", "d1",
-                                   "--reason", "drawdown_cancelled", "--on", "2026-01-17"],
-                             "reversal_invalidates_later_event")
+    message = assert_refused(
+        cli,
+        ["line", "reverse", "--account", "A1", "--event", "d1", "--reason", "drawdown_cancelled", "--on", "2026-01-17"],
+        "reversal_invalidates_later_event",
+    )
     assert "'payoff'" in message and "nothing_outstanding" in message

@@ -47,20 +47,42 @@ def history(sample, uci_history):
 
 
 def _replay(stored, model, strategy):
-    context = Context(as_of=stored.as_of, trigger=stored.trigger,
-                      last_limit_change_on=stored.context["last_limit_change_on"])
-    history = None if stored.history is None else history_from_records(
-        stored.history, list(stored.decisions["account_id"]), stored.as_of)
-    return replay(stored.decisions, stored.features, context, model=model, model_ref=stored.model_ref,
-                  strategy=strategy, history=history, recourse=stored.with_recourse)
+    context = Context(
+        as_of=stored.as_of, trigger=stored.trigger, last_limit_change_on=stored.context["last_limit_change_on"]
+    )
+    history = (
+        None
+        if stored.history is None
+        else history_from_records(stored.history, list(stored.decisions["account_id"]), stored.as_of)
+    )
+    return replay(
+        stored.decisions,
+        stored.features,
+        context,
+        model=model,
+        model_ref=stored.model_ref,
+        strategy=strategy,
+        history=history,
+        recourse=stored.with_recourse,
+    )
 
 
 def test_a_run_reads_back_as_it_was_decided(engine, sample, changed_on, uci_inputs):
-    run_id = save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text(),
-                      with_recourse=True, context=changed_on)
+    run_id = save_run(
+        engine,
+        sample,
+        uci_inputs.features,
+        strategy_text=default_strategy_text(),
+        with_recourse=True,
+        context=changed_on,
+    )
     stored = load_run(engine, run_id)
     assert (stored.as_of, stored.trigger, stored.strategy_ref, stored.model_ref) == (
-        AS_OF, "review", "default@1", MODEL_REF)
+        AS_OF,
+        "review",
+        "default@1",
+        MODEL_REF,
+    )
     assert stored.strategy_text == default_strategy_text()
     pd.testing.assert_frame_equal(stored.decisions, sample, check_dtype=False)
     # Feature values come back bit for bit, missing ones as NaN.
@@ -70,17 +92,18 @@ def test_a_run_reads_back_as_it_was_decided(engine, sample, changed_on, uci_inpu
 
 
 def test_a_stored_run_replays_with_no_difference_and_a_changed_feature_is_caught(
-        engine, sample, uci_inputs, uci_gbm, default_strategy, history):
-    run_id = save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text(),
-                      with_recourse=True, history=history)
+    engine, sample, uci_inputs, uci_gbm, default_strategy, history
+):
+    run_id = save_run(
+        engine, sample, uci_inputs.features, strategy_text=default_strategy_text(), with_recourse=True, history=history
+    )
     stored = load_run(engine, run_id)
     assert _replay(stored, uci_gbm, default_strategy).empty
     account = sample.loc[sample["action"] == "hold", "account_id"].iloc[0]
     with engine.begin() as conn:
         text = conn.execute(select(decisions.c.features).where(decisions.c.account_id == account)).scalar_one()
         features = json.loads(text) | {"dpd_current": 45.0}
-        conn.execute(update(decisions).where(decisions.c.account_id == account)
-                     .values(features=json.dumps(features)))
+        conn.execute(update(decisions).where(decisions.c.account_id == account).values(features=json.dumps(features)))
     differences = _replay(load_run(engine, run_id), uci_gbm, default_strategy)
     assert set(differences["account_id"]) == {account}
     assert {"action", "reasons"} <= set(differences["column"])
@@ -88,8 +111,7 @@ def test_a_stored_run_replays_with_no_difference_and_a_changed_feature_is_caught
     assert (action["stored"], action["replayed"]) == ("hold", "freeze")
 
 
-def test_a_second_text_under_the_same_strategy_version_is_refused_and_nothing_is_written(
-        engine, sample, uci_inputs):
+def test_a_second_text_under_the_same_strategy_version_is_refused_and_nothing_is_written(engine, sample, uci_inputs):
     save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text(), with_recourse=True)
     other = edit(default_strategy_text(), "cooldown_days: 90", "cooldown_days: 60")
     with pytest.raises(InputError, match="default@1"):
@@ -100,15 +122,19 @@ def test_a_second_text_under_the_same_strategy_version_is_refused_and_nothing_is
         assert len(conn.execute(select(decisions.c.id)).all()) == len(sample)
 
 
-def test_a_run_mixing_dates_or_missing_features_is_refused_and_nothing_is_written(
-        engine, sample, uci_inputs):
+def test_a_run_mixing_dates_or_missing_features_is_refused_and_nothing_is_written(engine, sample, uci_inputs):
     mixed = sample.copy()
     mixed.loc[0, "as_of"] = pd.Timestamp("2005-08-31").date()
     with pytest.raises(InputError, match="as_of"):
         save_run(engine, mixed, uci_inputs.features, strategy_text=default_strategy_text(), with_recourse=True)
     with pytest.raises(InputError, match=str(sample["account_id"].iloc[0])):
-        save_run(engine, sample, uci_inputs.features.drop(index=sample["account_id"].iloc[0]),
-                 strategy_text=default_strategy_text(), with_recourse=True)
+        save_run(
+            engine,
+            sample,
+            uci_inputs.features.drop(index=sample["account_id"].iloc[0]),
+            strategy_text=default_strategy_text(),
+            with_recourse=True,
+        )
     assert list_runs(engine) == []
 
 
@@ -117,9 +143,14 @@ def test_the_latest_decision_of_an_account_is_the_newest_run(engine, sample, uci
     save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text(), with_recourse=True)
     text = edit(default_strategy_text(), "version: 1", "version: 2")
     strategy = compile_strategy(read_strategy(text))
-    later = decide(uci_inputs.features.loc[[account]], model=uci_gbm, model_ref=MODEL_REF,
-                   strategy=strategy, context=Context(as_of=pd.Timestamp("2005-10-31").date()),
-                   recourse=False)
+    later = decide(
+        uci_inputs.features.loc[[account]],
+        model=uci_gbm,
+        model_ref=MODEL_REF,
+        strategy=strategy,
+        context=Context(as_of=pd.Timestamp("2005-10-31").date()),
+        recourse=False,
+    )
     save_run(engine, later, uci_inputs.features, strategy_text=text, with_recourse=True)
     latest = latest_decision(engine, account)
     assert latest.strategy_ref == "default@2"
@@ -135,12 +166,18 @@ def test_an_empty_log_has_no_newest_run_to_load(engine):
         load_run(engine)
 
 
-def test_a_run_decided_without_recourse_replays_without_it(engine, sample, uci_inputs, uci_gbm,
-                                                          default_strategy):
-    plain = decide(uci_inputs.features.loc[sample["account_id"]], model=uci_gbm, model_ref=MODEL_REF,
-                   strategy=default_strategy, context=Context(as_of=AS_OF), recourse=False)
-    stored = load_run(engine, save_run(engine, plain, uci_inputs.features,
-                                       strategy_text=default_strategy_text(), with_recourse=False))
+def test_a_run_decided_without_recourse_replays_without_it(engine, sample, uci_inputs, uci_gbm, default_strategy):
+    plain = decide(
+        uci_inputs.features.loc[sample["account_id"]],
+        model=uci_gbm,
+        model_ref=MODEL_REF,
+        strategy=default_strategy,
+        context=Context(as_of=AS_OF),
+        recourse=False,
+    )
+    stored = load_run(
+        engine, save_run(engine, plain, uci_inputs.features, strategy_text=default_strategy_text(), with_recourse=False)
+    )
     assert stored.with_recourse is False
     assert _replay(stored, uci_gbm, default_strategy).empty
 
@@ -148,26 +185,30 @@ def test_a_run_decided_without_recourse_replays_without_it(engine, sample, uci_i
 def test_an_account_twice_in_one_run_is_refused(engine, sample, uci_inputs):
     twice = pd.concat([sample, sample.iloc[[0]]], ignore_index=True)
     with pytest.raises(InputError, match="one decision per account"):
-        save_run(engine, twice, uci_inputs.features, strategy_text=default_strategy_text(),
-                 with_recourse=True)
+        save_run(engine, twice, uci_inputs.features, strategy_text=default_strategy_text(), with_recourse=True)
     assert list_runs(engine) == []
 
 
-def test_a_history_not_one_record_per_decision_is_refused_and_nothing_is_written(
-        engine, sample, uci_inputs, history):
+def test_a_history_not_one_record_per_decision_is_refused_and_nothing_is_written(engine, sample, uci_inputs, history):
     with pytest.raises(InputError, match="one record per decision") as refused:
-        save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text(),
-                 with_recourse=True, history=history[:-1])
+        save_run(
+            engine,
+            sample,
+            uci_inputs.features,
+            strategy_text=default_strategy_text(),
+            with_recourse=True,
+            history=history[:-1],
+        )
     assert refused.value.code == "history_missing"
     assert list_runs(engine) == []
 
 
-def test_a_run_logged_without_its_history_cannot_replay_its_recourse_and_says_so(
-        engine, sample, uci_inputs):
+def test_a_run_logged_without_its_history_cannot_replay_its_recourse_and_says_so(engine, sample, uci_inputs):
     from linewise.review.runs import stored_history
 
-    stored = load_run(engine, save_run(engine, sample, uci_inputs.features,
-                                       strategy_text=default_strategy_text(), with_recourse=True))
+    stored = load_run(
+        engine, save_run(engine, sample, uci_inputs.features, strategy_text=default_strategy_text(), with_recourse=True)
+    )
     assert stored.history is None
     with pytest.raises(InputError, match="decide them again") as refused:
         stored_history(stored)

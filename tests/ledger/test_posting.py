@@ -25,13 +25,26 @@ OPENED = date(2025, 1, 31)
 
 
 def opened(limit=2_000_000):
-    return apply(None, LineOpened(account_id="A", occurred_on=OPENED, idempotency_key="o",
-                                  customer_id="C", currency="CNY", credit_limit=limit)).state
+    return apply(
+        None,
+        LineOpened(
+            account_id="A", occurred_on=OPENED, idempotency_key="o", customer_id="C", currency="CNY", credit_limit=limit
+        ),
+    ).state
 
 
 def draw(state, amount, term=12, on=OPENED, key="d1", method="equal_instalment", product=PRODUCT):
-    event = drawdown_event(product, state, account_id="A", amount=amount, term_months=term,
-                           method=method, purpose="travel", occurred_on=on, idempotency_key=key)
+    event = drawdown_event(
+        product,
+        state,
+        account_id="A",
+        amount=amount,
+        term_months=term,
+        method=method,
+        purpose="travel",
+        occurred_on=on,
+        idempotency_key=key,
+    )
     return apply(state, event).state
 
 
@@ -50,8 +63,16 @@ def test_drawdown_equal_to_available_limit_is_accepted_and_one_more_fen_is_not()
 
 def test_frozen_line_refuses_drawdowns_but_takes_repayments():
     state = draw(opened(), 600_000)
-    state = apply(state, StatusChanged(account_id="A", occurred_on=OPENED, idempotency_key="f",
-                                       new_status=LineStatus.FROZEN, reason_code="dpd_above_max")).state
+    state = apply(
+        state,
+        StatusChanged(
+            account_id="A",
+            occurred_on=OPENED,
+            idempotency_key="f",
+            new_status=LineStatus.FROZEN,
+            reason_code="dpd_above_max",
+        ),
+    ).state
     with pytest.raises(LedgerRejected) as info:
         draw(state, 60_000, key="d2")
     assert info.value.code == "line_frozen"
@@ -59,8 +80,12 @@ def test_frozen_line_refuses_drawdowns_but_takes_repayments():
 
 
 def test_drawdown_racing_a_limit_cut_is_judged_against_the_new_limit():
-    state = apply(opened(), LimitChanged(account_id="A", occurred_on=OPENED, idempotency_key="l",
-                                         new_limit=500_000, reason_code="pd_deteriorated")).state
+    state = apply(
+        opened(),
+        LimitChanged(
+            account_id="A", occurred_on=OPENED, idempotency_key="l", new_limit=500_000, reason_code="pd_deteriorated"
+        ),
+    ).state
     with pytest.raises(LedgerRejected, match=r"available credit 5,000\.00"):
         draw(state, 600_000)
 
@@ -99,7 +124,7 @@ def test_repayment_pays_penalty_then_interest_then_principal_oldest_first():
     assert interest[0] == ("interest", 1)
     last_interest = components.index(interest[-1])
     assert all(c[0] != "principal" for c in components[:last_interest])
-    assert all(c[0] == "principal" for c in components[last_interest + 1:])
+    assert all(c[0] == "principal" for c in components[last_interest + 1 :])
     principal = [n for c, n in components if c == "principal"]
     assert principal == sorted(principal)  # oldest instalment first
 
@@ -151,18 +176,40 @@ def test_back_dated_event_is_refused():
 
 def test_reversed_repayment_restores_what_it_paid():
     events = [
-        LineOpened(account_id="A", occurred_on=OPENED, idempotency_key="o", customer_id="C",
-                   currency="CNY", credit_limit=2_000_000),
-        drawdown_event(PRODUCT, None, account_id="A", amount=600_000, term_months=6,
-                       method="equal_instalment", purpose="travel", occurred_on=OPENED,
-                       idempotency_key="d1"),
-        RepaymentPosted(account_id="A", occurred_on=OPENED + timedelta(days=3),
-                        idempotency_key="p1", amount=200_000),
+        LineOpened(
+            account_id="A",
+            occurred_on=OPENED,
+            idempotency_key="o",
+            customer_id="C",
+            currency="CNY",
+            credit_limit=2_000_000,
+        ),
+        drawdown_event(
+            PRODUCT,
+            None,
+            account_id="A",
+            amount=600_000,
+            term_months=6,
+            method="equal_instalment",
+            purpose="travel",
+            occurred_on=OPENED,
+            idempotency_key="d1",
+        ),
+        RepaymentPosted(account_id="A", occurred_on=OPENED + timedelta(days=3), idempotency_key="p1", amount=200_000),
     ]
     paid = replay(events)
-    reversed_ = replay([*events, Reversal(account_id="A", occurred_on=OPENED + timedelta(days=4),
-                                          idempotency_key="r1", target_key="p1",
-                                          reason_code="payment_returned")])
+    reversed_ = replay(
+        [
+            *events,
+            Reversal(
+                account_id="A",
+                occurred_on=OPENED + timedelta(days=4),
+                idempotency_key="r1",
+                target_key="p1",
+                reason_code="payment_returned",
+            ),
+        ]
+    )
     assert paid.state.principal_outstanding < 600_000
     assert reversed_.state.principal_outstanding == 600_000
     assert reversed_.allocations == ()
@@ -172,7 +219,15 @@ def test_reversed_repayment_restores_what_it_paid():
 
 def test_buckets_have_the_usual_edges():
     assert [bucket_of(d) for d in (0, 1, 30, 31, 60, 61, 90, 91)] == [
-        "current", "1-30", "1-30", "31-60", "31-60", "61-90", "61-90", "90+"]
+        "current",
+        "1-30",
+        "1-30",
+        "31-60",
+        "31-60",
+        "61-90",
+        "61-90",
+        "90+",
+    ]
 
 
 def _post_all(events):

@@ -33,15 +33,31 @@ DAY = date(2025, 1, 31)
 
 
 def open_line(engine, account="A", limit=2_000_000, key=None):
-    return post_event(engine, LineOpened(account_id=account, occurred_on=DAY,
-                                         idempotency_key=key or f"{account}-open",
-                                         customer_id="C", currency="CNY", credit_limit=limit))
+    return post_event(
+        engine,
+        LineOpened(
+            account_id=account,
+            occurred_on=DAY,
+            idempotency_key=key or f"{account}-open",
+            customer_id="C",
+            currency="CNY",
+            credit_limit=limit,
+        ),
+    )
 
 
 def draw_event(account="A", amount=1_200_000, on=DAY, key="d1", term=12):
-    return drawdown_event(PRODUCT, None, account_id=account, amount=amount, term_months=term,
-                          method="equal_instalment", purpose="travel", occurred_on=on,
-                          idempotency_key=key)
+    return drawdown_event(
+        PRODUCT,
+        None,
+        account_id=account,
+        amount=amount,
+        term_months=term,
+        method="equal_instalment",
+        purpose="travel",
+        occurred_on=on,
+        idempotency_key=key,
+    )
 
 
 def event_count(engine):
@@ -58,10 +74,14 @@ def test_migrations_create_exactly_the_tables_the_code_uses(engine):
 def test_posted_events_persist_and_equal_a_replay_of_the_log(engine):
     open_line(engine)
     post_event(engine, draw_event())
-    post_event(engine, RepaymentPosted(account_id="A", occurred_on=DAY + timedelta(days=28),
-                                       idempotency_key="p1", amount=110_016))
-    post_event(engine, RepaymentPosted(account_id="A", occurred_on=DAY + timedelta(days=40),
-                                       idempotency_key="p2", amount=400_000))
+    post_event(
+        engine,
+        RepaymentPosted(account_id="A", occurred_on=DAY + timedelta(days=28), idempotency_key="p1", amount=110_016),
+    )
+    post_event(
+        engine,
+        RepaymentPosted(account_id="A", occurred_on=DAY + timedelta(days=40), idempotency_key="p2", amount=400_000),
+    )
     stored = read_state(engine, "A")
     with engine.connect() as conn:
         assert replay(load_account_events(conn, "A")).state == stored
@@ -122,15 +142,33 @@ def test_opening_an_existing_account_is_refused(engine):
 def test_reversal_is_a_new_event_and_rebuilds_the_state(engine):
     open_line(engine)
     post_event(engine, draw_event())
-    post_event(engine, RepaymentPosted(account_id="A", occurred_on=DAY + timedelta(days=5),
-                                       idempotency_key="p1", amount=300_000))
-    post_event(engine, Reversal(account_id="A", occurred_on=DAY + timedelta(days=6),
-                                idempotency_key="r1", target_key="p1", reason_code="payment_returned"))
+    post_event(
+        engine,
+        RepaymentPosted(account_id="A", occurred_on=DAY + timedelta(days=5), idempotency_key="p1", amount=300_000),
+    )
+    post_event(
+        engine,
+        Reversal(
+            account_id="A",
+            occurred_on=DAY + timedelta(days=6),
+            idempotency_key="r1",
+            target_key="p1",
+            reason_code="payment_returned",
+        ),
+    )
     assert read_state(engine, "A").principal_outstanding == 1_200_000
     assert event_count(engine) == 4  # nothing deleted
     with pytest.raises(LedgerRejected) as info:
-        post_event(engine, Reversal(account_id="A", occurred_on=DAY + timedelta(days=7),
-                                    idempotency_key="r2", target_key="p1", reason_code="dup"))
+        post_event(
+            engine,
+            Reversal(
+                account_id="A",
+                occurred_on=DAY + timedelta(days=7),
+                idempotency_key="r2",
+                target_key="p1",
+                reason_code="dup",
+            ),
+        )
     assert info.value.code == "event_already_reversed"
 
 
@@ -140,14 +178,24 @@ def test_month_end_panel_agrees_with_a_replay_at_each_month_end(engine):
     post_event(engine, draw_event("A"))
     post_event(engine, draw_event("B", amount=300_000, key="dB", term=3))
     first_due = date(2025, 2, 28)
-    post_event(engine, RepaymentPosted(account_id="A", occurred_on=first_due, idempotency_key="pA",
-                                       amount=110_016))
-    post_event(engine, LimitChanged(account_id="A", occurred_on=date(2025, 3, 10),
-                                    idempotency_key="lA", new_limit=2_500_000, reason_code="review"))
-    post_event(engine, RepaymentPosted(account_id="B", occurred_on=date(2025, 4, 20),
-                                       idempotency_key="pB", amount=150_000))
+    post_event(engine, RepaymentPosted(account_id="A", occurred_on=first_due, idempotency_key="pA", amount=110_016))
+    post_event(
+        engine,
+        LimitChanged(
+            account_id="A",
+            occurred_on=date(2025, 3, 10),
+            idempotency_key="lA",
+            new_limit=2_500_000,
+            reason_code="review",
+        ),
+    )
+    post_event(
+        engine, RepaymentPosted(account_id="B", occurred_on=date(2025, 4, 20), idempotency_key="pB", amount=150_000)
+    )
     panel = export_panel(engine, date(2025, 5, 31))
-    assert sorted(panel["month"].unique()) == [date(2025, m, d) for m, d in ((1, 31), (2, 28), (3, 31), (4, 30), (5, 31))]
+    assert sorted(panel["month"].unique()) == [
+        date(2025, m, d) for m, d in ((1, 31), (2, 28), (3, 31), (4, 30), (5, 31))
+    ]
     with engine.connect() as conn:
         history = {a: load_account_events(conn, a) for a in ("A", "B")}
     for row in panel.itertuples():
@@ -165,8 +213,9 @@ def test_month_end_panel_agrees_with_a_replay_at_each_month_end(engine):
 def test_statement_replays_to_the_date_asked(engine):
     open_line(engine)
     post_event(engine, draw_event())
-    post_event(engine, RepaymentPosted(account_id="A", occurred_on=date(2025, 4, 10),
-                                       idempotency_key="p1", amount=500_000))
+    post_event(
+        engine, RepaymentPosted(account_id="A", occurred_on=date(2025, 4, 10), idempotency_key="p1", amount=500_000)
+    )
     early = statement(engine, "A", date(2025, 4, 1))
     late = statement(engine, "A", date(2025, 4, 10))
     assert early.dpd == 32 and early.bucket == "31-60"

@@ -68,15 +68,31 @@ def poster(engine, event: Event) -> Callable[[], PostingResult]:
 
 
 def open_line(engine, account: str, limit: int = LIMIT) -> None:
-    post_event(engine, LineOpened(account_id=account, occurred_on=DAY,
-                                  idempotency_key=f"{account}-open", customer_id="C",
-                                  currency="CNY", credit_limit=limit))
+    post_event(
+        engine,
+        LineOpened(
+            account_id=account,
+            occurred_on=DAY,
+            idempotency_key=f"{account}-open",
+            customer_id="C",
+            currency="CNY",
+            credit_limit=limit,
+        ),
+    )
 
 
 def draw(account: str, amount: int, key: str, on: date = DAY) -> DrawdownPosted:
-    return drawdown_event(PRODUCT, None, account_id=account, amount=amount, term_months=12,
-                          method="equal_instalment", purpose="daily_consumption",
-                          occurred_on=on, idempotency_key=key)
+    return drawdown_event(
+        PRODUCT,
+        None,
+        account_id=account,
+        amount=amount,
+        term_months=12,
+        method="equal_instalment",
+        purpose="daily_consumption",
+        occurred_on=on,
+        idempotency_key=key,
+    )
 
 
 def stored_events(engine, account: str) -> list[Event]:
@@ -92,8 +108,7 @@ def stored_state(engine, account: str) -> LineState | None:
 def rows_with_key(engine, key: str) -> int:
     with engine.connect() as conn:
         return conn.execute(
-            select(func.count()).select_from(events_table)
-            .where(events_table.c.idempotency_key == key)
+            select(func.count()).select_from(events_table).where(events_table.c.idempotency_key == key)
         ).scalar_one()
 
 
@@ -149,17 +164,26 @@ def test_concurrent_drawdowns_never_exceed_the_limit_and_the_store_equals_a_repl
     assert replay_checking_every_step(log) == state
     # Each accepted result saw the balance left by the drawdowns before it in the log.
     balances = sorted(r.result["principal_outstanding"] for r in accepted(outcomes))
-    running = [sum(e.amount for e in log[1:n + 1] if isinstance(e, DrawdownPosted))
-               for n in range(1, len(log))]
+    running = [sum(e.amount for e in log[1 : n + 1] if isinstance(e, DrawdownPosted)) for n in range(1, len(log))]
     assert balances == running
 
 
 def cut_event(account: str, cut: str) -> LimitChanged | StatusChanged:
     if cut == "limit":
-        return LimitChanged(account_id=account, occurred_on=DAY, idempotency_key=f"{account}-cut",
-                            new_limit=LIMIT // 2, reason_code="risk_review")
-    return StatusChanged(account_id=account, occurred_on=DAY, idempotency_key=f"{account}-cut",
-                         new_status=LineStatus.FROZEN, reason_code="fraud_suspected")
+        return LimitChanged(
+            account_id=account,
+            occurred_on=DAY,
+            idempotency_key=f"{account}-cut",
+            new_limit=LIMIT // 2,
+            reason_code="risk_review",
+        )
+    return StatusChanged(
+        account_id=account,
+        occurred_on=DAY,
+        idempotency_key=f"{account}-cut",
+        new_status=LineStatus.FROZEN,
+        reason_code="fraud_suspected",
+    )
 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
@@ -168,8 +192,7 @@ def test_drawdowns_racing_a_limit_cut_or_a_freeze_never_draw_past_it(pg_engine, 
     account = f"{cut}-{round_}"
     open_line(pg_engine, account)
     rng = random.Random(round_)
-    draws = [draw(account, rng.randrange(60_000, 200_001, 100), f"{account}-d{n}")
-             for n in range(THREADS - 1)]
+    draws = [draw(account, rng.randrange(60_000, 200_001, 100), f"{account}-d{n}") for n in range(THREADS - 1)]
     change = cut_event(account, cut)
     calls = [poster(pg_engine, d) for d in draws]
     cut_at = round_ * (THREADS - 1) // max(1, ROUNDS - 1)
@@ -187,8 +210,8 @@ def test_drawdowns_racing_a_limit_cut_or_a_freeze_never_draw_past_it(pg_engine, 
     at = keys.index(change.idempotency_key)
     state = replay_checking_every_step(log)
     assert replay(log).state == stored_state(pg_engine, account) == read_state(pg_engine, account)
-    before = replay(log[:at + 1]).state
-    drawn_after = sum(e.amount for e in log[at + 1:] if isinstance(e, DrawdownPosted))
+    before = replay(log[: at + 1]).state
+    drawn_after = sum(e.amount for e in log[at + 1 :] if isinstance(e, DrawdownPosted))
     if cut == "limit":
         assert state.line.credit_limit == LIMIT // 2
         assert drawn_after <= max(0, LIMIT // 2 - before.principal_outstanding)
@@ -196,19 +219,25 @@ def test_drawdowns_racing_a_limit_cut_or_a_freeze_never_draw_past_it(pg_engine, 
     else:
         assert state.line.status is LineStatus.FROZEN
         assert drawn_after == 0
-        assert all(r.result["status"] == "active" for r in accepted(outcomes)
-                   if r.result["kind"] == "drawdown")
+        assert all(r.result["status"] == "active" for r in accepted(outcomes) if r.result["kind"] == "drawdown")
     assert state.principal_outstanding == sum(e.amount for e in log if isinstance(e, DrawdownPosted))
 
 
 def duplicate_of(kind: str, account: str) -> Event:
     if kind == "opening":
-        return LineOpened(account_id=account, occurred_on=DAY, idempotency_key=f"{account}-open",
-                          customer_id="C", currency="CNY", credit_limit=LIMIT)
+        return LineOpened(
+            account_id=account,
+            occurred_on=DAY,
+            idempotency_key=f"{account}-open",
+            customer_id="C",
+            currency="CNY",
+            credit_limit=LIMIT,
+        )
     if kind == "drawdown":
         return draw(account, 400_000, "same-drawdown", on=DAY + timedelta(days=2))
-    return RepaymentPosted(account_id=account, occurred_on=DAY + timedelta(days=40),
-                           idempotency_key="same-repayment", amount=123_400)
+    return RepaymentPosted(
+        account_id=account, occurred_on=DAY + timedelta(days=40), idempotency_key="same-repayment", amount=123_400
+    )
 
 
 @pytest.mark.parametrize("kind", ["opening", "drawdown", "repayment"])
@@ -245,17 +274,36 @@ def test_concurrent_duplicates_of_one_idempotency_key_post_once(pg_engine, kind)
 def test_reads_during_postings_see_one_consistent_snapshot(pg_engine):
     """A reader never sees a drawdown without its instalments (no torn reads)."""
     opened_on = date(2025, 1, 2)
-    post_event(pg_engine, LineOpened(account_id="T", occurred_on=opened_on, idempotency_key="T-o",
-                                     customer_id="C", currency="CNY", credit_limit=5_000_000))
+    post_event(
+        pg_engine,
+        LineOpened(
+            account_id="T",
+            occurred_on=opened_on,
+            idempotency_key="T-o",
+            customer_id="C",
+            currency="CNY",
+            credit_limit=5_000_000,
+        ),
+    )
     product = Product()
     done = threading.Event()
 
     def write() -> None:
         for n in range(60):
-            post_event(pg_engine, drawdown_event(
-                product, None, account_id="T", amount=50_000, term_months=3,
-                method="equal_instalment", purpose="travel", occurred_on=opened_on,
-                idempotency_key=f"T-d{n}"))
+            post_event(
+                pg_engine,
+                drawdown_event(
+                    product,
+                    None,
+                    account_id="T",
+                    amount=50_000,
+                    term_months=3,
+                    method="equal_instalment",
+                    purpose="travel",
+                    occurred_on=opened_on,
+                    idempotency_key=f"T-d{n}",
+                ),
+            )
         done.set()
 
     writer = threading.Thread(target=write)

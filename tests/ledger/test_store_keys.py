@@ -29,14 +29,28 @@ DAY = date(2026, 1, 15)
 
 
 def opening(account, key=None, limit=2_000_000):
-    return LineOpened(account_id=account, occurred_on=DAY, idempotency_key=key or f"{account}-open",
-                      customer_id=f"C{account}", currency="CNY", credit_limit=limit)
+    return LineOpened(
+        account_id=account,
+        occurred_on=DAY,
+        idempotency_key=key or f"{account}-open",
+        customer_id=f"C{account}",
+        currency="CNY",
+        credit_limit=limit,
+    )
 
 
 def drawdown(account, amount=600_000, key="d1"):
-    return drawdown_event(PRODUCT, None, account_id=account, amount=amount, term_months=6,
-                          method="equal_instalment", purpose="travel", occurred_on=DAY,
-                          idempotency_key=key)
+    return drawdown_event(
+        PRODUCT,
+        None,
+        account_id=account,
+        amount=amount,
+        term_months=6,
+        method="equal_instalment",
+        purpose="travel",
+        occurred_on=DAY,
+        idempotency_key=key,
+    )
 
 
 def repayment(account, amount, key="pay-2026-02", on=date(2026, 2, 15)):
@@ -44,8 +58,7 @@ def repayment(account, amount, key="pay-2026-02", on=date(2026, 2, 15)):
 
 
 def two_lines_with_a_drawdown(engine):
-    post_events(engine, [opening("A1"), drawdown("A1"), opening("B1", limit=1_000_000),
-                         drawdown("B1", amount=300_000)])
+    post_events(engine, [opening("A1"), drawdown("A1"), opening("B1", limit=1_000_000), drawdown("B1", amount=300_000)])
 
 
 def test_the_same_key_on_two_accounts_is_two_requests(engine):
@@ -86,10 +99,22 @@ def test_opening_a_line_with_a_key_another_line_opened_with_opens_it(engine):
 
 def test_a_limit_or_status_change_reports_what_it_changed_from(engine):
     post_event(engine, opening("A1"))
-    cut = post_event(engine, LimitChanged(account_id="A1", occurred_on=DAY, idempotency_key="cut",
-                                          new_limit=1_500_000, reason_code="dpd_above_max"))
-    frozen = post_event(engine, StatusChanged(account_id="A1", occurred_on=DAY, idempotency_key="fz",
-                                              new_status=LineStatus.FROZEN, reason_code="dpd_above_max"))
+    cut = post_event(
+        engine,
+        LimitChanged(
+            account_id="A1", occurred_on=DAY, idempotency_key="cut", new_limit=1_500_000, reason_code="dpd_above_max"
+        ),
+    )
+    frozen = post_event(
+        engine,
+        StatusChanged(
+            account_id="A1",
+            occurred_on=DAY,
+            idempotency_key="fz",
+            new_status=LineStatus.FROZEN,
+            reason_code="dpd_above_max",
+        ),
+    )
     assert cut.result["previous_credit_limit"] == 2_000_000 and cut.result["credit_limit"] == 1_500_000
     assert frozen.result["previous_status"] == "active" and frozen.result["status"] == "frozen"
 
@@ -124,8 +149,15 @@ def test_migration_0003_keeps_every_event_and_scopes_the_keys_of_a_ledger_in_use
     command.downgrade(_alembic(engine), "0002")
     assert _revision(engine) == "0002"
     # Keys unique across the ledger, as schema 0002 required.
-    post_events(engine, [opening("A1"), drawdown("A1", key="A1-d1"), opening("B1", limit=1_000_000),
-                         drawdown("B1", amount=300_000, key="B1-d1")])
+    post_events(
+        engine,
+        [
+            opening("A1"),
+            drawdown("A1", key="A1-d1"),
+            opening("B1", limit=1_000_000),
+            drawdown("B1", amount=300_000, key="B1-d1"),
+        ],
+    )
     post_event(engine, repayment("A1", 105_315))
     before = snapshot(engine)
     state_a = read_state(engine, "A1")
@@ -137,8 +169,9 @@ def test_migration_0003_keeps_every_event_and_scopes_the_keys_of_a_ledger_in_use
     assert read_state(engine, "A1") == state_a
     assert post_event(engine, repayment("A1", 105_315)).duplicate
     assert not post_event(engine, repayment("B1", 50_000)).duplicate
-    assert not post_event(engine, repayment("A1", 10_000, key="A1-extra",
-                                            on=date(2026, 2, 15) + timedelta(days=1))).duplicate
+    assert not post_event(
+        engine, repayment("A1", 10_000, key="A1-extra", on=date(2026, 2, 15) + timedelta(days=1))
+    ).duplicate
 
 
 def test_migration_0003_goes_down_while_no_key_is_shared_and_up_again(engine):

@@ -33,14 +33,28 @@ DAY = date(2025, 1, 31)
 
 
 def opening(account="A", key=None):
-    return LineOpened(account_id=account, occurred_on=DAY, idempotency_key=key or f"{account}-open",
-                      customer_id="C", currency="CNY", credit_limit=2_000_000)
+    return LineOpened(
+        account_id=account,
+        occurred_on=DAY,
+        idempotency_key=key or f"{account}-open",
+        customer_id="C",
+        currency="CNY",
+        credit_limit=2_000_000,
+    )
 
 
 def drawdown(account="A", amount=1_200_000, key="d1", term=12):
-    return drawdown_event(PRODUCT, None, account_id=account, amount=amount, term_months=term,
-                          method="equal_instalment", purpose="travel", occurred_on=DAY,
-                          idempotency_key=key)
+    return drawdown_event(
+        PRODUCT,
+        None,
+        account_id=account,
+        amount=amount,
+        term_months=term,
+        method="equal_instalment",
+        purpose="travel",
+        occurred_on=DAY,
+        idempotency_key=key,
+    )
 
 
 def repayment(amount, on, key, account="A"):
@@ -49,8 +63,9 @@ def repayment(amount, on, key, account="A"):
 
 def stored_instalments(engine, account="A"):
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(instalments_table)
-                            .where(instalments_table.c.account_id == account)).scalar_one()
+        return conn.execute(
+            select(func.count()).select_from(instalments_table).where(instalments_table.c.account_id == account)
+        ).scalar_one()
 
 
 def assert_store_equals_replay(engine, account="A"):
@@ -85,8 +100,11 @@ def test_a_prepayment_that_shortens_the_term_is_stored_as_its_replay(engine):
 
 
 def test_a_batch_on_one_line_is_stored_as_its_replay(engine):
-    batch = [opening(), drawdown(),
-             *(repayment(50_000 + n * 100, DAY + timedelta(days=20 * n), f"p{n}") for n in range(1, 6))]
+    batch = [
+        opening(),
+        drawdown(),
+        *(repayment(50_000 + n * 100, DAY + timedelta(days=20 * n), f"p{n}") for n in range(1, 6)),
+    ]
 
     results = post_events(engine, batch)
 

@@ -138,9 +138,16 @@ class LedgerMachine(RuleBasedStateMachine):
     # --- rules --------------------------------------------------------------
 
     def open_line(self, account: str, limit: int, gap: int) -> None:
-        self.post(LineOpened(account_id=account, occurred_on=self.advance(gap),
-                             idempotency_key=self.next_key(), customer_id=f"cust-{account}",
-                             currency="CNY", credit_limit=limit))
+        self.post(
+            LineOpened(
+                account_id=account,
+                occurred_on=self.advance(gap),
+                idempotency_key=self.next_key(),
+                customer_id=f"cust-{account}",
+                currency="CNY",
+                credit_limit=limit,
+            )
+        )
 
     @initialize(limit=st.integers(min_value=300_000, max_value=5_000_000))
     def open_the_first_line(self, limit):
@@ -155,21 +162,28 @@ class LedgerMachine(RuleBasedStateMachine):
     def open_a_line_already_open(self, data, limit, gap):
         self.open_line(data.draw(st.sampled_from(sorted(self.model)), label="account"), limit, gap)
 
-    def draw(self, data: st.DataObject, amounts: st.SearchStrategy[int], term: int,
-             method: str, gap: int) -> None:
+    def draw(self, data: st.DataObject, amounts: st.SearchStrategy[int], term: int, method: str, gap: int) -> None:
         account = data.draw(st.sampled_from(sorted(self.model)), label="account")
         state = self.model[account]
-        self.post(drawdown_event(PRODUCT, state, account_id=account,
-                                 amount=data.draw(amounts, label="amount"), term_months=term,
-                                 method=method, purpose="daily_consumption",
-                                 occurred_on=self.advance(gap), idempotency_key=self.next_key()))
+        self.post(
+            drawdown_event(
+                PRODUCT,
+                state,
+                account_id=account,
+                amount=data.draw(amounts, label="amount"),
+                term_months=term,
+                method=method,
+                purpose="daily_consumption",
+                occurred_on=self.advance(gap),
+                idempotency_key=self.next_key(),
+            )
+        )
 
     @rule(data=st.data(), term=terms, method=methods, gap=gaps)
     def draw_within_the_available_credit(self, data, term, method, gap):
         available = max(self.model[a].available_credit for a in self.model)
         fits = max(PRODUCT.drawdown_min, min(available, PRODUCT.drawdown_max))
-        self.draw(data, st.integers(min_value=PRODUCT.drawdown_min, max_value=fits),
-                  term, method, gap)
+        self.draw(data, st.integers(min_value=PRODUCT.drawdown_min, max_value=fits), term, method, gap)
 
     @rule(data=st.data(), term=terms, method=methods, gap=gaps)
     def draw_any_amount_the_product_offers(self, data, term, method, gap):
@@ -185,11 +199,17 @@ class LedgerMachine(RuleBasedStateMachine):
             due = due_amount(state, on)
             amounts = st.sampled_from(sorted({1, max(1, due), max(1, payoff), payoff + 1}))
         else:
-            amounts = st.one_of(st.integers(min_value=1, max_value=max(1, payoff)),
-                                st.integers(min_value=1, max_value=3_000_000))
-        self.post(RepaymentPosted(account_id=account, occurred_on=on,
-                                  idempotency_key=self.next_key(),
-                                  amount=data.draw(amounts, label="amount")))
+            amounts = st.one_of(
+                st.integers(min_value=1, max_value=max(1, payoff)), st.integers(min_value=1, max_value=3_000_000)
+            )
+        self.post(
+            RepaymentPosted(
+                account_id=account,
+                occurred_on=on,
+                idempotency_key=self.next_key(),
+                amount=data.draw(amounts, label="amount"),
+            )
+        )
 
     @rule(data=st.data(), gap=gaps)
     def repay_some_amount(self, data, gap):
@@ -204,26 +224,42 @@ class LedgerMachine(RuleBasedStateMachine):
         account = data.draw(st.sampled_from(sorted(self.model)), label="account")
         current = self.model[account].line.credit_limit
         new_limit = data.draw(st.one_of(st.just(current), limits), label="new_limit")
-        self.post(LimitChanged(account_id=account, occurred_on=self.advance(gap),
-                               idempotency_key=self.next_key(), new_limit=new_limit,
-                               reason_code="review", decision_ref=f"dec-{self.serial}"))
+        self.post(
+            LimitChanged(
+                account_id=account,
+                occurred_on=self.advance(gap),
+                idempotency_key=self.next_key(),
+                new_limit=new_limit,
+                reason_code="review",
+                decision_ref=f"dec-{self.serial}",
+            )
+        )
 
     @rule(data=st.data(), gap=gaps)
     def change_status(self, data, gap):
         account = data.draw(st.sampled_from(sorted(self.model)), label="account")
         current = self.model[account].line.status
         status = data.draw(st.sampled_from(NEXT_STATUS[current]), label="status")
-        self.post(StatusChanged(account_id=account, occurred_on=self.advance(gap),
-                                idempotency_key=self.next_key(), new_status=status,
-                                reason_code="freeze" if status is FROZEN else "review"))
+        self.post(
+            StatusChanged(
+                account_id=account,
+                occurred_on=self.advance(gap),
+                idempotency_key=self.next_key(),
+                new_status=status,
+                reason_code="freeze" if status is FROZEN else "review",
+            )
+        )
 
     @rule(amount=st.integers(min_value=1, max_value=100_000), gap=gaps)
     def repay_an_account_never_opened(self, amount, gap):
         before = self.store_snapshot()
         with pytest.raises(UnknownAccountError):
-            post_event(self.engine, RepaymentPosted(
-                account_id="nobody", occurred_on=self.advance(gap),
-                idempotency_key=self.next_key(), amount=amount))
+            post_event(
+                self.engine,
+                RepaymentPosted(
+                    account_id="nobody", occurred_on=self.advance(gap), idempotency_key=self.next_key(), amount=amount
+                ),
+            )
         assert self.store_snapshot() == before
 
     @precondition(lambda self: self.posted)
@@ -237,12 +273,10 @@ class LedgerMachine(RuleBasedStateMachine):
         assert again.result == first
         assert self.store_snapshot() == before
 
-    @precondition(lambda self: any(isinstance(e, DrawdownPosted | RepaymentPosted)
-                                   for e, _ in self.posted.values()))
+    @precondition(lambda self: any(isinstance(e, DrawdownPosted | RepaymentPosted) for e, _ in self.posted.values()))
     @rule(data=st.data(), delta=st.integers(min_value=-40_000, max_value=40_000).filter(bool))
     def repost_a_key_with_a_different_amount(self, data, delta):
-        keys = sorted(k for k, (e, _) in self.posted.items()
-                      if isinstance(e, DrawdownPosted | RepaymentPosted))
+        keys = sorted(k for k, (e, _) in self.posted.items() if isinstance(e, DrawdownPosted | RepaymentPosted))
         key = data.draw(st.sampled_from(keys), label="key")
         event, _ = self.posted[key]
         changed = replace(event, amount=max(1, event.amount + delta))
@@ -262,8 +296,7 @@ class LedgerMachine(RuleBasedStateMachine):
             stored = read_state(self.engine, account)
             assert stored == expected
             assert stored.principal_outstanding >= 0
-            assert all(i.principal_paid <= i.principal_due for d in stored.drawdowns
-                       for i in d.instalments)
+            assert all(i.principal_paid <= i.principal_due for d in stored.drawdowns for i in d.instalments)
 
     @invariant()
     def event_log_holds_exactly_the_accepted_events(self):
@@ -281,8 +314,11 @@ class LedgerMachine(RuleBasedStateMachine):
 def test_the_store_behaves_like_folding_events_with_apply(request, db):
     engine = request.getfixturevalue("sqlite_engine" if db == "sqlite" else "pg_engine")
     machine = type(f"LedgerOn{db.capitalize()}", (LedgerMachine,), {"engine": engine})
-    run_state_machine_as_test(machine, settings=settings(
-        max_examples=scaled(25 if db == "sqlite" else 10),
-        stateful_step_count=20,
-        deadline=None,
-    ))
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=scaled(25 if db == "sqlite" else 10),
+            stateful_step_count=20,
+            deadline=None,
+        ),
+    )

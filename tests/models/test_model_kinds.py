@@ -20,8 +20,7 @@ from linewise.models.training import make_model, train_model
 pytestmark = [
     # optbinning 1.0 builds its binning table's "Totals" row by setting a mixed row
     # into typed columns, which pandas 3 deprecates; the table it builds is right.
-    pytest.mark.filterwarnings("ignore:Setting an item of incompatible dtype"
-                               ":pandas.errors.Pandas4Warning:optbinning"),
+    pytest.mark.filterwarnings("ignore:Setting an item of incompatible dtype:pandas.errors.Pandas4Warning:optbinning"),
 ]
 
 # Enough rows for both kinds to learn something, few enough to fit in a second.
@@ -30,8 +29,9 @@ ROWS = 600
 
 def _data() -> tuple[pd.DataFrame, np.ndarray]:
     rng = np.random.default_rng(0)
-    features = pd.DataFrame({"dpd_max_6m": rng.integers(0, 60, ROWS).astype("float64"),
-                             "utilisation_current": rng.uniform(0, 1, ROWS)})
+    features = pd.DataFrame(
+        {"dpd_max_6m": rng.integers(0, 60, ROWS).astype("float64"), "utilisation_current": rng.uniform(0, 1, ROWS)}
+    )
     odds = -3 + features["dpd_max_6m"] / 15 + features["utilisation_current"]
     bad = (rng.random(ROWS) < 1 / (1 + np.exp(-odds))).astype("int64").to_numpy()
     return features, bad
@@ -46,8 +46,9 @@ def saved(tmp_path_factory) -> dict[str, tuple]:
     for kind in MODEL_KINDS:
         trained = train_model(inputs, kind=kind, folds=2, monotone={"dpd_max_6m": 1, "utilisation_current": 1})
         directory = tmp_path_factory.mktemp(kind)
-        save_model(trained.model, trained.metrics, directory, model_id="m", training_data_sha256="0" * 64,
-                   trained_on="x")
+        save_model(
+            trained.model, trained.metrics, directory, model_id="m", training_data_sha256="0" * 64, trained_on="x"
+        )
         out[kind] = (trained.model, directory, features)
     return out
 
@@ -66,8 +67,7 @@ def test_training_refuses_a_kind_it_does_not_know_naming_the_known_ones():
 
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
-@pytest.mark.parametrize("method", ["predict_proba", "score", "raw_log_odds", "contributions",
-                                    "reason_contributions"])
+@pytest.mark.parametrize("method", ["predict_proba", "score", "raw_log_odds", "contributions", "reason_contributions"])
 def test_an_unfitted_model_refuses_to_score_with_a_clear_not_fitted_error(kind, method):
     features, _ = _data()
     model = make_model(kind)
@@ -82,8 +82,7 @@ def test_an_unfitted_model_refuses_to_score_with_a_clear_not_fitted_error(kind, 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
 def test_an_unfitted_model_cannot_be_saved(kind, tmp_path):
     with pytest.raises(ModelNotFittedError):
-        save_model(make_model(kind), {}, tmp_path / "m", model_id="m", training_data_sha256="0" * 64,
-                   trained_on="x")
+        save_model(make_model(kind), {}, tmp_path / "m", model_id="m", training_data_sha256="0" * 64, trained_on="x")
 
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
@@ -97,8 +96,7 @@ def test_a_saved_model_of_each_kind_loads_back_as_that_kind_and_scores_the_same(
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
 @pytest.mark.parametrize("named", ["logit", "", "GBM", ["gbm"], None])
-def test_an_artefact_naming_an_unknown_kind_is_refused_and_never_loaded_as_another(kind, named, saved,
-                                                                                 tmp_path):
+def test_an_artefact_naming_an_unknown_kind_is_refused_and_never_loaded_as_another(kind, named, saved, tmp_path):
     directory = tmp_path / "m"
     shutil.copytree(saved[kind][1], directory)
     manifest = json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8"))

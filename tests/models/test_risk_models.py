@@ -32,8 +32,7 @@ from linewise.models.training import (
 pytestmark = [
     # optbinning 1.0 builds its binning table's "Totals" row by setting a mixed row
     # into typed columns, which pandas 3 deprecates; the table it builds is right.
-    pytest.mark.filterwarnings("ignore:Setting an item of incompatible dtype"
-                               ":pandas.errors.Pandas4Warning:optbinning"),
+    pytest.mark.filterwarnings("ignore:Setting an item of incompatible dtype:pandas.errors.Pandas4Warning:optbinning"),
     # Both kinds trained with cross-validation, and a fresh process to score in.
     pytest.mark.slow,
 ]
@@ -55,11 +54,11 @@ def uci_inputs(uci) -> ModelInputs:
 
 @pytest.fixture(scope="module")
 def sample(uci_inputs) -> ModelInputs:
-    rows, _ = train_test_split(np.arange(len(uci_inputs.bad)), train_size=SAMPLE_ROWS,
-                               stratify=uci_inputs.bad, random_state=0)
+    rows, _ = train_test_split(
+        np.arange(len(uci_inputs.bad)), train_size=SAMPLE_ROWS, stratify=uci_inputs.bad, random_state=0
+    )
     rows = np.sort(rows)
-    return ModelInputs(features=uci_inputs.features.iloc[rows], bad=uci_inputs.bad[rows],
-                       ids=uci_inputs.ids[rows])
+    return ModelInputs(features=uci_inputs.features.iloc[rows], bad=uci_inputs.bad[rows], ids=uci_inputs.ids[rows])
 
 
 def _monotone(features: pd.DataFrame) -> dict[str, int]:
@@ -68,8 +67,9 @@ def _monotone(features: pd.DataFrame) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def trained(sample) -> dict[str, TrainedModel]:
-    return {kind: train_model(sample, kind=kind, folds=FOLDS, monotone=_monotone(sample.features))
-            for kind in MODEL_KINDS}
+    return {
+        kind: train_model(sample, kind=kind, folds=FOLDS, monotone=_monotone(sample.features)) for kind in MODEL_KINDS
+    }
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +78,15 @@ def odd_accounts(uci_inputs) -> pd.DataFrame:
     features = uci_inputs.features
     low, high = features.min(), features.max()
     span = (high - low).replace(0, 1)
-    rows = [pd.Series(np.nan, index=features.columns), low - 10 * span, high + 10 * span,
-            *(features.iloc[0].where(features.columns != name, np.nan)
-              for name in features.columns[:5])]
-    return pd.DataFrame(rows, columns=features.columns).astype("float64").set_axis(
-        [f"odd{i}" for i in range(len(rows))])
+    rows = [
+        pd.Series(np.nan, index=features.columns),
+        low - 10 * span,
+        high + 10 * span,
+        *(features.iloc[0].where(features.columns != name, np.nan) for name in features.columns[:5]),
+    ]
+    return (
+        pd.DataFrame(rows, columns=features.columns).astype("float64").set_axis([f"odd{i}" for i in range(len(rows))])
+    )
 
 
 # --- probability of default, score ---------------------------------------------------------
@@ -135,8 +139,9 @@ def _falls_towards_risk(model, features: pd.DataFrame) -> tuple[dict[str, tuple[
     falls, moved = {}, 0
     for name in names:
         column = features[name].dropna()
-        grid = np.unique(np.r_[column.quantile(np.linspace(0, 1, GRID_POINTS)).to_numpy(),
-                               column.min() - 1, column.max() + 1])
+        grid = np.unique(
+            np.r_[column.quantile(np.linspace(0, 1, GRID_POINTS)).to_numpy(), column.min() - 1, column.max() + 1]
+        )
         swept = accounts.loc[accounts.index.repeat(len(grid))].copy()
         swept[name] = np.tile(grid, len(accounts))
         pd_ = model.predict_proba(swept).reshape(len(accounts), len(grid))
@@ -168,8 +173,7 @@ def test_scorecard_points_fall_bin_by_bin_as_risk_rises(trained):
 
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
-def test_contributions_plus_one_base_give_every_accounts_log_odds(kind, trained, sample,
-                                                                  odd_accounts):
+def test_contributions_plus_one_base_give_every_accounts_log_odds(kind, trained, sample, odd_accounts):
     model = trained[kind].model
     features = pd.concat([sample.features.iloc[:1000], odd_accounts])
     contributions = model.contributions(features)
@@ -236,8 +240,7 @@ scored.join(model.contributions(features).add_prefix("contribution_")).to_parque
 
 
 def _scores(model, features: pd.DataFrame) -> pd.DataFrame:
-    scored = pd.DataFrame({"pd": model.predict_proba(features), "score": model.score(features)},
-                          index=features.index)
+    scored = pd.DataFrame({"pd": model.predict_proba(features), "score": model.score(features)}, index=features.index)
     return scored.join(model.contributions(features).add_prefix("contribution_"))
 
 
@@ -246,15 +249,19 @@ def saved(trained, sample, tmp_path_factory) -> dict[str, tuple]:
     out = {}
     for kind, result in trained.items():
         directory = tmp_path_factory.mktemp(f"model_{kind}")
-        manifest = save_model(result.model, result.metrics, directory, model_id=f"behaviour_{kind}",
-                              training_data_sha256=training_data_hash(sample),
-                              trained_on="UCI sample")
+        manifest = save_model(
+            result.model,
+            result.metrics,
+            directory,
+            model_id=f"behaviour_{kind}",
+            training_data_sha256=training_data_hash(sample),
+            trained_on="UCI sample",
+        )
         out[kind] = (directory, manifest)
     return out
 
 
-def test_a_saved_model_scores_identically_in_a_fresh_process(trained, saved, uci_inputs,
-                                                             odd_accounts, tmp_path):
+def test_a_saved_model_scores_identically_in_a_fresh_process(trained, saved, uci_inputs, odd_accounts, tmp_path):
     features = pd.concat([uci_inputs.features.iloc[::30], odd_accounts])
     features.index.name = "account_id"
     features_file = tmp_path / "features.parquet"
@@ -263,14 +270,20 @@ def test_a_saved_model_scores_identically_in_a_fresh_process(trained, saved, uci
     script.write_text(_SCORE_IN_A_FRESH_PROCESS, encoding="utf-8")
     for kind, (directory, _) in saved.items():
         out_file = tmp_path / f"{kind}.parquet"
-        subprocess.run([sys.executable, str(script), str(directory), str(features_file),
-                        str(out_file)], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [sys.executable, str(script), str(directory), str(features_file), str(out_file)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         expected = _scores(trained[kind].model, features)
         reloaded, _ = load_model(directory)
-        pd.testing.assert_frame_equal(_scores(reloaded, features), expected, check_exact=True,
-                                      obj=f"{kind} loaded here")
-        pd.testing.assert_frame_equal(pd.read_parquet(out_file), expected, check_exact=True,
-                                      obj=f"{kind} loaded in a fresh process")
+        pd.testing.assert_frame_equal(
+            _scores(reloaded, features), expected, check_exact=True, obj=f"{kind} loaded here"
+        )
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(out_file), expected, check_exact=True, obj=f"{kind} loaded in a fresh process"
+        )
 
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
@@ -286,8 +299,7 @@ def test_the_manifest_names_model_features_data_and_libraries(kind, trained, sav
     assert len(manifest["training_data_sha256"]) == 64
     for library in ("linewise", "lightgbm", "optbinning", "scikit-learn", "numpy", "pandas"):
         assert manifest["libraries"][library] == metadata.version(library)
-    assert sorted(path.name for path in directory.iterdir()) == sorted([*manifest["files"],
-                                                                        MANIFEST_FILE])
+    assert sorted(path.name for path in directory.iterdir()) == sorted([*manifest["files"], MANIFEST_FILE])
 
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
@@ -302,13 +314,18 @@ def test_the_artefact_is_readable_text_and_holds_no_pickle(kind, saved):
             json.loads(text)
 
 
-def test_the_version_is_the_same_for_the_same_model_and_differs_otherwise(trained, sample,
-                                                                          tmp_path):
+def test_the_version_is_the_same_for_the_same_model_and_differs_otherwise(trained, sample, tmp_path):
     versions = {}
     for name, kind in (("first", "scorecard"), ("again", "scorecard"), ("gbm", "gbm")):
         result = trained[kind].model
-        manifest = save_model(result, trained[kind].metrics, tmp_path / name, model_id="m",
-                              training_data_sha256=training_data_hash(sample), trained_on="x")
+        manifest = save_model(
+            result,
+            trained[kind].metrics,
+            tmp_path / name,
+            model_id="m",
+            training_data_sha256=training_data_hash(sample),
+            trained_on="x",
+        )
         versions[name] = manifest["version"]
     assert versions["first"] == versions["again"] != versions["gbm"]
 

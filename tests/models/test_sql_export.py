@@ -52,8 +52,7 @@ from linewise.models.training import TrainedModel, train_model
 pytestmark = [
     # optbinning 1.0 builds its binning table's "Totals" row by setting a mixed row
     # into typed columns, which pandas 3 deprecates; the table it builds is right.
-    pytest.mark.filterwarnings("ignore:Setting an item of incompatible dtype"
-                               ":pandas.errors.Pandas4Warning:optbinning"),
+    pytest.mark.filterwarnings("ignore:Setting an item of incompatible dtype:pandas.errors.Pandas4Warning:optbinning"),
     # A scorecard trained with cross-validation; a Spark session started.
     pytest.mark.slow,
 ]
@@ -89,8 +88,7 @@ def uci_table() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def trained(uci_table) -> TrainedModel:
     """A scorecard trained on a stratified 5,000-row sample, -999 a special code."""
-    sample, _ = train_test_split(uci_table, train_size=TRAIN_ROWS, stratify=uci_table["Y"],
-                                 random_state=0)
+    sample, _ = train_test_split(uci_table, train_size=TRAIN_ROWS, stratify=uci_table["Y"], random_state=0)
     inputs = inputs_from_table(sample, target="Y", id_column="ID")
     result = train_model(inputs, kind="scorecard", folds=3, special_codes=[SPECIAL])
     assert isinstance(result.model, Scorecard)
@@ -120,9 +118,12 @@ def accounts(uci_table, scorecard) -> pd.DataFrame:
     table.loc[table.index[1::89], clean] = np.nan
     table.loc[table.index[2::83], clean] = SPECIAL
     for feature in numeric:
-        edges = [edge for split in feature.splits
-                 for edge in (np.nextafter(split, -np.inf), split, np.nextafter(split, np.inf))]
-        table.loc[table.index[1000:1000 + len(edges)], feature.name] = edges
+        edges = [
+            edge
+            for split in feature.splits
+            for edge in (np.nextafter(split, -np.inf), split, np.nextafter(split, np.inf))
+        ]
+        table.loc[table.index[1000 : 1000 + len(edges)], feature.name] = edges
     return table
 
 
@@ -139,15 +140,21 @@ def test_the_accounts_reach_every_kind_of_branch(accounts, scorecard):
     status = next(f for f in scorecard.table_.features if f.name == "status")
     assert (accounts["X1"] == SPECIAL).any() and accounts["X1"].isna().any()
     assert limit.special_points != limit.neutral_points  # the special bin was learnt
-    untouched = [f for f in scorecard.table_.features
-                 if f.kind == "numeric" and accounts[f.name].isna().any()
-                 and (accounts[f.name] == SPECIAL).any() and f.name not in ("X1", "X5")]
+    untouched = [
+        f
+        for f in scorecard.table_.features
+        if f.kind == "numeric"
+        and accounts[f.name].isna().any()
+        and (accounts[f.name] == SPECIAL).any()
+        and f.name not in ("X1", "X5")
+    ]
     assert untouched  # gaps and special codes in training's empty bins: neutral points
     assert untouched[0].missing_points == untouched[0].special_points == untouched[0].neutral_points
     assert accounts["status"].isna().any() and (accounts["status"] == "s_unseen").any()
     assert status.kind == "categorical"
-    on_edges = [accounts[f.name].isin(f.splits).sum() >= len(f.splits)
-                for f in scorecard.table_.features if f.kind == "numeric"]
+    on_edges = [
+        accounts[f.name].isin(f.splits).sum() >= len(f.splits) for f in scorecard.table_.features if f.kind == "numeric"
+    ]
     assert all(on_edges)
 
 
@@ -237,14 +244,17 @@ def spark() -> Iterator[Any]:
     with pytest.MonkeyPatch.context() as patch:
         # Python workers run in this interpreter, with linewise and its versions.
         patch.setenv("PYSPARK_PYTHON", sys.executable)
-        session = (SparkSession.builder.master("local[1]").appName("linewise-tests")
-                   .config("spark.ui.enabled", "false")
-                   .config("spark.ui.showConsoleProgress", "false")
-                   .config("spark.sql.shuffle.partitions", "2")
-                   # A JVM that lives for a few queries: C2's compile threads cost
-                   # more than they save (half the time on a busy two-core machine).
-                   .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1")
-                   .getOrCreate())
+        session = (
+            SparkSession.builder.master("local[1]")
+            .appName("linewise-tests")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", "2")
+            # A JVM that lives for a few queries: C2's compile threads cost
+            # more than they save (half the time on a busy two-core machine).
+            .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1")
+            .getOrCreate()
+        )
         session.sparkContext.setLogLevel("ERROR")
         yield session
         session.stop()
@@ -272,8 +282,13 @@ def spark_database(spark) -> Database:
     return Database("spark", load, lambda sql: [tuple(row) for row in spark.sql(sql).collect()])
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
-                        pytest.param("spark", marks=pytest.mark.spark)])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("spark", marks=pytest.mark.spark),
+    ]
+)
 def database(request) -> Database:
     database: Database = request.getfixturevalue(f"{request.param}_database")
     return database
@@ -300,13 +315,13 @@ def _kind(column: pd.Series) -> str:
 
 
 def _python_scores(model: Scorecard, features: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({"score": model.score(features), "pd": model.predict_proba(features)},
-                        index=features.index.astype("str"))
+    return pd.DataFrame(
+        {"score": model.score(features), "pd": model.predict_proba(features)}, index=features.index.astype("str")
+    )
 
 
 def _sql_scores(rows: list[Row]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=["id", "score", "pd"]).astype({"score": "float64",
-                                                                      "pd": "float64"})
+    frame = pd.DataFrame(rows, columns=["id", "score", "pd"]).astype({"score": "float64", "pd": "float64"})
     return frame.set_index(frame["id"].astype("str")).drop(columns="id")
 
 
@@ -325,8 +340,8 @@ def assert_same_scores(got: pd.DataFrame, expected: pd.DataFrame, factor: float)
     tolerance = _score_tolerance(expected["pd"], factor)
     worst = int(np.argmax(score_gap.to_numpy() - tolerance))
     assert (score_gap.to_numpy() <= tolerance).all(), (
-        f"{expected.index[worst]}: SQL score {got['score'].iloc[worst]!r}, "
-        f"Python {expected['score'].iloc[worst]!r}")
+        f"{expected.index[worst]}: SQL score {got['score'].iloc[worst]!r}, Python {expected['score'].iloc[worst]!r}"
+    )
     assert (got["pd"] - expected["pd"]).abs().max() <= PD_TOLERANCE
 
 
@@ -336,8 +351,7 @@ def assert_same_scores(got: pd.DataFrame, expected: pd.DataFrame, factor: float)
 def test_every_uci_account_scores_in_sql_as_in_python(database, accounts, scorecard, expected):
     columns, rows = _rows(accounts, nan_rows=accounts["ID"] % 2 == 0)
     database.load("uci_accounts", columns, rows)
-    statement = render_select_sql(scorecard, table="uci_accounts", id_column="ID",
-                                  dialect=database.dialect)
+    statement = render_select_sql(scorecard, table="uci_accounts", id_column="ID", dialect=database.dialect)
     got = _sql_scores(database.query(statement))
     assert len(got) == len(accounts) == 30_000
     assert_same_scores(got, expected, scorecard.points_scaling.factor)
@@ -348,16 +362,16 @@ def test_the_score_alone_is_the_same_as_with_the_pd(database, accounts, scorecar
     columns, rows = _rows(sample, nan_rows=sample["ID"] % 2 == 0)
     database.load("uci_sample", columns, rows)
     dialect = database.dialect
-    alone = render_select_sql(scorecard, table="uci_sample", id_column="ID", dialect=dialect,
-                              include_pd=False)
-    expressions = (f'SELECT {_identifier(dialect, "ID")}, {render_score_sql(scorecard, dialect=dialect)}, '
-                   f"{render_pd_sql(scorecard, dialect=dialect)} FROM uci_sample")
+    alone = render_select_sql(scorecard, table="uci_sample", id_column="ID", dialect=dialect, include_pd=False)
+    expressions = (
+        f"SELECT {_identifier(dialect, 'ID')}, {render_score_sql(scorecard, dialect=dialect)}, "
+        f"{render_pd_sql(scorecard, dialect=dialect)} FROM uci_sample"
+    )
     score_only = dict(database.query(alone))
     both = _sql_scores(database.query(expressions))
     assert set(score_only) == set(both.index.astype("int64")) == set(sample["ID"])
     assert all(score_only[int(key)] == row.score for key, row in both.iterrows())
-    assert_same_scores(both, expected.loc[sample["ID"].astype("str")],
-                       scorecard.points_scaling.factor)
+    assert_same_scores(both, expected.loc[sample["ID"].astype("str")], scorecard.points_scaling.factor)
 
 
 def _identifier(dialect: str, name: str) -> str:
@@ -371,40 +385,64 @@ def _edge_scorecard() -> Scorecard:
     """Hand-written bins with awkward names, categories and numbers."""
     third = 1 / 3
     features = (
-        ScorecardFeature(name='limit "big"', kind="numeric", splits=(-2.5, 0.1, third, 1e15),
-                         points=(-12.34, 0.01, 7.5, 33.33, 45.67), missing_points=5.55,
-                         special_points=9.99, special_codes=(SPECIAL, -math.inf),
-                         labels=("a", "b", "c", "d", "e")),
-        ScorecardFeature(name="note`s", kind="categorical",
-                         categories=(("it's", 'say "hi"', "dup"), ("back\\slash", "中文"),
-                                     ("a b", "dup")),
-                         points=(3.21, -4.56, 7.89), missing_points=-1.11, special_points=0.0,
-                         labels=("x", "y", "z")),
-        ScorecardFeature(name="switch", kind="numeric", splits=(-1.0, 1.0),
-                         points=(-3000.0, 0.0, 3000.0), missing_points=0.0, special_points=0.0,
-                         labels=("low", "mid", "high")),
+        ScorecardFeature(
+            name='limit "big"',
+            kind="numeric",
+            splits=(-2.5, 0.1, third, 1e15),
+            points=(-12.34, 0.01, 7.5, 33.33, 45.67),
+            missing_points=5.55,
+            special_points=9.99,
+            special_codes=(SPECIAL, -math.inf),
+            labels=("a", "b", "c", "d", "e"),
+        ),
+        ScorecardFeature(
+            name="note`s",
+            kind="categorical",
+            categories=(("it's", 'say "hi"', "dup"), ("back\\slash", "中文"), ("a b", "dup")),
+            points=(3.21, -4.56, 7.89),
+            missing_points=-1.11,
+            special_points=0.0,
+            labels=("x", "y", "z"),
+        ),
+        ScorecardFeature(
+            name="switch",
+            kind="numeric",
+            splits=(-1.0, 1.0),
+            points=(-3000.0, 0.0, 3000.0),
+            missing_points=0.0,
+            special_points=0.0,
+            labels=("low", "mid", "high"),
+        ),
         # Most of the points, so that the scores sit where PDs are neither 0 nor 1.
-        ScorecardFeature(name="flat", kind="numeric", points=(480.0,), missing_points=470.0,
-                         special_points=0.0, labels=("all",)),
+        ScorecardFeature(
+            name="flat", kind="numeric", points=(480.0,), missing_points=470.0, special_points=0.0, labels=("all",)
+        ),
     )
-    return Scorecard.from_table(ScorecardTable(features=features),
-                                Calibration(intercept=-0.3, slope=0.9))
+    return Scorecard.from_table(ScorecardTable(features=features), Calibration(intercept=-0.3, slope=0.9))
 
 
 def _edge_rows() -> tuple[Columns, list[Row]]:
     third = 1 / 3
     limits: list[float | None] = [
-        edge for split in (-2.5, 0.1, third, 1e15)
+        edge
+        for split in (-2.5, 0.1, third, 1e15)
         for edge in (float(np.nextafter(split, -np.inf)), split, float(np.nextafter(split, np.inf)))
     ]
     limits += [SPECIAL, -math.inf, math.inf, math.nan, None, 0.0, -0.0, 5e-324, 1e308, -1e308]
     notes = ["it's", 'say "hi"', "dup", "back\\slash", "中文", "a b", "zzz", "", None, "It's"]
     switches = [-5.0, 0.0, 5.0, -1.0, 1.0, 0.0, 0.0]
     flats = [1.0, None, math.nan, 0.0]
-    rows = [(i, limits[i % len(limits)], notes[i % len(notes)], switches[i % len(switches)],
-             flats[i % len(flats)]) for i in range(len(limits) * len(notes))]
-    columns: Columns = [("account_id", "integer"), ('limit "big"', "double"), ("note`s", "text"),
-                        ("switch", "double"), ("flat", "double")]
+    rows = [
+        (i, limits[i % len(limits)], notes[i % len(notes)], switches[i % len(switches)], flats[i % len(flats)])
+        for i in range(len(limits) * len(notes))
+    ]
+    columns: Columns = [
+        ("account_id", "integer"),
+        ('limit "big"', "double"),
+        ("note`s", "text"),
+        ("switch", "double"),
+        ("flat", "double"),
+    ]
     return columns, rows
 
 
@@ -412,12 +450,10 @@ def test_edges_quotes_infinities_and_nan_score_as_in_python(database):
     model = _edge_scorecard()
     columns, rows = _edge_rows()
     database.load("edge cases", columns, rows)
-    statement = render_select_sql(model, table="edge cases", id_column="account_id",
-                                  dialect=database.dialect)
+    statement = render_select_sql(model, table="edge cases", id_column="account_id", dialect=database.dialect)
     got = _sql_scores(database.query(statement))
     frame = pd.DataFrame(rows, columns=[name for name, _ in columns]).set_index("account_id")
-    frame = frame.astype({'limit "big"': "float64", "switch": "float64", "flat": "float64",
-                          "note`s": "object"})
+    frame = frame.astype({'limit "big"': "float64", "switch": "float64", "flat": "float64", "note`s": "object"})
     expected = _python_scores(model, frame)
     assert_same_scores(got, expected, model.points_scaling.factor)
     clamped = expected["score"].isin([expected["score"].min(), expected["score"].max()])
@@ -431,12 +467,11 @@ def test_edges_quotes_infinities_and_nan_score_as_in_python(database):
 def test_a_value_on_a_split_scores_in_the_bin_above():
     model = _edge_scorecard()
     connection = sqlite3.connect(":memory:")
-    connection.execute('CREATE TABLE t (id INTEGER, "limit ""big""" REAL, "note`s" TEXT, '
-                       "switch REAL, flat REAL)")
-    connection.executemany("INSERT INTO t VALUES (?, ?, 'a b', 0.0, 1.0)",
-                           [(1, float(np.nextafter(0.1, -np.inf))), (2, 0.1)])
-    scores = dict(connection.execute(render_select_sql(model, table="t", id_column="id",
-                                                       include_pd=False)).fetchall())
+    connection.execute('CREATE TABLE t (id INTEGER, "limit ""big""" REAL, "note`s" TEXT, switch REAL, flat REAL)')
+    connection.executemany(
+        "INSERT INTO t VALUES (?, ?, 'a b', 0.0, 1.0)", [(1, float(np.nextafter(0.1, -np.inf))), (2, 0.1)]
+    )
+    scores = dict(connection.execute(render_select_sql(model, table="t", id_column="id", include_pd=False)).fetchall())
     assert scores[2] - scores[1] == pytest.approx(0.9 * (7.5 - 0.01))
 
 
@@ -455,8 +490,15 @@ def test_an_unknown_dialect_is_refused():
 
 
 def test_a_scorecard_with_unsorted_splits_is_refused_with_every_problem():
-    bad = ScorecardFeature(name="x", kind="numeric", splits=(2.0, 1.0), points=(1.0, math.nan, 3.0),
-                           missing_points=0.0, special_points=0.0, labels=("a", "b", "c"))
+    bad = ScorecardFeature(
+        name="x",
+        kind="numeric",
+        splits=(2.0, 1.0),
+        points=(1.0, math.nan, 3.0),
+        missing_points=0.0,
+        special_points=0.0,
+        labels=("a", "b", "c"),
+    )
     model = Scorecard.from_table(ScorecardTable(features=(bad,)), Calibration())
     with pytest.raises(InputError) as caught:
         render_score_sql(model)
@@ -470,20 +512,43 @@ def test_a_scorecard_with_unsorted_splits_is_refused_with_every_problem():
 @pytest.fixture(scope="module")
 def scorecard_dir(trained, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("scorecard")
-    save_model(trained.model, trained.metrics, out, model_id="uci_scorecard",
-               training_data_sha256="0" * 64, trained_on="uci sample")
+    save_model(
+        trained.model,
+        trained.metrics,
+        out,
+        model_id="uci_scorecard",
+        training_data_sha256="0" * 64,
+        trained_on="uci sample",
+    )
     return out
 
 
 def test_export_writes_sql_that_scores_as_the_saved_model(scorecard_dir, accounts, tmp_path):
     out = tmp_path / "score.sql"
-    result = CliRunner().invoke(app, ["model", "export", "--model", str(scorecard_dir),
-                                      "--format", "sql", "--dialect", "sqlite",
-                                      "--table", "accounts", "--id", "ID", "--out", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "model",
+            "export",
+            "--model",
+            str(scorecard_dir),
+            "--format",
+            "sql",
+            "--dialect",
+            "sqlite",
+            "--table",
+            "accounts",
+            "--id",
+            "ID",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "uci_scorecard@" in result.stdout and str(out) in result.stdout
-    printed = CliRunner().invoke(app, ["model", "export", "--model", str(scorecard_dir),
-                                       "--table", "accounts", "--id", "ID"])
+    printed = CliRunner().invoke(
+        app, ["model", "export", "--model", str(scorecard_dir), "--table", "accounts", "--id", "ID"]
+    )
     assert printed.exit_code == 0 and printed.stdout == out.read_text(encoding="utf-8")
     model, _ = load_model(scorecard_dir)
     sample = accounts.iloc[::30]
@@ -502,24 +567,25 @@ def test_export_refuses_a_gbm_model_in_one_line(trained, tmp_path):
     inputs = inputs_from_table(raw, target="Y", id_column="ID")
     # A small forest is enough to be refused; the scorecard's figures fill the report.
     gbm = GradientBoostedModel(max_trees=20, early_stopping_rounds=5).fit(inputs.features, inputs.bad)
-    save_model(gbm, trained.metrics, tmp_path / "gbm", model_id="gbm",
-               training_data_sha256="0" * 64, trained_on="uci sample")
-    result = CliRunner().invoke(app, ["model", "export", "--model", str(tmp_path / "gbm"),
-                                      "--format", "sql"])
+    save_model(
+        gbm, trained.metrics, tmp_path / "gbm", model_id="gbm", training_data_sha256="0" * 64, trained_on="uci sample"
+    )
+    result = CliRunner().invoke(app, ["model", "export", "--model", str(tmp_path / "gbm"), "--format", "sql"])
     assert result.exit_code == 2
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
     assert "only scorecards export to SQL" in result.stderr and "'gbm'" in result.stderr
 
 
-@pytest.mark.parametrize(("option", "value", "code"), [("--format", "pmml", "export_format_unknown"),
-                                                       ("--dialect", "oracle", "sql_dialect_unknown")])
+@pytest.mark.parametrize(
+    ("option", "value", "code"),
+    [("--format", "pmml", "export_format_unknown"), ("--dialect", "oracle", "sql_dialect_unknown")],
+)
 def test_export_refuses_an_unknown_format_or_dialect(scorecard_dir, option, value, code):
     result = CliRunner().invoke(app, ["model", "export", "--model", str(scorecard_dir), option, value])
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert option in result.stderr and repr(value) in result.stderr and code in result.stderr
-
 
 
 def test_the_cli_offers_every_dialect_the_export_renders():

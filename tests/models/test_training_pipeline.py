@@ -24,8 +24,7 @@ from linewise.models.training import cross_validate
 pytestmark = [
     # optbinning 1.0 builds its binning table's "Totals" row by setting a mixed row
     # into typed columns, which pandas 3 deprecates; the table it builds is right.
-    pytest.mark.filterwarnings("ignore:Setting an item of incompatible dtype"
-                               ":pandas.errors.Pandas4Warning:optbinning"),
+    pytest.mark.filterwarnings("ignore:Setting an item of incompatible dtype:pandas.errors.Pandas4Warning:optbinning"),
 ]
 
 # A GBM on the UCI behaviour features cross-validates at about 0.78; a pipeline that
@@ -74,18 +73,20 @@ def lender_csv(tmp_path_factory):
     raw, _ = train_test_split(raw, train_size=LENDER_ROWS, stratify=raw["Y"], random_state=0)
     rng = np.random.default_rng(11)
     bad = raw["Y"].to_numpy() == 1
-    table = pd.DataFrame({
-        "cust_no": "K" + raw["ID"].astype("str"),
-        "credit_line": raw["X1"].astype("float64"),
-        "age_years": raw["X5"].astype("float64"),
-        "pay_status_sep": raw["X6"],
-        "pay_status_aug": raw["X7"],
-        "bill_sep": raw["X12"].astype("float64"),
-        "paid_sep": raw["X18"],
-        "paid_aug": raw["X19"],
-        "channel": rng.choice(["branch", "online", "agent"], len(raw)),
-        "outcome": np.where(bad, "Bad", "Good"),
-    })
+    table = pd.DataFrame(
+        {
+            "cust_no": "K" + raw["ID"].astype("str"),
+            "credit_line": raw["X1"].astype("float64"),
+            "age_years": raw["X5"].astype("float64"),
+            "pay_status_sep": raw["X6"],
+            "pay_status_aug": raw["X7"],
+            "bill_sep": raw["X12"].astype("float64"),
+            "paid_sep": raw["X18"],
+            "paid_aug": raw["X19"],
+            "channel": rng.choice(["branch", "online", "agent"], len(raw)),
+            "outcome": np.where(bad, "Bad", "Good"),
+        }
+    )
     unknown_limit = rng.random(len(table)) < np.where(bad, 0.15, 0.04)
     table.loc[unknown_limit, "credit_line"] = SPECIAL
     table.loc[rng.random(len(table)) < 0.03, "credit_line"] = np.nan
@@ -100,9 +101,30 @@ def lender_csv(tmp_path_factory):
 @pytest.fixture(scope="module")
 def lender_model(lender_csv, tmp_path_factory):
     out = tmp_path_factory.mktemp("lender_model") / "model"
-    result = runner.invoke(app, ["model", "train", "--data", str(lender_csv), "--target", "outcome",
-                                 "--bad", "Bad", "--id", "cust_no", "--special", str(SPECIAL),
-                                 "--kind", "scorecard", "--cv", "3", "--out", str(out), "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "model",
+            "train",
+            "--data",
+            str(lender_csv),
+            "--target",
+            "outcome",
+            "--bad",
+            "Bad",
+            "--id",
+            "cust_no",
+            "--special",
+            str(SPECIAL),
+            "--kind",
+            "scorecard",
+            "--cv",
+            "3",
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -145,8 +167,21 @@ def test_the_special_code_gets_its_own_learnt_bin_in_the_scorecard(lender_model)
 
 def test_scoring_the_lender_csv_gives_one_row_per_account(lender_csv, lender_model, tmp_path):
     out = tmp_path / "scores.parquet"
-    result = runner.invoke(app, ["model", "score", "--model", str(lender_model), "--data",
-                                 str(lender_csv), "--id", "cust_no", "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "model",
+            "score",
+            "--model",
+            str(lender_model),
+            "--data",
+            str(lender_csv),
+            "--id",
+            "cust_no",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     scores = pd.read_parquet(out)
     assert sorted(scores["cust_no"]) == sorted(row["cust_no"] for row in _file_rows(lender_csv))
@@ -162,8 +197,23 @@ def test_a_row_without_a_target_is_named_and_nothing_is_written(lender_csv, tmp_
         writer.writeheader()
         writer.writerows(rows)
     out = tmp_path / "model"
-    result = runner.invoke(app, ["model", "train", "--data", str(broken), "--target", "outcome",
-                                 "--bad", "Bad", "--id", "cust_no", "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "model",
+            "train",
+            "--data",
+            str(broken),
+            "--target",
+            "outcome",
+            "--bad",
+            "Bad",
+            "--id",
+            "cust_no",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 2
     assert ":42: outcome must be present" in "".join(result.output.split("\n"))
     assert not out.exists()

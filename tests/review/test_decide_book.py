@@ -30,9 +30,13 @@ ACCOUNTS = 1500
 @pytest.fixture(scope="module")
 def book(uci) -> Book:
     ids = sorted(uci.customers["account_id"].unique())[:ACCOUNTS]
-    return Book(panel=uci.panel[uci.panel["account_id"].isin(ids)],
-                customers=uci.customers[uci.customers["account_id"].isin(ids)],
-                currency=uci.currency, source="uci-slice", as_of=AS_OF)
+    return Book(
+        panel=uci.panel[uci.panel["account_id"].isin(ids)],
+        customers=uci.customers[uci.customers["account_id"].isin(ids)],
+        currency=uci.currency,
+        source="uci-slice",
+        as_of=AS_OF,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +60,12 @@ def test_a_repayment_decides_exactly_the_accounts_whose_arrears_it_cleared(book,
 def test_the_third_request_within_the_window_is_refused_by_the_request_limit(book, decider):
     reviewed = decide_book(book, decider, ReviewRequest(recourse=False, log=False), log=None).decisions
     request = ReviewRequest(trigger="request", recourse=False)
-    account = next(a for a in reviewed.loc[reviewed["action"] == "increase", "account_id"]
-                   if decide_book(book, decider, replace(request, account=a), log=MemoryDecisionLog())
-                   .decisions["action"].iloc[0] == "increase")
+    account = next(
+        a
+        for a in reviewed.loc[reviewed["action"] == "increase", "account_id"]
+        if decide_book(book, decider, replace(request, account=a), log=MemoryDecisionLog()).decisions["action"].iloc[0]
+        == "increase"
+    )
     log = MemoryDecisionLog()
     asked = [decide_book(book, decider, replace(request, account=account), log=log) for _ in range(3)]
 
@@ -78,14 +85,18 @@ def test_a_request_must_name_the_account_and_an_unknown_account_is_refused(book,
     with pytest.raises(InputError) as trigger:
         decide_book(book, decider, ReviewRequest(trigger="birthday"), log=log)
     assert (missing.value.code, unknown.value.code, trigger.value.code) == (
-        "account_required", "account_not_found", "trigger_unknown")
+        "account_required",
+        "account_not_found",
+        "trigger_unknown",
+    )
     assert log.list_runs() == []
 
 
 def test_a_review_cycle_decides_only_the_accounts_not_reviewed_within_it(book, decider):
     log = MemoryDecisionLog()
-    first = decide_book(book, decider, ReviewRequest(account=str(book.customers["account_id"].iloc[3]),
-                                                     recourse=False), log=log)
+    first = decide_book(
+        book, decider, ReviewRequest(account=str(book.customers["account_id"].iloc[3]), recourse=False), log=log
+    )
     cycle = ReviewRequest(cycle_days=30, recourse=False)
     second = decide_book(book, decider, cycle, log=log)
     assert len(second.decisions) == ACCOUNTS - 1
@@ -96,16 +107,20 @@ def test_a_review_cycle_decides_only_the_accounts_not_reviewed_within_it(book, d
     assert no_log.value.code == "log_required"
 
 
-def test_a_strategy_or_model_that_does_not_fit_the_book_is_refused_before_anything_is_decided(
-        book, decider):
+def test_a_strategy_or_model_that_does_not_fit_the_book_is_refused_before_anything_is_decided(book, decider):
     log = MemoryDecisionLog()
     in_yuan = compile_strategy(read_strategy(edit(default_strategy_text(), "currency: TWD", "currency: CNY")))
     with pytest.raises(InputError) as currency:
         decide_book(book, replace(decider, strategy=in_yuan), ReviewRequest(), log=log)
     with pytest.raises(InputError) as model_currency:
         decide_book(book, replace(decider, model_currency="CNY"), ReviewRequest(), log=log)
-    bare = Book(panel=book.panel, customers=book.customers[["account_id", "customer_id", "opened_on"]],
-                currency=book.currency, source="no-customer-data", as_of=AS_OF)
+    bare = Book(
+        panel=book.panel,
+        customers=book.customers[["account_id", "customer_id", "opened_on"]],
+        currency=book.currency,
+        source="no-customer-data",
+        as_of=AS_OF,
+    )
     assert {currency.value.code, model_currency.value.code} == {"currency_mismatch"}
     features_needed = [name for name in decider.model.features_ if name.startswith(("income", "bureau"))]
     if features_needed:  # the model reads customer data the bare book lacks
@@ -116,7 +131,8 @@ def test_a_strategy_or_model_that_does_not_fit_the_book_is_refused_before_anythi
 
 
 def test_a_run_logged_in_memory_or_in_sql_is_given_back_alike_and_replays_without_a_difference(
-        book, decider, sqlite_engine):
+    book, decider, sqlite_engine
+):
     from linewise.ledger.store import upgrade
 
     upgrade(sqlite_engine)

@@ -48,8 +48,9 @@ def decider() -> Decider:
     inputs = inputs_from_portfolio(portfolio)
     model = GradientBoostedModel(max_trees=8, early_stopping_rounds=4).fit(inputs.features, inputs.bad)
     text = default_strategy_text().replace("\ncurrency: TWD\n", "\ncurrency: CNY\n", 1)
-    return Decider(model=model, model_ref="tiny@test", strategy=compile_strategy(read_strategy(text)),
-                   model_currency="CNY")
+    return Decider(
+        model=model, model_ref="tiny@test", strategy=compile_strategy(read_strategy(text)), model_currency="CNY"
+    )
 
 
 @pytest.fixture
@@ -76,8 +77,7 @@ def test_a_frozen_line_whose_arrears_a_repayment_clears_is_unfrozen_by_the_decis
     day = date(2026, 1, 10)
     account = next(a for a in frozen if statement(book_db, a, day).dpd > 0)
     owed = due_amount(read_state(book_db, account), day)  # what is overdue, not the whole balance
-    post_event(book_db, RepaymentPosted(account_id=account, occurred_on=day, idempotency_key="clear-1",
-                                        amount=owed))
+    post_event(book_db, RepaymentPosted(account_id=account, occurred_on=day, idempotency_key="clear-1", amount=owed))
     assert statement(book_db, account, day).dpd == 0
 
     frozen_row = reviewed.decisions.set_index("account_id").loc[account]
@@ -107,14 +107,24 @@ def test_a_decision_is_refused_when_the_line_moved_after_it_was_made_and_nothing
     assert raised, "the default strategy raises some of the book"
     account = raised[0]
     state = read_state(book_db, account)
-    post_event(book_db, drawdown_event(Product(), state, account_id=account, amount=50_000, term_months=6,
-                                       method="equal_instalment", purpose="daily_consumption",
-                                       occurred_on=BOOK_END, idempotency_key="racing-draw"))
+    post_event(
+        book_db,
+        drawdown_event(
+            Product(),
+            state,
+            account_id=account,
+            amount=50_000,
+            term_months=6,
+            method="equal_instalment",
+            purpose="daily_consumption",
+            occurred_on=BOOK_END,
+            idempotency_key="racing-draw",
+        ),
+    )
     before = _event_count(book_db)
     outcomes = {o.account_id: o for o in apply_decided(book_db, reviewed)}
     assert isinstance(outcomes[account], Refused) and outcomes[account].code == "decision_stale"
-    assert _event_count(book_db) - before == sum(
-        len(o.events) for o in outcomes.values() if not isinstance(o, Refused))
+    assert _event_count(book_db) - before == sum(len(o.events) for o in outcomes.values() if not isinstance(o, Refused))
     assert read_state(book_db, account).line.credit_limit == state.line.credit_limit
 
 
@@ -126,8 +136,9 @@ def test_features_read_mid_month_see_a_repayment_made_today(book_db):
 
 
 def test_apply_needs_a_logged_ledger_decision(book_db, decider):
-    unlogged = decide_book(book_from_ledger(book_db, BOOK_END), decider,
-                           ReviewRequest(recourse=False, log=False), log=None)
+    unlogged = decide_book(
+        book_from_ledger(book_db, BOOK_END), decider, ReviewRequest(recourse=False, log=False), log=None
+    )
     with pytest.raises(InputError) as refused:
         apply_decided(book_db, unlogged)
     assert refused.value.code == "apply_needs_log"

@@ -33,8 +33,7 @@ def errors_of(text: str) -> list[Finding]:
 
 
 def cond(feature: str, op: str, value: float | None = None) -> Condition:
-    return Condition(feature=feature, op=op,
-                     value=None if value is None else Decimal(repr(value)))
+    return Condition(feature=feature, op=op, value=None if value is None else Decimal(repr(value)))
 
 
 def test_the_shipped_default_passes_every_check():
@@ -126,8 +125,9 @@ LAST_SEGMENT = "  - name: established\n    description: Everyone else.\n"
 
 
 def test_a_segment_after_the_catch_all_can_never_be_reached():
-    text = edit(DEFAULT, LAST_SEGMENT, LAST_SEGMENT + "  - name: late\n"
-                "    when: [{feature: bureau_score, op: present}]\n")
+    text = edit(
+        DEFAULT, LAST_SEGMENT, LAST_SEGMENT + "  - name: late\n    when: [{feature: bureau_score, op: present}]\n"
+    )
     (problem,) = problems_of(text)
     assert problem.column == "segments[4].when"
     assert problem.row == line_of(text, "bureau_score, op: present")
@@ -144,8 +144,7 @@ def test_without_a_catch_all_last_segment_some_accounts_have_no_segment():
 
 
 def test_a_segment_whose_own_conditions_cannot_hold_is_an_error():
-    text = edit(DEFAULT, '{feature: months_on_book, op: "<", value: 5}',
-                '{feature: months_on_book, op: "<", value: 0}')
+    text = edit(DEFAULT, '{feature: months_on_book, op: "<", value: 5}', '{feature: months_on_book, op: "<", value: 0}')
     (problem,) = problems_of(text)
     assert problem.column == "segments[0].when"
     assert problem.value == "new"
@@ -165,13 +164,14 @@ def test_a_segment_whose_condition_rules_out_every_increase_is_a_warning_not_an_
 # --- gates -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("old", "new"), [
-    ('{feature: on_time_ratio_6m, op: ">=", value: 1}',
-     '{feature: on_time_ratio_6m, op: ">=", value: 1.5}'),
-    ('{feature: dpd_max_6m, op: "==", value: 0}', '{feature: dpd_max_6m, op: "<", value: 0}'),
-    ('{feature: drawn_to_limit_3m, op: "<=", value: 1.0,',
-     '{feature: drawn_to_limit_3m, op: "<", value: 0,'),
-])
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('{feature: on_time_ratio_6m, op: ">=", value: 1}', '{feature: on_time_ratio_6m, op: ">=", value: 1.5}'),
+        ('{feature: dpd_max_6m, op: "==", value: 0}', '{feature: dpd_max_6m, op: "<", value: 0}'),
+        ('{feature: drawn_to_limit_3m, op: "<=", value: 1.0,', '{feature: drawn_to_limit_3m, op: "<", value: 0,'),
+    ],
+)
 def test_a_gate_no_value_can_pass_is_an_error_at_its_value(old, new):
     text = edit(DEFAULT, old, new)
     (problem,) = problems_of(text)
@@ -182,8 +182,11 @@ def test_a_gate_no_value_can_pass_is_an_error_at_its_value(old, new):
 
 def test_two_gates_on_one_feature_that_contradict_are_an_error():
     old = '    - {feature: months_on_book, op: ">=", value: 5}\n'
-    text = edit(DEFAULT, old, '    - {feature: months_on_book, op: ">=", value: 12}\n'
-                '    - {feature: months_on_book, op: "<", value: 6}\n')
+    text = edit(
+        DEFAULT,
+        old,
+        '    - {feature: months_on_book, op: ">=", value: 12}\n    - {feature: months_on_book, op: "<", value: 6}\n',
+    )
     (problem,) = problems_of(text)
     assert problem.column == "increase.gates"
     lines = text.splitlines()
@@ -193,8 +196,7 @@ def test_two_gates_on_one_feature_that_contradict_are_an_error():
 
 
 def test_a_freeze_rule_no_account_can_meet_is_an_error():
-    text = edit(DEFAULT, '{feature: dpd_current, op: ">", value: 0}',
-                '{feature: dpd_current, op: "<", value: 0}')
+    text = edit(DEFAULT, '{feature: dpd_current, op: ">", value: 0}', '{feature: dpd_current, op: "<", value: 0}')
     (problem,) = problems_of(text)
     assert problem.column == "freeze[0].when"
     assert problem.value == "overdue_now"
@@ -235,8 +237,7 @@ def test_missing_together_with_a_comparison_cannot_hold(value, op):
 def test_present_alone_can_hold_and_missing_alone_can_hold():
     assert conditions_can_hold([cond("bureau_score", "present")])
     assert conditions_can_hold([cond("bureau_score", "missing")])
-    assert not conditions_can_hold([cond("bureau_score", "present"),
-                                    cond("bureau_score", "missing")])
+    assert not conditions_can_hold([cond("bureau_score", "present"), cond("bureau_score", "missing")])
 
 
 @given(value=st.floats(min_value=-1e9, max_value=-1e-9))
@@ -246,8 +247,7 @@ def test_a_count_or_days_feature_cannot_be_below_a_negative_threshold_but_a_tren
 
 
 def test_conditions_on_different_features_do_not_constrain_each_other():
-    assert conditions_can_hold([cond("months_on_book", ">=", 12),
-                                cond("on_time_streak", "<", 6)])
+    assert conditions_can_hold([cond("months_on_book", ">=", 12), cond("on_time_streak", "<", 6)])
 
 
 # --- money and features whose values may be negative ---------------------------------------
@@ -272,11 +272,15 @@ def test_an_amount_finer_than_the_currency_allows_is_refused_at_its_line():
 
 def test_a_gate_on_a_feature_that_can_be_negative_may_ask_for_a_negative_value():
     """available_credit is negative over the limit; the registry says so, and the check follows it."""
-    over_the_limit = edit(DEFAULT, "    when: [{feature: dpd_current, op: \">\", value: 0}]\n",
-                          "    when: [{feature: dpd_current, op: \">\", value: 0}]\n"
-                          "  - code: over_the_limit\n"
-                          "    when: [{feature: available_credit, op: \"<\", value: 0}]\n")
+    over_the_limit = edit(
+        DEFAULT,
+        '    when: [{feature: dpd_current, op: ">", value: 0}]\n',
+        '    when: [{feature: dpd_current, op: ">", value: 0}]\n'
+        "  - code: over_the_limit\n"
+        '    when: [{feature: available_credit, op: "<", value: 0}]\n',
+    )
     assert not errors_of(over_the_limit)
-    below_zero_count = edit(DEFAULT, '{feature: dpd_max_6m, op: "==", value: 0}',
-                            '{feature: dpd_max_6m, op: "<", value: -1}')
+    below_zero_count = edit(
+        DEFAULT, '{feature: dpd_max_6m, op: "==", value: 0}', '{feature: dpd_max_6m, op: "<", value: -1}'
+    )
     assert errors_of(below_zero_count)

@@ -28,8 +28,7 @@ CHAMPION_ONLY = "  - {name: champion, share: 1.0}"
 
 def key_line(text: str, key: str) -> int:
     """The 1-based line where the top-level field ``key`` starts."""
-    found = [number for number, line in enumerate(text.splitlines(), start=1)
-             if line.startswith(f"{key}:")]
+    found = [number for number, line in enumerate(text.splitlines(), start=1) if line.startswith(f"{key}:")]
     assert len(found) == 1, f"{key!r} starts lines {found}"
     return found[0]
 
@@ -74,14 +73,18 @@ def test_several_independent_mistakes_are_all_reported_at_their_lines_in_line_or
 
     problems = problems_of(text)
 
-    expected = sorted([
-        (line_of(text, "tiers_dwon"), "decrease[0].tiers_dwon", 1),
-        (line_of(text, "O.95"), f"increase.gates[{gate_index('utilisation_current')}].value",
-         "O.95"),
-        (line_of(text, "on_time_ratio_7m"),
-         f"increase.gates[{gate_index('on_time_ratio_6m')}].feature", "on_time_ratio_7m"),
-        (line_of(text, "cooldown_days: -1"), "increase.cooldown_days", -1),
-    ])
+    expected = sorted(
+        [
+            (line_of(text, "tiers_dwon"), "decrease[0].tiers_dwon", 1),
+            (line_of(text, "O.95"), f"increase.gates[{gate_index('utilisation_current')}].value", "O.95"),
+            (
+                line_of(text, "on_time_ratio_7m"),
+                f"increase.gates[{gate_index('on_time_ratio_6m')}].feature",
+                "on_time_ratio_7m",
+            ),
+            (line_of(text, "cooldown_days: -1"), "increase.cooldown_days", -1),
+        ]
+    )
     assert [(p.row, p.column, p.value) for p in problems] == expected
     assert all(p.source == "s.yaml" for p in problems)
 
@@ -189,12 +192,14 @@ def test_an_amount_in_a_problem_is_shown_as_written_not_as_a_python_decimal():
 
 
 def test_an_arms_override_is_validated_and_reported_under_the_arm_at_its_line():
-    text = with_arms("  - {name: champion, share: 0.8}\n"
-                     "  - name: challenger\n"
-                     "    share: 0.2\n"
-                     "    overrides:\n"
-                     "      increase:\n"
-                     "        max_tiers_per_review: 9\n")
+    text = with_arms(
+        "  - {name: champion, share: 0.8}\n"
+        "  - name: challenger\n"
+        "    share: 0.2\n"
+        "    overrides:\n"
+        "      increase:\n"
+        "        max_tiers_per_review: 9\n"
+    )
     (problem,) = problems_of(text)
     assert problem.column == "arms[1].overrides.increase.max_tiers_per_review"
     assert problem.row == line_of(text, "max_tiers_per_review: 9")
@@ -202,10 +207,12 @@ def test_an_arms_override_is_validated_and_reported_under_the_arm_at_its_line():
 
 
 def test_an_arms_override_that_breaks_a_static_check_is_reported_under_the_arm():
-    text = with_arms("  - {name: champion, share: 0.8}\n"
-                     "  - name: challenger\n"
-                     "    share: 0.2\n"
-                     "    overrides: {increase: {ceiling: 5000}}\n")
+    text = with_arms(
+        "  - {name: champion, share: 0.8}\n"
+        "  - name: challenger\n"
+        "    share: 0.2\n"
+        "    overrides: {increase: {ceiling: 5000}}\n"
+    )
     (problem,) = problems_of(text)
     assert problem.column == "arms[1].overrides.increase.ceiling"
     assert problem.row == line_of(text, "ceiling: 5000")
@@ -220,17 +227,18 @@ def test_arm_shares_that_do_not_add_up_to_one_are_refused():
 
 
 def test_a_valid_challenger_gets_the_merged_strategy_with_only_its_override_changed():
-    text = with_arms("  - {name: champion, share: 0.8}\n"
-                     "  - name: challenger\n"
-                     "    share: 0.2\n"
-                     "    overrides:\n"
-                     "      increase:\n"
-                     "        max_tiers_per_review: 2\n")
+    text = with_arms(
+        "  - {name: champion, share: 0.8}\n"
+        "  - name: challenger\n"
+        "    share: 0.2\n"
+        "    overrides:\n"
+        "      increase:\n"
+        "        max_tiers_per_review: 2\n"
+    )
     loaded = read_strategy(text)
     assert set(loaded.arms) == {"champion", "challenger"}
     champion, challenger = loaded.arms["champion"], loaded.arms["challenger"]
-    assert champion.increase.max_tiers_per_review == DEFAULT_DATA["increase"][
-        "max_tiers_per_review"]
+    assert champion.increase.max_tiers_per_review == DEFAULT_DATA["increase"]["max_tiers_per_review"]
     assert challenger.increase.max_tiers_per_review == 2
 
     expected = champion.model_dump(exclude={"arms"})

@@ -63,8 +63,7 @@ def test_every_engine_reason_names_a_setting_of_the_strategy_file(reason):
 
 
 def test_engine_priorities_fall_between_and_after_the_files_own_rules():
-    freeze, decrease, gate = (RULE_PRIORITY[k] for k in (ReasonKind.FREEZE, ReasonKind.DECREASE,
-                                                          ReasonKind.GATE))
+    freeze, decrease, gate = (RULE_PRIORITY[k] for k in (ReasonKind.FREEZE, ReasonKind.DECREASE, ReasonKind.GATE))
     assert freeze < decrease < ENGINE_REASONS["segment_not_raised"].priority < gate
     blockers = [r for r in ENGINE_REASONS.values() if r.kind.blocks]
     caps = engine_reasons(ReasonKind.CAP)
@@ -73,8 +72,13 @@ def test_engine_priorities_fall_between_and_after_the_files_own_rules():
 
 
 def test_every_cap_of_the_table_is_computed_for_each_account(policy):
-    features = pd.DataFrame({"credit_limit": [100_000, 5_000_000], "income_verified_monthly": [np.nan, 800_000.0],
-                             "external_debt": [0.0, 100_000.0]})
+    features = pd.DataFrame(
+        {
+            "credit_limit": [100_000, 5_000_000],
+            "income_verified_monthly": [np.nan, 800_000.0],
+            "external_debt": [0.0, 100_000.0],
+        }
+    )
     caps = cap_limits(policy, features, np.asarray([0, 1]))
     assert list(caps) == [r.code for r in engine_reasons(ReasonKind.CAP)]
     for limits in caps.values():
@@ -88,24 +92,26 @@ def _accounts(policy: Policy, n: int, seed: int) -> tuple[pd.DataFrame, np.ndarr
     """Random accounts over the ranges that matter, with random changes and requests."""
     rng = np.random.default_rng(seed)
     ladder = policy.ladder
-    features = pd.DataFrame({
-        "credit_limit": rng.choice([*ladder, ladder[0] + 1, ladder[-1] + 1, ladder[-1] * 2], n),
-        "months_on_book": rng.integers(0, 30, n).astype("float64"),
-        "dpd_current": rng.choice([0.0, 0.0, 0.0, 15.0, 45.0], n),
-        "dpd_max_6m": rng.choice([0.0, 0.0, 0.0, 10.0], n),
-        "on_time_ratio_6m": rng.choice([1.0, 1.0, 0.8, np.nan], n),
-        "missed_payment_months_6m": rng.choice([0.0, 0.0, 1.0], n),
-        "utilisation_current": rng.uniform(0.0, 1.2, n),
-        "income_verified_monthly": np.where(rng.random(n) < 0.5, np.nan, rng.uniform(1e5, 5e6, n)),
-        "external_debt": rng.uniform(0.0, 2e7, n),
-        "bureau_score": np.where(rng.random(n) < 0.3, np.nan, rng.uniform(300, 900, n)),
-    }, index=pd.Index([f"A{i}" for i in range(n)], name="account_id"))
+    features = pd.DataFrame(
+        {
+            "credit_limit": rng.choice([*ladder, ladder[0] + 1, ladder[-1] + 1, ladder[-1] * 2], n),
+            "months_on_book": rng.integers(0, 30, n).astype("float64"),
+            "dpd_current": rng.choice([0.0, 0.0, 0.0, 15.0, 45.0], n),
+            "dpd_max_6m": rng.choice([0.0, 0.0, 0.0, 10.0], n),
+            "on_time_ratio_6m": rng.choice([1.0, 1.0, 0.8, np.nan], n),
+            "missed_payment_months_6m": rng.choice([0.0, 0.0, 1.0], n),
+            "utilisation_current": rng.uniform(0.0, 1.2, n),
+            "income_verified_monthly": np.where(rng.random(n) < 0.5, np.nan, rng.uniform(1e5, 5e6, n)),
+            "external_debt": rng.uniform(0.0, 2e7, n),
+            "bureau_score": np.where(rng.random(n) < 0.3, np.nan, rng.uniform(300, 900, n)),
+        },
+        index=pd.Index([f"A{i}" for i in range(n)], name="account_id"),
+    )
     for name in REGISTRY:
         if name not in features:
             features[name] = 0.0
     pd_ = rng.uniform(0.0, 0.3, n)
-    changed = pd.Series(pd.Timestamp(AS_OF) - pd.to_timedelta(rng.integers(0, 400, n), unit="D"),
-                        index=features.index)
+    changed = pd.Series(pd.Timestamp(AS_OF) - pd.to_timedelta(rng.integers(0, 400, n), unit="D"), index=features.index)
     requests = pd.Series(rng.integers(1, 6, n), index=features.index)
     context = Context(as_of=AS_OF, trigger="request", last_limit_change_on=changed, requests_in_window=requests)
     return features, pd_, context
@@ -121,9 +127,11 @@ def _file_codes(policy: Policy) -> set[str]:
 # The default, and a variant whose overall ceiling and step in amount can bind too.
 _VARIANTS = {
     "default": (),
-    "tighter": (("max_tiers_per_review: 1", "max_tiers_per_review: 4"),
-                ("step_amount_max: 200000", "step_amount_max: 30000"),
-                ("  ceiling: 1000000", "  ceiling: 700000")),
+    "tighter": (
+        ("max_tiers_per_review: 1", "max_tiers_per_review: 4"),
+        ("step_amount_max: 200000", "step_amount_max: 30000"),
+        ("  ceiling: 1000000", "  ceiling: 700000"),
+    ),
 }
 
 

@@ -87,8 +87,10 @@ def _one_line(exc: LinewiseError | OSError | OperationalError) -> tuple[str, int
         return f"{exc} [{exc.code}]", EXIT_DATABASE_UNREACHABLE
     if isinstance(exc, OperationalError):  # the connection was lost after it was made
         shown = first_line(exc.orig)
-        return (f"database: database must be reachable; got {shown!r} [database_unreachable]",
-                EXIT_DATABASE_UNREACHABLE)
+        return (
+            f"database: database must be reachable; got {shown!r} [database_unreachable]",
+            EXIT_DATABASE_UNREACHABLE,
+        )
     if isinstance(exc, OSError):
         code, rule = _FILE_ERRORS.get(exc.errno or 0, ("file_error", "a usable file"))
         where = exc.filename if exc.filename is not None else "file"
@@ -132,8 +134,9 @@ def parse_language(text: str, field: str = "--lang") -> Language:
     for language in LANGUAGES:
         if text == language:
             return language
-    raise InputError.for_field("language_unknown", where=field, field=field, rule=f"one of {list(LANGUAGES)}",
-                               value=text)
+    raise InputError.for_field(
+        "language_unknown", where=field, field=field, rule=f"one of {list(LANGUAGES)}", value=text
+    )
 
 
 def new_key(key: str | None) -> str:

@@ -48,11 +48,9 @@ def _check_folders(path: Path, option: str) -> None:
         if not parent.exists():
             continue
         if not parent.is_dir():
-            raise _refused("out_under_a_file", option,
-                           f"a path whose folders are folders ({parent} is a file)", path)
+            raise _refused("out_under_a_file", option, f"a path whose folders are folders ({parent} is a file)", path)
         if not os.access(parent, os.W_OK | os.X_OK) and not path.exists():
-            raise _refused("out_not_writable", option, f"in a folder linewise may write into ({parent})",
-                           path)
+            raise _refused("out_not_writable", option, f"in a folder linewise may write into ({parent})", path)
         return
 
 

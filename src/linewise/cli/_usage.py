@@ -42,9 +42,15 @@ _CODES = {
 class OneLineErrorsGroup(TyperGroup):
     """The root command: usage errors are one ``error:`` line with a code, exit status 2."""
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
-             complete_var: str | None = None, standalone_mode: bool = True,
-             windows_expand_args: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
         """Run the command line; a usage error is told in one line and exits 2."""
         extra["windows_expand_args"] = windows_expand_args
         if not standalone_mode:
@@ -53,8 +59,10 @@ class OneLineErrorsGroup(TyperGroup):
         if any("\x00" in arg for arg in given):
             # No shell can pass a NUL byte (C strings end there); only a program calling
             # linewise in-process can, and no path, id or amount holds one.
-            _refuse("command line: arguments must be free of NUL characters; got "
-                    f"{next(arg for arg in given if chr(0) in arg)!r} [argument_has_nul]")
+            _refuse(
+                "command line: arguments must be free of NUL characters; got "
+                f"{next(arg for arg in given if chr(0) in arg)!r} [argument_has_nul]"
+            )
         try:
             status = super().main(given, prog_name, complete_var, False, **extra)
         except NoArgsIsHelpError as exc:
@@ -84,8 +92,11 @@ def usage_line(exc: UsageError, given: Sequence[str]) -> str:
     if isinstance(exc, BadParameter) and exc.param is not None:
         name = _name(exc.param.opts, exc.param.name)
         problem = _first_problem(exc)
-        rule = ("a whole number (digits 0-9)" if problem.get("type") in _WHOLE_NUMBER else
-                str(problem.get("msg", exc.message)).removeprefix("Input should be "))
+        rule = (
+            "a whole number (digits 0-9)"
+            if problem.get("type") in _WHOLE_NUMBER
+            else str(problem.get("msg", exc.message)).removeprefix("Input should be ")
+        )
         value = problem.get("input", _raw_value(exc.param.opts, given))
         code = _CODES.get(str(problem.get("type")), "option_invalid")
         return f"{name}: {name} must be {rule}; got {value!r} [{code}]"
@@ -96,8 +107,7 @@ def usage_line(exc: UsageError, given: Sequence[str]) -> str:
         known = sorted(exc.possibilities or [])
         rule = f"one of {known}" if known else f"an option `{command} --help` lists"
         return f"{command}: option must be {rule}; got {exc.option_name!r} [option_unknown]"
-    return (f"{command}: arguments must be as `{command} --help` shows; "
-            f"got {exc.format_message()!r} [usage_invalid]")
+    return f"{command}: arguments must be as `{command} --help` shows; got {exc.format_message()!r} [usage_invalid]"
 
 
 def _name(opts: Sequence[str], fallback: str | None) -> str:

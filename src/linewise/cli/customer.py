@@ -35,8 +35,9 @@ from linewise.ledger.store.customers import (
 )
 from linewise.money import format_amount, parse_amount
 
-customer_app = typer.Typer(help="What the ledger does not hold about a customer: income, bureau, assets, consent.",
-                           no_args_is_help=True)
+customer_app = typer.Typer(
+    help="What the ledger does not hold about a customer: income, bureau, assets, consent.", no_args_is_help=True
+)
 
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
 CUSTOMER = typer.Option(..., "--customer", help="Customer id (the customer of a line).")
@@ -54,7 +55,10 @@ def customer_income(
     customer: str = CUSTOMER,
     amount: str = typer.Option(..., "--amount", help="Monthly income in major units, e.g. 12000.00."),
     source: str = typer.Option(..., "--source", help="income_proof, bank_statement or declared."),
-    evidence: str = EVIDENCE, currency: str | None = CURRENCY, on: str | None = ON, as_json: bool = JSON,
+    evidence: str = EVIDENCE,
+    currency: str | None = CURRENCY,
+    on: str | None = ON,
+    as_json: bool = JSON,
 ) -> None:
     """Record a customer's monthly income and how it was verified."""
     with user_errors():
@@ -64,12 +68,24 @@ def customer_income(
         check_evidence(evidence, "--evidence")
         eng = engine()
         cur = customer_currency(eng, who, currency)
-        row = record_income(eng, who, income_monthly=parse_amount(amount, cur, field="--amount", allow_zero=True),
-                            verified_on=verified_on, source=source, evidence=evidence, today=today(),
-                            currency=cur)
-        emit(as_json, _stored(row), lambda: console.print(
-            f"{who}: income {format_amount(row['income_monthly'], cur)} {cur} a month "
-            f"({source}, verified {verified_on}, evidence {evidence})"))
+        row = record_income(
+            eng,
+            who,
+            income_monthly=parse_amount(amount, cur, field="--amount", allow_zero=True),
+            verified_on=verified_on,
+            source=source,
+            evidence=evidence,
+            today=today(),
+            currency=cur,
+        )
+        emit(
+            as_json,
+            _stored(row),
+            lambda: console.print(
+                f"{who}: income {format_amount(row['income_monthly'], cur)} {cur} a month "
+                f"({source}, verified {verified_on}, evidence {evidence})"
+            ),
+        )
 
 
 @customer_app.command("bureau")
@@ -79,7 +95,9 @@ def customer_bureau(
     debt: str = typer.Option(..., "--external-debt", help="Debt owed to other lenders, major units."),
     dpd: int = typer.Option(..., "--external-dpd-max-12m", help="Longest days past due elsewhere in 12 months."),
     score: float | None = typer.Option(None, "--bureau-score", help="The bureau's score (0-1000), if it gave one."),
-    currency: str | None = CURRENCY, on: str | None = ON, as_json: bool = JSON,
+    currency: str | None = CURRENCY,
+    on: str | None = ON,
+    as_json: bool = JSON,
 ) -> None:
     """Record a credit bureau's report on a customer."""
     with user_errors():
@@ -87,21 +105,33 @@ def customer_bureau(
         as_of = event_date(on)
         eng = engine()
         cur = customer_currency(eng, who, currency)
-        report = BureauReport(as_of=as_of, enquiries_6m=enquiries,
-                              external_debt=parse_amount(debt, cur, field="--external-debt", allow_zero=True),
-                              external_dpd_max_12m=dpd, bureau_score=score)
+        report = BureauReport(
+            as_of=as_of,
+            enquiries_6m=enquiries,
+            external_debt=parse_amount(debt, cur, field="--external-debt", allow_zero=True),
+            external_dpd_max_12m=dpd,
+            bureau_score=score,
+        )
         row = record_bureau_report(eng, who, report, today=today(), currency=cur)
-        emit(as_json, _stored(row), lambda: console.print(
-            f"{who}: bureau report of {as_of}: {enquiries} enquiries in 6 months, external debt "
-            f"{format_amount(row['external_debt'], cur)} {cur}, worst {dpd} days past due in 12 months, "
-            f"score {'-' if score is None else f'{score:g}'}"))
+        emit(
+            as_json,
+            _stored(row),
+            lambda: console.print(
+                f"{who}: bureau report of {as_of}: {enquiries} enquiries in 6 months, external debt "
+                f"{format_amount(row['external_debt'], cur)} {cur}, worst {dpd} days past due in 12 months, "
+                f"score {'-' if score is None else f'{score:g}'}"
+            ),
+        )
 
 
 @customer_app.command("assets")
 def customer_assets(
     customer: str = CUSTOMER,
     amount: str = typer.Option(..., "--amount", help="Verified assets in major units."),
-    evidence: str = EVIDENCE, currency: str | None = CURRENCY, on: str | None = ON, as_json: bool = JSON,
+    evidence: str = EVIDENCE,
+    currency: str | None = CURRENCY,
+    on: str | None = ON,
+    as_json: bool = JSON,
 ) -> None:
     """Record a customer's verified assets."""
     with user_errors():
@@ -110,11 +140,22 @@ def customer_assets(
         check_evidence(evidence, "--evidence")
         eng = engine()
         cur = customer_currency(eng, who, currency)
-        row = record_assets(eng, who, amount=parse_amount(amount, cur, field="--amount", allow_zero=True),
-                            verified_on=verified_on, evidence=evidence, today=today(), currency=cur)
-        emit(as_json, _stored(row), lambda: console.print(
-            f"{who}: assets {format_amount(row['amount'], cur)} {cur} (verified {verified_on}, "
-            f"evidence {evidence})"))
+        row = record_assets(
+            eng,
+            who,
+            amount=parse_amount(amount, cur, field="--amount", allow_zero=True),
+            verified_on=verified_on,
+            evidence=evidence,
+            today=today(),
+            currency=cur,
+        )
+        emit(
+            as_json,
+            _stored(row),
+            lambda: console.print(
+                f"{who}: assets {format_amount(row['amount'], cur)} {cur} (verified {verified_on}, evidence {evidence})"
+            ),
+        )
 
 
 @customer_app.command("consent")
@@ -122,17 +163,22 @@ def customer_consent(
     customer: str = CUSTOMER,
     source: str = typer.Option(..., "--source", help="income, bureau or assets."),
     grant: bool = typer.Option(..., "--grant/--revoke", help="Give or take back consent to use the source."),
-    on: str | None = ON, as_json: bool = JSON,
+    on: str | None = ON,
+    as_json: bool = JSON,
 ) -> None:
     """Record a customer's consent to use a data source, or its withdrawal."""
     with user_errors():
         who = parse_id(customer, "--customer")
         effective_on = event_date(on)
         check_consent_source(source, "--source")
-        row = record_consent(engine(), who, source=source, granted=grant, effective_on=effective_on,
-                             today=today())
-        emit(as_json, _stored(row), lambda: console.print(
-            f"{who}: consent to use {source} {'granted' if grant else 'revoked'} from {effective_on}"))
+        row = record_consent(engine(), who, source=source, granted=grant, effective_on=effective_on, today=today())
+        emit(
+            as_json,
+            _stored(row),
+            lambda: console.print(
+                f"{who}: consent to use {source} {'granted' if grant else 'revoked'} from {effective_on}"
+            ),
+        )
 
 
 def _plain(value: Any) -> Any:
@@ -158,8 +204,9 @@ def customer_show(
         with read_snapshot(engine()) as conn:
             rows = customers_as_of(conn, day, customer_accounts(conn, who))
         records = [{str(name): _plain(value) for name, value in row.items()} for row in rows.to_dict("records")]
-        emit(as_json, {"customer_id": who, "as_of": day.isoformat(), "lines": records},
-             lambda: _print(who, day, records))
+        emit(
+            as_json, {"customer_id": who, "as_of": day.isoformat(), "lines": records}, lambda: _print(who, day, records)
+        )
 
 
 def _print(who: str, day: date, records: list[dict[str, Any]]) -> None:

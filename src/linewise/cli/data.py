@@ -19,8 +19,9 @@ from linewise.data.income import derive_income, merge_income
 from linewise.data.synthetic import SynthSpec, synthesize
 from linewise.money import format_amount
 
-data_app = typer.Typer(help="Portfolio data: the bundled UCI set, synthetic and imported portfolios.",
-                       no_args_is_help=True)
+data_app = typer.Typer(
+    help="Portfolio data: the bundled UCI set, synthetic and imported portfolios.", no_args_is_help=True
+)
 
 
 def _describe(portfolio: Portfolio, out: Path) -> dict[str, object]:
@@ -46,10 +47,8 @@ def _write_and_report(portfolio: Portfolio, out: Path, *, as_json: bool) -> None
 
 
 def _print_summary(payload: dict[str, object]) -> None:
-    table = Table(show_header=False, title=f"portfolio written to {payload['out']}",
-                  title_justify="left")
-    for key in ("source", "currency", "accounts", "panel_rows", "first_month", "last_month",
-                "bad_rate"):
+    table = Table(show_header=False, title=f"portfolio written to {payload['out']}", title_justify="left")
+    for key in ("source", "currency", "accounts", "panel_rows", "first_month", "last_month", "bad_rate"):
         if key in payload:
             value = payload[key]
             table.add_row(key.replace("_", " "), f"{value:,}" if isinstance(value, int) else str(value))
@@ -93,9 +92,14 @@ def data_synth(
     """Write a synthetic portfolio drawn from a stated process (see linewise.data.synthetic)."""
     with user_errors():
         check_output_directory(out)
-        spec = SynthSpec(accounts=accounts, months=months, seed=seed,
-                         last_month=parse_date(last_month, "--last-month"), currency=currency,
-                         horizon_months=horizon)
+        spec = SynthSpec(
+            accounts=accounts,
+            months=months,
+            seed=seed,
+            last_month=parse_date(last_month, "--last-month"),
+            currency=currency,
+            horizon_months=horizon,
+        )
         with console.status(f"drawing {accounts:,} accounts x {months} months", spinner="dots"):
             portfolio = synthesize(spec)
         _write_and_report(portfolio, out, as_json=as_json)
@@ -120,7 +124,8 @@ def data_income(
     currency: str = typer.Option(..., "--currency", help="The statement's currency, e.g. CNY."),
     out: Path = typer.Option(..., "--out", help="Parquet file for the derived incomes with their evidence."),
     portfolio_dir: Path | None = typer.Option(
-        None, "--portfolio", help="Also merge the incomes into this portfolio's customers (consent respected)."),
+        None, "--portfolio", help="Also merge the incomes into this portfolio's customers (consent respected)."
+    ),
     lookback: int = typer.Option(6, "--lookback-months"),
     min_months: int = typer.Option(3, "--min-months", help="Months a salary must be seen in."),
     as_json: bool = typer.Option(False, "--json"),
@@ -131,22 +136,32 @@ def data_income(
         when = parse_date(as_of, "--as-of")
         portfolio = read_portfolio(portfolio_dir) if portfolio_dir is not None else None
         transactions = read_statements(statements, currency=currency)
-        incomes = derive_income(transactions, as_of=when, currency=currency,
-                                lookback_months=lookback, min_months=min_months)
+        incomes = derive_income(
+            transactions, as_of=when, currency=currency, lookback_months=lookback, min_months=min_months
+        )
         merged, updated = 0, None
         if portfolio is not None:
             customers = merge_income(portfolio.customers, incomes)
             merged = _changed_incomes(portfolio.customers, customers)
-            updated = Portfolio.from_frames(portfolio.panel, customers, portfolio.outcomes,
-                                            currency=portfolio.currency, source=portfolio.source,
-                                            attribution=portfolio.attribution)
+            updated = Portfolio.from_frames(
+                portfolio.panel,
+                customers,
+                portfolio.outcomes,
+                currency=portfolio.currency,
+                source=portfolio.source,
+                attribution=portfolio.attribution,
+            )
         # Written only once everything above has passed: a problem leaves both untouched.
         write_table(incomes.assign(counterparties=incomes["counterparties"].map("; ".join)), out)
         if updated is not None and portfolio_dir is not None:
             write_portfolio(updated, portfolio_dir)
         found = incomes["income_monthly"].notna()
-        payload = {"out": str(out), "accounts": len(incomes), "with_income": int(found.sum()),
-                   "merged_into_portfolio": merged}
+        payload = {
+            "out": str(out),
+            "accounts": len(incomes),
+            "with_income": int(found.sum()),
+            "merged_into_portfolio": merged,
+        }
         emit(as_json, payload, lambda: _print_incomes(incomes, currency, payload))
 
 
@@ -165,11 +180,18 @@ def _print_incomes(incomes: pd.DataFrame, currency: str, payload: dict[str, obje
         table.add_column(column)
     shown = incomes.head(20)
     for account, income, seen, observed, evidence, reason in zip(
-            shown["account_id"], shown["income_monthly"].astype("object"), shown["months_with_income"],
-            shown["months_observed"], shown["evidence"], shown["reason"], strict=True):
+        shown["account_id"],
+        shown["income_monthly"].astype("object"),
+        shown["months_with_income"],
+        shown["months_observed"],
+        shown["evidence"],
+        shown["reason"],
+        strict=True,
+    ):
         amount = "—" if income is pd.NA else format_amount(int(income), currency)
-        table.add_row(str(account), amount, f"{seen}/{observed}",
-                      str(evidence if isinstance(evidence, str) else reason))
+        table.add_row(
+            str(account), amount, f"{seen}/{observed}", str(evidence if isinstance(evidence, str) else reason)
+        )
     console.print(table)
     console.print(f"{payload['with_income']} of {payload['accounts']} accounts have a verified income")
     if payload["merged_into_portfolio"]:

@@ -31,8 +31,14 @@ def list_command(as_json: bool = typer.Option(False, "--json", help="Machine-rea
         for column in ("run", "as of", "trigger", "strategy", "model", "accounts"):
             table.add_column(column)
         for run in runs:
-            table.add_row(str(run["id"]), str(run["as_of"]), run["trigger"], run["strategy_ref"],
-                          run["model_ref"], f"{run['accounts']:,}")
+            table.add_row(
+                str(run["id"]),
+                str(run["as_of"]),
+                run["trigger"],
+                run["strategy_ref"],
+                run["model_ref"],
+                f"{run['accounts']:,}",
+            )
         console.print(table)
 
     emit(as_json, {"runs": runs}, render)
@@ -55,16 +61,21 @@ def replay_command(
         replayed = replay_run(log, run, model=model, model_ref=str(manifest["model"]), model_source=str(model_dir))
     stored, differences = replayed.run, replayed.differences
     accounts = len(stored.decisions)
-    payload = {"run": stored.run_id, "accounts": accounts, "differences": len(differences),
-               "first": differences.head(1000).astype("str").to_dict("records")}
+    payload = {
+        "run": stored.run_id,
+        "accounts": accounts,
+        "differences": len(differences),
+        "first": differences.head(1000).astype("str").to_dict("records"),
+    }
 
     def render() -> None:
-        console.print(f"run {stored.run_id} ({stored.as_of}, {stored.trigger}, {stored.strategy_ref}, "
-                      f"{stored.model_ref}): {accounts:,} decisions replayed, "
-                      f"{len(differences):,} differences")
+        console.print(
+            f"run {stored.run_id} ({stored.as_of}, {stored.trigger}, {stored.strategy_ref}, "
+            f"{stored.model_ref}): {accounts:,} decisions replayed, "
+            f"{len(differences):,} differences"
+        )
         for item in differences.head(SHOWN).itertuples(index=False):
-            console.print(f"  {item.account_id} {item.column}: stored "
-                          f"{item.stored}, replayed {item.replayed}")
+            console.print(f"  {item.account_id} {item.column}: stored {item.stored}, replayed {item.replayed}")
 
     emit(as_json, payload, render)
     if len(differences):
@@ -90,7 +101,8 @@ def samples_command(
             continue
         for language in languages:
             notice = notice_of(stored, position, language, strategy=strategy)
-            console.print(f"[bold]{title}: account {escape(str(notice.row['account_id']))} ({language})[/]",
-                          markup=True)
+            console.print(
+                f"[bold]{title}: account {escape(str(notice.row['account_id']))} ({language})[/]", markup=True
+            )
             console.print(notice.text)
             console.print()

@@ -46,8 +46,9 @@ def demo(
         spec = BookSpec(accounts, months, first, seed)
         product = load_product(None)
         posted = 0
-        with Progress(TextColumn("posting the book"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console) as progress:
+        with Progress(
+            TextColumn("posting the book"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as progress:
             task = progress.add_task("lines", total=accounts)
             for events in simulate_book(spec, product):
                 posted += len(post_events(engine, events))
@@ -70,5 +71,7 @@ def _summarise(panel: pd.DataFrame, as_of: date, currency: str) -> None:
         share = counts.get(bucket, 0) / max(1, len(last))
         table.add_row(f"bucket {bucket}", f"{counts.get(bucket, 0):,} ({share:.1%})")
     judged = panel["on_time"].dropna()
-    table.add_row("on-time months (all months)", f"{judged.mean():.1%} of {len(judged):,} account-months with a due date")
+    table.add_row(
+        "on-time months (all months)", f"{judged.mean():.1%} of {len(judged):,} account-months with a due date"
+    )
     console.print(table)

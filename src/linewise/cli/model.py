@@ -45,8 +45,13 @@ def _special_codes(text: str | None) -> list[float]:
         try:
             codes.append(float(part))
         except ValueError:
-            raise InputError.for_field("special_code_not_a_number", where="--special", field="--special",
-                                       rule="numbers separated by commas, such as -999,-1", value=part) from None
+            raise InputError.for_field(
+                "special_code_not_a_number",
+                where="--special",
+                field="--special",
+                rule="numbers separated by commas, such as -999,-1",
+                value=part,
+            ) from None
     return codes
 
 
@@ -54,13 +59,25 @@ def _one_source(data: Path | None, portfolio: Path | None, data_form: str) -> No
     """Exactly one of --data and --portfolio must be given."""
     if (data is None) == (portfolio is None):
         given = [name for name, path in (("--data", data), ("--portfolio", portfolio)) if path is not None]
-        raise InputError.for_field("data_or_portfolio_required", where="--data/--portfolio",
-                                   field="the input", rule=f"either {data_form} or --portfolio DIR, not both",
-                                   value=given)
+        raise InputError.for_field(
+            "data_or_portfolio_required",
+            where="--data/--portfolio",
+            field="the input",
+            rule=f"either {data_form} or --portfolio DIR, not both",
+            value=given,
+        )
 
 
-def _load_inputs(data: Path | None, portfolio: Path | None, *, target: str | None, bad: str,
-                 id_column: str | None, exclude: str | None, as_of: str | None) -> tuple[ModelInputs, str]:
+def _load_inputs(
+    data: Path | None,
+    portfolio: Path | None,
+    *,
+    target: str | None,
+    bad: str,
+    id_column: str | None,
+    exclude: str | None,
+    as_of: str | None,
+) -> tuple[ModelInputs, str]:
     from linewise.models.inputs import (
         inputs_from_portfolio,
         inputs_from_table,
@@ -74,11 +91,17 @@ def _load_inputs(data: Path | None, portfolio: Path | None, *, target: str | Non
         return inputs_from_portfolio(loaded, when), f"{portfolio} as of {pd.Timestamp(when).date()}"
     assert data is not None
     if not target:
-        raise InputError.for_field("target_required", where="--target", field="--target",
-                                   rule="the target column's name, given with --data", value=target)
+        raise InputError.for_field(
+            "target_required",
+            where="--target",
+            field="--target",
+            rule="the target column's name, given with --data",
+            value=target,
+        )
     table = read_table(data)
-    inputs = inputs_from_table(table, target=target, bad_value=bad, id_column=id_column,
-                               exclude=_split(exclude), source=str(data))
+    inputs = inputs_from_table(
+        table, target=target, bad_value=bad, id_column=id_column, exclude=_split(exclude), source=str(data)
+    )
     return inputs, str(data)
 
 
@@ -107,39 +130,59 @@ def model_train(
         check_output_directory(out)
         model_kind(kind, where="--kind")
         special_codes = _special_codes(special)
-        inputs, trained_on = _load_inputs(data, portfolio, target=target, bad=bad,
-                                          id_column=id_column, exclude=exclude, as_of=as_of)
-        monotone = {name: REGISTRY[name].risk_direction.sign
-                    for name in inputs.features.columns if name in REGISTRY}
-        with Progress(TextColumn(f"training {kind}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=console, transient=True, disable=as_json) as progress:
+        inputs, trained_on = _load_inputs(
+            data, portfolio, target=target, bad=bad, id_column=id_column, exclude=exclude, as_of=as_of
+        )
+        monotone = {name: REGISTRY[name].risk_direction.sign for name in inputs.features.columns if name in REGISTRY}
+        with Progress(
+            TextColumn(f"training {kind}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=as_json,
+        ) as progress:
             task = progress.add_task("", total=cv + 1)
 
             def advance(message: str) -> None:
                 progress.update(task, advance=1, description=message)
 
-            trained = train_model(inputs, kind=kind, folds=cv, monotone=monotone,
-                                  special_codes=special_codes, progress=advance)
-        manifest = save_model(trained.model, trained.metrics, out, model_id=model_id or kind,
-                              training_data_sha256=training_data_hash(inputs), trained_on=trained_on)
+            trained = train_model(
+                inputs, kind=kind, folds=cv, monotone=monotone, special_codes=special_codes, progress=advance
+            )
+        manifest = save_model(
+            trained.model,
+            trained.metrics,
+            out,
+            model_id=model_id or kind,
+            training_data_sha256=training_data_hash(inputs),
+            trained_on=trained_on,
+        )
         payload = _summary(manifest, trained.metrics, out)
         emit(as_json, payload, lambda: _print_summary(payload))
 
 
 def _summary(manifest: dict[str, Any], metrics: dict[str, Any], out: Path) -> dict[str, Any]:
     cv = metrics["cv"]
-    return {"model": manifest["model"], "kind": metrics["kind"], "out": str(out),
-            "n_rows": metrics["n_rows"], "bad_rate": metrics["bad_rate"],
-            "features_used": len(manifest["features"]),
-            "cv_auc": f"{cv['auc_mean']:.4f} ± {cv['auc_std']:.4f}",
-            "cv_ks": f"{cv['ks_mean']:.4f} ± {cv['ks_std']:.4f}",
-            "brier_out_of_fold": metrics["out_of_fold"]["brier"]}
+    return {
+        "model": manifest["model"],
+        "kind": metrics["kind"],
+        "out": str(out),
+        "n_rows": metrics["n_rows"],
+        "bad_rate": metrics["bad_rate"],
+        "features_used": len(manifest["features"]),
+        "cv_auc": f"{cv['auc_mean']:.4f} ± {cv['auc_std']:.4f}",
+        "cv_ks": f"{cv['ks_mean']:.4f} ± {cv['ks_std']:.4f}",
+        "brier_out_of_fold": metrics["out_of_fold"]["brier"],
+    }
 
 
 def _print_summary(payload: dict[str, Any]) -> None:
-    table = Table(show_header=False, title=f"model {payload['model']} written to {payload['out']}",
-                  title_justify="left")
+    table = Table(
+        show_header=False, title=f"model {payload['model']} written to {payload['out']}", title_justify="left"
+    )
     for key, value in payload.items():
         if key not in ("model", "out"):
             table.add_row(key.replace("_", " "), f"{value:,}" if isinstance(value, int) else str(value))
@@ -170,10 +213,12 @@ def model_score(
             features = compute_features(loaded.panel, loaded.customers, when)
         else:
             assert data is not None
-            features = features_from_table(read_table(data), id_column=id_column, source=str(data),
-                                           text_columns=categorical_features(model))
-        scored = pd.DataFrame({"pd": model.predict_proba(features), "score": model.score(features)},
-                              index=features.index.astype("str"))
+            features = features_from_table(
+                read_table(data), id_column=id_column, source=str(data), text_columns=categorical_features(model)
+            )
+        scored = pd.DataFrame(
+            {"pd": model.predict_proba(features), "score": model.score(features)}, index=features.index.astype("str")
+        )
         if contributions:
             parts = model.contributions(features).add_prefix("contribution_")
             scored = scored.join(parts.set_axis(scored.index))
@@ -215,17 +260,26 @@ def model_export(
 
     with user_errors():
         if export_format not in EXPORT_FORMATS:
-            raise InputError.for_field("export_format_unknown", where="--format", field="format",
-                                       rule=f"one of {list(EXPORT_FORMATS)}", value=export_format)
+            raise InputError.for_field(
+                "export_format_unknown",
+                where="--format",
+                field="format",
+                rule=f"one of {list(EXPORT_FORMATS)}",
+                value=export_format,
+            )
         chosen = next((name for name in SQL_DIALECTS if name == dialect), None)
         if chosen is None:
-            raise InputError.for_field("sql_dialect_unknown", where="--dialect", field="dialect",
-                                       rule=f"one of {list(SQL_DIALECTS)}", value=dialect)
+            raise InputError.for_field(
+                "sql_dialect_unknown",
+                where="--dialect",
+                field="dialect",
+                rule=f"one of {list(SQL_DIALECTS)}",
+                value=dialect,
+            )
         if out is not None:
             check_output_file(out)
         model, manifest = load_model(model_dir)
-        statement = render_select_sql(model, table=table, id_column=id_column, dialect=chosen,
-                                      include_pd=include_pd)
+        statement = render_select_sql(model, table=table, id_column=id_column, dialect=chosen, include_pd=include_pd)
         columns = "score and PD" if include_pd else "score"
         named = " ".join(table.split())  # the comment stays one line
         text = f"-- {manifest['model']}: {columns} for every row of {named} ({chosen})\n{statement};\n"

@@ -54,16 +54,22 @@ def load_decider(model_dir: Path, strategy: Path | None) -> Decider:
 
     chosen = compile_strategy(read_strategy_file(strategy) if strategy else read_strategy(default_strategy_text()))
     model, manifest = load_model(model_dir)
-    return Decider(model=model, model_ref=str(manifest["model"]), strategy=chosen,
-                   model_source=str(model_dir), strategy_source=str(strategy or "default strategy"),
-                   model_currency=manifest.get("currency"))
+    return Decider(
+        model=model,
+        model_ref=str(manifest["model"]),
+        strategy=chosen,
+        model_source=str(model_dir),
+        strategy_source=str(strategy or "default strategy"),
+        model_currency=manifest.get("currency"),
+    )
 
 
 @contextmanager
 def progress_bar(disable: bool) -> Iterator[Callable[[int, int], None]]:
     """A progress bar that a batch loop tells (done, total)."""
-    with Progress(TextColumn("deciding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, disable=disable) as progress:
+    with Progress(
+        TextColumn("deciding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, disable=disable
+    ) as progress:
         task = progress.add_task("accounts", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -79,16 +85,22 @@ def review(
     ledger: bool = typer.Option(False, "--ledger", help="Review the lines of the ledger database instead."),
     apply: bool = typer.Option(False, "--apply", help="With --ledger: make the decisions take effect on the lines."),
     strategy: Path | None = typer.Option(None, "--strategy", help="Strategy YAML (default: the shipped one)."),
-    as_of: str | None = typer.Option(None, "--as-of",
-                                     help="Review date (default: the last panel month; with --ledger, today)."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Review date (default: the last panel month; with --ledger, today)."
+    ),
     trigger: str = typer.Option("review", "--trigger", help=f"One of {', '.join(TRIGGERS)}: {TRIGGER_HELP}."),
     account: str | None = typer.Option(None, "--account", help="Decide this account only (needed for a request)."),
-    cycle_days: int = typer.Option(0, "--cycle-days", min=0,
-                                   help="Review only accounts whose last logged review is this many days old, "
-                                        "or that were never reviewed (0: every account)."),
+    cycle_days: int = typer.Option(
+        0,
+        "--cycle-days",
+        min=0,
+        help="Review only accounts whose last logged review is this many days old, "
+        "or that were never reviewed (0: every account).",
+    ),
     recourse: bool = typer.Option(True, "--recourse/--no-recourse", help="Work out what would raise each line."),
-    log: bool = typer.Option(True, "--log/--no-log",
-                             help="Store the decisions with their features in the database's decision log."),
+    log: bool = typer.Option(
+        True, "--log/--no-log", help="Store the decisions with their features in the database's decision log."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
 ) -> None:
     """Decide on every line of a portfolio or of the ledger; write the decisions, log them and print the action mix."""
@@ -100,12 +112,21 @@ def review(
     with user_errors():
         # The cheap checks first: a bad path, strategy or database fails in a moment.
         if (portfolio is None) == (not ledger):
-            raise InputError.for_field("source_required", where="review", field="--portfolio/--ledger",
-                                       rule="exactly one of them", value="both" if ledger else "neither")
+            raise InputError.for_field(
+                "source_required",
+                where="review",
+                field="--portfolio/--ledger",
+                rule="exactly one of them",
+                value="both" if ledger else "neither",
+            )
         if apply and not ledger:
-            raise InputError.for_field("apply_needs_ledger", where="review", field="--apply",
-                                       rule="used with --ledger (a portfolio directory has no lines to change)",
-                                       value=True)
+            raise InputError.for_field(
+                "apply_needs_ledger",
+                where="review",
+                field="--apply",
+                rule="used with --ledger (a portfolio directory has no lines to change)",
+                value=True,
+            )
         check_output_file(out)
         when = parse_date(as_of, "--as-of") if as_of else (today() if ledger else None)
         decider = load_decider(model_dir, strategy)
@@ -116,8 +137,7 @@ def review(
         else:
             assert portfolio is not None
             book = book_from_portfolio(portfolio, when)
-        request = ReviewRequest(trigger=trigger, account=account, cycle_days=cycle_days, recourse=recourse,
-                                log=log)
+        request = ReviewRequest(trigger=trigger, account=account, cycle_days=cycle_days, recourse=recourse, log=log)
         with progress_bar(as_json) as advance:
             decided = decide_book(book, decider, request, log=decision_log, on_progress=advance)
         if len(decided.decisions) == 0:
@@ -153,23 +173,32 @@ def decide_command(
         store = engine()
         log = SqlDecisionLog(store)
         book = book_from_ledger(store, when, account)
-        decided = decide_book(book, decider, ReviewRequest(trigger=trigger, account=account, recourse=recourse),
-                              log=log)
+        decided = decide_book(
+            book, decider, ReviewRequest(trigger=trigger, account=account, recourse=recourse), log=log
+        )
         outcome = apply_decided(store, decided)[0] if apply else None
         assert decided.run_id is not None
         notice = notice_of(log.load_run(decided.run_id), 0, language, strategy=decider.strategy)
     payload: dict[str, Any] = {k: _plain(v) for k, v in notice.row.items()}
-    payload.update({"run": decided.run_id, "lang": lang, "notice": notice.text,
-                    "applied": False if outcome is None else outcome_record(outcome)["applied"]})
+    payload.update(
+        {
+            "run": decided.run_id,
+            "lang": lang,
+            "notice": notice.text,
+            "applied": False if outcome is None else outcome_record(outcome)["applied"],
+        }
+    )
     if outcome is not None:
         payload["outcome"] = outcome_record(outcome)
 
     def render() -> None:
         row = notice.row
         currency = decided.book.currency
-        console.print(f"{account}: {row['action']} {_whole(int(row['current_limit']), currency)} -> "
-                      f"{_whole(int(row['new_limit']), currency)} {currency} ({decided.trigger}, as of "
-                      f"{decided.book.as_of}; logged as run {decided.run_id})")
+        console.print(
+            f"{account}: {row['action']} {_whole(int(row['current_limit']), currency)} -> "
+            f"{_whole(int(row['new_limit']), currency)} {currency} ({decided.trigger}, as of "
+            f"{decided.book.as_of}; logged as run {decided.run_id})"
+        )
         if outcome is not None:
             console.print(_outcome_line(outcome_record(outcome), currency))
         console.print(notice.text)
@@ -197,8 +226,10 @@ def _outcome_line(record: dict[str, Any], currency: str) -> str:
         return "already applied: nothing written"
     if not record["events"]:
         return "applied: the line needed no change"
-    change = (f"limit {_whole(record['limit_before'], currency)} -> {_whole(record['limit_after'], currency)} "
-              f"{currency}, status {record['status_before']} -> {record['status_after']}")
+    change = (
+        f"limit {_whole(record['limit_before'], currency)} -> {_whole(record['limit_after'], currency)} "
+        f"{currency}, status {record['status_before']} -> {record['status_after']}"
+    )
     kept = " (frozen by hand: stays frozen)" if record["kept_frozen_by_hand"] else ""
     return f"applied: {', '.join(record['events'])}; {change}{kept}"
 
@@ -207,16 +238,22 @@ def _applied(store: Engine, decided: Decided, as_json: bool) -> list[dict[str, A
     """Apply a ledger review's decisions with a progress bar; the outcomes as records."""
     from linewise.review.apply import apply_decided, outcome_record
 
-    with Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, disable=as_json) as progress:
+    with Progress(
+        TextColumn("applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, disable=as_json
+    ) as progress:
         task = progress.add_task("lines", total=len(decided.decisions))
-        outcomes = apply_decided(store, decided,
-                                 on_progress=lambda done, _total: progress.update(task, completed=done))
+        outcomes = apply_decided(store, decided, on_progress=lambda done, _total: progress.update(task, completed=done))
     return [outcome_record(o) for o in outcomes]
 
 
-def present(decided: Decided, decider: Decider, as_json: bool, *, extra: dict[str, Any],
-            outcomes: list[dict[str, Any]] | None = None) -> None:
+def present(
+    decided: Decided,
+    decider: Decider,
+    as_json: bool,
+    *,
+    extra: dict[str, Any],
+    outcomes: list[dict[str, Any]] | None = None,
+) -> None:
     """Print a run: the action mix by segment and grade, the limit added, the log's run id.
 
     When the run was applied, also the lines' limits and statuses before and after.
@@ -225,23 +262,36 @@ def present(decided: Decided, decider: Decider, as_json: bool, *, extra: dict[st
 
     decisions, currency = decided.decisions, decided.book.currency
     payload = summary(decided)
-    payload.update({"strategy": decider.strategy.ref, "model": decider.model_ref,
-                    "as_of": str(decided.book.as_of), "trigger": decided.trigger, "run": decided.run_id, **extra})
+    payload.update(
+        {
+            "strategy": decider.strategy.ref,
+            "model": decider.model_ref,
+            "as_of": str(decided.book.as_of),
+            "trigger": decided.trigger,
+            "run": decided.run_id,
+            **extra,
+        }
+    )
 
     def render() -> None:
         where = f" -> {extra['out']}" if "out" in extra else ""
-        console.print(f"{len(decisions):,} decisions as of {decided.book.as_of} by {decider.strategy.ref} with "
-                      f"{decider.model_ref}{where}")
+        console.print(
+            f"{len(decisions):,} decisions as of {decided.book.as_of} by {decider.strategy.ref} with "
+            f"{decider.model_ref}{where}"
+        )
         for by in ("segment", "risk_grade"):
             console.print(_table(decisions, by, currency))
         mix = ", ".join(f"{a} {n / max(1, len(decisions)):.1%}" for a, n in payload["actions"].items())
         console.print(f"action mix: {mix}")
-        console.print(f"limit added: {_whole(payload['limit_added_minor'], currency)} {currency}; "
-                      f"a path to an increase for {payload['with_recourse']:,} of the "
-                      f"{payload['not_increased']:,} lines not increased")
+        console.print(
+            f"limit added: {_whole(payload['limit_added_minor'], currency)} {currency}; "
+            f"a path to an increase for {payload['with_recourse']:,} of the "
+            f"{payload['not_increased']:,} lines not increased"
+        )
         if decided.run_id is not None:
-            console.print(f"logged as run {decided.run_id} (replay with "
-                          f"`linewise decisions replay --run {decided.run_id}`)")
+            console.print(
+                f"logged as run {decided.run_id} (replay with `linewise decisions replay --run {decided.run_id}`)"
+            )
         if outcomes is not None:
             console.print(_applied_table(payload["applied"], currency))
 
@@ -286,8 +336,9 @@ def _nothing_due(decided: Decided, as_json: bool) -> None:
     if as_json:
         emit(True, {"accounts": 0, "trigger": decided.trigger, "as_of": str(decided.book.as_of)}, lambda: None)
     else:
-        console.print(f"no account is due for a decision by {decided.trigger} as of {decided.book.as_of}; "
-                      "nothing written")
+        console.print(
+            f"no account is due for a decision by {decided.trigger} as of {decided.book.as_of}; nothing written"
+        )
 
 
 def _table(decisions: pd.DataFrame, by: str, currency: str) -> Table:
@@ -301,8 +352,9 @@ def _table(decisions: pd.DataFrame, by: str, currency: str) -> Table:
     rows = [(str(name), group) for name, group in decisions.groupby(by, sort=True)]
     for name, group in [*rows, ("all", decisions)]:
         counts = group["action"].value_counts()
-        table.add_row(name, *(f"{int(counts.get(a, 0)):,}" for a in ACTIONS),
-                      _whole(int(added[group.index].sum()), currency))
+        table.add_row(
+            name, *(f"{int(counts.get(a, 0)):,}" for a in ACTIONS), _whole(int(added[group.index].sum()), currency)
+        )
     return table
 
 
@@ -324,9 +376,16 @@ def explain(
         language = parse_language(lang)
         notice = notice_of(SqlDecisionLog(engine()).latest_decision(account), 0, language, analyst=analyst)
     row = notice.row
-    payload = {"account_id": account, "as_of": str(row["as_of"]), "lang": lang, "action": row["action"],
-               "notice": notice.text, "reasons": list(row["reasons"]), "recourse": list(row["recourse"]),
-               "run": notice.run_id}
+    payload = {
+        "account_id": account,
+        "as_of": str(row["as_of"]),
+        "lang": lang,
+        "action": row["action"],
+        "notice": notice.text,
+        "reasons": list(row["reasons"]),
+        "recourse": list(row["recourse"]),
+        "run": notice.run_id,
+    }
     if analyst:
         payload["analyst"] = notice.analyst
 

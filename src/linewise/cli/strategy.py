@@ -23,16 +23,21 @@ def validate(
         loaded = read_strategy_file(file)
     spec = loaded.spec
     payload = {
-        "strategy": spec.ref, "valid": True, "segments": [s.name for s in spec.segments],
-        "grades": [g.name for g in spec.grades], "tiers": len(spec.ladder),
+        "strategy": spec.ref,
+        "valid": True,
+        "segments": [s.name for s in spec.segments],
+        "grades": [g.name for g in spec.grades],
+        "tiers": len(spec.ladder),
         "arms": {a.name: a.share for a in spec.arms},
         "warnings": [str(w) for w in loaded.warnings],
     }
 
     def render() -> None:
-        console.print(f"{spec.ref}: valid — {len(spec.segments)} segments, "
-                      f"{len(spec.grades)} grades, {len(spec.ladder)} tiers, "
-                      f"{len(spec.arms)} arm{'s' if len(spec.arms) != 1 else ''}")
+        console.print(
+            f"{spec.ref}: valid — {len(spec.segments)} segments, "
+            f"{len(spec.grades)} grades, {len(spec.ladder)} tiers, "
+            f"{len(spec.arms)} arm{'s' if len(spec.arms) != 1 else ''}"
+        )
         for warning in loaded.warnings:
             console.print(f"[yellow]warning:[/] {escape(str(warning))}", markup=True)
 
@@ -102,13 +107,20 @@ def init(
         currency_exponent(currency)
         parse_code(name.replace("-", "_"), "--id")
         text = default_strategy_text()
-        for old, new in (("\nstrategy: default\n", f"\nstrategy: {name}\n"),
-                         ("\ncurrency: TWD\n", f"\ncurrency: {currency}\n")):
+        for old, new in (
+            ("\nstrategy: default\n", f"\nstrategy: {name}\n"),
+            ("\ncurrency: TWD\n", f"\ncurrency: {currency}\n"),
+        ):
             text = text.replace(old, new, 1)
         loaded = read_strategy(text, str(out))
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
     payload = {"strategy": loaded.spec.ref, "currency": currency, "out": str(out)}
-    emit(as_json, payload, lambda: console.print(
-        f"{loaded.spec.ref} ({currency}) -> {out}; amounts are in major units of {currency}: "
-        "review the ladder and caps for your book, then `linewise strategy validate`"))
+    emit(
+        as_json,
+        payload,
+        lambda: console.print(
+            f"{loaded.spec.ref} ({currency}) -> {out}; amounts are in major units of {currency}: "
+            "review the ladder and caps for your book, then `linewise strategy validate`"
+        ),
+    )

@@ -107,14 +107,16 @@ def simulate_behaviour(accounts: Accounts, rng: np.random.Generator) -> Behaviou
     n, months = len(accounts.risk), len(accounts.calendar_months)
     shape = (n, months)
     out = Behaviour(
-        credit_limit=np.zeros(shape, np.int32), balance=np.zeros(shape, np.int32),
-        amount_due=np.zeros(shape, np.int32), amount_paid=np.zeros(shape, np.int32),
-        drawn_amount=np.zeros(shape, np.int32), dpd=np.zeros(shape, np.int16),
+        credit_limit=np.zeros(shape, np.int32),
+        balance=np.zeros(shape, np.int32),
+        amount_due=np.zeros(shape, np.int32),
+        amount_paid=np.zeros(shape, np.int32),
+        drawn_amount=np.zeros(shape, np.int32),
+        dpd=np.zeros(shape, np.int16),
         on_time=np.zeros(shape, np.int8),
     )
     zero = np.zeros(n, np.int64)
-    state = _State(limit=accounts.limit.copy(), balance=accounts.balance.copy(),
-                   arrears=zero.copy(), dpd=zero.copy())
+    state = _State(limit=accounts.limit.copy(), balance=accounts.balance.copy(), arrears=zero.copy(), dpd=zero.copy())
     for t in range(months):
         # An account opened in the window starts empty at its first limit; what the
         # loop computed for it before then is discarded with the rows before opening.
@@ -127,29 +129,38 @@ def simulate_behaviour(accounts: Accounts, rng: np.random.Generator) -> Behaviou
     return out
 
 
-def _step(accounts: Accounts, state: _State, t: int, opening: BoolArray,
-          rng: np.random.Generator, out: Behaviour) -> None:
+def _step(
+    accounts: Accounts, state: _State, t: int, opening: BoolArray, rng: np.random.Generator, out: Behaviour
+) -> None:
     z = accounts.risk
     season = accounts.calendar_months[t] - 1
     previous = state.balance
     utilisation = np.clip(previous / state.limit, 0.0, UTILISATION_CAP)
     due = _amount_due(previous, state.arrears, accounts.major)
 
-    miss_logit = (MISS_INTERCEPT + MISS_RISK * z + MISS_IN_ARREARS * (state.dpd > 0)
-                  + MISS_UTILISATION * utilisation + MISS_SEASON[season])
+    miss_logit = (
+        MISS_INTERCEPT
+        + MISS_RISK * z
+        + MISS_IN_ARREARS * (state.dpd > 0)
+        + MISS_UTILISATION * utilisation
+        + MISS_SEASON[season]
+    )
     paid = _amount_paid(due, previous, z, logistic(miss_logit), rng)
     missed = paid < due
     first_miss_days = accounts.days_in_month[t] - accounts.due_day + 1
-    dpd = np.where(missed, np.where(state.dpd > 0, state.dpd + accounts.days_in_month[t],
-                                    first_miss_days), 0)
+    dpd = np.where(missed, np.where(state.dpd > 0, state.dpd + accounts.days_in_month[t], first_miss_days), 0)
     carried = previous - paid
     interest = (carried * INTEREST_RATE_PERMILLE + 500) // 1000
     tenure = accounts.tenure_at_start + t - accounts.first_index
     limit = _new_limit(state.limit, carried, dpd, tenure, accounts, rng)
 
     draw_logit = DRAW_INTERCEPT + DRAW_RISK * z + DRAW_FIRST_MONTH * opening + DRAW_SEASON[season]
-    share_logit = (DRAW_SHARE_INTERCEPT + DRAW_SHARE_RISK * z + DRAW_SEASON[season]
-                   + DRAW_SHARE_NOISE * rng.standard_normal(len(z)))
+    share_logit = (
+        DRAW_SHARE_INTERCEPT
+        + DRAW_SHARE_RISK * z
+        + DRAW_SEASON[season]
+        + DRAW_SHARE_NOISE * rng.standard_normal(len(z))
+    )
     draws = (rng.random(len(z)) < logistic(draw_logit)) & (dpd == 0)
     available = np.maximum(limit - carried, 0)
     drawn = np.where(draws, (logistic(share_logit) * available).astype(np.int64), 0)
@@ -177,8 +188,9 @@ def _amount_due(balance: IntArray, arrears: IntArray, major: int) -> IntArray:
     return due
 
 
-def _amount_paid(due: IntArray, balance: IntArray, z: FloatArray, p_miss: FloatArray,
-                 rng: np.random.Generator) -> IntArray:
+def _amount_paid(
+    due: IntArray, balance: IntArray, z: FloatArray, p_miss: FloatArray, rng: np.random.Generator
+) -> IntArray:
     n = len(due)
     u_miss, u_kind, u_amount = rng.random(n), rng.random(n), rng.random(n)
     missed = (u_miss < p_miss) & (due > 0)
@@ -191,24 +203,24 @@ def _amount_paid(due: IntArray, balance: IntArray, z: FloatArray, p_miss: FloatA
     return paid
 
 
-def _new_limit(limit: IntArray, carried: IntArray, dpd: IntArray, tenure: IntArray,
-               accounts: Accounts, rng: np.random.Generator) -> IntArray:
+def _new_limit(
+    limit: IntArray, carried: IntArray, dpd: IntArray, tenure: IntArray, accounts: Accounts, rng: np.random.Generator
+) -> IntArray:
     """Cut to the balance at 60+ dpd (half the time), or a rare raise when current."""
     n = len(limit)
     u_event, u_size = rng.random(n), rng.random(n)
     step = 500 * accounts.major
-    cut_to = np.clip(-(-carried // (100 * accounts.major)) * 100 * accounts.major,
-                     accounts.limit_min, limit)
-    raised = np.minimum(np.round(limit * (1.1 + 0.4 * u_size) / step).astype(np.int64) * step,
-                        accounts.limit_max)
+    cut_to = np.clip(-(-carried // (100 * accounts.major)) * 100 * accounts.major, accounts.limit_min, limit)
+    raised = np.minimum(np.round(limit * (1.1 + 0.4 * u_size) / step).astype(np.int64) * step, accounts.limit_max)
     is_cut = (dpd >= CUT_DPD) & (u_event < CUT_PROBABILITY)
     is_raised = (dpd == 0) & (tenure >= RAISE_TENURE_MONTHS) & (u_event < RAISE_PROBABILITY)
     new: IntArray = np.where(is_cut, cut_to, np.where(is_raised, np.maximum(raised, limit), limit))
     return new
 
 
-def panel_frame(behaviour: Behaviour, first_index: IntArray, id_chars: npt.NDArray[np.uint8],
-                month_ends: pd.DatetimeIndex) -> pd.DataFrame:
+def panel_frame(
+    behaviour: Behaviour, first_index: IntArray, id_chars: npt.NDArray[np.uint8], month_ends: pd.DatetimeIndex
+) -> pd.DataFrame:
     """The panel rows from each account's opening month on, account by account."""
     n, months = behaviour.balance.shape
     active = (np.arange(months)[None, :] >= first_index[:, None]).ravel()
@@ -227,7 +239,6 @@ def id_strings(chars: npt.NDArray[np.uint8]) -> pd.Series:
     """Fixed-width ASCII ids, one per row of ``chars``, without a Python string each."""
     rows, width = chars.shape
     offsets = np.arange(rows + 1, dtype=np.int64) * width
-    strings = pa.LargeStringArray.from_buffers(
-        rows, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chars)))
+    strings = pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chars)))
     series: pd.Series = strings.to_pandas()
     return series

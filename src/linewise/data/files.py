@@ -29,8 +29,9 @@ MANIFEST_FILE = "portfolio.json"
 def read_table(path: Path) -> pd.DataFrame:
     """A CSV or Parquet file as a frame; CSV values are read as text, types come later."""
     if not path.is_file():
-        raise InputError.for_field("file_not_found", where=str(path), field="file",
-                                   rule="an existing CSV or Parquet file", value=str(path))
+        raise InputError.for_field(
+            "file_not_found", where=str(path), field="file", rule="an existing CSV or Parquet file", value=str(path)
+        )
     suffix = "".join(path.suffixes[-2:]).lower()
     try:
         if path.suffix.lower() == ".parquet":
@@ -38,10 +39,12 @@ def read_table(path: Path) -> pd.DataFrame:
         if suffix.endswith((".csv", ".csv.gz")):
             return pd.read_csv(path, dtype="str", keep_default_na=False, na_values=[""])
     except (OSError, ValueError, pa.ArrowException) as exc:
-        raise InputError.for_field("file_unreadable", where=str(path), field="file",
-                                   rule="a readable CSV or Parquet file", value=str(exc)) from None
-    raise InputError.for_field("file_type_unknown", where=str(path), field="file",
-                               rule="a .csv, .csv.gz or .parquet file", value=path.name)
+        raise InputError.for_field(
+            "file_unreadable", where=str(path), field="file", rule="a readable CSV or Parquet file", value=str(exc)
+        ) from None
+    raise InputError.for_field(
+        "file_type_unknown", where=str(path), field="file", rule="a .csv, .csv.gz or .parquet file", value=path.name
+    )
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
@@ -72,11 +75,14 @@ def write_portfolio(portfolio: Portfolio, directory: Path) -> list[Path]:
             path = directory / f"{name}.parquet"
             write_table(frame, path)
             written.append(path)
-    manifest = {"currency": portfolio.currency, "source": portfolio.source,
-                "attribution": portfolio.attribution,
-                "accounts": portfolio.n_accounts, "panel_rows": len(portfolio.panel)}
-    (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                           encoding="utf-8")
+    manifest = {
+        "currency": portfolio.currency,
+        "source": portfolio.source,
+        "attribution": portfolio.attribution,
+        "accounts": portfolio.n_accounts,
+        "panel_rows": len(portfolio.panel),
+    }
+    (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     written.append(directory / MANIFEST_FILE)
     return written
 
@@ -85,10 +91,13 @@ def read_portfolio(directory: Path) -> Portfolio:
     """The validated portfolio in ``directory`` (see the module docstring for the layout)."""
     manifest_path = directory / MANIFEST_FILE
     if not manifest_path.is_file():
-        raise InputError.for_field("portfolio_not_found", where=str(directory), field=MANIFEST_FILE,
-                                   rule="present in a portfolio directory "
-                                        "(write one with `linewise data uci --out DIR`)",
-                                   value=str(manifest_path))
+        raise InputError.for_field(
+            "portfolio_not_found",
+            where=str(directory),
+            field=MANIFEST_FILE,
+            rule="present in a portfolio directory (write one with `linewise data uci --out DIR`)",
+            value=str(manifest_path),
+        )
     manifest = _read_manifest(manifest_path)
     outcomes_path = directory / "outcomes.parquet"
     # Problems are reported against the directory; the portfolio keeps its origin's name.
@@ -119,8 +128,7 @@ def _read_manifest(path: Path) -> dict[str, str]:
     except json.JSONDecodeError as exc:
         raise _manifest_error(path, "file", "valid JSON", f"{exc.msg} at line {exc.lineno}") from None
     if not isinstance(raw, dict):
-        raise _manifest_error(path, "file", "a JSON object of currency, source and attribution",
-                              type(raw).__name__)
+        raise _manifest_error(path, "file", "a JSON object of currency, source and attribution", type(raw).__name__)
     if "currency" not in raw:
         raise _manifest_error(path, "currency", "given", "nothing")
     for field in _MANIFEST_TEXT:
@@ -132,5 +140,4 @@ def _read_manifest(path: Path) -> dict[str, str]:
 
 
 def _manifest_error(path: Path, field: str, rule: str, value: object) -> InputError:
-    return InputError.for_field("portfolio_manifest_invalid", where=str(path), field=field,
-                                rule=rule, value=value)
+    return InputError.for_field("portfolio_manifest_invalid", where=str(path), field=field, rule=rule, value=value)

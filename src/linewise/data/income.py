@@ -33,15 +33,41 @@ __all__ = [
 ]
 
 TRANSACTION_COLUMNS = ("account_id", "date", "amount", "counterparty", "description")
-INCOME_COLUMNS = ("account_id", "income_monthly", "income_verified_on", "income_source",
-                  "months_observed", "months_with_income", "stability", "counterparties",
-                  "evidence", "reason")
+INCOME_COLUMNS = (
+    "account_id",
+    "income_monthly",
+    "income_verified_on",
+    "income_source",
+    "months_observed",
+    "months_with_income",
+    "stability",
+    "counterparties",
+    "evidence",
+    "reason",
+)
 # Payroll credits name themselves in most Chinese and English statements.
 SALARY_WORDS = ("工资", "薪", "代发", "奖金", "salary", "payroll", "wage")
 # Money that comes back or is borrowed is not income, however regular.
-EXCLUDED_WORDS = ("贷款", "放款", "借款", "loan", "disbursement", "退款", "退货", "退回",
-                  "冲正", "refund", "reversal", "利息", "结息", "interest", "本人", "自转",
-                  "own account", "self transfer")
+EXCLUDED_WORDS = (
+    "贷款",
+    "放款",
+    "借款",
+    "loan",
+    "disbursement",
+    "退款",
+    "退货",
+    "退回",
+    "冲正",
+    "refund",
+    "reversal",
+    "利息",
+    "结息",
+    "interest",
+    "本人",
+    "自转",
+    "own account",
+    "self transfer",
+)
 # A payroll run moves by weekends and holidays, rarely by more than a week.
 DAY_SPREAD_MAX = 7
 # Pay varies with overtime and commission; beyond 35% it is not a steady income.
@@ -51,8 +77,9 @@ CURRENT_MONTHS = 2
 VERIFIED_SOURCES = ("income_proof", "bank_statement")
 
 
-def derive_income(transactions: pd.DataFrame, *, as_of: date, currency: str,
-                  lookback_months: int = 6, min_months: int = 3) -> pd.DataFrame:
+def derive_income(
+    transactions: pd.DataFrame, *, as_of: date, currency: str, lookback_months: int = 6, min_months: int = 3
+) -> pd.DataFrame:
     """One row per account: the monthly income its statement verifies, with evidence.
 
     The rule:
@@ -87,8 +114,12 @@ def derive_income(transactions: pd.DataFrame, *, as_of: date, currency: str,
     streams = _streams(window, min_months)
     accounts = pd.Index(transactions["account_id"].astype("str").unique(), name="account_id").sort_values()
     qualifying = streams[streams["qualifies"]]
-    months = (window[window["eligible"]].merge(qualifying[["account_id", "key"]], on=["account_id", "key"])
-              .groupby(["account_id", "month_index"])["amount"].sum())
+    months = (
+        window[window["eligible"]]
+        .merge(qualifying[["account_id", "key"]], on=["account_id", "key"])
+        .groupby(["account_id", "month_index"])["amount"]
+        .sum()
+    )
     by_account = months.groupby(level="account_id")
     found = by_account.median().reindex(accounts)
     out = pd.DataFrame(index=accounts)
@@ -124,10 +155,12 @@ def merge_income(customers: pd.DataFrame, incomes: pd.DataFrame) -> pd.DataFrame
     """
     duplicated = incomes["account_id"].duplicated()
     if duplicated.any():
-        raise SchemaMismatchError([Problem("incomes", int(row) + 1, "account_id",
-                                           "unique: one income row per account", account)
-                                   for row, account in zip(np.flatnonzero(duplicated),
-                                                           incomes.loc[duplicated, "account_id"], strict=True)])
+        raise SchemaMismatchError(
+            [
+                Problem("incomes", int(row) + 1, "account_id", "unique: one income row per account", account)
+                for row, account in zip(np.flatnonzero(duplicated), incomes.loc[duplicated, "account_id"], strict=True)
+            ]
+        )
     out = customers.copy()
     if "income_monthly" not in out.columns:
         out["income_monthly"] = pd.array([pd.NA] * len(out), dtype="Int64")
@@ -137,16 +170,23 @@ def merge_income(customers: pd.DataFrame, incomes: pd.DataFrame) -> pd.DataFrame
         out["income_source"] = pd.Series(None, index=out.index, dtype="str")
     statement = incomes.set_index("account_id").reindex(out["account_id"])
     statement.index = out.index
-    consent = (out["consent_income"].astype("boolean").fillna(value=False).astype(bool)
-               if "consent_income" in out.columns else pd.Series(False, index=out.index))
-    verified = (out["income_source"].isin(VERIFIED_SOURCES) & out["income_monthly"].notna()
-                & out["income_verified_on"].notna())
+    consent = (
+        out["consent_income"].astype("boolean").fillna(value=False).astype(bool)
+        if "consent_income" in out.columns
+        else pd.Series(False, index=out.index)
+    )
+    verified = (
+        out["income_source"].isin(VERIFIED_SOURCES) & out["income_monthly"].notna() & out["income_verified_on"].notna()
+    )
     statement_on = pd.to_datetime(statement["income_verified_on"])
     newer = statement_on > pd.to_datetime(out["income_verified_on"])
     use = consent & statement["income_monthly"].notna() & (~verified | newer.fillna(value=False))
     out["income_monthly"] = out["income_monthly"].astype("Int64").mask(use, statement["income_monthly"].astype("Int64"))
-    out["income_verified_on"] = pd.to_datetime(out["income_verified_on"]).astype("datetime64[ns]").mask(
-        use, statement_on.astype("datetime64[ns]"))
+    out["income_verified_on"] = (
+        pd.to_datetime(out["income_verified_on"])
+        .astype("datetime64[ns]")
+        .mask(use, statement_on.astype("datetime64[ns]"))
+    )
     out["income_source"] = out["income_source"].astype("object").mask(use, "bank_statement")
     return out
 
@@ -154,14 +194,25 @@ def merge_income(customers: pd.DataFrame, incomes: pd.DataFrame) -> pd.DataFrame
 def _check_input(transactions: pd.DataFrame, lookback_months: int, min_months: int) -> None:
     missing = [name for name in TRANSACTION_COLUMNS if name not in transactions.columns]
     if missing:
-        raise SchemaMismatchError([Problem("transactions", None, name, "a column of the transactions",
-                                           "missing") for name in missing])
+        raise SchemaMismatchError(
+            [Problem("transactions", None, name, "a column of the transactions", "missing") for name in missing]
+        )
     if not 1 <= lookback_months <= 24:
-        raise InputError.for_field("lookback_months_out_of_range", where="derive_income",
-                                   field="lookback_months", rule="between 1 and 24", value=lookback_months)
+        raise InputError.for_field(
+            "lookback_months_out_of_range",
+            where="derive_income",
+            field="lookback_months",
+            rule="between 1 and 24",
+            value=lookback_months,
+        )
     if not 1 <= min_months <= lookback_months:
-        raise InputError.for_field("min_months_out_of_range", where="derive_income", field="min_months",
-                                   rule=f"between 1 and lookback_months ({lookback_months})", value=min_months)
+        raise InputError.for_field(
+            "min_months_out_of_range",
+            where="derive_income",
+            field="min_months",
+            rule=f"between 1 and lookback_months ({lookback_months})",
+            value=min_months,
+        )
 
 
 def _normalise(text: pd.Series) -> pd.Series:
@@ -171,12 +222,18 @@ def _normalise(text: pd.Series) -> pd.Series:
 
 def _window_rows(transactions: pd.DataFrame, as_of: pd.Timestamp, lookback_months: int) -> pd.DataFrame:
     """Eligible credits in the window (with ``month_index``, 0 = latest), plus a flag for all rows."""
-    frame = pd.DataFrame({"account_id": transactions["account_id"].astype("str"),
-                          "date": pd.to_datetime(transactions["date"]).dt.normalize(),
-                          "amount": transactions["amount"].astype("Int64")})
+    frame = pd.DataFrame(
+        {
+            "account_id": transactions["account_id"].astype("str"),
+            "date": pd.to_datetime(transactions["date"]).dt.normalize(),
+            "amount": transactions["amount"].astype("Int64"),
+        }
+    )
     last = as_of if as_of.is_month_end else as_of - pd.offsets.MonthEnd(1)
     frame["month_index"] = (last.year * 12 + last.month) - (frame["date"].dt.year * 12 + frame["date"].dt.month)
-    frame["in_window"] = (frame["month_index"] >= 0) & (frame["month_index"] < lookback_months) & (frame["date"] <= as_of)
+    frame["in_window"] = (
+        (frame["month_index"] >= 0) & (frame["month_index"] < lookback_months) & (frame["date"] <= as_of)
+    )
     counterparty = _normalise(transactions["counterparty"])
     words = counterparty + " " + _normalise(transactions["description"])
     excluded = words.str.contains("|".join(w.upper() for w in EXCLUDED_WORDS), regex=True)
@@ -185,8 +242,12 @@ def _window_rows(transactions: pd.DataFrame, as_of: pd.Timestamp, lookback_month
     frame["salary_word"] = words.str.contains("|".join(w.upper() for w in SALARY_WORDS), regex=True)
     frame["key"] = counterparty
     frame["name"] = transactions["counterparty"].astype("str").where(counterparty != "", "(unnamed payroll)")
-    frame["eligible"] = (frame["in_window"] & (frame["amount"] > 0).fillna(value=False) & ~excluded
-                         & ((counterparty != "") | frame["salary_word"]))
+    frame["eligible"] = (
+        frame["in_window"]
+        & (frame["amount"] > 0).fillna(value=False)
+        & ~excluded
+        & ((counterparty != "") | frame["salary_word"])
+    )
     days = frame["date"].dt.day
     frame["day"], frame["day_from_end"] = days, days - frame["date"].dt.days_in_month
     return frame
@@ -195,15 +256,28 @@ def _window_rows(transactions: pd.DataFrame, as_of: pd.Timestamp, lookback_month
 def _streams(window: pd.DataFrame, min_months: int) -> pd.DataFrame:
     """One row per (account, counterparty stream) with its recurrence and stability."""
     credits = window[window["eligible"]].sort_values("amount", ascending=False, kind="stable")
-    monthly = (credits.groupby(["account_id", "key", "month_index"], sort=False)
-               .agg(amount=("amount", "sum"), day=("day", "first"), day_from_end=("day_from_end", "first"),
-                    salary_word=("salary_word", "any"), name=("name", "first"))
-               .reset_index())
+    monthly = (
+        credits.groupby(["account_id", "key", "month_index"], sort=False)
+        .agg(
+            amount=("amount", "sum"),
+            day=("day", "first"),
+            day_from_end=("day_from_end", "first"),
+            salary_word=("salary_word", "any"),
+            name=("name", "first"),
+        )
+        .reset_index()
+    )
     grouped = monthly.groupby(["account_id", "key"], sort=True)
-    streams = grouped.agg(months=("month_index", "size"), latest=("month_index", "min"),
-                          amount_min=("amount", "min"), amount_max=("amount", "max"),
-                          amount_mean=("amount", "mean"), day_median=("day", "median"),
-                          salary_word=("salary_word", "any"), name=("name", "first")).reset_index()
+    streams = grouped.agg(
+        months=("month_index", "size"),
+        latest=("month_index", "min"),
+        amount_min=("amount", "min"),
+        amount_max=("amount", "max"),
+        amount_mean=("amount", "mean"),
+        day_median=("day", "median"),
+        salary_word=("salary_word", "any"),
+        name=("name", "first"),
+    ).reset_index()
     spread = grouped["day"].max() - grouped["day"].min()
     spread_from_end = grouped["day_from_end"].max() - grouped["day_from_end"].min()
     streams["month_end"] = (spread_from_end < spread).to_numpy()
@@ -213,8 +287,9 @@ def _streams(window: pd.DataFrame, min_months: int) -> pd.DataFrame:
     current = streams["latest"] < CURRENT_MONTHS
     stable_day = streams["day_spread"] <= DAY_SPREAD_MAX
     stable_amount = streams["cv"] <= CV_MAX
-    streams["qualifies"] = recurrent & current & ((stable_day & stable_amount)
-                                                  | (streams["salary_word"] & (stable_day | stable_amount)))
+    streams["qualifies"] = (
+        recurrent & current & ((stable_day & stable_amount) | (streams["salary_word"] & (stable_day | stable_amount)))
+    )
     streams["stage"] = 1 + recurrent.astype(int) + (recurrent & current).astype(int) + streams["qualifies"].astype(int)
     return streams
 
@@ -226,27 +301,39 @@ def _money(values: pd.Series, currency: str) -> pd.Series:
 def _evidence(qualifying: pd.DataFrame, currency: str, lookback_months: int) -> pd.Series:
     if qualifying.empty:
         return pd.Series(dtype="str")
-    kind = pd.Series("regular credits", index=qualifying.index, dtype="str").where(
-        ~qualifying["salary_word"], "salary")
+    kind = pd.Series("regular credits", index=qualifying.index, dtype="str").where(~qualifying["salary_word"], "salary")
     day_of_month = qualifying["day_median"].round().astype("int64").astype("str")
     day = ("on about day " + day_of_month).where(~qualifying["month_end"], "near the month end")
     low, high = _money(qualifying["amount_min"], currency), _money(qualifying["amount_max"], currency)
     amounts = low.where(low == high, low + " to " + high)
-    text: pd.Series = (kind + " from " + qualifying["name"].astype("str") + " " + day + " in "
-                       + qualifying["months"].astype("str") + f" of {lookback_months} months, " + amounts)
+    text: pd.Series = (
+        kind
+        + " from "
+        + qualifying["name"].astype("str")
+        + " "
+        + day
+        + " in "
+        + qualifying["months"].astype("str")
+        + f" of {lookback_months} months, "
+        + amounts
+    )
     joined: pd.Series = text.groupby(qualifying["account_id"]).agg("; ".join)
     return joined
 
 
-def _reasons(streams: pd.DataFrame, window: pd.DataFrame, accounts: pd.Index,
-             lookback_months: int, min_months: int) -> pd.Series:
+def _reasons(
+    streams: pd.DataFrame, window: pd.DataFrame, accounts: pd.Index, lookback_months: int, min_months: int
+) -> pd.Series:
     """Why no income was found: the furthest any stream of the account got."""
     last = f"the last {lookback_months} months"
-    reason = pd.Series(f"no credits in {last} other than loans, refunds, interest or own transfers",
-                       index=accounts, dtype="object")
+    reason = pd.Series(
+        f"no credits in {last} other than loans, refunds, interest or own transfers", index=accounts, dtype="object"
+    )
     active = window[window["in_window"]]["account_id"].unique()
     reason[~reason.index.isin(active)] = f"no transactions in {last}"
-    best = streams.sort_values(["stage", "months"], ascending=False).drop_duplicates("account_id").set_index("account_id")
+    best = (
+        streams.sort_values(["stage", "months"], ascending=False).drop_duplicates("account_id").set_index("account_id")
+    )
     texts = {
         1: f"no counterparty credited in at least {min_months} of {last}",
         2: f"no regular credits in the last {CURRENT_MONTHS} months",
@@ -254,9 +341,15 @@ def _reasons(streams: pd.DataFrame, window: pd.DataFrame, accounts: pd.Index,
     for stage, text in texts.items():
         reason[best.index[best["stage"] == stage]] = text
     unstable = best[best["stage"] == 3]
-    reason[unstable.index] = ("credits from " + unstable["name"].astype("str") + " in " + unstable["months"].astype("str")
-                              + f" of {last} vary in day (spread " + unstable["day_spread"].astype("str")
-                              + f" days, at most {DAY_SPREAD_MAX}) or amount (variation "
-                              + (unstable["cv"] * 100).round().astype("int64").astype("str")
-                              + f"%, at most {CV_MAX:.0%})")
+    reason[unstable.index] = (
+        "credits from "
+        + unstable["name"].astype("str")
+        + " in "
+        + unstable["months"].astype("str")
+        + f" of {last} vary in day (spread "
+        + unstable["day_spread"].astype("str")
+        + f" days, at most {DAY_SPREAD_MAX}) or amount (variation "
+        + (unstable["cv"] * 100).round().astype("int64").astype("str")
+        + f"%, at most {CV_MAX:.0%})"
+    )
     return reason

@@ -48,9 +48,11 @@ class Portfolio:
         currency_exponent(currency)
         problems: list[Problem] = []
         tables: dict[str, pd.DataFrame | None] = {}
-        for name, frame, schema in (("panel", panel, PANEL_SCHEMA),
-                                    ("customers", customers, CUSTOMER_SCHEMA),
-                                    ("outcomes", outcomes, OUTCOME_SCHEMA)):
+        for name, frame, schema in (
+            ("panel", panel, PANEL_SCHEMA),
+            ("customers", customers, CUSTOMER_SCHEMA),
+            ("outcomes", outcomes, OUTCOME_SCHEMA),
+        ):
             if frame is None:
                 tables[name] = None
                 continue
@@ -93,13 +95,25 @@ def _cross_check(tables: dict[str, pd.DataFrame | None], source: str) -> list[Pr
     problems = []
     orphans = pd.Index(panel["account_id"].unique()).difference(known)
     if len(orphans):
-        problems.append(Problem(f"{source}/panel", None, "account_id",
-                                "an account of the customer table",
-                                f"{len(orphans)} unknown, e.g. {list(orphans[:5])}"))
+        problems.append(
+            Problem(
+                f"{source}/panel",
+                None,
+                "account_id",
+                "an account of the customer table",
+                f"{len(orphans)} unknown, e.g. {list(orphans[:5])}",
+            )
+        )
     if outcomes is not None:
         unknown = pd.Index(outcomes["account_id"]).difference(known)
         if len(unknown):
-            problems.append(Problem(f"{source}/outcomes", None, "account_id",
-                                    "an account of the customer table",
-                                    f"{len(unknown)} unknown, e.g. {list(unknown[:5])}"))
+            problems.append(
+                Problem(
+                    f"{source}/outcomes",
+                    None,
+                    "account_id",
+                    "an account of the customer table",
+                    f"{len(unknown)} unknown, e.g. {list(unknown[:5])}",
+                )
+            )
     return problems

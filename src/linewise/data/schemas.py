@@ -67,15 +67,23 @@ PANEL_SCHEMA = Schema(
         Column("account_id", "id", description="the credit line"),
         Column("month", "month", description="month end the row describes"),
         Column("credit_limit", "int", minimum=0, description="limit at month end"),
-        Column("balance", "int",
-               description="outstanding at month end; negative is a credit in the customer's favour"),
-        Column("amount_due", "int", nullable=True, minimum=0,
-               description="what fell due in the month (missing when the source does not say)"),
+        Column("balance", "int", description="outstanding at month end; negative is a credit in the customer's favour"),
+        Column(
+            "amount_due",
+            "int",
+            nullable=True,
+            minimum=0,
+            description="what fell due in the month (missing when the source does not say)",
+        ),
         Column("amount_paid", "int", nullable=True, minimum=0, description="paid in the month"),
         Column("drawn_amount", "int", nullable=True, minimum=0, description="new drawings in the month"),
         Column("dpd", "int", minimum=0, maximum=3650, description="days past due at month end"),
-        Column("on_time", "bool", nullable=True,
-               description="everything due in the month paid by due date + grace; missing if nothing fell due"),
+        Column(
+            "on_time",
+            "bool",
+            nullable=True,
+            description="everything due in the month paid by due date + grace; missing if nothing fell due",
+        ),
     ),
 )
 
@@ -90,8 +98,7 @@ CUSTOMER_SCHEMA = Schema(
     columns=(
         Column("account_id", "id"),
         Column("customer_id", "id"),
-        Column("opened_on", "date", nullable=True,
-               description="line opened; missing when the source starts mid-life"),
+        Column("opened_on", "date", nullable=True, description="line opened; missing when the source starts mid-life"),
     ),
     optional=(
         Column("income_monthly", "int", nullable=True, minimum=0),

@@ -169,20 +169,29 @@ class SynthSpec:
         _check_range("seed_out_of_range", "seed", self.seed, 0, 2**63 - 1)
         if self.accounts * self.months > PANEL_ROWS_MAX:
             raise InputError.for_field(
-                "panel_rows_out_of_range", where="SynthSpec", field="accounts * months",
-                rule=f"at most {PANEL_ROWS_MAX:,}", value=self.accounts * self.months)
+                "panel_rows_out_of_range",
+                where="SynthSpec",
+                field="accounts * months",
+                rule=f"at most {PANEL_ROWS_MAX:,}",
+                value=self.accounts * self.months,
+            )
         last_month: object = self.last_month
         if not isinstance(last_month, date) or not pd.Timestamp(last_month).is_month_end:
             raise InputError.for_field(
-                "last_month_not_a_month_end", where="SynthSpec", field="last_month",
-                rule="the last day of a month", value=str(self.last_month))
+                "last_month_not_a_month_end",
+                where="SynthSpec",
+                field="last_month",
+                rule="the last day of a month",
+                value=str(self.last_month),
+            )
         currency_exponent(self.currency)
 
 
 def _check_range(code: str, field: str, value: object, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InputError.for_field(code, where="SynthSpec", field=field,
-                                   rule=f"a whole number from {low:,} to {high:,}", value=value)
+        raise InputError.for_field(
+            code, where="SynthSpec", field=field, rule=f"a whole number from {low:,} to {high:,}", value=value
+        )
 
 
 @dataclass(frozen=True)
@@ -208,39 +217,47 @@ def synthesize(spec: SynthSpec) -> Portfolio:
     (100, 6)
     """
     customer_rng, behaviour_rng, outcome_rng = np.random.default_rng(spec.seed).spawn(3)
-    month_ends = pd.date_range(end=pd.Timestamp(spec.last_month).normalize(), periods=spec.months,
-                               freq="ME", unit="ns")
+    month_ends = pd.date_range(end=pd.Timestamp(spec.last_month).normalize(), periods=spec.months, freq="ME", unit="ns")
     major = 10 ** currency_exponent(spec.currency)
     customers, truth, accounts = _draw_customers(spec.accounts, month_ends, major, customer_rng)
     behaviour = simulate_behaviour(accounts, behaviour_rng)
-    last = {name: getattr(behaviour, name)[:, -1].astype(np.int64)
-            for name in ("credit_limit", "balance", "dpd")}
+    last = {name: getattr(behaviour, name)[:, -1].astype(np.int64) for name in ("credit_limit", "balance", "dpd")}
     probability = _true_pd(truth, last, major, spec.horizon_months)
-    outcomes = pd.DataFrame({
-        "account_id": customers["account_id"],
-        "as_of": month_ends[-1],
-        "horizon_months": spec.horizon_months,
-        "default": outcome_rng.random(spec.accounts) < probability,
-        "true_pd": probability,
-        "latent_risk": truth.risk,
-    })
-    panel = panel_frame(behaviour, accounts.first_index, _id_chars("S", spec.accounts),
-                        month_ends)
+    outcomes = pd.DataFrame(
+        {
+            "account_id": customers["account_id"],
+            "as_of": month_ends[-1],
+            "horizon_months": spec.horizon_months,
+            "default": outcome_rng.random(spec.accounts) < probability,
+            "true_pd": probability,
+            "latent_risk": truth.risk,
+        }
+    )
+    panel = panel_frame(behaviour, accounts.first_index, _id_chars("S", spec.accounts), month_ends)
     del behaviour
-    return Portfolio.from_frames(panel, customers, outcomes, currency=spec.currency,
-                                 source="synthetic", attribution=SYNTHETIC_ATTRIBUTION)
+    return Portfolio.from_frames(
+        panel, customers, outcomes, currency=spec.currency, source="synthetic", attribution=SYNTHETIC_ATTRIBUTION
+    )
 
 
-def _true_pd(truth: _Truth, last: dict[str, IntArray], major: int, horizon_months: int,
-            ) -> FloatArray:
+def _true_pd(
+    truth: _Truth,
+    last: dict[str, IntArray],
+    major: int,
+    horizon_months: int,
+) -> FloatArray:
     """The probability of default over the horizon, from the stated hazard."""
     bucket = np.minimum(-(-last["dpd"] // 30), 3)
     utilisation = np.clip(last["balance"] / last["credit_limit"], 0.0, 1.5)
     debt = np.maximum(last["balance"], 0) / major + truth.external_debt
-    logit = (HAZARD.intercept + HAZARD.risk * truth.risk + HAZARD.dpd_bucket * bucket
-             + HAZARD.utilisation * utilisation
-             + HAZARD.log_debt_to_income * np.log1p(debt / (12.0 * truth.income))
-             + HAZARD.unverified_income * ~truth.is_verified)
+    logit = (
+        HAZARD.intercept
+        + HAZARD.risk * truth.risk
+        + HAZARD.dpd_bucket * bucket
+        + HAZARD.utilisation * utilisation
+        + HAZARD.log_debt_to_income * np.log1p(debt / (12.0 * truth.income))
+        + HAZARD.unverified_income * ~truth.is_verified
+    )
     probability: FloatArray = 1.0 - (1.0 - logistic(logit)) ** horizon_months
     return probability
 
@@ -257,50 +274,70 @@ def _id_chars(prefix: str, n: int) -> npt.NDArray[np.uint8]:
     return chars
 
 
-def _draw_customers(n: int, month_ends: pd.DatetimeIndex, major: int, rng: np.random.Generator,
-                    ) -> tuple[pd.DataFrame, _Truth, Accounts]:
+def _draw_customers(
+    n: int,
+    month_ends: pd.DatetimeIndex,
+    major: int,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, _Truth, Accounts]:
     """The customer table, the hidden truth and the accounts' starting state."""
     risk = rng.standard_normal(n)
     first_index, tenure, day, opened_on = _opening(n, month_ends, rng)
     consent = {source: rng.random(n) < share for source, share in CONSENT.items()}
-    income = np.clip(np.round(9000 * np.exp(-0.35 * risk + 0.45 * rng.standard_normal(n))),
-                     2000, 200_000).astype(np.int64)
-    is_verified, income_columns = _income(income, risk, consent["income"], opened_on,
-                                          month_ends[-1], major, rng)
+    income = np.clip(np.round(9000 * np.exp(-0.35 * risk + 0.45 * rng.standard_normal(n))), 2000, 200_000).astype(
+        np.int64
+    )
+    is_verified, income_columns = _income(income, risk, consent["income"], opened_on, month_ends[-1], major, rng)
     external_debt, bureau_columns = _bureau(income, risk, consent["bureau"], major, rng)
-    customers = pd.DataFrame({
-        "account_id": id_strings(_id_chars("S", n)),
-        "customer_id": id_strings(_id_chars("C", n)),
-        "opened_on": opened_on,
-        **income_columns,
-        "assets": _assets(income, risk, consent["assets"], major, rng),
-        **bureau_columns,
-        **{f"consent_{source}": given for source, given in consent.items()},
-        "age": np.clip(np.round(36 + 10 * rng.standard_normal(n)), 18, 70).astype(np.int64),
-    }, copy=False)
-    seen_income = customers["income_monthly"].fillna(INCOME_WITHOUT_CONSENT * major).to_numpy(
-        dtype=np.float64) / major
+    customers = pd.DataFrame(
+        {
+            "account_id": id_strings(_id_chars("S", n)),
+            "customer_id": id_strings(_id_chars("C", n)),
+            "opened_on": opened_on,
+            **income_columns,
+            "assets": _assets(income, risk, consent["assets"], major, rng),
+            **bureau_columns,
+            **{f"consent_{source}": given for source, given in consent.items()},
+            "age": np.clip(np.round(36 + 10 * rng.standard_normal(n)), 18, 70).astype(np.int64),
+        },
+        copy=False,
+    )
+    seen_income = customers["income_monthly"].fillna(INCOME_WITHOUT_CONSENT * major).to_numpy(dtype=np.float64) / major
     truth = _Truth(risk=risk, income=income, external_debt=external_debt, is_verified=is_verified)
-    limit = np.clip(_round_to(2.0 * seen_income * np.exp(-0.2 * risk + 0.25 * rng.standard_normal(n)),
-                              500), LIMIT_MIN, LIMIT_MAX)
+    limit = np.clip(
+        _round_to(2.0 * seen_income * np.exp(-0.2 * risk + 0.25 * rng.standard_normal(n)), 500), LIMIT_MIN, LIMIT_MAX
+    )
     share = logistic(-0.6 + 0.7 * risk + 0.8 * rng.standard_normal(n))
     accounts = Accounts(
-        risk=risk, first_index=first_index, tenure_at_start=tenure, due_day=day,
-        limit=limit * major, balance=np.round(limit * share).astype(np.int64) * major,
+        risk=risk,
+        first_index=first_index,
+        tenure_at_start=tenure,
+        due_day=day,
+        limit=limit * major,
+        balance=np.round(limit * share).astype(np.int64) * major,
         calendar_months=month_ends.month.to_numpy().astype(np.int64),
         days_in_month=month_ends.day.to_numpy().astype(np.int64),
-        major=major, limit_min=LIMIT_MIN * major, limit_max=LIMIT_MAX * major)
+        major=major,
+        limit_min=LIMIT_MIN * major,
+        limit_max=LIMIT_MAX * major,
+    )
     return customers, truth, accounts
 
 
-def _opening(n: int, month_ends: pd.DatetimeIndex, rng: np.random.Generator,
-             ) -> tuple[IntArray, IntArray, IntArray, npt.NDArray[np.datetime64]]:
+def _opening(
+    n: int,
+    month_ends: pd.DatetimeIndex,
+    rng: np.random.Generator,
+) -> tuple[IntArray, IntArray, IntArray, npt.NDArray[np.datetime64]]:
     """First panel month, months open before the window, opening (and due) day, date."""
     months = len(month_ends)
     in_window = (rng.random(n) < OPENS_IN_WINDOW) & (months >= 2)
     first_index = np.where(in_window, rng.integers(1, max(months, 2), n), 0)
-    tenure = np.where(in_window, 0, np.minimum(
-        1 + np.floor(rng.exponential(TENURE_MEAN_MONTHS, n)).astype(np.int64), TENURE_MAX_MONTHS))
+    tenure = np.where(
+        in_window,
+        0,
+        np.minimum(1 + np.floor(rng.exponential(TENURE_MEAN_MONTHS, n)).astype(np.int64), TENURE_MAX_MONTHS),
+    )
     day = rng.integers(1, 29, n)
     first = month_ends[0]
     first_month = (first.year - 1970) * 12 + first.month - 1
@@ -309,9 +346,15 @@ def _opening(n: int, month_ends: pd.DatetimeIndex, rng: np.random.Generator,
     return first_index, tenure, day, opened_on
 
 
-def _income(income: IntArray, risk: FloatArray, consent: BoolArray,
-            opened_on: npt.NDArray[np.datetime64], last: pd.Timestamp, major: int,
-            rng: np.random.Generator) -> tuple[BoolArray, dict[str, object]]:
+def _income(
+    income: IntArray,
+    risk: FloatArray,
+    consent: BoolArray,
+    opened_on: npt.NDArray[np.datetime64],
+    last: pd.Timestamp,
+    major: int,
+    rng: np.random.Generator,
+) -> tuple[BoolArray, dict[str, object]]:
     """Verified (true) or declared (inflated, noisy) income; missing without consent."""
     n = len(income)
     is_verified = consent & (rng.random(n) < logistic(0.4 - 0.5 * risk))
@@ -325,28 +368,28 @@ def _income(income: IntArray, risk: FloatArray, consent: BoolArray,
     verified_on = earliest + np.floor(rng.random(n) * span).astype(np.int64)
     return is_verified, {
         "income_monthly": _nullable_int(np.where(is_verified, income, declared) * major, consent),
-        "income_verified_on": np.where(is_verified, verified_on.astype("datetime64[ns]"),
-                                       np.datetime64("NaT", "ns")),
+        "income_verified_on": np.where(is_verified, verified_on.astype("datetime64[ns]"), np.datetime64("NaT", "ns")),
         "income_source": source,
     }
 
 
-def _assets(income: IntArray, risk: FloatArray, consent: BoolArray, major: int,
-            rng: np.random.Generator) -> pd.arrays.IntegerArray:
+def _assets(
+    income: IntArray, risk: FloatArray, consent: BoolArray, major: int, rng: np.random.Generator
+) -> pd.arrays.IntegerArray:
     n = len(income)
     has_none = rng.random(n) < logistic(-1.2 + 0.5 * risk)
     amount = _round_to(income * np.exp(1.5 - 0.4 * risk + rng.standard_normal(n)), 100)
     return _nullable_int(np.where(has_none, 0, amount) * major, consent)
 
 
-def _bureau(income: IntArray, risk: FloatArray, consent: BoolArray, major: int,
-            rng: np.random.Generator) -> tuple[IntArray, dict[str, object]]:
+def _bureau(
+    income: IntArray, risk: FloatArray, consent: BoolArray, major: int, rng: np.random.Generator
+) -> tuple[IntArray, dict[str, object]]:
     """The bureau snapshot, and the true external debt (it exists without consent too)."""
     n = len(income)
     enquiries = np.minimum(rng.poisson(np.exp(0.3 + 0.5 * risk)), 1000)
     has_debt = rng.random(n) < logistic(0.2 + 0.6 * risk)
-    debt = np.where(has_debt, _round_to(
-        income * np.exp(1.0 + 0.5 * risk + 0.8 * rng.standard_normal(n)), 1), 0)
+    debt = np.where(has_debt, _round_to(income * np.exp(1.0 + 0.5 * risk + 0.8 * rng.standard_normal(n)), 1), 0)
     was_late = rng.random(n) < logistic(-2.8 + risk)
     months_late = np.minimum(1 + rng.poisson(np.exp(-0.5 + 0.4 * risk)), 6)
     score = np.round(np.clip(650 - 60 * risk + 35 * rng.standard_normal(n), 300, 900))

@@ -38,8 +38,7 @@ class _Problems:
             self.items.append(Problem(self.source, int(position) + 1, column, rule, plain_value(value)))
         if len(positions) > ROWS_LISTED_PER_RULE:
             more = len(positions) - ROWS_LISTED_PER_RULE
-            self.items.append(Problem(self.source, None, column, rule,
-                                      f"{more} more rows like the above"))
+            self.items.append(Problem(self.source, None, column, rule, f"{more} more rows like the above"))
 
     def add_file_level(self, column: str, rule: str, value: Any) -> None:
         self.items.append(Problem(self.source, None, column, rule, value))
@@ -137,8 +136,7 @@ def _to_datetime(raw: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = pd.to_datetime(raw)
     else:
-        parsed = pd.to_datetime(raw.astype("str").where(raw.notna(), None),
-                                errors="coerce", format="ISO8601")
+        parsed = pd.to_datetime(raw.astype("str").where(raw.notna(), None), errors="coerce", format="ISO8601")
     if parsed.dt.tz is not None:
         parsed = parsed.dt.tz_localize(None)
     return parsed.astype("datetime64[ns]")
@@ -175,5 +173,4 @@ def _check_month_gaps(panel: pd.DataFrame, problems: _Problems) -> None:
     gap = np.r_[False, np.diff(months) > 1] & same_account
     mask = np.zeros(len(panel), dtype=bool)
     mask[order[gap]] = True
-    problems.add(mask, panel["month"], "month",
-                 "the month after the account's previous row (no month gaps)")
+    problems.add(mask, panel["month"], "month", "the month after the account's previous row (no month gaps)")

@@ -23,10 +23,30 @@ def check_language(lang: str) -> Language:
 
 # How a Chinese text names a currency: (before the figure, after it). A bare 元 is
 # renminbi to a reader, so every other dollar-like currency is named before the figure.
-_ZH_NAMES = {"CNY": ("", "元"), "TWD": ("新台币", "元"), "HKD": ("港币", "元"), "USD": ("", "美元"),
-             "EUR": ("", "欧元"), "GBP": ("", "英镑"), "JPY": ("", "日元"), "KRW": ("", "韩元")}
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December")
+_ZH_NAMES = {
+    "CNY": ("", "元"),
+    "TWD": ("新台币", "元"),
+    "HKD": ("港币", "元"),
+    "USD": ("", "美元"),
+    "EUR": ("", "欧元"),
+    "GBP": ("", "英镑"),
+    "JPY": ("", "日元"),
+    "KRW": ("", "韩元"),
+}
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def amount(minor: float, currency: str, lang: Language) -> str:

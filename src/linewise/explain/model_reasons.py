@@ -40,17 +40,18 @@ def model_reasons(model: RiskModel, features: pd.DataFrame, pd_: np.ndarray, top
     """
     n = len(features)
     contributions = model.reason_contributions(features) if n else pd.DataFrame()
-    eligible = [name for name in contributions.columns
-                if name in REGISTRY and name not in _NOT_A_REASON
-                and REGISTRY[name].risk_direction is not RiskDirection.NONE]
+    eligible = [
+        name
+        for name in contributions.columns
+        if name in REGISTRY and name not in _NOT_A_REASON and REGISTRY[name].risk_direction is not RiskDirection.NONE
+    ]
     if not eligible or top <= 0:
         return ReasonCodes(np.asarray([], dtype=object), np.full((n, 0), -1, dtype="int64"))
     values = contributions[eligible].to_numpy(dtype="float64")
     # The few largest per row, then in order (a full sort of every row costs twice as much).
     width = min(_CANDIDATES, values.shape[1])
     few = np.argpartition(-values, width - 1, axis=1)[:, :width]
-    order = np.take_along_axis(few, np.argsort(-np.take_along_axis(values, few, axis=1), axis=1,
-                                               kind="stable"), axis=1)
+    order = np.take_along_axis(few, np.argsort(-np.take_along_axis(values, few, axis=1), axis=1, kind="stable"), axis=1)
     # A missing value is never a reason: "your X, unknown, weighed against you" says nothing.
     known = features[eligible].notna().to_numpy()
     adverse = (np.take_along_axis(values, order, axis=1) > 0) & np.take_along_axis(known, order, axis=1)

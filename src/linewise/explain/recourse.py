@@ -70,19 +70,33 @@ __all__ = [
 
 # Recourse further off than a year is not a promise anyone should make.
 MAX_MONTHS = 12
-STEP_KINDS = ("repay_on_time_months", "clear_overdue", "repay_at_least",
-              "verify_income_at_least", "reduce_external_debt_to", "no_new_credit_applications",
-              "repay_other_lenders_on_time")
+STEP_KINDS = (
+    "repay_on_time_months",
+    "clear_overdue",
+    "repay_at_least",
+    "verify_income_at_least",
+    "reduce_external_debt_to",
+    "no_new_credit_applications",
+    "repay_other_lenders_on_time",
+)
 # Steps that carry no figure.
 _PLAIN = ("clear_overdue", "no_new_credit_applications", "repay_other_lenders_on_time")
 # Tried in this order among sets of the same size: owing less elsewhere comes before
 # proving a (higher) income, which a customer cannot simply do.
-_LEVERS = ("clear_overdue", "repay_at_least", "reduce_external_debt_to", "verify_income_at_least",
-           "no_new_credit_applications", "repay_other_lenders_on_time")
+_LEVERS = (
+    "clear_overdue",
+    "repay_at_least",
+    "reduce_external_debt_to",
+    "verify_income_at_least",
+    "no_new_credit_applications",
+    "repay_other_lenders_on_time",
+)
 # The steps on other lenders, the bureau count each clears, and so the fewest months
 # it needs before it can show (that count's look-back).
-_ELSEWHERE = {"no_new_credit_applications": "bureau_enquiries_6m",
-              "repay_other_lenders_on_time": "external_dpd_max_12m"}
+_ELSEWHERE = {
+    "no_new_credit_applications": "bureau_enquiries_6m",
+    "repay_other_lenders_on_time": "external_dpd_max_12m",
+}
 _LEVER_MONTHS = {kind: AGED_OUT_MONTHS[column] for kind, column in _ELSEWHERE.items()}
 
 # The model: features -> (PD, score points), the score for rules and gates on it.
@@ -124,8 +138,10 @@ def after_decision(features: pd.DataFrame, new_limit: np.ndarray) -> pd.DataFram
     if "utilisation_current" in out.columns:
         with np.errstate(divide="ignore", invalid="ignore"):
             out["utilisation_current"] = np.where(
-                new > 0, out["utilisation_current"].to_numpy(dtype="float64") * old / new,
-                out["utilisation_current"].to_numpy(dtype="float64"))
+                new > 0,
+                out["utilisation_current"].to_numpy(dtype="float64") * old / new,
+                out["utilisation_current"].to_numpy(dtype="float64"),
+            )
     if "available_credit" in out.columns:
         out["available_credit"] = out["available_credit"].to_numpy(dtype="float64") - (old - new)
     return out
@@ -148,7 +164,6 @@ def review_date(as_of: date, months: int, *, month_so_far: bool = False) -> date
 
 
 # --- the search -----------------------------------------------------------------------------
-
 
 
 def behaviours(policy: Policy) -> tuple[Behaviour, ...]:
@@ -182,8 +197,9 @@ class _Block:
     taken: dict[str, np.ndarray]
 
 
-def find_recourse(policy: Policy, features: pd.DataFrame, history: History, score: Scorer,
-                  context: Context) -> RecourseResult:
+def find_recourse(
+    policy: Policy, features: pd.DataFrame, history: History, score: Scorer, context: Context
+) -> RecourseResult:
     """The minimal steps that would raise each account of ``features``, within :data:`MAX_MONTHS`.
 
     ``features`` are the accounts (not increased by ``policy`` now) as decided (a cut
@@ -209,8 +225,14 @@ def find_recourse(policy: Policy, features: pd.DataFrame, history: History, scor
         # Decided on an event or a request, a line the periodic review would raise as it
         # is needs nothing from the customer: its recourse is no step at all.
         pd_, points = score(features)
-        decided = evaluate_policy(policy, features, pd_, Context(
-            as_of=context.as_of, last_limit_change_on=context.last_limit_change_on), points, reasons=False)
+        decided = evaluate_policy(
+            policy,
+            features,
+            pd_,
+            Context(as_of=context.as_of, last_limit_change_on=context.last_limit_change_on),
+            points,
+            reasons=False,
+        )
         raised = np.flatnonzero((decided["action"].to_numpy() == "increase") & unresolved)
         new_limit[raised] = decided["new_limit"].to_numpy()[raised]
         for row in raised:
@@ -229,8 +251,7 @@ def find_recourse(policy: Policy, features: pd.DataFrame, history: History, scor
         for row in firsts:
             account = int(block.accounts[row])
             chosen, months = candidates[int(block.candidate[row])]
-            taken = [Step(kind, None if kind in _PLAIN else int(levers[kind][account]))
-                     for kind in chosen]
+            taken = [Step(kind, None if kind in _PLAIN else int(levers[kind][account])) for kind in chosen]
             if due[row]:
                 taken.append(Step("repay_on_time_months", months))
             steps[account] = [step.encode() for step in taken]
@@ -240,8 +261,15 @@ def find_recourse(policy: Policy, features: pd.DataFrame, history: History, scor
     return RecourseResult(steps, new_limit, on)
 
 
-def _within_reach(policy: Policy, levers: dict[str, np.ndarray], unresolved: np.ndarray,
-                  history: History, limit: np.ndarray, score: Scorer, context: Context) -> np.ndarray:
+def _within_reach(
+    policy: Policy,
+    levers: dict[str, np.ndarray],
+    unresolved: np.ndarray,
+    history: History,
+    limit: np.ndarray,
+    score: Scorer,
+    context: Context,
+) -> np.ndarray:
     """Per account, whether every step it can take at once raises it at some review within the year.
 
     An account that not even all its steps together can raise is given no recourse
@@ -253,10 +281,13 @@ def _within_reach(policy: Policy, levers: dict[str, np.ndarray], unresolved: np.
     accounts = np.flatnonzero(unresolved)
     step = max(1, _BLOCK_ROWS // MAX_MONTHS)
     for start in range(0, len(accounts), step):
-        part = np.repeat(accounts[start:start + step], MAX_MONTHS)
-        block = _Block(accounts=part, months=np.tile(np.arange(1, MAX_MONTHS + 1), len(part) // MAX_MONTHS),
-                       candidate=np.full(len(part), -1),
-                       taken={kind: levers[kind][part] for kind in _LEVERS})
+        part = np.repeat(accounts[start : start + step], MAX_MONTHS)
+        block = _Block(
+            accounts=part,
+            months=np.tile(np.arange(1, MAX_MONTHS + 1), len(part) // MAX_MONTHS),
+            candidate=np.full(len(part), -1),
+            taken={kind: levers[kind][part] for kind in _LEVERS},
+        )
         raised, _, _ = _live(policy, block, history, limit, score, context)
         reach[part[raised]] = True
     return reach
@@ -269,13 +300,21 @@ def _candidates() -> list[tuple[tuple[str, ...], int]]:
     that first month is not a step of its own.
     """
     sets = [combo for size in range(len(_LEVERS) + 1) for combo in itertools.combinations(_LEVERS, size)]
-    pairs = [(combo, months) for combo in sets for months in range(1, MAX_MONTHS + 1)
-             if all(months >= _LEVER_MONTHS.get(kind, 1) for kind in combo)]
+    pairs = [
+        (combo, months)
+        for combo in sets
+        for months in range(1, MAX_MONTHS + 1)
+        if all(months >= _LEVER_MONTHS.get(kind, 1) for kind in combo)
+    ]
     return sorted(pairs, key=lambda pair: (len(pair[0]) + (pair[1] > 1), pair[1]))
 
 
-def _next_block(pending: deque[int], candidates: list[tuple[tuple[str, ...], int]],
-                levers: dict[str, np.ndarray], unresolved: np.ndarray) -> _Block | None:
+def _next_block(
+    pending: deque[int],
+    candidates: list[tuple[tuple[str, ...], int]],
+    levers: dict[str, np.ndarray],
+    unresolved: np.ndarray,
+) -> _Block | None:
     """The next candidates' rows for the accounts still unresolved, up to :data:`_BLOCK_ROWS`."""
     parts: list[tuple[int, np.ndarray]] = []
     rows = 0
@@ -291,17 +330,23 @@ def _next_block(pending: deque[int], candidates: list[tuple[tuple[str, ...], int
     if not parts:
         return None
     accounts = np.concatenate([where for _, where in parts])
-    taken = {kind: np.concatenate([levers[kind][where] if kind in candidates[i][0]
-                                   else np.full(len(where), np.nan) for i, where in parts])
-             for kind in _LEVERS}
-    return _Block(accounts=accounts,
-                  months=np.concatenate([np.full(len(where), candidates[i][1]) for i, where in parts]),
-                  candidate=np.concatenate([np.full(len(where), i) for i, where in parts]),
-                  taken=taken)
+    taken = {
+        kind: np.concatenate(
+            [levers[kind][where] if kind in candidates[i][0] else np.full(len(where), np.nan) for i, where in parts]
+        )
+        for kind in _LEVERS
+    }
+    return _Block(
+        accounts=accounts,
+        months=np.concatenate([np.full(len(where), candidates[i][1]) for i, where in parts]),
+        candidate=np.concatenate([np.full(len(where), i) for i, where in parts]),
+        taken=taken,
+    )
 
 
-def _live(policy: Policy, block: _Block, history: History, limit: np.ndarray, score: Scorer,
-          context: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _live(
+    policy: Policy, block: _Block, history: History, limit: np.ndarray, score: Scorer, context: Context
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Live every row of ``block``.
 
     Returns the rows raised under every behaviour, each row's lowest new limit, and
@@ -318,38 +363,58 @@ def _live(policy: Policy, block: _Block, history: History, limit: np.ndarray, sc
             break
         frame, fell_due = _lived_features(policy, block, rows, history, limit, behaviour)
         due[rows] |= fell_due
-        days_on = np.asarray([(review_date(context.as_of, m, month_so_far=context.month_so_far) - context.as_of).days
-                              for m in range(MAX_MONTHS + 1)])[block.months[rows]]
+        days_on = np.asarray(
+            [
+                (review_date(context.as_of, m, month_so_far=context.month_so_far) - context.as_of).days
+                for m in range(MAX_MONTHS + 1)
+            ]
+        )[block.months[rows]]
         # Deciding at the base date with the last change moved back is deciding at the review.
-        shifted = None if context.last_limit_change_on is None else pd.Series(
-            pd.to_datetime(context.last_limit_change_on).to_numpy()[block.accounts[rows]]
-            - days_on.astype("timedelta64[D]"), index=frame.index)
+        shifted = (
+            None
+            if context.last_limit_change_on is None
+            else pd.Series(
+                pd.to_datetime(context.last_limit_change_on).to_numpy()[block.accounts[rows]]
+                - days_on.astype("timedelta64[D]"),
+                index=frame.index,
+            )
+        )
         pd_, points = score(frame)
-        decided = evaluate_policy(policy, frame, pd_, Context(
-            as_of=context.as_of, trigger="review", last_limit_change_on=shifted), points, reasons=False)
+        decided = evaluate_policy(
+            policy,
+            frame,
+            pd_,
+            Context(as_of=context.as_of, trigger="review", last_limit_change_on=shifted),
+            points,
+            reasons=False,
+        )
         raised[rows] = decided["action"].to_numpy() == "increase"
         limits[rows] = np.minimum(limits[rows], decided["new_limit"].to_numpy(dtype="int64"))
     return np.flatnonzero(raised), limits, due
 
 
-def _lived_features(policy: Policy, block: _Block, rows: np.ndarray, history: History,
-                    limit: np.ndarray, behaviour: Behaviour) -> tuple[pd.DataFrame, np.ndarray]:
+def _lived_features(
+    policy: Policy, block: _Block, rows: np.ndarray, history: History, limit: np.ndarray, behaviour: Behaviour
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The features at the review of each of ``rows`` of ``block``, lived as ``behaviour``.
 
     Also whether anything fell due in each row's months (in ``rows``' order).
     """
     accounts = block.accounts[rows]
     ids = np.arange(len(rows)).astype(str).astype(object)
-    plan = Plan(credit_limit=limit[accounts],
-                repay=np.nan_to_num(block.taken["repay_at_least"][rows]).astype("int64"),
-                clear_overdue=~np.isnan(block.taken["clear_overdue"][rows]),
-                income_monthly=block.taken["verify_income_at_least"][rows],
-                external_debt=block.taken["reduce_external_debt_to"][rows],
-                no_new_applications=~np.isnan(block.taken["no_new_credit_applications"][rows]),
-                on_time_elsewhere=~np.isnan(block.taken["repay_other_lenders_on_time"][rows]))
+    plan = Plan(
+        credit_limit=limit[accounts],
+        repay=np.nan_to_num(block.taken["repay_at_least"][rows]).astype("int64"),
+        clear_overdue=~np.isnan(block.taken["clear_overdue"][rows]),
+        income_monthly=block.taken["verify_income_at_least"][rows],
+        external_debt=block.taken["reduce_external_debt_to"][rows],
+        no_new_applications=~np.isnan(block.taken["no_new_credit_applications"][rows]),
+        on_time_elsewhere=~np.isnan(block.taken["repay_other_lenders_on_time"][rows]),
+    )
     months = block.months[rows]
-    lived = project(history.rows(accounts, ids=ids), plan, months, behaviour,
-                    minimum_payment_bp=policy.minimum_payment_bp)
+    lived = project(
+        history.rows(accounts, ids=ids), plan, months, behaviour, minimum_payment_bp=policy.minimum_payment_bp
+    )
     # The new window holds an account's own months newest first, in its first columns.
     due_by_month = np.nan_to_num(lived.window.values["amount_due"]) > 0
     within = np.arange(due_by_month.shape[1])[None, :] < months[:, None]
@@ -361,8 +426,7 @@ def _lived_features(policy: Policy, block: _Block, rows: np.ndarray, history: Hi
 # --- what each lever asks for -----------------------------------------------------------------
 
 
-def _lever_values(policy: Policy, features: pd.DataFrame, history: History,
-                  limit: np.ndarray) -> dict[str, np.ndarray]:
+def _lever_values(policy: Policy, features: pd.DataFrame, history: History, limit: np.ndarray) -> dict[str, np.ndarray]:
     """Per lever and account, the figure the lever would use (minor units); NaN where it does not apply."""
     window = history.window
     balance = window.values["balance"][:, 0]
@@ -373,7 +437,8 @@ def _lever_values(policy: Policy, features: pd.DataFrame, history: History,
     external = np.nan_to_num(_column(features, "external_debt"))
     values: dict[str, np.ndarray] = {
         "clear_overdue": np.where(window.values["dpd"][:, 0] > 0, 0.0, np.nan),
-        **{kind: np.where(_column(features, column) > 0, 0.0, np.nan) for kind, column in _ELSEWHERE.items()}}
+        **{kind: np.where(_column(features, column) > 0, 0.0, np.nan) for kind, column in _ELSEWHERE.items()},
+    }
 
     most = np.full(len(limit), np.inf)
     for check in _gates_on(policy, "utilisation_current"):
@@ -383,20 +448,32 @@ def _lever_values(policy: Policy, features: pd.DataFrame, history: History,
     values["repay_at_least"] = np.where(np.isfinite(excess) & (excess > 0), excess, np.nan)
 
     # Affordability: income * ratio - external * rate must cover the next rung's repayment.
-    ratio, line_rate, external_rate = (Decimal(str(x)) for x in (
-        policy.debt_service_ratio_max, policy.line_payment_rate, policy.external_payment_rate))
-    needed = np.asarray([_whole(Decimal(int(rung)) * line_rate + Decimal(int(owed)) * external_rate,
-                                ratio, major, ROUND_CEILING)
-                         for rung, owed in zip(next_rung, external, strict=True)], dtype="float64")
+    ratio, line_rate, external_rate = (
+        Decimal(str(x)) for x in (policy.debt_service_ratio_max, policy.line_payment_rate, policy.external_payment_rate)
+    )
+    needed = np.asarray(
+        [
+            _whole(Decimal(int(rung)) * line_rate + Decimal(int(owed)) * external_rate, ratio, major, ROUND_CEILING)
+            for rung, owed in zip(next_rung, external, strict=True)
+        ],
+        dtype="float64",
+    )
     short = np.isnan(income) | (income < needed)
     values["verify_income_at_least"] = np.where(short & (next_rung > limit), needed, np.nan)
-    allowed = np.asarray([
-        np.nan if np.isnan(earned) or external_rate == 0 else
-        _whole(Decimal(int(earned)) * ratio - Decimal(int(rung)) * line_rate, external_rate, major,
-               ROUND_FLOOR)
-        for earned, rung in zip(income, next_rung, strict=True)], dtype="float64")
+    allowed = np.asarray(
+        [
+            np.nan
+            if np.isnan(earned) or external_rate == 0
+            else _whole(
+                Decimal(int(earned)) * ratio - Decimal(int(rung)) * line_rate, external_rate, major, ROUND_FLOOR
+            )
+            for earned, rung in zip(income, next_rung, strict=True)
+        ],
+        dtype="float64",
+    )
     values["reduce_external_debt_to"] = np.where(
-        ~np.isnan(allowed) & (external > 0) & (allowed >= 0) & (allowed < external), allowed, np.nan)
+        ~np.isnan(allowed) & (external > 0) & (allowed >= 0) & (allowed < external), allowed, np.nan
+    )
     return values
 
 

@@ -16,8 +16,7 @@ from linewise.features.window import PanelWindow, build_window
 __all__ = ["REGISTRY", "compute_features", "feature_specs", "features_from_window", "limit_changed_on"]
 
 REGISTRY: dict[str, FeatureSpec] = {
-    spec.name: spec
-    for spec in (*repayment.SPECS, *usage.SPECS, *income.SPECS, *bureau.SPECS)
+    spec.name: spec for spec in (*repayment.SPECS, *usage.SPECS, *income.SPECS, *bureau.SPECS)
 }
 
 
@@ -27,9 +26,13 @@ def feature_specs(names: Sequence[str] | None = None) -> list[FeatureSpec]:
         return list(REGISTRY.values())
     unknown = [name for name in names if name not in REGISTRY]
     if unknown:
-        raise InputError.for_field("feature_unknown", where="features", field="feature",
-                                   rule=f"a registered feature ({', '.join(REGISTRY)})",
-                                   value=unknown[0])
+        raise InputError.for_field(
+            "feature_unknown",
+            where="features",
+            field="feature",
+            rule=f"a registered feature ({', '.join(REGISTRY)})",
+            value=unknown[0],
+        )
     return [REGISTRY[name] for name in names]
 
 
@@ -65,8 +68,9 @@ def features_from_window(
     values.update(income.compute(window, customers))
     values.update(bureau.compute(window, customers))
     names = [name for name, spec in REGISTRY.items() if sources is None or spec.source in sources]
-    frame = pd.DataFrame({name: values[name].astype("float64") for name in names},
-                         index=pd.Index(window.account_ids, name="account_id"))
+    frame = pd.DataFrame(
+        {name: values[name].astype("float64") for name in names}, index=pd.Index(window.account_ids, name="account_id")
+    )
     frame.attrs["as_of"] = window.month
     return frame
 

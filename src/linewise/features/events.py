@@ -36,6 +36,5 @@ def income_verified_in(customers: pd.DataFrame, as_of: date | pd.Timestamp) -> p
     month = as_of_month(as_of)
     verified_on = pd.to_datetime(customers["income_verified_on"])
     source = customers.get("income_source", pd.Series(None, index=customers.index, dtype="str"))
-    fresh = (source.isin(VERIFIED_SOURCES) & (verified_on > month - pd.offsets.MonthEnd(1))
-             & (verified_on <= month))
+    fresh = source.isin(VERIFIED_SOURCES) & (verified_on > month - pd.offsets.MonthEnd(1)) & (verified_on <= month)
     return pd.Index(customers.loc[fresh.to_numpy(dtype=bool), "account_id"].astype("str"), name="account_id")

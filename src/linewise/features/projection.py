@@ -64,9 +64,20 @@ __all__ = [
 ]
 
 # The customer-table columns features read; a projection carries them along.
-CUSTOMER_COLUMNS = ("opened_on", "income_monthly", "income_verified_on", "income_source",
-                    "consent_income", "consent_bureau", "consent_assets", "external_debt",
-                    "bureau_enquiries_6m", "external_dpd_max_12m", "bureau_score", "assets")
+CUSTOMER_COLUMNS = (
+    "opened_on",
+    "income_monthly",
+    "income_verified_on",
+    "income_source",
+    "consent_income",
+    "consent_bureau",
+    "consent_assets",
+    "external_debt",
+    "bureau_enquiries_6m",
+    "external_dpd_max_12m",
+    "bureau_score",
+    "assets",
+)
 _DATES = ("opened_on", "income_verified_on")
 _FLAGS = ("consent_income", "consent_bureau", "consent_assets")
 _TEXTS = ("income_source",)
@@ -75,7 +86,8 @@ _DAYS_PER_MONTH = 30
 _BASIS_POINTS = 10_000
 # The bureau's counts that age out of their look-back, and its length in months.
 AGED_OUT_MONTHS: dict[str, int] = {
-    name: REGISTRY[name].window_months or 0 for name in ("bureau_enquiries_6m", "external_dpd_max_12m")}
+    name: REGISTRY[name].window_months or 0 for name in ("bureau_enquiries_6m", "external_dpd_max_12m")
+}
 
 
 class Behaviour(StrEnum):
@@ -104,21 +116,22 @@ class History:
         window = self.window
         account_ids = window.account_ids[positions] if ids is None else np.asarray(ids, dtype=object)
         taken = PanelWindow(
-            account_ids=account_ids, month=window.month,
+            account_ids=account_ids,
+            month=window.month,
             values={name: column[positions] for name, column in window.values.items()},
             present=window.present[positions],
             months_observed=window.months_observed[positions],
             months_since_first_row=window.months_since_first_row[positions],
             months_since_delinquency=window.months_since_delinquency[positions],
-            on_time_months_since_delinquency=window.on_time_months_since_delinquency[positions])
+            on_time_months_since_delinquency=window.on_time_months_since_delinquency[positions],
+        )
         customers = self.customers.iloc[positions].reset_index(drop=True)
         customers["account_id"] = account_ids
         return History(taken, customers)
 
     def position_of(self, account_ids: pd.Index) -> np.ndarray:
         """The position of each of ``account_ids``; KeyError naming the first one not held."""
-        positions: np.ndarray = pd.Index(self.window.account_ids.astype(str)).get_indexer(
-            account_ids.astype(str))
+        positions: np.ndarray = pd.Index(self.window.account_ids.astype(str)).get_indexer(account_ids.astype(str))
         if (positions < 0).any():
             raise KeyError(f"no history for account {account_ids[int(np.argmin(positions))]!r}")
         return positions
@@ -153,9 +166,13 @@ class Plan:
     def as_now(cls, history: History) -> Plan:
         """No step taken, the limit as it is."""
         n = len(history)
-        return cls(credit_limit=history.window.values["credit_limit"][:, 0].astype("int64"),
-                   repay=np.zeros(n, dtype="int64"), clear_overdue=np.zeros(n, dtype=bool),
-                   income_monthly=np.full(n, np.nan), external_debt=np.full(n, np.nan))
+        return cls(
+            credit_limit=history.window.values["credit_limit"][:, 0].astype("int64"),
+            repay=np.zeros(n, dtype="int64"),
+            clear_overdue=np.zeros(n, dtype=bool),
+            income_monthly=np.full(n, np.nan),
+            external_debt=np.full(n, np.nan),
+        )
 
 
 def _ceil_share(amount: np.ndarray, numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -177,14 +194,15 @@ def _last_bill(due: np.ndarray, balance: np.ndarray) -> tuple[np.ndarray, np.nda
     """
     months = min(due.shape[1], balance.shape[1]) - 1
     waiting = (due[:, 0] == 0) & (np.nan_to_num(balance[:, 1]) > 0)
-    billed = (np.nan_to_num(due[:, :months]) > 0) & (np.nan_to_num(balance[:, 1:months + 1]) > 0)
+    billed = (np.nan_to_num(due[:, :months]) > 0) & (np.nan_to_num(balance[:, 1 : months + 1]) > 0)
     latest = np.where(waiting & billed.any(axis=1), billed.argmax(axis=1), 0)
     rows = np.arange(len(due))
     return due[rows, latest], balance[rows, latest + 1]
 
 
-def _projected_months(history: History, plan: Plan, months: int, behaviour: Behaviour,
-                      minimum_payment_bp: int | None) -> dict[str, np.ndarray]:
+def _projected_months(
+    history: History, plan: Plan, months: int, behaviour: Behaviour, minimum_payment_bp: int | None
+) -> dict[str, np.ndarray]:
     """Each panel column for months ``1..months``, shape ``(accounts, months)``, month 1 first."""
     values = history.window.values
     n = len(history)
@@ -224,8 +242,14 @@ def _projected_months(history: History, plan: Plan, months: int, behaviour: Beha
     return out
 
 
-def project(history: History, plan: Plan, months: int | np.ndarray, behaviour: Behaviour, *,
-            minimum_payment_bp: int | None = None) -> History:
+def project(
+    history: History,
+    plan: Plan,
+    months: int | np.ndarray,
+    behaviour: Behaviour,
+    *,
+    minimum_payment_bp: int | None = None,
+) -> History:
     """``history`` as it stands ``months`` month ends on, with ``plan`` lived (see the module).
 
     ``months`` is one number for every account or one per account (at least 1). With
@@ -248,9 +272,12 @@ def project(history: History, plan: Plan, months: int | np.ndarray, behaviour: B
     is_new = k < m
     from_ahead = np.clip(m - 1 - k, 0, most - 1)
     from_old = np.clip(k - m, 0, WINDOW_MONTHS - 1)
-    values = {name: np.where(is_new, np.take_along_axis(ahead[name], from_ahead, axis=1),
-                             np.take_along_axis(column, from_old, axis=1))
-              for name, column in window.values.items()}
+    values = {
+        name: np.where(
+            is_new, np.take_along_axis(ahead[name], from_ahead, axis=1), np.take_along_axis(column, from_old, axis=1)
+        )
+        for name, column in window.values.items()
+    }
     present = is_new | np.take_along_axis(window.present, from_old, axis=1)
     j = np.arange(most)[None, :]
     lived_month = j < m  # projected months beyond an account's own are not lived
@@ -265,11 +292,15 @@ def project(history: History, plan: Plan, months: int | np.ndarray, behaviour: B
     clean = np.where(any_bad, clean_after, window.on_time_months_since_delinquency + on_time.sum(axis=1))
     month = as_of_month(window.month + pd.offsets.MonthEnd(most))
     projected = PanelWindow(
-        account_ids=window.account_ids, month=month, values=values, present=present,
+        account_ids=window.account_ids,
+        month=month,
+        values=values,
+        present=present,
         months_observed=window.months_observed + lived,
         months_since_first_row=window.months_since_first_row + lived,
         months_since_delinquency=since_bad.astype("float64"),
-        on_time_months_since_delinquency=clean.astype("float64"))
+        on_time_months_since_delinquency=clean.astype("float64"),
+    )
     customers = history.customers.copy()
     verified = ~np.isnan(plan.income_monthly)
     if verified.any():
@@ -280,11 +311,16 @@ def project(history: History, plan: Plan, months: int | np.ndarray, behaviour: B
     lowered = ~np.isnan(plan.external_debt)
     if lowered.any():
         customers.loc[lowered, "external_debt"] = plan.external_debt[lowered]
-    for flags, column in ((plan.no_new_applications, "bureau_enquiries_6m"),
-                          (plan.on_time_elsewhere, "external_dpd_max_12m")):
+    for flags, column in (
+        (plan.no_new_applications, "bureau_enquiries_6m"),
+        (plan.on_time_elsewhere, "external_dpd_max_12m"),
+    ):
         if flags is not None:
-            aged = (np.asarray(flags, dtype=bool) & customers[column].notna().to_numpy()
-                    & (lived >= AGED_OUT_MONTHS[column]))
+            aged = (
+                np.asarray(flags, dtype=bool)
+                & customers[column].notna().to_numpy()
+                & (lived >= AGED_OUT_MONTHS[column])
+            )
             customers.loc[aged, column] = 0.0
     behind = most - lived
     if behind.any():
@@ -325,8 +361,7 @@ def _customer_frame(account_ids: np.ndarray, rows: pd.DataFrame) -> pd.DataFrame
 
 # --- stored with a decision -------------------------------------------------------------------
 
-_FACTS = ("months_observed", "months_since_first_row", "months_since_delinquency",
-          "on_time_months_since_delinquency")
+_FACTS = ("months_observed", "months_since_first_row", "months_since_delinquency", "on_time_months_since_delinquency")
 
 
 def history_records(history: History) -> list[dict[str, Any]]:
@@ -336,7 +371,8 @@ def history_records(history: History) -> list[dict[str, Any]]:
     customers = history.customers.to_dict("records")
     for i in range(len(history)):
         record: dict[str, Any] = {
-            name: [_number(v) for v in column[i].tolist()] for name, column in window.values.items()}
+            name: [_number(v) for v in column[i].tolist()] for name, column in window.values.items()
+        }
         record["present"] = "".join("1" if v else "0" for v in window.present[i])
         for fact in _FACTS:
             record[fact] = float(getattr(window, fact)[i])
@@ -345,16 +381,19 @@ def history_records(history: History) -> list[dict[str, Any]]:
     return records
 
 
-def history_from_records(records: list[dict[str, Any]], account_ids: list[str],
-                         month: date | pd.Timestamp) -> History:
+def history_from_records(records: list[dict[str, Any]], account_ids: list[str], month: date | pd.Timestamp) -> History:
     """The history :func:`history_records` stored, for ``account_ids`` as of ``month``."""
     columns = [name for name in records[0] if name not in ("present", "customer", *_FACTS)]
     window = PanelWindow(
-        account_ids=np.asarray(account_ids, dtype=object), month=as_of_month(month),
-        values={name: np.asarray([[np.nan if v is None else v for v in r[name]] for r in records],
-                                 dtype="float64") for name in columns},
+        account_ids=np.asarray(account_ids, dtype=object),
+        month=as_of_month(month),
+        values={
+            name: np.asarray([[np.nan if v is None else v for v in r[name]] for r in records], dtype="float64")
+            for name in columns
+        },
         present=np.asarray([[c == "1" for c in r["present"]] for r in records], dtype=bool),
-        **{fact: np.asarray([r[fact] for r in records], dtype="float64") for fact in _FACTS})
+        **{fact: np.asarray([r[fact] for r in records], dtype="float64") for fact in _FACTS},
+    )
     customers = pd.DataFrame([r["customer"] for r in records])
     return History(window, _customer_frame(np.asarray(account_ids, dtype=object), customers))
 

@@ -18,8 +18,7 @@ import pandas as pd
 __all__ = ["WINDOW_MONTHS", "PanelWindow", "as_of_month", "build_window"]
 
 WINDOW_MONTHS = 12
-_WINDOW_COLUMNS = ("credit_limit", "balance", "amount_due", "amount_paid", "drawn_amount",
-                   "dpd", "on_time")
+_WINDOW_COLUMNS = ("credit_limit", "balance", "amount_due", "amount_paid", "drawn_amount", "dpd", "on_time")
 
 
 @dataclass(frozen=True)

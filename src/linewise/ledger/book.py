@@ -46,15 +46,21 @@ def simulate_book(spec: BookSpec, product: Product) -> Iterator[list[Event]]:
         yield _simulate_line(n, spec, product, terms, rng)
 
 
-def _simulate_line(n: int, spec: BookSpec, product: Product, terms: DrawdownTerms,
-                   rng: np.random.Generator) -> list[Event]:
+def _simulate_line(
+    n: int, spec: BookSpec, product: Product, terms: DrawdownTerms, rng: np.random.Generator
+) -> list[Event]:
     account = f"L{n + 1:06d}"
     risk = float(rng.beta(1.1, 9.0))
     opened_on = spec.start + timedelta(days=int(rng.integers(0, 28)))
     step = min(len(_LIMIT_STEPS) - 1, int(rng.integers(0, len(_LIMIT_STEPS)) * (1.2 - risk)))
-    opened = LineOpened(account_id=account, occurred_on=opened_on,
-                        idempotency_key=f"{account}-open", customer_id=f"C{n + 1:06d}",
-                        currency=product.currency, credit_limit=int(_LIMIT_STEPS[step]))
+    opened = LineOpened(
+        account_id=account,
+        occurred_on=opened_on,
+        idempotency_key=f"{account}-open",
+        customer_id=f"C{n + 1:06d}",
+        currency=product.currency,
+        credit_limit=int(_LIMIT_STEPS[step]),
+    )
     events: list[Event] = [opened]
     state = apply(None, opened).state
     end = month_end(add_months(spec.start, spec.months - 1))
@@ -78,8 +84,15 @@ def _simulate_line(n: int, spec: BookSpec, product: Product, terms: DrawdownTerm
 _Maker = Callable[[LineState], Event | None]
 
 
-def _month_candidates(account: str, state: LineState, first: date, risk: float, product: Product,
-                      terms: DrawdownTerms, rng: np.random.Generator) -> list[tuple[date, _Maker]]:
+def _month_candidates(
+    account: str,
+    state: LineState,
+    first: date,
+    risk: float,
+    product: Product,
+    terms: DrawdownTerms,
+    rng: np.random.Generator,
+) -> list[tuple[date, _Maker]]:
     out: list[tuple[date, _Maker]] = []
     last = month_end(first)
     tag = f"{account}-{first:%Y%m}"
@@ -89,13 +102,17 @@ def _month_candidates(account: str, state: LineState, first: date, risk: float, 
         if amount >= product.drawdown_min:
             on = first + timedelta(days=int(rng.integers(0, last.day)))
             draw = DrawdownPosted(
-                account_id=account, occurred_on=on, idempotency_key=f"{tag}-draw",
-                amount=amount, term_months=int(rng.choice(product.terms_months)),
+                account_id=account,
+                occurred_on=on,
+                idempotency_key=f"{tag}-draw",
+                amount=amount,
+                term_months=int(rng.choice(product.terms_months)),
                 method=product.methods[0] if rng.random() < 0.8 else product.methods[-1],
-                purpose=str(rng.choice(product.purposes)), terms=terms)
+                purpose=str(rng.choice(product.purposes)),
+                terms=terms,
+            )
             out.append((on, partial(_given, draw)))
-    due = [i for d in state.drawdowns for i in d.instalments
-           if first <= i.due_on <= last and i.outstanding > 0]
+    due = [i for d in state.drawdowns for i in d.instalments if first <= i.due_on <= last and i.outstanding > 0]
     for k, instalment in enumerate(due):
         roll = rng.random()
         if roll < 0.5 * risk:
@@ -120,8 +137,7 @@ def _pay_due(account: str, on: date, key: str, upcoming: int, state: LineState) 
     owed = payoff_amount(state, on)
     if owed == 0:
         return None
-    return RepaymentPosted(account_id=account, occurred_on=on, idempotency_key=key,
-                           amount=min(amount, owed))
+    return RepaymentPosted(account_id=account, occurred_on=on, idempotency_key=key, amount=min(amount, owed))
 
 
 def _pay_off(account: str, on: date, key: str, state: LineState) -> Event | None:

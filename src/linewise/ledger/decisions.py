@@ -130,30 +130,51 @@ class LineDecision:
         where = self.account_id
         parse_key(self.decision_ref, "decision_ref")
         if len(self.decision_ref) > DECISION_REF_MAX_LENGTH:
-            raise InputError.for_field("key_malformed", where=where, field="decision_ref",
-                                       rule=f"at most {DECISION_REF_MAX_LENGTH} characters",
-                                       value=self.decision_ref)
+            raise InputError.for_field(
+                "key_malformed",
+                where=where,
+                field="decision_ref",
+                rule=f"at most {DECISION_REF_MAX_LENGTH} characters",
+                value=self.decision_ref,
+            )
         parse_reason(self.reason_code, "reason_code")
         check_year(self.decided_on, "decided_on")
         if self.action not in _ACTIONS:
-            raise InputError.for_field("decision_action_unknown", where=where, field="action",
-                                       rule=f"one of {', '.join(_ACTIONS)}", value=self.action)
+            raise InputError.for_field(
+                "decision_action_unknown",
+                where=where,
+                field="action",
+                rule=f"one of {', '.join(_ACTIONS)}",
+                value=self.action,
+            )
         for name in ("current_limit", "new_limit"):
             value = getattr(self, name)
             if not (_is_int(value) and 0 <= value <= MAX_AMOUNT_MINOR):
-                raise InputError.for_field("limit_must_not_be_negative", where=where, field=name,
-                                           rule=f"an integer from 0 to {MAX_AMOUNT_MINOR}", value=value)
+                raise InputError.for_field(
+                    "limit_must_not_be_negative",
+                    where=where,
+                    field=name,
+                    rule=f"an integer from 0 to {MAX_AMOUNT_MINOR}",
+                    value=value,
+                )
         if not _limits_fit(self.action, self.current_limit, self.new_limit):
             raise InputError.for_field(
-                "decision_limit_inconsistent", where=where, field="new_limit",
+                "decision_limit_inconsistent",
+                where=where,
+                field="new_limit",
                 rule=f"{_LIMIT_RULES[self.action]} the current limit {self.current_limit} "
-                     f"for a decision to {self.action}", value=self.new_limit)
+                f"for a decision to {self.action}",
+                value=self.new_limit,
+            )
         version: object = self.seen_version
-        if version is not None and not (
-                isinstance(version, int) and not isinstance(version, bool) and version >= 1):
-            raise InputError.for_field("decision_version_invalid", where=where, field="seen_version",
-                                       rule="a line version (an integer from 1) or None",
-                                       value=self.seen_version)
+        if version is not None and not (isinstance(version, int) and not isinstance(version, bool) and version >= 1):
+            raise InputError.for_field(
+                "decision_version_invalid",
+                where=where,
+                field="seen_version",
+                rule="a line version (an integer from 1) or None",
+                value=self.seen_version,
+            )
 
     @property
     def limit_key(self) -> str:
@@ -167,9 +188,14 @@ class LineDecision:
 
     def limit_event(self) -> LimitChanged:
         """The limit change this decision means, if the line's limit differs from ``new_limit``."""
-        return LimitChanged(account_id=self.account_id, occurred_on=self.decided_on,
-                            idempotency_key=self.limit_key, new_limit=self.new_limit,
-                            reason_code=self.reason_code, decision_ref=self.decision_ref)
+        return LimitChanged(
+            account_id=self.account_id,
+            occurred_on=self.decided_on,
+            idempotency_key=self.limit_key,
+            new_limit=self.new_limit,
+            reason_code=self.reason_code,
+            decision_ref=self.decision_ref,
+        )
 
     def status_event(self) -> StatusChanged:
         """The status change this decision means, if the line's status must move: a freeze, or its lifting."""
@@ -177,9 +203,14 @@ class LineDecision:
             status, reason = LineStatus.FROZEN, self.reason_code
         else:
             status, reason = LineStatus.ACTIVE, FREEZE_LIFTED
-        return StatusChanged(account_id=self.account_id, occurred_on=self.decided_on,
-                             idempotency_key=self.status_key, new_status=status,
-                             reason_code=reason, decision_ref=self.decision_ref)
+        return StatusChanged(
+            account_id=self.account_id,
+            occurred_on=self.decided_on,
+            idempotency_key=self.status_key,
+            new_status=status,
+            reason_code=reason,
+            decision_ref=self.decision_ref,
+        )
 
 
 def _is_int(value: object) -> bool:
@@ -252,7 +283,9 @@ def apply_decision(engine: Engine, decision: LineDecision) -> Applied:
 
 
 def apply_decisions(
-    engine: Engine, decisions: Sequence[LineDecision], *,
+    engine: Engine,
+    decisions: Sequence[LineDecision],
+    *,
     on_progress: Callable[[int, int], None] | None = None,
     chunk_size: int = DECISIONS_PER_CHUNK,
 ) -> list[Applied | Refused]:
@@ -265,8 +298,9 @@ def apply_decisions(
     after each chunk commits.
     """
     if chunk_size < 1:
-        raise InputError.for_field("chunk_size_invalid", where="apply_decisions", field="chunk_size",
-                                   rule="at least 1", value=chunk_size)
+        raise InputError.for_field(
+            "chunk_size_invalid", where="apply_decisions", field="chunk_size", rule="at least 1", value=chunk_size
+        )
     outcomes: list[Outcome] = []
     for chunk in _chunks(decisions, chunk_size):
         outcomes += _apply_chunk(engine, chunk)
@@ -287,7 +321,7 @@ def line_versions(engine: Engine, account_ids: Sequence[str] | None = None) -> d
 
 def _chunks(items: Sequence[LineDecision], size: int) -> Iterator[Sequence[LineDecision]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 # --- one chunk: read under lock, decide the events, write ----------------------------
@@ -314,8 +348,7 @@ def _apply_chunk(engine: Engine, chunk: Sequence[LineDecision]) -> list[Outcome]
                 keys = [(d.account_id, k) for d in chunk for k in (d.limit_key, d.status_key)]
                 frozen = [a for a, (s, _) in lines.items() if s.line.status is LineStatus.FROZEN]
                 history = load_events_of_kinds(conn, frozen, (StatusChanged.kind, Reversal.kind))
-                book = _Book(lines, find_events(conn, keys),
-                             {a: _freezing_ref(history.get(a, [])) for a in frozen})
+                book = _Book(lines, find_events(conn, keys), {a: _freezing_ref(history.get(a, [])) for a in frozen})
                 outcomes = [_apply_one(book, d) for d in chunk]
                 save_line_postings(conn, book.postings)
                 uow.commit()
@@ -349,25 +382,25 @@ def _first_outcome(book: _Book, decision: LineDecision) -> Applied | None:
     status = book.stored.get((decision.account_id, decision.status_key))
     if limit is None and status is None:
         return None
-    found = [(s, make()) for s, make in ((limit, decision.limit_event), (status, decision.status_event))
-             if s is not None]
+    found = [
+        (s, make()) for s, make in ((limit, decision.limit_event), (status, decision.status_event)) if s is not None
+    ]
     for original, event in found:
         _check_same(original.event, event)
     first, last = found[0][0].result, found[-1][0].result
     status_after = LineStatus(last["status"])
     return Applied(
-        decision.account_id, decision.decision_ref,
+        decision.account_id,
+        decision.decision_ref,
         events=tuple(s.event.kind for s, _ in found),
         limit_before=limit.result["previous_credit_limit"] if limit else first["credit_limit"],
         limit_after=last["credit_limit"],
-        status_before=LineStatus(status.result["previous_status"] if status and not limit
-                                 else first["status"]),
+        status_before=LineStatus(status.result["previous_status"] if status and not limit else first["status"]),
         status_after=status_after,
         duplicate=True,
         # Without a status change, a line left frozen by a decision that is not a freeze
         # was frozen by hand: a decision's freeze would have been lifted.
-        kept_frozen_by_hand=(status is None and status_after is LineStatus.FROZEN
-                             and decision.action != "freeze"),
+        kept_frozen_by_hand=(status is None and status_after is LineStatus.FROZEN and decision.action != "freeze"),
     )
 
 
@@ -409,9 +442,17 @@ def _post(book: _Book, decision: LineDecision) -> Applied:
     book.lines[where] = (after, version + len(events))
     if after.line.status is LineStatus.FROZEN and status is LineStatus.ACTIVE:
         book.frozen_by[where] = decision.decision_ref
-    return Applied(where, decision.decision_ref, tuple(e.kind for e in events),
-                   state.line.credit_limit, after.line.credit_limit, status, after.line.status,
-                   duplicate=False, kept_frozen_by_hand=kept_by_hand)
+    return Applied(
+        where,
+        decision.decision_ref,
+        tuple(e.kind for e in events),
+        state.line.credit_limit,
+        after.line.credit_limit,
+        status,
+        after.line.status,
+        duplicate=False,
+        kept_frozen_by_hand=kept_by_hand,
+    )
 
 
 def _check_fresh(decision: LineDecision, state: LineState, version: int) -> None:
@@ -419,23 +460,32 @@ def _check_fresh(decision: LineDecision, state: LineState, version: int) -> None
     where = decision.account_id
     ref = decision.decision_ref
     if state.line.status is LineStatus.CLOSED:
-        raise LedgerRejected.for_field("line_closed", where=where, field="line status",
-                                       rule=f"active or frozen for decision {ref}", value="closed")
+        raise LedgerRejected.for_field(
+            "line_closed", where=where, field="line status", rule=f"active or frozen for decision {ref}", value="closed"
+        )
     if decision.seen_version is not None and version != decision.seen_version:
-        raise _stale(decision, "the line's version",
-                     f"{decision.seen_version}, the version {ref} was made from", version)
+        raise _stale(
+            decision, "the line's version", f"{decision.seen_version}, the version {ref} was made from", version
+        )
     if state.line.credit_limit != decision.current_limit:
-        raise _stale(decision, "the line's limit",
-                     f"{decision.current_limit}, the limit {ref} was made from",
-                     state.line.credit_limit)
+        raise _stale(
+            decision,
+            "the line's limit",
+            f"{decision.current_limit}, the limit {ref} was made from",
+            state.line.credit_limit,
+        )
     last_on = state.last_event_on
     if last_on is not None and decision.decided_on < last_on:
-        raise _stale(decision, "decided_on", f"on or after the line's last event {last_on}",
-                     decision.decided_on.isoformat())
+        raise _stale(
+            decision, "decided_on", f"on or after the line's last event {last_on}", decision.decided_on.isoformat()
+        )
 
 
 def _stale(decision: LineDecision, field_: str, rule: str, value: object) -> LedgerRejected:
     return LedgerRejected.for_field(
-        "decision_stale", where=decision.account_id, field=field_,
+        "decision_stale",
+        where=decision.account_id,
+        field=field_,
         rule=f"{rule} (the line has moved since: decide again)",
-        value=value)
+        value=value,
+    )

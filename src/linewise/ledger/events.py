@@ -99,8 +99,7 @@ class Reversal(Event):
 
 
 _KINDS: dict[str, type[Event]] = {
-    cls.kind: cls
-    for cls in (LineOpened, DrawdownPosted, RepaymentPosted, LimitChanged, StatusChanged, Reversal)
+    cls.kind: cls for cls in (LineOpened, DrawdownPosted, RepaymentPosted, LimitChanged, StatusChanged, Reversal)
 }
 
 

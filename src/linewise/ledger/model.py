@@ -54,8 +54,7 @@ class DrawdownTerms:
     @classmethod
     def from_product(cls, product: Product) -> DrawdownTerms:
         """The terms ``product`` offers today, to be kept with a drawdown."""
-        return cls(product.annual_rate, product.day_count, product.grace_days,
-                   product.penalty_rate, product.prepayment)
+        return cls(product.annual_rate, product.day_count, product.grace_days, product.penalty_rate, product.prepayment)
 
 
 @dataclass(frozen=True, slots=True)

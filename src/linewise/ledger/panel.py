@@ -23,8 +23,17 @@ __all__ = ["NEVER_DAY", "BookArrays", "day_number", "panel_as_of"]
 # Days are counted from 1970-01-01 (numpy's epoch). A date that is not there (an
 # instalment not settled) is this day, far beyond any date linewise accepts (2199).
 NEVER_DAY = 10**7
-_PANEL_COLUMNS = ["account_id", "month", "credit_limit", "balance", "amount_due", "amount_paid",
-                  "drawn_amount", "dpd", "on_time"]
+_PANEL_COLUMNS = [
+    "account_id",
+    "month",
+    "credit_limit",
+    "balance",
+    "amount_due",
+    "amount_paid",
+    "drawn_amount",
+    "dpd",
+    "on_time",
+]
 
 
 def day_number(day: date) -> int:
@@ -162,22 +171,32 @@ def panel_as_of(book: BookArrays, as_of: date) -> pd.DataFrame:
     in_time = summed(book.due_account, book.due_month, book.due_in_time_count)
     on_time = pd.array(in_time == falling_due, dtype="boolean")
     on_time[falling_due == 0] = pd.NA
-    return pd.DataFrame({
-        "account_id": ids[grid.account],
-        "month": _month_end_day(grid.month).astype("datetime64[D]").astype("datetime64[ns]"),
-        "credit_limit": _credit_limit(book, lookup, grid),
-        "balance": grid.to_date(drawn_in_row) - grid.to_date(principal_in_row),
-        "amount_due": summed(book.due_account, book.due_month, book.due_amount),
-        "amount_paid": paid_in_row,
-        "drawn_amount": drawn_in_row,
-        "dpd": _dpd(book, lookup, grid),
-        "on_time": on_time,
-    })
+    return pd.DataFrame(
+        {
+            "account_id": ids[grid.account],
+            "month": _month_end_day(grid.month).astype("datetime64[D]").astype("datetime64[ns]"),
+            "credit_limit": _credit_limit(book, lookup, grid),
+            "balance": grid.to_date(drawn_in_row) - grid.to_date(principal_in_row),
+            "amount_due": summed(book.due_account, book.due_month, book.due_amount),
+            "amount_paid": paid_in_row,
+            "drawn_amount": drawn_in_row,
+            "dpd": _dpd(book, lookup, grid),
+            "on_time": on_time,
+        }
+    )
 
 
-_EMPTY_TYPES = {"account_id": "object", "month": "datetime64[ns]", "credit_limit": "int64", "balance": "int64",
-                "amount_due": "int64", "amount_paid": "int64", "drawn_amount": "int64", "dpd": "int64",
-                "on_time": "boolean"}
+_EMPTY_TYPES = {
+    "account_id": "object",
+    "month": "datetime64[ns]",
+    "credit_limit": "int64",
+    "balance": "int64",
+    "amount_due": "int64",
+    "amount_paid": "int64",
+    "drawn_amount": "int64",
+    "dpd": "int64",
+    "on_time": "boolean",
+}
 
 
 def _credit_limit(book: BookArrays, lookup: dict[str, int], grid: _Grid) -> np.ndarray:

@@ -78,13 +78,17 @@ def apply(state: LineState | None, event: Event) -> Posted:
         raise UnknownAccountError(event.account_id)
     if event.occurred_on < state.line.opened_on:
         raise _reject(
-            "occurred_on_before_line_opened", event.account_id, "occurred_on",
+            "occurred_on_before_line_opened",
+            event.account_id,
+            "occurred_on",
             f"on or after the day the line opened, {state.line.opened_on}",
             event.occurred_on.isoformat(),
         )
     if state.last_event_on is not None and event.occurred_on < state.last_event_on:
         raise _reject(
-            "occurred_on_before_last_event", event.account_id, "occurred_on",
+            "occurred_on_before_last_event",
+            event.account_id,
+            "occurred_on",
             f"on or after the account's last event {state.last_event_on}",
             event.occurred_on.isoformat(),
         )
@@ -102,8 +106,7 @@ def _dispatch(state: LineState, event: Event) -> Posted:
     if isinstance(event, StatusChanged):
         return Posted(_change_status(state, event))
     if isinstance(event, Reversal):
-        raise _reject("reversal_needs_history", event.account_id, "event",
-                      "posted through replay()", event.kind)
+        raise _reject("reversal_needs_history", event.account_id, "event", "posted through replay()", event.kind)
     raise TypeError(f"unknown event type {type(event).__name__}")  # programmer error
 
 
@@ -117,10 +120,10 @@ def _open(state: LineState | None, event: LineOpened) -> LineState:
         raise _reject("customer_id_required", where, "customer_id", "non-empty", event.customer_id)
     currency_exponent(event.currency)
     if event.credit_limit < 0:
-        raise _reject("limit_must_not_be_negative", where, "limit", "zero or positive",
-                      event.credit_limit)
-    line = CreditLine(event.account_id, event.customer_id, event.currency,
-                      event.credit_limit, LineStatus.ACTIVE, event.occurred_on)
+        raise _reject("limit_must_not_be_negative", where, "limit", "zero or positive", event.credit_limit)
+    line = CreditLine(
+        event.account_id, event.customer_id, event.currency, event.credit_limit, LineStatus.ACTIVE, event.occurred_on
+    )
     return LineState(line=line, last_event_on=event.occurred_on)
 
 
@@ -131,8 +134,7 @@ def _money(state: LineState, amount: int) -> str:
 def _draw(state: LineState, event: DrawdownPosted) -> LineState:
     where = state.line.account_id
     if state.line.status is not LineStatus.ACTIVE:
-        raise _reject(_NOT_ACTIVE[state.line.status], where, "line status", "active",
-                      state.line.status.value)
+        raise _reject(_NOT_ACTIVE[state.line.status], where, "line status", "active", state.line.status.value)
     if event.amount <= 0:
         raise _reject("amount_must_be_positive", where, "amount", "positive", event.amount)
     if event.term_months < 1:
@@ -141,11 +143,14 @@ def _draw(state: LineState, event: DrawdownPosted) -> LineState:
     if dpd > 0:
         raise _reject("account_past_due", where, "days past due", "0 to draw", dpd)
     if event.amount > state.available_credit:
-        raise _reject("exceeds_available_limit", where, "amount",
-                      f"at most the available credit {_money(state, state.available_credit)}",
-                      _money(state, event.amount))
-    schedule = build_schedule(event.amount, event.terms.annual_rate, event.term_months,
-                              event.method, event.occurred_on)
+        raise _reject(
+            "exceeds_available_limit",
+            where,
+            "amount",
+            f"at most the available credit {_money(state, state.available_credit)}",
+            _money(state, event.amount),
+        )
+    schedule = build_schedule(event.amount, event.terms.annual_rate, event.term_months, event.method, event.occurred_on)
     drawdown = Drawdown(
         seq=len(state.drawdowns) + 1,
         drawn_on=event.occurred_on,
@@ -164,12 +169,15 @@ def _change_limit(state: LineState, event: LimitChanged) -> LineState:
     if state.line.status is LineStatus.CLOSED:
         raise _reject("line_closed", where, "line status", "active or frozen", "closed")
     if event.new_limit < 0:
-        raise _reject("limit_must_not_be_negative", where, "limit", "zero or positive",
-                      event.new_limit)
+        raise _reject("limit_must_not_be_negative", where, "limit", "zero or positive", event.new_limit)
     if event.new_limit == state.line.credit_limit:
-        raise _reject("limit_unchanged", where, "limit",
-                      f"different from the current limit {_money(state, event.new_limit)}",
-                      _money(state, event.new_limit))
+        raise _reject(
+            "limit_unchanged",
+            where,
+            "limit",
+            f"different from the current limit {_money(state, event.new_limit)}",
+            _money(state, event.new_limit),
+        )
     return replace(state, line=replace(state.line, credit_limit=event.new_limit))
 
 
@@ -185,11 +193,21 @@ def _change_status(state: LineState, event: StatusChanged) -> LineState:
     where = state.line.account_id
     move = (state.line.status, event.new_status)
     if move not in _ALLOWED_STATUS_MOVES:
-        raise _reject("status_change_not_allowed", where, "status",
-                      f"a valid move from {state.line.status.value}", event.new_status.value)
+        raise _reject(
+            "status_change_not_allowed",
+            where,
+            "status",
+            f"a valid move from {state.line.status.value}",
+            event.new_status.value,
+        )
     if event.new_status is LineStatus.CLOSED and state.principal_outstanding > 0:
-        raise _reject("balance_outstanding", where, "outstanding principal",
-                      "zero to close the line", _money(state, state.principal_outstanding))
+        raise _reject(
+            "balance_outstanding",
+            where,
+            "outstanding principal",
+            "zero to close the line",
+            _money(state, state.principal_outstanding),
+        )
     return replace(state, line=replace(state.line, status=event.new_status))
 
 
@@ -231,7 +249,9 @@ def _reversal_invalidates(ordered: Sequence[Event], later: Event, exc: LedgerRej
     """The error of a reversal without whose target ``later`` would be refused with ``exc``."""
     reversal = next(e for e in reversed(ordered) if isinstance(e, Reversal))
     return _reject(
-        "reversal_invalidates_later_event", later.account_id, "target",
+        "reversal_invalidates_later_event",
+        later.account_id,
+        "target",
         f"an event no later event depends on (without it, {later.kind} {later.idempotency_key!r} "
         f"of {later.occurred_on} would be refused: {exc.code}; reverse that one first)",
         reversal.target_key,
@@ -247,16 +267,23 @@ def _check_reversals(events: Sequence[Event]) -> set[str]:
             target = seen.get(event.target_key)
             where = event.account_id
             if target is None or isinstance(target, LineOpened | Reversal):
-                raise _reject("reversal_target_not_found", where, "target",
-                              "an earlier drawdown, repayment, limit or status event of this account",
-                              event.target_key)
+                raise _reject(
+                    "reversal_target_not_found",
+                    where,
+                    "target",
+                    "an earlier drawdown, repayment, limit or status event of this account",
+                    event.target_key,
+                )
             if event.target_key in reversed_keys:
-                raise _reject("event_already_reversed", where, "target", "not yet reversed",
-                              event.target_key)
+                raise _reject("event_already_reversed", where, "target", "not yet reversed", event.target_key)
             if last_on is not None and event.occurred_on < last_on:
-                raise _reject("occurred_on_before_last_event", where, "occurred_on",
-                              f"on or after the account's last event {last_on}",
-                              event.occurred_on.isoformat())
+                raise _reject(
+                    "occurred_on_before_last_event",
+                    where,
+                    "occurred_on",
+                    f"on or after the account's last event {last_on}",
+                    event.occurred_on.isoformat(),
+                )
             reversed_keys.add(event.target_key)
         seen[event.idempotency_key] = event
         last_on = event.occurred_on if last_on is None else max(last_on, event.occurred_on)

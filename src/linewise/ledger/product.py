@@ -26,8 +26,16 @@ Rate = Annotated[Decimal, Field(ge=0, le=1)]
 # A consumer cash line may not fund these (China's consumer-finance rules, and most
 # lenders' policies elsewhere): they are refused whatever a product lists.
 FORBIDDEN_PURPOSES: frozenset[str] = frozenset(
-    {"house_purchase", "house_down_payment", "securities", "futures",
-     "wealth_management", "equity_investment", "gambling", "business_operation"}
+    {
+        "house_purchase",
+        "house_down_payment",
+        "securities",
+        "futures",
+        "wealth_management",
+        "equity_investment",
+        "gambling",
+        "business_operation",
+    }
 )
 
 
@@ -108,7 +116,10 @@ class Product(BaseModel):
         for method in self.methods:
             for term in self.terms_months:
                 schedule = build_schedule(
-                    _COST_CHECK_PRINCIPAL, self.annual_rate, term, method,
+                    _COST_CHECK_PRINCIPAL,
+                    self.annual_rate,
+                    term,
+                    method,
                     drawn_on=_REFERENCE_DATE,
                 )
                 cost = annualised_cost(_COST_CHECK_PRINCIPAL, [i.amount for i in schedule])
@@ -121,30 +132,48 @@ class Product(BaseModel):
             ]
         return []
 
-    def check_drawdown(self, *, amount: int, term_months: int, method: str, purpose: str,
-                       where: str) -> None:
+    def check_drawdown(self, *, amount: int, term_months: int, method: str, purpose: str, where: str) -> None:
         """Raise :class:`LedgerRejected` if the product does not offer this drawdown."""
         if amount < self.drawdown_min or amount > self.drawdown_max:
             code = "below_drawdown_min" if amount < self.drawdown_min else "above_drawdown_max"
-            raise LedgerRejected.for_field(code, where=where, field="amount",
-                                           rule=f"between {self.describe_limits()}", value=format_amount(amount, self.currency))
+            raise LedgerRejected.for_field(
+                code,
+                where=where,
+                field="amount",
+                rule=f"between {self.describe_limits()}",
+                value=format_amount(amount, self.currency),
+            )
         if term_months not in self.terms_months:
-            raise LedgerRejected.for_field("term_not_offered", where=where, field="term",
-                                           rule=f"one of {list(self.terms_months)} months", value=term_months)
+            raise LedgerRejected.for_field(
+                "term_not_offered",
+                where=where,
+                field="term",
+                rule=f"one of {list(self.terms_months)} months",
+                value=term_months,
+            )
         if method not in {m.value for m in self.methods}:
-            raise LedgerRejected.for_field("method_not_offered", where=where, field="method",
-                                           rule=f"one of {[m.value for m in self.methods]}", value=method)
+            raise LedgerRejected.for_field(
+                "method_not_offered",
+                where=where,
+                field="method",
+                rule=f"one of {[m.value for m in self.methods]}",
+                value=method,
+            )
         if purpose in FORBIDDEN_PURPOSES:
-            raise LedgerRejected.for_field("purpose_not_permitted", where=where, field="purpose",
-                                           rule="a purpose a consumer loan may serve", value=purpose)
+            raise LedgerRejected.for_field(
+                "purpose_not_permitted",
+                where=where,
+                field="purpose",
+                rule="a purpose a consumer loan may serve",
+                value=purpose,
+            )
         if purpose not in self.purposes:
-            raise LedgerRejected.for_field("purpose_not_offered", where=where, field="purpose",
-                                           rule=f"one of {list(self.purposes)}", value=purpose)
+            raise LedgerRejected.for_field(
+                "purpose_not_offered", where=where, field="purpose", rule=f"one of {list(self.purposes)}", value=purpose
+            )
 
     def describe_limits(self) -> str:
         """The drawdown range in major units, for messages."""
         return (
-            f"{format_amount(self.drawdown_min, self.currency)} and "
-            f"{format_amount(self.drawdown_max, self.currency)}"
+            f"{format_amount(self.drawdown_min, self.currency)} and {format_amount(self.drawdown_max, self.currency)}"
         )
-

@@ -82,8 +82,7 @@ def _accrue_drawdown(drawdown: Drawdown, as_of: date) -> Drawdown:
             if as_of > start:
                 fraction = year_fraction(start, as_of, drawdown.terms.day_count)
                 add = round_minor(Decimal(unpaid) * drawdown.terms.penalty_rate * fraction)
-                inst = replace(inst, penalty_accrued=inst.penalty_accrued + add,
-                               penalty_accrued_to=as_of)
+                inst = replace(inst, penalty_accrued=inst.penalty_accrued + add, penalty_accrued_to=as_of)
                 changed = True
         out.append(inst)
     return replace(drawdown, instalments=tuple(out)) if changed else drawdown
@@ -174,18 +173,21 @@ class _Allocator:
             inst = replace(inst, settled_on=self.event.occurred_on)
         self.rows[d][i] = inst
         self.left -= amount
-        self.allocations.append(Allocation(
-            self.event.idempotency_key, self.drawdowns[d].seq, inst.number, component,
-            amount, self.event.occurred_on,
-        ))
+        self.allocations.append(
+            Allocation(
+                self.event.idempotency_key,
+                self.drawdowns[d].seq,
+                inst.number,
+                component,
+                amount,
+                self.event.occurred_on,
+            )
+        )
 
     def settle_due(self) -> None:
         on = self.event.occurred_on
         due = sorted(
-            (inst.due_on, d, i)
-            for d, rows in enumerate(self.rows)
-            for i, inst in enumerate(rows)
-            if inst.due_on <= on
+            (inst.due_on, d, i) for d, rows in enumerate(self.rows) for i, inst in enumerate(rows) if inst.due_on <= on
         )
         for component in (PENALTY, INTEREST, PRINCIPAL):
             for _, d, i in due:
@@ -204,8 +206,9 @@ class _Allocator:
             index = _current_index(replace(drawdown, instalments=tuple(self.rows[d])), on)
             if index is not None:
                 current.append((self.rows[d][index].due_on, d, index))
-        owed = sum(_future_payoff(replace(self.drawdowns[d], instalments=tuple(self.rows[d])), on)
-                   for _, d, _ in current)
+        owed = sum(
+            _future_payoff(replace(self.drawdowns[d], instalments=tuple(self.rows[d])), on) for _, d, _ in current
+        )
         if self.left >= owed:
             for _, d, index in current:
                 drawdown = replace(self.drawdowns[d], instalments=tuple(self.rows[d]))
@@ -229,21 +232,20 @@ class _Allocator:
             interest_due=max(inst.interest_paid, interest),
             principal_due=inst.principal_paid + principal,
         )
-        del self.rows[d][index + 1:]
+        del self.rows[d][index + 1 :]
         self.pay(d, index, INTEREST, max(0, interest - inst.interest_paid))
         self.pay(d, index, PRINCIPAL, principal)
 
     def _prepay_principal(self, d: int, index: int) -> None:
-        later = self.rows[d][index + 1:]
+        later = self.rows[d][index + 1 :]
         if self.left <= 0 or not later:
             return
         remaining = sum(r.principal_due for r in later)
         prepaid = min(self.left, remaining)
         inst = self.rows[d][index]
-        self.rows[d][index] = replace(inst, principal_due=inst.principal_due + prepaid,
-                                      settled_on=None)
+        self.rows[d][index] = replace(inst, principal_due=inst.principal_due + prepaid, settled_on=None)
         self.pay(d, index, PRINCIPAL, prepaid)
-        self.rows[d][index + 1:] = _reschedule(self.drawdowns[d], later, remaining - prepaid)
+        self.rows[d][index + 1 :] = _reschedule(self.drawdowns[d], later, remaining - prepaid)
 
     def result(self, state: LineState) -> tuple[LineState, tuple[Allocation, ...]]:
         drawdowns = tuple(
@@ -284,9 +286,7 @@ def _fixed_principal(balance: int, rate: Decimal, step: int, terms: int) -> list
     return rows
 
 
-def allocate_repayment(
-    state: LineState, event: RepaymentPosted
-) -> tuple[LineState, tuple[Allocation, ...]]:
+def allocate_repayment(state: LineState, event: RepaymentPosted) -> tuple[LineState, tuple[Allocation, ...]]:
     """The state after ``event``'s payment and how it was allocated.
 
     Raises :class:`LedgerRejected` for a non-positive amount, a line that owes
@@ -294,18 +294,26 @@ def allocate_repayment(
     """
     where, currency = state.line.account_id, state.line.currency
     if event.amount <= 0:
-        raise LedgerRejected.for_field("amount_must_be_positive", where=where, field="amount",
-                                       rule="positive", value=event.amount)
+        raise LedgerRejected.for_field(
+            "amount_must_be_positive", where=where, field="amount", rule="positive", value=event.amount
+        )
     owed = payoff_amount(state, event.occurred_on)
     if owed == 0:
-        raise LedgerRejected.for_field("nothing_outstanding", where=where, field="amount",
-                                       rule="paid only while something is owed",
-                                       value=format_amount(event.amount, currency))
+        raise LedgerRejected.for_field(
+            "nothing_outstanding",
+            where=where,
+            field="amount",
+            rule="paid only while something is owed",
+            value=format_amount(event.amount, currency),
+        )
     if event.amount > owed:
         raise LedgerRejected.for_field(
-            "exceeds_amount_outstanding", where=where, field="amount",
+            "exceeds_amount_outstanding",
+            where=where,
+            field="amount",
             rule=f"at most the payoff amount {format_amount(owed, currency)}",
-            value=format_amount(event.amount, currency))
+            value=format_amount(event.amount, currency),
+        )
     allocator = _Allocator(accrue_penalties(state, event.occurred_on), event)
     allocator.settle_due()
     allocator.prepay()

@@ -75,9 +75,7 @@ def level_payment(principal: int, rate_monthly: Decimal, term_months: int) -> in
     return round_minor(Decimal(principal) * rate_monthly * growth / (growth - 1))
 
 
-def amortise(
-    principal: int, rate_monthly: Decimal, term_months: int, method: Method
-) -> list[tuple[int, int]]:
+def amortise(principal: int, rate_monthly: Decimal, term_months: int, method: Method) -> list[tuple[int, int]]:
     """``(principal, interest)`` per instalment for ``term_months`` instalments."""
     if method is Method.EQUAL_INSTALMENT:
         payment = level_payment(principal, rate_monthly, term_months)
@@ -113,9 +111,7 @@ def amortise_with_level_payment(
     return _level(principal, rate_monthly, payment, max_terms=max_terms)
 
 
-def _level(
-    principal: int, rate_monthly: Decimal, payment: int, *, max_terms: int
-) -> list[tuple[int, int]]:
+def _level(principal: int, rate_monthly: Decimal, payment: int, *, max_terms: int) -> list[tuple[int, int]]:
     rows: list[tuple[int, int]] = []
     outstanding = principal
     while outstanding > 0:

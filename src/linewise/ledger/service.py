@@ -103,30 +103,52 @@ def require_schema(engine: Engine) -> None:
 
 
 def drawdown_event(
-    product: Product, state: LineState | None, *, account_id: str, amount: int,
-    term_months: int, method: str, purpose: str, occurred_on: date, idempotency_key: str,
+    product: Product,
+    state: LineState | None,
+    *,
+    account_id: str,
+    amount: int,
+    term_months: int,
+    method: str,
+    purpose: str,
+    occurred_on: date,
+    idempotency_key: str,
 ) -> DrawdownPosted:
     """A drawdown event the product offers, carrying the product's terms for replay."""
     if state is not None and state.line.currency != product.currency:
-        raise LedgerRejected.for_field("currency_mismatch", where=account_id, field="currency",
-                                       rule=f"the product's {product.currency}", value=state.line.currency)
-    product.check_drawdown(amount=amount, term_months=term_months, method=method,
-                           purpose=purpose, where=account_id)
+        raise LedgerRejected.for_field(
+            "currency_mismatch",
+            where=account_id,
+            field="currency",
+            rule=f"the product's {product.currency}",
+            value=state.line.currency,
+        )
+    product.check_drawdown(amount=amount, term_months=term_months, method=method, purpose=purpose, where=account_id)
     terms = DrawdownTerms.from_product(product)
-    return DrawdownPosted(account_id=account_id, occurred_on=occurred_on,
-                          idempotency_key=idempotency_key, amount=amount,
-                          term_months=term_months, method=Method(method), purpose=purpose,
-                          terms=terms)
+    return DrawdownPosted(
+        account_id=account_id,
+        occurred_on=occurred_on,
+        idempotency_key=idempotency_key,
+        amount=amount,
+        term_months=term_months,
+        method=Method(method),
+        purpose=purpose,
+        terms=terms,
+    )
 
 
 def posting_result(event: Event, before: LineState | None, posted: Posted) -> dict[str, Any]:
     """What posting ``event`` on ``before`` returns, and is stored with the event for its duplicates."""
     state = posted.state
     result: dict[str, Any] = {
-        "account_id": state.line.account_id, "kind": event.kind,
-        "idempotency_key": event.idempotency_key, "occurred_on": event.occurred_on.isoformat(),
-        "currency": state.line.currency, "credit_limit": state.line.credit_limit,
-        "status": state.line.status.value, "principal_outstanding": state.principal_outstanding,
+        "account_id": state.line.account_id,
+        "kind": event.kind,
+        "idempotency_key": event.idempotency_key,
+        "occurred_on": event.occurred_on.isoformat(),
+        "currency": state.line.currency,
+        "credit_limit": state.line.credit_limit,
+        "status": state.line.status.value,
+        "principal_outstanding": state.principal_outstanding,
         "available_credit": state.available_credit,
     }
     if isinstance(event, DrawdownPosted):
@@ -252,9 +274,12 @@ def statement(engine: Engine, account_id: str, as_of: date) -> Statement:
     events = [e for e in history if e.occurred_on <= as_of]
     if not events:
         raise InputError.for_field(
-            "as_of_before_line_opened", where=account_id, field="as_of",
+            "as_of_before_line_opened",
+            where=account_id,
+            field="as_of",
             rule=f"on or after the day the line opened, {history[0].occurred_on}",
-            value=as_of.isoformat())
+            value=as_of.isoformat(),
+        )
     posted = replay(events)
     reversed_keys = {e.target_key for e in events if isinstance(e, Reversal)}
     by_key: dict[str, list[Allocation]] = {}
@@ -281,4 +306,3 @@ def export_panel(engine: Engine, as_of: date, account_id: str | None = None) -> 
     first = min(frames["lines"]["opened_on"])
     months = [m for m in month_ends(first, as_of) if m <= as_of]
     return month_end_panel(frames, months)
-

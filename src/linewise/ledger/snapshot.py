@@ -15,8 +15,15 @@ import pandas as pd
 __all__ = ["PANEL_COLUMNS", "month_end_panel"]
 
 PANEL_COLUMNS = [
-    "account_id", "month", "credit_limit", "balance", "amount_due", "amount_paid",
-    "drawn_amount", "dpd", "on_time",
+    "account_id",
+    "month",
+    "credit_limit",
+    "balance",
+    "amount_due",
+    "amount_paid",
+    "drawn_amount",
+    "dpd",
+    "on_time",
 ]
 
 
@@ -42,7 +49,9 @@ def month_end_panel(frames: dict[str, pd.DataFrame], months: Sequence[date]) -> 
     draws = _dates(frames["drawdowns"], "drawn_on")
     insts = _dates(frames["instalments"], "due_on", "settled_on").merge(
         draws[["account_id", "seq", "grace_days"]],
-        left_on=["account_id", "drawdown_seq"], right_on=["account_id", "seq"], how="left",
+        left_on=["account_id", "drawdown_seq"],
+        right_on=["account_id", "seq"],
+        how="left",
     )
     insts["deadline"] = insts["due_on"] + pd.to_timedelta(insts["grace_days"], unit="D")
     insts["amount_due"] = insts["principal_due"] + insts["interest_due"]
@@ -76,14 +85,17 @@ def _month(
     frame["balance"] = drawn_to_date.reindex(accounts, fill_value=0) - repaid_to_date.reindex(accounts, fill_value=0)
     in_month = (insts["due_on"] >= start) & (insts["due_on"] <= end)
     frame["amount_due"] = _sum_by_account(insts, in_month, "amount_due")
-    frame["amount_paid"] = _sum_by_account(allocs, (allocs["posted_on"] >= start) & (allocs["posted_on"] <= end), "amount")
-    frame["drawn_amount"] = _sum_by_account(draws, (draws["drawn_on"] >= start) & (draws["drawn_on"] <= end), "principal")
+    frame["amount_paid"] = _sum_by_account(
+        allocs, (allocs["posted_on"] >= start) & (allocs["posted_on"] <= end), "amount"
+    )
+    frame["drawn_amount"] = _sum_by_account(
+        draws, (draws["drawn_on"] >= start) & (draws["drawn_on"] <= end), "principal"
+    )
     unpaid = (insts["due_on"] < end) & (insts["settled_on"].isna() | (insts["settled_on"] > end))
     oldest = insts.loc[unpaid].groupby("account_id")["due_on"].min()
     frame["dpd"] = (end - oldest).dt.days
     on_time = insts.loc[in_month].groupby("account_id")["paid_in_time"].all()
-    frame = frame.fillna({"credit_limit": 0, "amount_due": 0, "amount_paid": 0,
-                          "drawn_amount": 0, "dpd": 0})
+    frame = frame.fillna({"credit_limit": 0, "amount_due": 0, "amount_paid": 0, "drawn_amount": 0, "dpd": 0})
     for column in ("credit_limit", "balance", "amount_due", "amount_paid", "drawn_amount", "dpd"):
         frame[column] = frame[column].astype("int64")
     frame["on_time"] = on_time.reindex(accounts).astype("boolean")

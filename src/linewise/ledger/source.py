@@ -83,17 +83,29 @@ def book_as_of(engine: Engine, as_of: date, accounts: str | Sequence[str] | None
     book_lines = _lines_frame(opened)
     currencies = sorted({row[_CURRENCY] for row in opened})
     if len(currencies) > 1:
-        raise InputError.for_field("currencies_mixed", where="ledger", field="currency",
-                                   rule="one currency for the lines decided together", value=currencies)
-    return LedgerBook(as_of=as_of, features_as_of=month_end(as_of), panel=panel_as_of(arrays, as_of),
-                      customers=customers, lines=book_lines,
-                      currency=currencies[0] if currencies else None)
+        raise InputError.for_field(
+            "currencies_mixed",
+            where="ledger",
+            field="currency",
+            rule="one currency for the lines decided together",
+            value=currencies,
+        )
+    return LedgerBook(
+        as_of=as_of,
+        features_as_of=month_end(as_of),
+        panel=panel_as_of(arrays, as_of),
+        customers=customers,
+        lines=book_lines,
+        currency=currencies[0] if currencies else None,
+    )
 
 
 def _lines_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     """The lines' rows by account; built from arrays, as pandas' type inference cost milliseconds."""
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(LINE_COLUMNS)
-    data = {name: np.array(values, dtype="int64" if name in ("credit_limit", "version") else object)
-            for name, values in zip(LINE_COLUMNS, columns, strict=True)}
+    data = {
+        name: np.array(values, dtype="int64" if name in ("credit_limit", "version") else object)
+        for name, values in zip(LINE_COLUMNS, columns, strict=True)
+    }
     index = pd.Index(data.pop("account_id"), dtype=object, name="account_id")
     return pd.DataFrame(data, index=index)

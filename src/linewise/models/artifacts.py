@@ -41,8 +41,9 @@ def _dump(payload: Any) -> str:
     return json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def save_model(model: RiskModel, metrics: dict[str, Any], out: Path, *, model_id: str,
-               training_data_sha256: str, trained_on: str) -> dict[str, Any]:
+def save_model(
+    model: RiskModel, metrics: dict[str, Any], out: Path, *, model_id: str, training_data_sha256: str, trained_on: str
+) -> dict[str, Any]:
     """Write the artefact directory; returns the manifest.
 
     ``model`` must be of a kind of :data:`~linewise.models.kinds.MODEL_KINDS`, so
@@ -92,24 +93,35 @@ def load_model(directory: Path) -> tuple[RiskModel, dict[str, Any]]:
     """
     path = directory / MANIFEST_FILE
     if not path.is_file():
-        raise InputError.for_field("model_not_found", where=str(directory), field=MANIFEST_FILE,
-                                   rule="present in a model directory (write one with "
-                                        "`linewise model train`)", value=str(path))
+        raise InputError.for_field(
+            "model_not_found",
+            where=str(directory),
+            field=MANIFEST_FILE,
+            rule="present in a model directory (write one with `linewise model train`)",
+            value=str(path),
+        )
     try:
         return _read_model(directory, read_json(path, max_bytes=_MAX_MODEL_FILE_BYTES))
     except InputError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # edited or foreign files
-        raise InputError.for_field("model_invalid", where=str(directory), field="model files",
-                                   rule="as `linewise model train` writes them",
-                                   value=f"{type(exc).__name__}: {exc}") from None
+        raise InputError.for_field(
+            "model_invalid",
+            where=str(directory),
+            field="model files",
+            rule="as `linewise model train` writes them",
+            value=f"{type(exc).__name__}: {exc}",
+        ) from None
 
 
 def _read_model(directory: Path, manifest: Any) -> tuple[RiskModel, dict[str, Any]]:
     kind = model_kind(manifest["kind"], where=str(directory / MANIFEST_FILE))
-    model = kind.model.from_artefact(_Files(directory), manifest,
-                                     calibration=Calibration(**manifest["calibration"]),
-                                     scaling=PointsScaling(**manifest["scaling"]))
+    model = kind.model.from_artefact(
+        _Files(directory),
+        manifest,
+        calibration=Calibration(**manifest["calibration"]),
+        scaling=PointsScaling(**manifest["scaling"]),
+    )
     return model, manifest
 
 

@@ -30,8 +30,11 @@ class ModelNotFittedError(InputError, NotFittedError):  # type: ignore[misc]  # 
     """
 
     def __init__(self, model: str, missing: Sequence[str]) -> None:
-        super().__init__("model_not_fitted", where=model,
-                         detail=f"model must be fitted (fit, then score); got one without {', '.join(missing)}")
+        super().__init__(
+            "model_not_fitted",
+            where=model,
+            detail=f"model must be fitted (fit, then score); got one without {', '.join(missing)}",
+        )
 
 
 class ArtefactFiles(Protocol):
@@ -85,8 +88,9 @@ class RiskModel(BaseEstimator, ABC):  # type: ignore[misc]  # sklearn has no typ
     features_: list[str]
     calibration_: Calibration
 
-    def __init__(self, *, monotone: Mapping[str, int] | None = None,
-                 scaling: PointsScaling | None = None, random_state: int = 0) -> None:
+    def __init__(
+        self, *, monotone: Mapping[str, int] | None = None, scaling: PointsScaling | None = None, random_state: int = 0
+    ) -> None:
         self.monotone = monotone
         self.scaling = scaling
         self.random_state = random_state
@@ -118,8 +122,9 @@ class RiskModel(BaseEstimator, ABC):  # type: ignore[misc]  # sklearn has no typ
 
     @classmethod
     @abstractmethod
-    def from_artefact(cls, files: ArtefactFiles, manifest: Mapping[str, Any], *,
-                      calibration: Calibration, scaling: PointsScaling) -> Self:
+    def from_artefact(
+        cls, files: ArtefactFiles, manifest: Mapping[str, Any], *, calibration: Calibration, scaling: PointsScaling
+    ) -> Self:
         """The fitted model that :meth:`artefact_files` and :meth:`artefact_manifest` wrote."""
 
     def reason_contributions(self, features: pd.DataFrame) -> pd.DataFrame:
@@ -155,9 +160,13 @@ class RiskModel(BaseEstimator, ABC):  # type: ignore[misc]  # sklearn has no typ
         self._check_fitted("features_")
         missing = [name for name in self.features_ if name not in features.columns]
         if missing:
-            raise InputError.for_field("feature_missing", where="features", field="columns",
-                                       rule=f"to include the model's features {self.features_}",
-                                       value=missing)
+            raise InputError.for_field(
+                "feature_missing",
+                where="features",
+                field="columns",
+                rule=f"to include the model's features {self.features_}",
+                value=missing,
+            )
         return features[self.features_]
 
     def _monotone_sign(self, name: str) -> int:

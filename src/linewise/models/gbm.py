@@ -44,11 +44,20 @@ class GradientBoostedModel(RiskModel):
     categories_: dict[str, list[str]]
     path_table_: tuple[np.ndarray, np.ndarray] | None
 
-    def __init__(self, *, monotone: Mapping[str, int] | None = None,
-                 scaling: PointsScaling | None = None, random_state: int = 0,
-                 max_trees: int = 2000, learning_rate: float = 0.07, num_leaves: int = 15,
-                 min_child_samples: int = 100, early_stopping_share: float = 0.15,
-                 early_stopping_rounds: int = 100, threads: int = 2) -> None:
+    def __init__(
+        self,
+        *,
+        monotone: Mapping[str, int] | None = None,
+        scaling: PointsScaling | None = None,
+        random_state: int = 0,
+        max_trees: int = 2000,
+        learning_rate: float = 0.07,
+        num_leaves: int = 15,
+        min_child_samples: int = 100,
+        early_stopping_share: float = 0.15,
+        early_stopping_rounds: int = 100,
+        threads: int = 2,
+    ) -> None:
         super().__init__(monotone=monotone, scaling=scaling, random_state=random_state)
         self.max_trees = max_trees
         self.learning_rate = learning_rate
@@ -81,16 +90,18 @@ class GradientBoostedModel(RiskModel):
     def fit(self, features: pd.DataFrame, bad: np.ndarray) -> Self:
         """Grow trees until the held-back slice stops improving; returns ``self``."""
         _, categorical = split_kinds(features)
-        self.categories_ = {name: sorted(features[name].dropna().astype("str").unique())
-                            for name in categorical}
+        self.categories_ = {name: sorted(features[name].dropna().astype("str").unique()) for name in categorical}
         self.features_ = list(features.columns)
         prepared = self._prepare(features)
-        grow, stop = train_test_split(np.arange(len(prepared)), test_size=self.early_stopping_share,
-                                      stratify=bad, random_state=self.random_state)
+        grow, stop = train_test_split(
+            np.arange(len(prepared)), test_size=self.early_stopping_share, stratify=bad, random_state=self.random_state
+        )
         train_set = lgb.Dataset(prepared.iloc[grow], bad[grow], free_raw_data=True)
         stop_set = lgb.Dataset(prepared.iloc[stop], bad[stop], reference=train_set)
         self.booster_ = lgb.train(
-            self._params(self.features_), train_set, num_boost_round=self.max_trees,
+            self._params(self.features_),
+            train_set,
+            num_boost_round=self.max_trees,
             valid_sets=[stop_set],
             callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
         )
@@ -108,15 +119,18 @@ class GradientBoostedModel(RiskModel):
         return {"categories": self.categories_, "n_trees": self.n_trees}
 
     @classmethod
-    def from_artefact(cls, files: ArtefactFiles, manifest: Mapping[str, Any], *,
-                      calibration: Calibration, scaling: PointsScaling) -> Self:
+    def from_artefact(
+        cls, files: ArtefactFiles, manifest: Mapping[str, Any], *, calibration: Calibration, scaling: PointsScaling
+    ) -> Self:
         """The model in ``model.txt``, with the manifest's categories."""
-        return cls.from_model_text(files.text("model.txt"), categories=manifest.get("categories", {}),
-                                   calibration=calibration, scaling=scaling)
+        return cls.from_model_text(
+            files.text("model.txt"), categories=manifest.get("categories", {}), calibration=calibration, scaling=scaling
+        )
 
     @classmethod
-    def from_model_text(cls, text: str, *, categories: dict[str, list[str]],
-                        calibration: Calibration, scaling: PointsScaling) -> Self:
+    def from_model_text(
+        cls, text: str, *, categories: dict[str, list[str]], calibration: Calibration, scaling: PointsScaling
+    ) -> Self:
         """A fitted model from LightGBM's model text (as loaded from an artefact)."""
         model = cls(scaling=scaling)
         model.booster_ = lgb.Booster(model_str=text)
@@ -139,16 +153,15 @@ class GradientBoostedModel(RiskModel):
     def _prepare(self, features: pd.DataFrame) -> pd.DataFrame:
         frame = features[self.features_].copy()
         for name, categories in self.categories_.items():
-            frame[name] = pd.Categorical(frame[name].astype("str").where(frame[name].notna()),
-                                         categories=categories)
+            frame[name] = pd.Categorical(frame[name].astype("str").where(frame[name].notna()), categories=categories)
         return frame
 
     def raw_log_odds(self, features: pd.DataFrame) -> np.ndarray:
         """Log-odds of default from the trees."""
         prepared = self._prepare(self._checked(features))
-        raw = self.booster_.predict(prepared, raw_score=True,
-                                    num_iteration=self.booster_.best_iteration or None,
-                                    num_threads=self.threads)
+        raw = self.booster_.predict(
+            prepared, raw_score=True, num_iteration=self.booster_.best_iteration or None, num_threads=self.threads
+        )
         return np.asarray(raw, dtype="float64")
 
     def reason_contributions(self, features: pd.DataFrame) -> pd.DataFrame:
@@ -164,15 +177,19 @@ class GradientBoostedModel(RiskModel):
         """
         prepared = self._prepare(self._checked(features))
         table, offsets = self._path_table()
-        leaves = np.asarray(self.booster_.predict(prepared, pred_leaf=True,
-                                                  num_iteration=self.booster_.best_iteration or None,
-                                                  num_threads=self.threads), dtype="int64")
+        leaves = np.asarray(
+            self.booster_.predict(
+                prepared, pred_leaf=True, num_iteration=self.booster_.best_iteration or None, num_threads=self.threads
+            ),
+            dtype="int64",
+        )
         if leaves.ndim == 1:
             leaves = leaves.reshape(len(prepared), -1)
         n, trees = leaves.shape
         picked = sparse.csr_matrix(
             (np.ones(n * trees), (leaves + offsets[None, :]).ravel(), np.arange(0, n * trees + 1, trees)),
-            shape=(n, table.shape[0]))
+            shape=(n, table.shape[0]),
+        )
         return pd.DataFrame(np.asarray(picked @ table), columns=self.features_, index=features.index)
 
     def _path_table(self) -> tuple[np.ndarray, np.ndarray]:
@@ -204,9 +221,9 @@ class GradientBoostedModel(RiskModel):
     def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
         """SHAP contributions in log-odds per feature (the expected value left out)."""
         prepared = self._prepare(self._checked(features))
-        values = self.booster_.predict(prepared, pred_contrib=True,
-                                       num_iteration=self.booster_.best_iteration or None,
-                                       num_threads=self.threads)
+        values = self.booster_.predict(
+            prepared, pred_contrib=True, num_iteration=self.booster_.best_iteration or None, num_threads=self.threads
+        )
         return pd.DataFrame(np.asarray(values)[:, :-1], columns=self.features_, index=features.index)
 
 

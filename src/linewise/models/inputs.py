@@ -92,8 +92,11 @@ def inputs_from_table(
     target, the id and ``exclude`` is a feature: numeric when all its present values
     are numbers, categorical otherwise. Missing values stay missing.
     """
-    problems = [Problem(source, None, name, "a column of the table", "missing")
-                for name in (target, id_column, *exclude) if name and name not in table.columns]
+    problems = [
+        Problem(source, None, name, "a column of the table", "missing")
+        for name in (target, id_column, *exclude)
+        if name and name not in table.columns
+    ]
     if problems:
         raise SchemaMismatchError(problems)
     raw_target = table[target]
@@ -105,29 +108,35 @@ def inputs_from_table(
         problems.append(Problem(source, int(position) + 1, target, "present (0/1 target)", None))
     values = sorted(set(normalised[~missing]))
     if normalised_bad not in values:
-        problems.append(Problem(source, None, target, f"a column holding the bad value {bad_value!r}",
-                                f"values {values[:5]}"))
+        problems.append(
+            Problem(source, None, target, f"a column holding the bad value {bad_value!r}", f"values {values[:5]}")
+        )
     elif len(values) != 2:
-        problems.append(Problem(source, None, target, "binary (exactly two values)",
-                                f"{len(values)} values, e.g. {values[:5]}"))
+        problems.append(
+            Problem(source, None, target, "binary (exactly two values)", f"{len(values)} values, e.g. {values[:5]}")
+        )
     if problems:
         raise SchemaMismatchError(problems)
-    ids = pd.Index(table[id_column].astype("str") if id_column else table.index.astype("str"),
-                   name=id_column or "row")
+    ids = pd.Index(table[id_column].astype("str") if id_column else table.index.astype("str"), name=id_column or "row")
     dropped = {target, *(exclude or ()), *([id_column] if id_column else [])}
-    features = pd.DataFrame({name: _as_numeric_when_possible(table[name])
-                             for name in table.columns if name not in dropped})
+    features = pd.DataFrame(
+        {name: _as_numeric_when_possible(table[name]) for name in table.columns if name not in dropped}
+    )
     if features.shape[1] == 0:
-        raise InputError.for_field("no_features", where=source, field="columns",
-                                   rule="at least one feature besides target, id and excluded",
-                                   value=list(table.columns))
+        raise InputError.for_field(
+            "no_features",
+            where=source,
+            field="columns",
+            rule="at least one feature besides target, id and excluded",
+            value=list(table.columns),
+        )
     features.index = ids
-    return ModelInputs(features=features, bad=(normalised == normalised_bad).to_numpy().astype("int8"),
-                       ids=ids)
+    return ModelInputs(features=features, bad=(normalised == normalised_bad).to_numpy().astype("int8"), ids=ids)
 
 
-def features_from_table(table: pd.DataFrame, *, id_column: str | None, source: str,
-                        text_columns: Collection[str] = ()) -> pd.DataFrame:
+def features_from_table(
+    table: pd.DataFrame, *, id_column: str | None, source: str, text_columns: Collection[str] = ()
+) -> pd.DataFrame:
     """A table's columns as model features, typed as :func:`inputs_from_table` types them.
 
     ``text_columns`` (a model's categorical features) stay text whatever values this
@@ -136,9 +145,13 @@ def features_from_table(table: pd.DataFrame, *, id_column: str | None, source: s
     if id_column and id_column not in table.columns:
         raise SchemaMismatchError([Problem(source, None, id_column, "a column of the table", "missing")])
     ids = table[id_column].astype("str") if id_column else table.index.astype("str")
-    features = pd.DataFrame({name: _as_text(table[name]) if name in text_columns
-                             else _as_numeric_when_possible(table[name])
-                             for name in table.columns if name != id_column})
+    features = pd.DataFrame(
+        {
+            name: _as_text(table[name]) if name in text_columns else _as_numeric_when_possible(table[name])
+            for name in table.columns
+            if name != id_column
+        }
+    )
     features.index = pd.Index(ids, name=id_column or "row")
     return features
 
@@ -168,16 +181,25 @@ def inputs_from_portfolio(portfolio: Portfolio, as_of: date | pd.Timestamp | Non
     features but no outcome is an error, never a silent drop.
     """
     if portfolio.outcomes is None:
-        raise InputError.for_field("outcome_missing", where=portfolio.source, field="outcomes",
-                                   rule="present to train a model (outcomes.parquet)", value=None)
+        raise InputError.for_field(
+            "outcome_missing",
+            where=portfolio.source,
+            field="outcomes",
+            rule="present to train a model (outcomes.parquet)",
+            value=None,
+        )
     when = pd.Timestamp(as_of) if as_of is not None else portfolio_outcome_as_of(portfolio)
     features = compute_features(portfolio.panel, portfolio.customers, when)
     outcomes = portfolio.outcomes.set_index("account_id")["default"]
     unknown = features.index.difference(outcomes.index)
     if len(unknown):
-        raise InputError.for_field("outcome_missing", where=portfolio.source, field="outcomes",
-                                   rule="known for every account with a panel row at the as-of month",
-                                   value=f"{len(unknown)} accounts, e.g. {list(unknown[:3])}")
+        raise InputError.for_field(
+            "outcome_missing",
+            where=portfolio.source,
+            field="outcomes",
+            rule="known for every account with a panel row at the as-of month",
+            value=f"{len(unknown)} accounts, e.g. {list(unknown[:3])}",
+        )
     usable = features.loc[:, features.notna().any()]
     bad = outcomes.reindex(usable.index).astype("int8").to_numpy()
     return ModelInputs(features=usable, bad=bad, ids=usable.index)

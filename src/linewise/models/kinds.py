@@ -33,26 +33,32 @@ class ModelKind:
     make: Maker
 
 
-def _scorecard(monotone: Mapping[str, int] | None, special_codes: Sequence[float],
-               random_state: int) -> RiskModel:
+def _scorecard(monotone: Mapping[str, int] | None, special_codes: Sequence[float], random_state: int) -> RiskModel:
     return Scorecard(monotone=monotone, special_codes=special_codes, random_state=random_state)
 
 
-def _gbm(monotone: Mapping[str, int] | None, special_codes: Sequence[float],  # noqa: ARG001 - trees need no special codes
-         random_state: int) -> RiskModel:
+def _gbm(
+    monotone: Mapping[str, int] | None,
+    special_codes: Sequence[float],  # noqa: ARG001 - trees need no special codes
+    random_state: int,
+) -> RiskModel:
     return GradientBoostedModel(monotone=monotone, random_state=random_state)
 
 
-MODEL_KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (
-    ModelKind(Scorecard.kind, Scorecard, _scorecard),
-    ModelKind(GradientBoostedModel.kind, GradientBoostedModel, _gbm),
-)}
+MODEL_KINDS: dict[str, ModelKind] = {
+    kind.name: kind
+    for kind in (
+        ModelKind(Scorecard.kind, Scorecard, _scorecard),
+        ModelKind(GradientBoostedModel.kind, GradientBoostedModel, _gbm),
+    )
+}
 
 
 def model_kind(name: object, *, where: str) -> ModelKind:
     """The kind called ``name``; ``model_kind_unknown`` naming ``where`` and the known kinds otherwise."""
     kind = MODEL_KINDS.get(name) if isinstance(name, str) else None
     if kind is None:
-        raise InputError.for_field("model_kind_unknown", where=where, field="kind",
-                                   rule=f"one of {list(MODEL_KINDS)}", value=name)
+        raise InputError.for_field(
+            "model_kind_unknown", where=where, field="kind", rule=f"one of {list(MODEL_KINDS)}", value=name
+        )
     return kind

@@ -30,31 +30,37 @@ def render_report(manifest: dict[str, Any], metrics: dict[str, Any], model: Risk
         "",
         f"## Cross-validation ({cv['n_folds']} stratified shuffled folds, seed {cv['seed']})",
         "",
-        f"ROC AUC {cv['auc_mean']:.4f} ± {cv['auc_std']:.4f}; "
-        f"KS {cv['ks_mean']:.4f} ± {cv['ks_std']:.4f}",
+        f"ROC AUC {cv['auc_mean']:.4f} ± {cv['auc_std']:.4f}; KS {cv['ks_mean']:.4f} ± {cv['ks_std']:.4f}",
         "",
-        *_table(["fold", "AUC", "KS", "PSI train vs test"],
-                [[f["fold"], f"{f['auc']:.4f}", f"{f['ks']:.4f}", f"{f['psi_train_vs_test']:.4f}"]
-                 for f in cv["folds"]]),
+        *_table(
+            ["fold", "AUC", "KS", "PSI train vs test"],
+            [[f["fold"], f"{f['auc']:.4f}", f"{f['ks']:.4f}", f"{f['psi_train_vs_test']:.4f}"] for f in cv["folds"]],
+        ),
         "",
         "## Out-of-fold, calibrated",
         "",
         f"AUC {oof['auc']:.4f}, KS {oof['ks']:.4f}, Gini {oof['gini']:.4f}, Brier {oof['brier']:.4f}",
         "",
-        *_table(["PD band", "accounts", "mean PD", "bad rate"],
-                [[b["band"], f"{b['accounts']:,}", f"{b['pd_mean']:.4f}", f"{b['bad_rate']:.4f}"]
-                 for b in oof["calibration_by_band"]]),
+        *_table(
+            ["PD band", "accounts", "mean PD", "bad rate"],
+            [
+                [b["band"], f"{b['accounts']:,}", f"{b['pd_mean']:.4f}", f"{b['bad_rate']:.4f}"]
+                for b in oof["calibration_by_band"]
+            ],
+        ),
         "",
         "## Information value per feature",
         "",
-        *_table(["feature", "IV", "used"],
-                [[name, f"{iv:.4f}", "yes" if name in manifest["features"] else ""]
-                 for name, iv in sorted(metrics["information_value"].items(),
-                                        key=lambda item: -item[1])]),
+        *_table(
+            ["feature", "IV", "used"],
+            [
+                [name, f"{iv:.4f}", "yes" if name in manifest["features"] else ""]
+                for name, iv in sorted(metrics["information_value"].items(), key=lambda item: -item[1])
+            ],
+        ),
         "",
     ]
     if isinstance(model, Scorecard):
         rows = model.table_.rows()
-        lines += ["## Scorecard", "",
-                  *_table(["feature", "bin", "points"], rows.to_numpy().tolist()), ""]
+        lines += ["## Scorecard", "", *_table(["feature", "bin", "points"], rows.to_numpy().tolist()), ""]
     return "\n".join(lines)

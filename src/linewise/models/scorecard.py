@@ -94,8 +94,7 @@ class ScorecardTable:
 
     def points(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Points per account (rows) and feature (columns)."""
-        return pd.DataFrame({f.name: f.points_of(frame[f.name]) for f in self.features},
-                            index=frame.index)
+        return pd.DataFrame({f.name: f.points_of(frame[f.name]) for f in self.features}, index=frame.index)
 
     def rows(self) -> pd.DataFrame:
         """The readable table: one row per feature and bin with its points."""
@@ -105,8 +104,7 @@ class ScorecardTable:
                 records.append((feature.name, label, points))
             records.append((feature.name, "Missing", feature.missing_points))
             if feature.special_codes:
-                records.append((feature.name, f"Special {list(feature.special_codes)}",
-                                feature.special_points))
+                records.append((feature.name, f"Special {list(feature.special_codes)}", feature.special_points))
         return pd.DataFrame(records, columns=["feature", "bin", "points"])
 
 
@@ -140,12 +138,20 @@ class Scorecard(RiskModel):
     kind: ClassVar[str] = "scorecard"
     table_: ScorecardTable
 
-    def __init__(self, *, monotone: Mapping[str, int] | None = None,
-                 scaling: PointsScaling | None = None, random_state: int = 0,
-                 special_codes: Sequence[float] = (), max_n_bins: int = 8,
-                 min_bin_size: float = 0.03, min_information_value: float = 0.005,
-                 regularisation_c: float = 0.03, max_n_prebins: int = 20,
-                 min_prebin_size: float = 0.05) -> None:
+    def __init__(
+        self,
+        *,
+        monotone: Mapping[str, int] | None = None,
+        scaling: PointsScaling | None = None,
+        random_state: int = 0,
+        special_codes: Sequence[float] = (),
+        max_n_bins: int = 8,
+        min_bin_size: float = 0.03,
+        min_information_value: float = 0.005,
+        regularisation_c: float = 0.03,
+        max_n_prebins: int = 20,
+        min_prebin_size: float = 0.05,
+    ) -> None:
         super().__init__(monotone=monotone, scaling=scaling, random_state=random_state)
         self.special_codes = special_codes
         self.max_n_bins = max_n_bins
@@ -168,25 +174,27 @@ class Scorecard(RiskModel):
                 signs[name] = self._points_sign(name, bins, layouts[name], is_numeric=name in numeric)
         # Each row's bin, found by the lookup that scores it: regular bins 0..k-1, missing
         # k, special k+1 (the layout's points are those indices).
-        codes = {name: layout.points_of(features[name]).astype("int64")
-                 for name, layout in layouts.items()}
-        levels, intercept = _fit_levels(codes, {n: len(f.points) for n, f in layouts.items()},
-                                        signs, bad, c=self.regularisation_c)
+        codes = {name: layout.points_of(features[name]).astype("int64") for name, layout in layouts.items()}
+        levels, intercept = _fit_levels(
+            codes, {n: len(f.points) for n, f in layouts.items()}, signs, bad, c=self.regularisation_c
+        )
         self.table_ = self._table(layouts, codes, levels, intercept)
         self.features_ = [f.name for f in self.table_.features]
         self.calibration_ = Calibration()
         return self
 
-    def _bin(self, column: pd.Series, bad: np.ndarray,
-             *, numeric: bool) -> tuple[OptimalBinning, pd.DataFrame] | None:
+    def _bin(self, column: pd.Series, bad: np.ndarray, *, numeric: bool) -> tuple[OptimalBinning, pd.DataFrame] | None:
         """The fitted binning and its table's bins (the Totals row dropped); None if it failed."""
         name = str(column.name)
         binning = OptimalBinning(
-            name=name, dtype="numerical" if numeric else "categorical",
+            name=name,
+            dtype="numerical" if numeric else "categorical",
             monotonic_trend=_TREND[self._monotone_sign(name)] if numeric else None,
             special_codes=list(self.special_codes) if numeric and self.special_codes else None,
-            max_n_bins=self.max_n_bins, min_bin_size=self.min_bin_size,
-            max_n_prebins=self.max_n_prebins, min_prebin_size=self.min_prebin_size,
+            max_n_bins=self.max_n_bins,
+            min_bin_size=self.min_bin_size,
+            max_n_prebins=self.max_n_prebins,
+            min_prebin_size=self.min_prebin_size,
         )
         values = _values(column, numeric=numeric)
         with warnings.catch_warnings():
@@ -199,8 +207,7 @@ class Scorecard(RiskModel):
             bins: pd.DataFrame = binning.binning_table.build().drop(index="Totals")
         return binning, bins
 
-    def _layout(self, binning: OptimalBinning, bins: pd.DataFrame,
-                *, is_numeric: bool) -> ScorecardFeature:
+    def _layout(self, binning: OptimalBinning, bins: pd.DataFrame, *, is_numeric: bool) -> ScorecardFeature:
         """The feature's bins, each bin's index as its points (missing ``k``, special ``k + 1``).
 
         Scoring a column with it gives each row's bin by the very lookup that will
@@ -208,12 +215,17 @@ class Scorecard(RiskModel):
         """
         labels = [str(label) for label in bins["Bin"] if str(label) not in ("Special", "Missing")]
         k = len(labels)
-        return self._feature(binning, is_numeric=is_numeric, labels=labels,
-                             points=np.arange(k, dtype="float64"), missing=float(k),
-                             special=float(k + 1), neutral=0.0)
+        return self._feature(
+            binning,
+            is_numeric=is_numeric,
+            labels=labels,
+            points=np.arange(k, dtype="float64"),
+            missing=float(k),
+            special=float(k + 1),
+            neutral=0.0,
+        )
 
-    def _points_sign(self, name: str, bins: pd.DataFrame, layout: ScorecardFeature,
-                     *, is_numeric: bool) -> int:
+    def _points_sign(self, name: str, bins: pd.DataFrame, layout: ScorecardFeature, *, is_numeric: bool) -> int:
         """+1 when the log-odds may only rise from bin to bin, -1 only fall, 0 either."""
         if not is_numeric:
             return 0
@@ -225,12 +237,16 @@ class Scorecard(RiskModel):
             return 1
         return -1 if (steps <= 0).all() else 0
 
-    def _table(self, layouts: Mapping[str, ScorecardFeature], codes: Mapping[str, np.ndarray],
-               levels: Mapping[str, np.ndarray], intercept: float) -> ScorecardTable:
+    def _table(
+        self,
+        layouts: Mapping[str, ScorecardFeature],
+        codes: Mapping[str, np.ndarray],
+        levels: Mapping[str, np.ndarray],
+        intercept: float,
+    ) -> ScorecardTable:
         """Points from the fitted log-odds of each bin; features whose bins all agree are left out."""
         scaling = self.points_scaling
-        kept = [name for name in layouts
-                if np.ptp(levels[name][np.unique(codes[name])]) > _FLAT_LOG_ODDS]
+        kept = [name for name in layouts if np.ptp(levels[name][np.unique(codes[name])]) > _FLAT_LOG_ODDS]
         share = (scaling.offset - scaling.factor * intercept) / max(len(kept), 1)
         features = []
         for name in kept:
@@ -239,45 +255,68 @@ class Scorecard(RiskModel):
             points = np.round(share - scaling.factor * level, 2)
             neutral = float(np.round(share - scaling.factor * level[codes[name]].mean(), 2))
             seen = np.bincount(codes[name], minlength=k + 2) > 0
-            features.append(dataclasses.replace(
-                layout, points=tuple(float(p) for p in points[:k]),
-                missing_points=float(points[k]) if seen[k] else neutral,
-                special_points=float(points[k + 1]) if seen[k + 1] else neutral,
-                neutral_points=neutral,
-            ))
+            features.append(
+                dataclasses.replace(
+                    layout,
+                    points=tuple(float(p) for p in points[:k]),
+                    missing_points=float(points[k]) if seen[k] else neutral,
+                    special_points=float(points[k + 1]) if seen[k + 1] else neutral,
+                    neutral_points=neutral,
+                )
+            )
         return ScorecardTable(features=tuple(features), scaling=scaling)
 
-    def _feature(self, binning: OptimalBinning, *, is_numeric: bool, labels: list[str],
-                 points: np.ndarray, missing: float, special: float,
-                 neutral: float) -> ScorecardFeature:
+    def _feature(
+        self,
+        binning: OptimalBinning,
+        *,
+        is_numeric: bool,
+        labels: list[str],
+        points: np.ndarray,
+        missing: float,
+        special: float,
+        neutral: float,
+    ) -> ScorecardFeature:
         common: dict[str, Any] = {
-            "name": binning.name, "points": tuple(float(p) for p in points),
-            "missing_points": missing, "special_points": special, "labels": tuple(labels),
+            "name": binning.name,
+            "points": tuple(float(p) for p in points),
+            "missing_points": missing,
+            "special_points": special,
+            "labels": tuple(labels),
             "information_value": round(float(binning.binning_table.iv), 6),
             "neutral_points": neutral,
         }
         if is_numeric:
-            return ScorecardFeature(kind="numeric", splits=tuple(float(s) for s in binning.splits),
-                                    special_codes=tuple(float(c) for c in self.special_codes),
-                                    **common)
+            return ScorecardFeature(
+                kind="numeric",
+                splits=tuple(float(s) for s in binning.splits),
+                special_codes=tuple(float(c) for c in self.special_codes),
+                **common,
+            )
         groups = tuple(tuple(str(c) for c in group) for group in binning.splits)
         return ScorecardFeature(kind="categorical", categories=groups, **common)
 
     def artefact_files(self) -> dict[str, str]:
         """``scorecard.json`` (the table, read back on load) and ``scorecard.csv`` (for a spreadsheet)."""
         self._check_fitted("table_")
-        return {"scorecard.json": json.dumps(dataclasses.asdict(self.table_), indent=2,
-                                             ensure_ascii=False, sort_keys=False) + "\n",
-                "scorecard.csv": self.table_.rows().to_csv(index=False)}
+        return {
+            "scorecard.json": json.dumps(dataclasses.asdict(self.table_), indent=2, ensure_ascii=False, sort_keys=False)
+            + "\n",
+            "scorecard.csv": self.table_.rows().to_csv(index=False),
+        }
 
     @classmethod
-    def from_artefact(cls, files: ArtefactFiles,
-                      manifest: Mapping[str, Any], *,  # noqa: ARG003 - the table says it all
-                      calibration: Calibration, scaling: PointsScaling) -> Self:
+    def from_artefact(
+        cls,
+        files: ArtefactFiles,
+        manifest: Mapping[str, Any],  # noqa: ARG003 - the table says it all
+        *,
+        calibration: Calibration,
+        scaling: PointsScaling,
+    ) -> Self:
         """The scorecard whose table ``scorecard.json`` holds."""
         raw = files.json("scorecard.json")
-        table = ScorecardTable(features=tuple(_feature_from_json(item) for item in raw["features"]),
-                               scaling=scaling)
+        table = ScorecardTable(features=tuple(_feature_from_json(item) for item in raw["features"]), scaling=scaling)
         return cls.from_table(table, calibration)
 
     @classmethod
@@ -313,8 +352,7 @@ class Scorecard(RiskModel):
 
 def _feature_from_json(item: dict[str, Any]) -> ScorecardFeature:
     tuples = ("points", "labels", "splits", "special_codes")
-    values: dict[str, Any] = {key: tuple(value) if key in tuples else value
-                              for key, value in item.items()}
+    values: dict[str, Any] = {key: tuple(value) if key in tuples else value for key, value in item.items()}
     values["categories"] = tuple(tuple(group) for group in item.get("categories", ()))
     return ScorecardFeature(**values)
 
@@ -344,9 +382,9 @@ def _design(k: int, sign: int) -> tuple[np.ndarray, list[tuple[float | None, flo
     return transform, bounds
 
 
-def _fit_levels(codes: Mapping[str, np.ndarray], sizes: Mapping[str, int],
-                signs: Mapping[str, int], bad: np.ndarray, *,
-                c: float) -> tuple[dict[str, np.ndarray], float]:
+def _fit_levels(
+    codes: Mapping[str, np.ndarray], sizes: Mapping[str, int], signs: Mapping[str, int], bad: np.ndarray, *, c: float
+) -> tuple[dict[str, np.ndarray], float]:
     """Log-odds of every bin (by feature) and the intercept: ridge logistic regression.
 
     The loss is the mean log-loss plus ``|theta|^2 / (2 c n)`` (scikit-learn's scale
@@ -382,8 +420,9 @@ def _fit_levels(codes: Mapping[str, np.ndarray], sizes: Mapping[str, int],
 
     start_theta = np.zeros(start)
     start_theta[0] = np.log(rate / (1 - rate))
-    result = minimize(loss_and_gradient, start_theta, jac=True, method="L-BFGS-B", bounds=bounds,
-                      options=_SOLVER_OPTIONS)
+    result = minimize(
+        loss_and_gradient, start_theta, jac=True, method="L-BFGS-B", bounds=bounds, options=_SOLVER_OPTIONS
+    )
     theta = np.asarray(result.x, dtype="float64")
     levels = {name: transform @ theta[slices[name]] for name, (transform, _) in designs.items()}
     return levels, float(theta[0])

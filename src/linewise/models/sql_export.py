@@ -86,12 +86,14 @@ class _Dialect:
         assert not math.isnan(number), "NaN has no SQL literal; the table was validated"
         if math.isinf(number):
             sign = "-" if number < 0 else ""
-            return {"sqlite": f"{sign}9e999", "postgresql": f"'{sign}Infinity'::float8",
-                    "spark": f"CAST('{sign}Infinity' AS DOUBLE)"}[self.name]
+            return {
+                "sqlite": f"{sign}9e999",
+                "postgresql": f"'{sign}Infinity'::float8",
+                "spark": f"CAST('{sign}Infinity' AS DOUBLE)",
+            }[self.name]
         # repr round-trips; ``::float8`` and ``D`` make it a double, not a decimal.
         # A leading minus is safe: every operator is written with spaces around it.
-        return {"sqlite": repr(number), "postgresql": f"{number!r}::float8",
-                "spark": f"{number!r}D"}[self.name]
+        return {"sqlite": repr(number), "postgresql": f"{number!r}::float8", "spark": f"{number!r}D"}[self.name]
 
     def string(self, text: str) -> str:
         if self.name == "spark":  # Spark reads backslash escapes in string literals
@@ -101,8 +103,7 @@ class _Dialect:
     def is_missing(self, column: str) -> str:
         # PostgreSQL and Spark store NaN, which sorts above every number; Python
         # reads it as missing. SQLite stores NaN as NULL.
-        nan = {"sqlite": "", "postgresql": f" OR {column} = 'NaN'::float8",
-               "spark": f" OR isnan({column})"}[self.name]
+        nan = {"sqlite": "", "postgresql": f" OR {column} = 'NaN'::float8", "spark": f" OR isnan({column})"}[self.name]
         return f"{column} IS NULL{nan}"
 
 
@@ -141,8 +142,9 @@ def render_pd_sql(model: RiskModel, *, dialect: SqlDialect = "sqlite") -> str:
     return _pd_of(_log_odds_sql(scorecard, sql), sql)
 
 
-def render_select_sql(model: RiskModel, *, table: str, id_column: str,
-                      dialect: SqlDialect = "sqlite", include_pd: bool = True) -> str:
+def render_select_sql(
+    model: RiskModel, *, table: str, id_column: str, dialect: SqlDialect = "sqlite", include_pd: bool = True
+) -> str:
     """``SELECT id, score[, pd]`` for every row of ``table``.
 
     ``table`` may be qualified (``schema.table``): each dotted part is quoted on its
@@ -152,8 +154,9 @@ def render_select_sql(model: RiskModel, *, table: str, id_column: str,
     """
     scorecard, sql = _checked(model, dialect)
     if not table.strip() or not id_column.strip():
-        raise InputError.for_field("sql_name_empty", where="sql export", field="table and id",
-                                   rule="non-empty names", value=(table, id_column))
+        raise InputError.for_field(
+            "sql_name_empty", where="sql export", field="table and id", rule="non-empty names", value=(table, id_column)
+        )
     source = ".".join(sql.identifier(part) for part in table.split("."))
     key = sql.identifier(id_column)
     log_odds = _log_odds_sql(scorecard, sql)
@@ -162,18 +165,22 @@ def render_select_sql(model: RiskModel, *, table: str, id_column: str,
         return f"SELECT\n  {key},\n  {_indent(score, 1)} AS score\nFROM {source}"
     score = _score_of("log_odds", scorecard.points_scaling, sql)
     inner = f"SELECT\n    {key},\n    {_indent(log_odds, 2)} AS log_odds\n  FROM {source}"
-    return (f"SELECT\n  {key},\n  {score} AS score,\n  {_pd_of('log_odds', sql)} AS pd\n"
-            f"FROM (\n  {inner}\n) AS scored")
+    return f"SELECT\n  {key},\n  {score} AS score,\n  {_pd_of('log_odds', sql)} AS pd\nFROM (\n  {inner}\n) AS scored"
 
 
 def _checked(model: RiskModel, dialect: str) -> tuple[Scorecard, _Dialect]:
     if not isinstance(model, Scorecard):
-        raise InputError.for_field("model_not_exportable", where="model", field="kind",
-                                   rule="'scorecard' (only scorecards export to SQL)",
-                                   value=model.kind)
+        raise InputError.for_field(
+            "model_not_exportable",
+            where="model",
+            field="kind",
+            rule="'scorecard' (only scorecards export to SQL)",
+            value=model.kind,
+        )
     if dialect not in _DIALECTS:
-        raise InputError.for_field("sql_dialect_unknown", where="dialect", field="dialect",
-                                   rule=f"one of {list(SQL_DIALECTS)}", value=dialect)
+        raise InputError.for_field(
+            "sql_dialect_unknown", where="dialect", field="dialect", rule=f"one of {list(SQL_DIALECTS)}", value=dialect
+        )
     check_is_fitted(model, "table_")
     problems = [problem for feature in model.table_.features for problem in _problems(feature)]
     if problems:
@@ -182,25 +189,33 @@ def _checked(model: RiskModel, dialect: str) -> tuple[Scorecard, _Dialect]:
 
 
 def _problems(feature: ScorecardFeature) -> list[Problem]:
-    numbers = {"points": feature.points, "missing_points": (feature.missing_points,),
-               "special_points": (feature.special_points,), "splits": feature.splits}
-    problems = [Problem("scorecard", None, f"{feature.name}.{field}", "finite numbers", list(values))
-                for field, values in numbers.items() if not np.all(np.isfinite(values))]
+    numbers = {
+        "points": feature.points,
+        "missing_points": (feature.missing_points,),
+        "special_points": (feature.special_points,),
+        "splits": feature.splits,
+    }
+    problems = [
+        Problem("scorecard", None, f"{feature.name}.{field}", "finite numbers", list(values))
+        for field, values in numbers.items()
+        if not np.all(np.isfinite(values))
+    ]
     if np.any(np.diff(feature.splits) <= 0):
-        problems.append(Problem("scorecard", None, f"{feature.name}.splits",
-                                "strictly increasing", list(feature.splits)))
+        problems.append(
+            Problem("scorecard", None, f"{feature.name}.splits", "strictly increasing", list(feature.splits))
+        )
     expected = len(feature.splits) + 1 if feature.kind == "numeric" else len(feature.categories)
     if len(feature.points) != expected:
-        problems.append(Problem("scorecard", None, f"{feature.name}.points",
-                                f"one per bin ({expected})", len(feature.points)))
+        problems.append(
+            Problem("scorecard", None, f"{feature.name}.points", f"one per bin ({expected})", len(feature.points))
+        )
     return problems
 
 
 def _points_sql(table: ScorecardTable, sql: _Dialect) -> str:
     if not table.features:
         return sql.number(0.0)
-    cases = [_numeric_case(f, sql) if f.kind == "numeric" else _categorical_case(f, sql)
-             for f in table.features]
+    cases = [_numeric_case(f, sql) if f.kind == "numeric" else _categorical_case(f, sql) for f in table.features]
     return "\n+ ".join(cases)
 
 
@@ -209,10 +224,11 @@ def _numeric_case(feature: ScorecardFeature, sql: _Dialect) -> str:
     branches = [(sql.is_missing(column), feature.missing_points)]
     codes = [code for code in feature.special_codes if not math.isnan(code)]
     if codes:
-        branches.append((f"{column} IN ({_listed([sql.number(c) for c in codes])})",
-                         feature.special_points))
-    branches += [(f"{column} < {sql.number(split)}", points)
-                 for split, points in zip(feature.splits, feature.points, strict=False)]
+        branches.append((f"{column} IN ({_listed([sql.number(c) for c in codes])})", feature.special_points))
+    branches += [
+        (f"{column} < {sql.number(split)}", points)
+        for split, points in zip(feature.splits, feature.points, strict=False)
+    ]
     return _case(branches, feature.points[-1], sql)
 
 

@@ -41,8 +41,9 @@ class TrainedModel:
     metrics: dict[str, Any]
 
 
-def make_model(kind: str, *, monotone: Mapping[str, int] | None = None,
-               special_codes: Sequence[float] = (), random_state: int = 0) -> RiskModel:
+def make_model(
+    kind: str, *, monotone: Mapping[str, int] | None = None, special_codes: Sequence[float] = (), random_state: int = 0
+) -> RiskModel:
     """A fresh, unfitted model of ``kind`` (one of :data:`~linewise.models.kinds.MODEL_KINDS`)."""
     return model_kind(kind, where="--kind").make(monotone, special_codes, random_state)
 
@@ -52,7 +53,11 @@ def _quiet(_: str) -> None:
 
 
 def cross_validate(
-    factory: Callable[[], RiskModel], inputs: ModelInputs, *, folds: int = 5, seed: int = 0,
+    factory: Callable[[], RiskModel],
+    inputs: ModelInputs,
+    *,
+    folds: int = 5,
+    seed: int = 0,
     progress: Callable[[str], None] = _quiet,
 ) -> tuple[dict[str, Any], np.ndarray]:
     """Per-fold and summary figures, and the out-of-fold raw log-odds of every row.
@@ -60,14 +65,18 @@ def cross_validate(
     ``progress`` is told when each fold is done.
     """
     if folds < 2:
-        raise InputError.for_field("cv_folds_too_few", where="--cv", field="cv",
-                                   rule="at least 2", value=folds)
+        raise InputError.for_field("cv_folds_too_few", where="--cv", field="cv", rule="at least 2", value=folds)
     # Each fold holds some of both outcomes, so there are at most as many folds as
     # rows of the rarer outcome.
     rarer = int(min(np.sum(np.asarray(inputs.bad) == 1), np.sum(np.asarray(inputs.bad) == 0)))
     if folds > rarer:
-        raise InputError.for_field("cv_folds_too_many", where="--cv", field="cv",
-                                   rule=f"at most the {rarer} rows of the rarer outcome", value=folds)
+        raise InputError.for_field(
+            "cv_folds_too_many",
+            where="--cv",
+            field="cv",
+            rule=f"at most the {rarer} rows of the rarer outcome",
+            value=folds,
+        )
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     out_of_fold = np.zeros(len(inputs.bad))
     per_fold = []
@@ -77,14 +86,26 @@ def cross_validate(
         raw_train = model.raw_log_odds(inputs.features.iloc[train])
         out_of_fold[test] = raw_test
         figures = ranking(inputs.bad[test], raw_test)
-        per_fold.append({"fold": fold, "auc": figures["auc"], "ks": figures["ks"],
-                         "psi_train_vs_test": population_stability(raw_train, raw_test)})
+        per_fold.append(
+            {
+                "fold": fold,
+                "auc": figures["auc"],
+                "ks": figures["ks"],
+                "psi_train_vs_test": population_stability(raw_train, raw_test),
+            }
+        )
         progress(f"fold {fold} of {folds}: AUC {figures['auc']:.4f}")
     aucs = np.array([f["auc"] for f in per_fold])
     kss = np.array([f["ks"] for f in per_fold])
-    summary = {"folds": per_fold, "n_folds": folds, "seed": seed,
-               "auc_mean": round(float(aucs.mean()), 6), "auc_std": round(float(aucs.std()), 6),
-               "ks_mean": round(float(kss.mean()), 6), "ks_std": round(float(kss.std()), 6)}
+    summary = {
+        "folds": per_fold,
+        "n_folds": folds,
+        "seed": seed,
+        "auc_mean": round(float(aucs.mean()), 6),
+        "auc_std": round(float(aucs.std()), 6),
+        "ks_mean": round(float(kss.mean()), 6),
+        "ks_std": round(float(kss.std()), 6),
+    }
     return summary, out_of_fold
 
 
@@ -102,6 +123,7 @@ def train_model(
 
     ``progress`` is told after each fold and after the final fit (``folds + 1`` steps).
     """
+
     def factory() -> RiskModel:
         return make_model(kind, monotone=monotone, special_codes=special_codes, random_state=seed)
 
@@ -118,11 +140,12 @@ def train_model(
         "features": list(model.features_),
         "n_features_offered": inputs.features.shape[1],
         "cv": cv,
-        "out_of_fold": {**discrimination(inputs.bad, calibrated),
-                        "calibration_by_band": calibration_by_band(inputs.bad, calibrated)},
+        "out_of_fold": {
+            **discrimination(inputs.bad, calibrated),
+            "calibration_by_band": calibration_by_band(inputs.bad, calibrated),
+        },
         "information_value": information_values(inputs.features, inputs.bad),
-        "calibration": {"intercept": round(calibration.intercept, 9),
-                        "slope": round(calibration.slope, 9)},
+        "calibration": {"intercept": round(calibration.intercept, 9), "slope": round(calibration.slope, 9)},
         "fit_seconds": round(time.perf_counter() - started, 2),
     }
     if isinstance(model, GradientBoostedModel):

@@ -46,11 +46,19 @@ __all__ = [
 ]
 
 _HOMES = {
-    "DecisionLog": "log", "MemoryDecisionLog": "log",
-    "Decided": "run", "Decider": "run", "ReviewRequest": "run", "check_fit": "run", "decide_book": "run",
+    "DecisionLog": "log",
+    "MemoryDecisionLog": "log",
+    "Decided": "run",
+    "Decider": "run",
+    "ReviewRequest": "run",
+    "check_fit": "run",
+    "decide_book": "run",
     "summary": "run",
-    "Book": "sources", "book_from_portfolio": "sources",
-    "TRIGGERS": "triggers", "Trigger": "triggers", "trigger_named": "triggers",
+    "Book": "sources",
+    "book_from_portfolio": "sources",
+    "TRIGGERS": "triggers",
+    "Trigger": "triggers",
+    "trigger_named": "triggers",
 }
 
 

@@ -21,9 +21,16 @@ __all__ = ["DecisionLog", "MemoryDecisionLog"]
 class DecisionLog(Protocol):
     """Where runs of decisions are stored with what they were made from."""
 
-    def save_run(self, decided: pd.DataFrame, features: pd.DataFrame, *, strategy_text: str,
-                 with_recourse: bool, context: pd.DataFrame | None = None,
-                 history: list[dict[str, Any]] | None = None) -> int:
+    def save_run(
+        self,
+        decided: pd.DataFrame,
+        features: pd.DataFrame,
+        *,
+        strategy_text: str,
+        with_recourse: bool,
+        context: pd.DataFrame | None = None,
+        history: list[dict[str, Any]] | None = None,
+    ) -> int:
         """Store one run; its id. Nothing is stored when the run is not one run."""
         ...
 
@@ -55,17 +62,28 @@ class MemoryDecisionLog:
         self._runs: list[StoredRun] = []
         self._texts: dict[str, str] = {}
 
-    def save_run(self, decided: pd.DataFrame, features: pd.DataFrame, *, strategy_text: str,
-                 with_recourse: bool, context: pd.DataFrame | None = None,
-                 history: list[dict[str, Any]] | None = None) -> int:
+    def save_run(
+        self,
+        decided: pd.DataFrame,
+        features: pd.DataFrame,
+        *,
+        strategy_text: str,
+        with_recourse: bool,
+        context: pd.DataFrame | None = None,
+        history: list[dict[str, Any]] | None = None,
+    ) -> int:
         """See :meth:`DecisionLog.save_run`."""
         check_run(decided, features, history)
         first = decided.iloc[0]
         ref = str(first["strategy"])
         if self._texts.setdefault(ref, strategy_text) != strategy_text:
             raise InputError.for_field(
-                "strategy_ref_reused", where="decision log", field="strategy",
-                rule="one text per id@version (raise the version when the file changes)", value=ref)
+                "strategy_ref_reused",
+                where="decision log",
+                field="strategy",
+                rule="one text per id@version (raise the version when the file changes)",
+                value=ref,
+            )
         accounts = pd.Index(decided["account_id"].astype("str"), name="account_id")
         stored_context = pd.DataFrame(index=accounts)
         stored_context["last_limit_change_on"] = pd.NaT
@@ -76,36 +94,62 @@ class MemoryDecisionLog:
                 stored_context[column] = given[column]
         stored_context["last_limit_change_on"] = pd.to_datetime(stored_context["last_limit_change_on"])
         stored_context["requests_in_window"] = stored_context["requests_in_window"].astype("float64")
-        run = StoredRun(run_id=len(self._runs) + 1, as_of=first["as_of"], trigger=str(first["trigger"]),
-                        strategy_ref=ref, strategy_text=strategy_text, model_ref=str(first["model"]),
-                        with_recourse=with_recourse, decisions=decided.reset_index(drop=True).copy(),
-                        features=features.set_axis(features.index.astype("str")).reindex(accounts),
-                        context=stored_context, history=None if history is None else list(history))
+        run = StoredRun(
+            run_id=len(self._runs) + 1,
+            as_of=first["as_of"],
+            trigger=str(first["trigger"]),
+            strategy_ref=ref,
+            strategy_text=strategy_text,
+            model_ref=str(first["model"]),
+            with_recourse=with_recourse,
+            decisions=decided.reset_index(drop=True).copy(),
+            features=features.set_axis(features.index.astype("str")).reindex(accounts),
+            context=stored_context,
+            history=None if history is None else list(history),
+        )
         self._runs.append(run)
         return run.run_id
 
     def load_run(self, run_id: int | None = None) -> StoredRun:
         """See :meth:`DecisionLog.load_run`."""
         if not self._runs or (run_id is not None and not 1 <= run_id <= len(self._runs)):
-            raise InputError.for_field("run_not_found", where="decision log", field="run",
-                                       rule="a stored run", value=run_id)
+            raise InputError.for_field(
+                "run_not_found", where="decision log", field="run", rule="a stored run", value=run_id
+            )
         return self._runs[-1 if run_id is None else run_id - 1]
 
     def latest_decision(self, account_id: str) -> StoredRun:
         """See :meth:`DecisionLog.latest_decision`."""
-        found = [(run.as_of, run.run_id, position) for run in self._runs
-                 for position in (run.decisions["account_id"] == account_id).to_numpy().nonzero()[0]]
+        found = [
+            (run.as_of, run.run_id, position)
+            for run in self._runs
+            for position in (run.decisions["account_id"] == account_id).to_numpy().nonzero()[0]
+        ]
         if not found:
-            raise InputError.for_field("account_not_found", where="decision log", field="account_id",
-                                       rule="an account with a stored decision", value=account_id)
+            raise InputError.for_field(
+                "account_not_found",
+                where="decision log",
+                field="account_id",
+                rule="an account with a stored decision",
+                value=account_id,
+            )
         _, run_id, position = max(found)
         return self._runs[run_id - 1].one(int(position))
 
     def list_runs(self) -> list[dict[str, Any]]:
         """See :meth:`DecisionLog.list_runs`."""
-        return [{"id": run.run_id, "as_of": run.as_of, "trigger": run.trigger, "strategy_ref": run.strategy_ref,
-                 "model_ref": run.model_ref, "with_recourse": run.with_recourse,
-                 "accounts": len(run.decisions)} for run in reversed(self._runs)]
+        return [
+            {
+                "id": run.run_id,
+                "as_of": run.as_of,
+                "trigger": run.trigger,
+                "strategy_ref": run.strategy_ref,
+                "model_ref": run.model_ref,
+                "with_recourse": run.with_recourse,
+                "accounts": len(run.decisions),
+            }
+            for run in reversed(self._runs)
+        ]
 
     def last_decided_on(self, trigger: str) -> pd.Series:
         """See :meth:`DecisionLog.last_decided_on`."""

@@ -75,17 +75,31 @@ def check_fit(book: Book, decider: Decider) -> None:
     """Raise InputError unless the strategy and model are made for the book's currency."""
     strategy_currency = decider.strategy.loaded.spec.currency
     if strategy_currency != book.currency:
-        raise InputError.for_field("currency_mismatch", where=decider.strategy_source, field="currency",
-                                   rule=f"the book's currency {book.currency} ({book.source})",
-                                   value=strategy_currency)
+        raise InputError.for_field(
+            "currency_mismatch",
+            where=decider.strategy_source,
+            field="currency",
+            rule=f"the book's currency {book.currency} ({book.source})",
+            value=strategy_currency,
+        )
     if decider.model_currency is not None and decider.model_currency != book.currency:
-        raise InputError.for_field("currency_mismatch", where=decider.model_source, field="currency",
-                                   rule=f"the book's currency {book.currency} ({book.source})",
-                                   value=decider.model_currency)
+        raise InputError.for_field(
+            "currency_mismatch",
+            where=decider.model_source,
+            field="currency",
+            rule=f"the book's currency {book.currency} ({book.source})",
+            value=decider.model_currency,
+        )
 
 
-def decide_book(book: Book, decider: Decider, request: ReviewRequest, *, log: DecisionLog | None,
-                on_progress: Callable[[int, int], None] | None = None) -> Decided:
+def decide_book(
+    book: Book,
+    decider: Decider,
+    request: ReviewRequest,
+    *,
+    log: DecisionLog | None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Decided:
     """Decide every account ``request`` calls for in ``book``; logged in ``log`` unless it is None.
 
     Raises InputError before deciding anything when the strategy or model does not fit
@@ -96,13 +110,19 @@ def decide_book(book: Book, decider: Decider, request: ReviewRequest, *, log: De
     trigger = trigger_named(request.trigger)
     check_fit(book, decider)
     if request.log and log is None:
-        raise InputError.for_field("log_required", where="review", field="log",
-                                   rule="a decision log when the run is to be logged", value=None)
+        raise InputError.for_field(
+            "log_required", where="review", field="log", rule="a decision log when the run is to be logged", value=None
+        )
     features = book.features()
     missing = [name for name in decider.model.features_ if name not in features.columns]
     if missing:
-        raise InputError.for_field("model_features_missing", where=decider.model_source, field="features",
-                                   rule=f"computable from {book.source}", value=missing[:5])
+        raise InputError.for_field(
+            "model_features_missing",
+            where=decider.model_source,
+            field="features",
+            rule=f"computable from {book.source}",
+            value=missing[:5],
+        )
     due = _due(features.index, book, trigger.name, request, log)
     if len(due) == 0:
         empty = pd.DataFrame({name: pd.Series(dtype=object) for name in DECISION_COLUMNS})
@@ -113,58 +133,104 @@ def decide_book(book: Book, decider: Decider, request: ReviewRequest, *, log: De
         window = decider.strategy.policies[str(decider.strategy.assign_arms(due.to_numpy())[0])]
         context_frame["requests_in_window"] = _requests_in_window(log, due, book, window.request_window_days)
     so_far = month_described(book) != book.as_of
-    context = Context(as_of=book.as_of, trigger=trigger.name,
-                      last_limit_change_on=context_frame["last_limit_change_on"],
-                      requests_in_window=context_frame.get("requests_in_window"), month_so_far=so_far)
+    context = Context(
+        as_of=book.as_of,
+        trigger=trigger.name,
+        last_limit_change_on=context_frame["last_limit_change_on"],
+        requests_in_window=context_frame.get("requests_in_window"),
+        month_so_far=so_far,
+    )
     history = history_of(book.panel, book.customers, month_described(book)) if request.recourse else None
-    decisions = _decide_in_batches(features, decider, context, history, recourse=request.recourse,
-                                   on_progress=on_progress)
+    decisions = _decide_in_batches(
+        features, decider, context, history, recourse=request.recourse, on_progress=on_progress
+    )
     if so_far:
         context_frame["month_so_far"] = True
     if book.lines is not None:
-        context_frame = context_frame.join(book.lines[["status", "version"]].rename(
-            columns={"status": "line_status", "version": "line_version"}), how="left")
+        context_frame = context_frame.join(
+            book.lines[["status", "version"]].rename(columns={"status": "line_status", "version": "line_version"}),
+            how="left",
+        )
     run_id = None
     if request.log and log is not None:
-        records = None if history is None else history_records(
-            history.rows(history.position_of(pd.Index(decisions["account_id"]))))
-        run_id = log.save_run(decisions, features, strategy_text=decider.strategy.loaded.text,
-                              with_recourse=request.recourse, context=context_frame, history=records)
+        records = (
+            None
+            if history is None
+            else history_records(history.rows(history.position_of(pd.Index(decisions["account_id"]))))
+        )
+        run_id = log.save_run(
+            decisions,
+            features,
+            strategy_text=decider.strategy.loaded.text,
+            with_recourse=request.recourse,
+            context=context_frame,
+            history=records,
+        )
     return Decided(decisions, features, context_frame, book, trigger.name, run_id)
 
 
-def _due(accounts: pd.Index, book: Book, trigger: str, request: ReviewRequest,
-         log: DecisionLog | None) -> pd.Index:
+def _due(accounts: pd.Index, book: Book, trigger: str, request: ReviewRequest, log: DecisionLog | None) -> pd.Index:
     """The accounts ``trigger`` calls a decision for (``request.account`` alone when given)."""
     if request.account is not None:
         if request.account not in accounts:
             raise InputError.for_field(
-                "account_not_found", where=book.source, field="account",
+                "account_not_found",
+                where=book.source,
+                field="account",
                 rule=f"an account with a panel row in the month decided ({month_described(book)})",
-                value=request.account)
+                value=request.account,
+            )
         return pd.Index([request.account], name="account_id", dtype="str")
-    query = DueQuery(accounts=accounts, panel=book.panel, customers=book.customers,
-                     as_of=book.as_of, log=log, cycle_days=request.cycle_days)
+    query = DueQuery(
+        accounts=accounts,
+        panel=book.panel,
+        customers=book.customers,
+        as_of=book.as_of,
+        log=log,
+        cycle_days=request.cycle_days,
+    )
     return trigger_named(trigger).due(query)
 
 
 def _requests_in_window(log: DecisionLog | None, accounts: pd.Index, book: Book, window_days: int) -> pd.Series:
     """Requests for more within the window, this one included (counted from the decision log)."""
     if log is None:
-        raise InputError.for_field("log_required", where="--trigger request", field="--log",
-                                   rule="on: earlier requests are counted from the decision log", value=False)
-    earlier = log.decisions_since("request", book.as_of - timedelta(days=window_days), book.as_of,
-                                  [str(a) for a in accounts])
+        raise InputError.for_field(
+            "log_required",
+            where="--trigger request",
+            field="--log",
+            rule="on: earlier requests are counted from the decision log",
+            value=False,
+        )
+    earlier = log.decisions_since(
+        "request", book.as_of - timedelta(days=window_days), book.as_of, [str(a) for a in accounts]
+    )
     return (earlier.reindex(accounts).fillna(0) + 1).astype("float64")
 
 
-def _decide_in_batches(features: pd.DataFrame, decider: Decider, context: Context, history: History | None,
-                       *, recourse: bool, on_progress: Callable[[int, int], None] | None) -> pd.DataFrame:
+def _decide_in_batches(
+    features: pd.DataFrame,
+    decider: Decider,
+    context: Context,
+    history: History | None,
+    *,
+    recourse: bool,
+    on_progress: Callable[[int, int], None] | None,
+) -> pd.DataFrame:
     parts = []
     for start in range(0, len(features), BATCH):
-        chunk = features.iloc[start:start + BATCH]
-        parts.append(decide(chunk, model=decider.model, model_ref=decider.model_ref,
-                            strategy=decider.strategy, context=context, history=history, recourse=recourse))
+        chunk = features.iloc[start : start + BATCH]
+        parts.append(
+            decide(
+                chunk,
+                model=decider.model,
+                model_ref=decider.model_ref,
+                strategy=decider.strategy,
+                context=context,
+                history=history,
+                recourse=recourse,
+            )
+        )
         if on_progress is not None:
             on_progress(min(start + BATCH, len(features)), len(features))
     decided: pd.DataFrame = pd.concat(parts, ignore_index=True)[list(DECISION_COLUMNS)]
@@ -181,7 +247,8 @@ def summary(decided: Decided) -> dict[str, Any]:
         "accounts": len(decisions),
         "actions": {a: int((decisions["action"] == a).sum()) for a in ACTIONS},
         "limit_added_minor": int((decisions["new_limit"] - decisions["current_limit"]).clip(lower=0).sum())
-        if len(decisions) else 0,
+        if len(decisions)
+        else 0,
         "currency": decided.book.currency,
         "not_increased": int(not_increased.sum()),
         "with_recourse": int(decisions.loc[not_increased, "recourse_limit"].notna().sum()),

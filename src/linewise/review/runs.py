@@ -26,8 +26,16 @@ from linewise.strategy import read_strategy
 from linewise.strategy.compiled import Strategy, compile_strategy
 from linewise.strategy.evaluate import Context
 
-__all__ = ["Notice", "Replayed", "notice_of", "replay_run", "sample_positions", "stored_context",
-           "stored_history", "stored_strategy"]
+__all__ = [
+    "Notice",
+    "Replayed",
+    "notice_of",
+    "replay_run",
+    "sample_positions",
+    "stored_context",
+    "stored_history",
+    "stored_strategy",
+]
 
 
 def stored_strategy(stored: StoredRun) -> Strategy:
@@ -39,10 +47,13 @@ def stored_context(stored: StoredRun) -> Context:
     """The context a logged run was decided in."""
     requests = stored.context["requests_in_window"]
     so_far = stored.context.get("month_so_far")
-    return Context(as_of=stored.as_of, trigger=stored.trigger,
-                   last_limit_change_on=stored.context["last_limit_change_on"],
-                   requests_in_window=requests if requests.notna().any() else None,
-                   month_so_far=bool(so_far is not None and so_far.fillna(False).astype(bool).any()))
+    return Context(
+        as_of=stored.as_of,
+        trigger=stored.trigger,
+        last_limit_change_on=stored.context["last_limit_change_on"],
+        requests_in_window=requests if requests.notna().any() else None,
+        month_so_far=bool(so_far is not None and so_far.fillna(False).astype(bool).any()),
+    )
 
 
 def stored_history(stored: StoredRun) -> History | None:
@@ -51,11 +62,14 @@ def stored_history(stored: StoredRun) -> History | None:
         return None
     if stored.history is None:
         raise InputError.for_field(
-            "history_missing", where=f"run {stored.run_id}", field="history",
+            "history_missing",
+            where=f"run {stored.run_id}",
+            field="history",
             rule="stored with a run whose recourse is replayed (runs logged before linewise "
-                 "lived recourse on the history cannot replay it; decide them again)", value=None)
-    return history_from_records(stored.history, [str(a) for a in stored.decisions["account_id"]],
-                                stored.as_of)
+            "lived recourse on the history cannot replay it; decide them again)",
+            value=None,
+        )
+    return history_from_records(stored.history, [str(a) for a in stored.decisions["account_id"]], stored.as_of)
 
 
 @dataclass(frozen=True)
@@ -66,8 +80,9 @@ class Replayed:
     differences: pd.DataFrame
 
 
-def replay_run(log: DecisionLog, run_id: int | None, *, model: RiskModel, model_ref: str,
-               model_source: str) -> Replayed:
+def replay_run(
+    log: DecisionLog, run_id: int | None, *, model: RiskModel, model_ref: str, model_source: str
+) -> Replayed:
     """Decide run ``run_id`` (the newest when None) again from what it stored, with ``model``.
 
     Raises InputError (``model_mismatch``) when ``model_ref`` is not the model the run
@@ -75,12 +90,23 @@ def replay_run(log: DecisionLog, run_id: int | None, *, model: RiskModel, model_
     """
     stored = log.load_run(run_id)
     if model_ref != stored.model_ref:
-        raise InputError.for_field("model_mismatch", where=model_source, field="model",
-                                   rule=f"the model run {stored.run_id} was decided with, {stored.model_ref}",
-                                   value=model_ref)
-    differences = replay(stored.decisions, stored.features, stored_context(stored), model=model,
-                         model_ref=stored.model_ref, strategy=stored_strategy(stored),
-                         history=stored_history(stored), recourse=stored.with_recourse)
+        raise InputError.for_field(
+            "model_mismatch",
+            where=model_source,
+            field="model",
+            rule=f"the model run {stored.run_id} was decided with, {stored.model_ref}",
+            value=model_ref,
+        )
+    differences = replay(
+        stored.decisions,
+        stored.features,
+        stored_context(stored),
+        model=model,
+        model_ref=stored.model_ref,
+        strategy=stored_strategy(stored),
+        history=stored_history(stored),
+        recourse=stored.with_recourse,
+    )
     return Replayed(stored, differences)
 
 
@@ -94,13 +120,13 @@ class Notice:
     run_id: int
 
 
-def notice_of(stored: StoredRun, position: int, language: Language, *, analyst: bool = False,
-              strategy: Strategy | None = None) -> Notice:
+def notice_of(
+    stored: StoredRun, position: int, language: Language, *, analyst: bool = False, strategy: Strategy | None = None
+) -> Notice:
     """The notice of the decision at ``position`` of ``stored``, in ``language`` (zh or en)."""
     row = {str(k): v for k, v in stored.decisions.iloc[position].to_dict().items()}
     values = stored.features.loc[str(row["account_id"])]
-    features = {str(k): float(v) for k, v in values.items()
-                if isinstance(v, int | float) and not pd.isna(v)}
+    features = {str(k): float(v) for k, v in values.items() if isinstance(v, int | float) and not pd.isna(v)}
     changed: Any = stored.context["last_limit_change_on"].get(str(row["account_id"]))
     changed_on: date | None = None if changed is None or pd.isna(changed) else pd.Timestamp(changed).date()
     policy = (strategy or stored_strategy(stored)).policies[str(row["arm"])]
@@ -124,10 +150,14 @@ def sample_positions(stored: StoredRun) -> list[tuple[str, int | None]]:
     has_way_up = (decided["recourse"].map(len) > 0).to_numpy()
     raised = (decided["action"] == "increase").to_numpy()
     frozen = (decided["action"] == "freeze").to_numpy()
-    picks = [("raised", _first_of(raised & has_reasons, raised)),
-             ("held despite repaying on time",
-              _first_of(held & six_months & has_way_up, _first_of(held & has_way_up, held))),
-             ("frozen", _first_of(frozen & has_way_up, frozen))]
+    picks = [
+        ("raised", _first_of(raised & has_reasons, raised)),
+        (
+            "held despite repaying on time",
+            _first_of(held & six_months & has_way_up, _first_of(held & has_way_up, held)),
+        ),
+        ("frozen", _first_of(frozen & has_way_up, frozen)),
+    ]
     return [(title, int(np.flatnonzero(where)[0]) if where.any() else None) for title, where in picks]
 
 

@@ -67,10 +67,9 @@ def book_from_portfolio(directory: Path, as_of: date | None = None) -> Book:
     """The portfolio in ``directory`` as of ``as_of`` (default: its last panel month)."""
     loaded = read_portfolio(directory)
     when = as_of if as_of is not None else loaded.months[-1].date()
-    return Book(panel=loaded.panel, customers=loaded.customers, currency=loaded.currency,
-                source=loaded.source, as_of=when)
-
-
+    return Book(
+        panel=loaded.panel, customers=loaded.customers, currency=loaded.currency, source=loaded.source, as_of=when
+    )
 
 
 def book_from_ledger(engine: Engine, as_of: date, accounts: str | Sequence[str] | None = None) -> Book:
@@ -80,7 +79,14 @@ def book_from_ledger(engine: Engine, as_of: date, accounts: str | Sequence[str] 
     """
     read = book_as_of(engine, as_of, accounts)
     if read.currency is None:
-        raise InputError.for_field("ledger_empty", where="ledger", field="lines",
-                                   rule=f"at least one line open on {as_of}", value=0)
-    return Book(panel=read.panel, customers=read.customers, currency=read.currency, source="ledger",
-                as_of=as_of, lines=read.lines)
+        raise InputError.for_field(
+            "ledger_empty", where="ledger", field="lines", rule=f"at least one line open on {as_of}", value=0
+        )
+    return Book(
+        panel=read.panel,
+        customers=read.customers,
+        currency=read.currency,
+        source="ledger",
+        as_of=as_of,
+        lines=read.lines,
+    )

@@ -56,8 +56,13 @@ def _review_due(query: DueQuery) -> pd.Index:
     if query.cycle_days <= 0:
         return query.accounts
     if query.log is None:
-        raise InputError.for_field("log_required", where="--cycle-days", field="--log",
-                                   rule="on: the review cycle is read from the decision log", value=False)
+        raise InputError.for_field(
+            "log_required",
+            where="--cycle-days",
+            field="--log",
+            rule="on: the review cycle is read from the decision log",
+            value=False,
+        )
     last = query.log.last_decided_on("review").reindex(query.accounts)
     days = (pd.Timestamp(query.as_of) - last).dt.days
     due: pd.Index = query.accounts[(last.isna() | (days >= query.cycle_days)).to_numpy()]
@@ -73,23 +78,41 @@ def _income_verified(query: DueQuery) -> pd.Index:
 
 
 def _nobody(_query: DueQuery) -> pd.Index:
-    raise InputError.for_field("account_required", where="--trigger request", field="--account",
-                               rule="the account of the customer asking", value=None)
+    raise InputError.for_field(
+        "account_required",
+        where="--trigger request",
+        field="--account",
+        rule="the account of the customer asking",
+        value=None,
+    )
 
 
-TRIGGERS: dict[str, Trigger] = {trigger.name: trigger for trigger in (
-    Trigger("review", "the periodic review (with a cycle, only the accounts whose last review is that "
-                      "many days old or that were never reviewed)", _review_due),
-    Trigger("repayment", "accounts whose arrears a repayment cleared in the as-of month", _arrears_cleared),
-    Trigger("income_proof", "accounts whose income was verified in the as-of month", _income_verified),
-    Trigger("request", "one customer asking for more (the account is needed)", _nobody,
-            one_account=True, counts_requests=True),
-)}
+TRIGGERS: dict[str, Trigger] = {
+    trigger.name: trigger
+    for trigger in (
+        Trigger(
+            "review",
+            "the periodic review (with a cycle, only the accounts whose last review is that "
+            "many days old or that were never reviewed)",
+            _review_due,
+        ),
+        Trigger("repayment", "accounts whose arrears a repayment cleared in the as-of month", _arrears_cleared),
+        Trigger("income_proof", "accounts whose income was verified in the as-of month", _income_verified),
+        Trigger(
+            "request",
+            "one customer asking for more (the account is needed)",
+            _nobody,
+            one_account=True,
+            counts_requests=True,
+        ),
+    )
+}
 
 
 def trigger_named(name: str) -> Trigger:
     """The trigger called ``name``; raises InputError naming the known ones."""
     if name not in TRIGGERS:
-        raise InputError.for_field("trigger_unknown", where="--trigger", field="trigger",
-                                   rule=f"one of {', '.join(TRIGGERS)}", value=name)
+        raise InputError.for_field(
+            "trigger_unknown", where="--trigger", field="trigger", rule=f"one of {', '.join(TRIGGERS)}", value=name
+        )
     return TRIGGERS[name]

@@ -54,10 +54,15 @@ def check_strategy(spec: StrategySpec, arms: Mapping[str, StrategySpec]) -> list
 
 
 def _check_one(spec: StrategySpec, prefix: FieldPath) -> Iterator[Finding]:
-    for finding in (*_check_grades(spec), *_check_ladder(spec), *_check_segments(spec),
-                    *_check_gates(spec), *_check_rules(spec), *_check_amounts(spec)):
-        yield Finding((*prefix, *finding.path), finding.rule, finding.value, finding.warning,
-                      finding.depends)
+    for finding in (
+        *_check_grades(spec),
+        *_check_ladder(spec),
+        *_check_segments(spec),
+        *_check_gates(spec),
+        *_check_rules(spec),
+        *_check_amounts(spec),
+    ):
+        yield Finding((*prefix, *finding.path), finding.rule, finding.value, finding.warning, finding.depends)
 
 
 def _check_grades(spec: StrategySpec) -> Iterator[Finding]:
@@ -66,53 +71,72 @@ def _check_grades(spec: StrategySpec) -> Iterator[Finding]:
         if grade.name in names[:index]:
             yield Finding(("grades", index, "name"), "unique among the grades", grade.name)
         if index and grade.pd_max <= spec.grades[index - 1].pd_max:
-            yield Finding(("grades", index, "pd_max"),
-                          f"above the previous grade's {spec.grades[index - 1].pd_max} "
-                          "(grades must not overlap)", grade.pd_max)
+            yield Finding(
+                ("grades", index, "pd_max"),
+                f"above the previous grade's {spec.grades[index - 1].pd_max} (grades must not overlap)",
+                grade.pd_max,
+            )
     if spec.grades[-1].pd_max < 1.0:
-        yield Finding(("grades", len(spec.grades) - 1, "pd_max"),
-                      "1.0 on the last grade, or PDs above it would have no grade",
-                      spec.grades[-1].pd_max)
+        yield Finding(
+            ("grades", len(spec.grades) - 1, "pd_max"),
+            "1.0 on the last grade, or PDs above it would have no grade",
+            spec.grades[-1].pd_max,
+        )
     for index, name in enumerate(spec.increase.grades):
         if name not in names:
-            yield Finding(("increase", "grades", index), f"one of the grades {names}", name,
-                          depends=("grades",))
+            yield Finding(("increase", "grades", index), f"one of the grades {names}", name, depends=("grades",))
 
 
 def _check_ladder(spec: StrategySpec) -> Iterator[Finding]:
     ladder = spec.ladder
     for index in range(1, len(ladder)):
         if ladder[index] <= ladder[index - 1]:
-            yield Finding(("ladder", index), f"above the tier before it, {ladder[index - 1]}",
-                          ladder[index])
+            yield Finding(("ladder", index), f"above the tier before it, {ladder[index - 1]}", ladder[index])
     if ladder[0] <= 0:
         yield Finding(("ladder", 0), "a positive amount", ladder[0])
     floor = ladder[0]
     increase = spec.increase
     if increase.ceiling < floor:
-        yield Finding(("increase", "ceiling"), f"at least the ladder's floor {floor} "
-                      "(no line could ever be raised)", increase.ceiling, depends=("ladder",))
+        yield Finding(
+            ("increase", "ceiling"),
+            f"at least the ladder's floor {floor} (no line could ever be raised)",
+            increase.ceiling,
+            depends=("ladder",),
+        )
     if increase.unverified_income_ceiling < floor:
-        yield Finding(("increase", "unverified_income_ceiling"),
-                      f"at least the ladder's floor {floor}, or no customer without verified "
-                      "income can ever be raised", increase.unverified_income_ceiling, warning=True)
+        yield Finding(
+            ("increase", "unverified_income_ceiling"),
+            f"at least the ladder's floor {floor}, or no customer without verified income can ever be raised",
+            increase.unverified_income_ceiling,
+            warning=True,
+        )
     for index, segment in enumerate(spec.segments):
         if segment.ceiling is not None and segment.ceiling < floor:
-            yield Finding(("segments", index, "ceiling"), f"at least the ladder's floor {floor}",
-                          segment.ceiling, warning=True)
+            yield Finding(
+                ("segments", index, "ceiling"), f"at least the ladder's floor {floor}", segment.ceiling, warning=True
+            )
     smallest_step = min((b - a for a, b in itertools.pairwise(ladder)), default=Decimal(0))
     if 0 < increase.step_amount_max < smallest_step:
-        yield Finding(("increase", "step_amount_max"),
-                      f"at least the smallest step of the ladder, {smallest_step}, or some "
-                      "tiers can never be climbed", increase.step_amount_max, warning=True)
-    steep = [(a, b) for a, b in itertools.pairwise(ladder)
-             if a > 0 and (b - a) * 100 > Decimal(str(increase.step_pct_max)) * a]
+        yield Finding(
+            ("increase", "step_amount_max"),
+            f"at least the smallest step of the ladder, {smallest_step}, or some tiers can never be climbed",
+            increase.step_amount_max,
+            warning=True,
+        )
+    steep = [
+        (a, b)
+        for a, b in itertools.pairwise(ladder)
+        if a > 0 and (b - a) * 100 > Decimal(str(increase.step_pct_max)) * a
+    ]
     if steep and increase.step_pct_max > 0:
         low, high = steep[0]
-        yield Finding(("increase", "step_pct_max"),
-                      f"at least the steepest step of the ladder ({low} to {high} is "
-                      f"{(high - low) * 100 / low:.0f}%), or lines at {low} can never be raised",
-                      increase.step_pct_max, warning=True)
+        yield Finding(
+            ("increase", "step_pct_max"),
+            f"at least the steepest step of the ladder ({low} to {high} is "
+            f"{(high - low) * 100 / low:.0f}%), or lines at {low} can never be raised",
+            increase.step_pct_max,
+            warning=True,
+        )
 
 
 def _check_segments(spec: StrategySpec) -> Iterator[Finding]:
@@ -122,37 +146,47 @@ def _check_segments(spec: StrategySpec) -> Iterator[Finding]:
         if segment.name in names[:index]:
             yield Finding(("segments", index, "name"), "unique among the segments", segment.name)
         if catch_all is not None and index > catch_all:
-            yield Finding(("segments", index, "when"),
-                          f"reachable: segment {names[catch_all]!r} before it takes every account",
-                          segment.name)
+            yield Finding(
+                ("segments", index, "when"),
+                f"reachable: segment {names[catch_all]!r} before it takes every account",
+                segment.name,
+            )
         elif not conditions_can_hold(segment.when):
-            yield Finding(("segments", index, "when"), "a set of conditions some account can meet",
-                          segment.name)
-        elif segment.may_increase and not conditions_can_hold([*segment.when,
-                                                               *spec.increase.gates,
-                                                               *segment.gates]):
-            yield Finding(("segments", index, "when"),
-                          "compatible with the increase gates, or no account of the segment "
-                          "can ever be raised (say may_increase: false if that is meant)",
-                          segment.name, warning=True)
+            yield Finding(("segments", index, "when"), "a set of conditions some account can meet", segment.name)
+        elif segment.may_increase and not conditions_can_hold([*segment.when, *spec.increase.gates, *segment.gates]):
+            yield Finding(
+                ("segments", index, "when"),
+                "compatible with the increase gates, or no account of the segment "
+                "can ever be raised (say may_increase: false if that is meant)",
+                segment.name,
+                warning=True,
+            )
     if catch_all is None:
-        yield Finding(("segments", len(spec.segments) - 1, "when"),
-                      "empty on the last segment, so that every account has a segment",
-                      names[-1])
+        yield Finding(
+            ("segments", len(spec.segments) - 1, "when"),
+            "empty on the last segment, so that every account has a segment",
+            names[-1],
+        )
 
 
 def _check_gates(spec: StrategySpec) -> Iterator[Finding]:
     groups: list[tuple[FieldPath, Sequence[Condition]]] = [
-        (("increase", "gates"), spec.increase.gates), (("requests", "gates"), spec.requests.gates),
-        *((("segments", i, "gates"), s.gates) for i, s in enumerate(spec.segments))]
+        (("increase", "gates"), spec.increase.gates),
+        (("requests", "gates"), spec.requests.gates),
+        *((("segments", i, "gates"), s.gates) for i, s in enumerate(spec.segments)),
+    ]
     for path, gates in groups:
         for index, gate in enumerate(gates):
             if not conditions_can_hold([gate]):
-                yield Finding((*path, index, "value"), f"a threshold some value of "
-                              f"{gate.feature} can pass", _shown(gate.value))
+                yield Finding(
+                    (*path, index, "value"), f"a threshold some value of {gate.feature} can pass", _shown(gate.value)
+                )
         if gates and all(conditions_can_hold([g]) for g in gates) and not conditions_can_hold(gates):
-            yield Finding(path, "a set of gates some account can pass together",
-                          [f"{g.feature} {g.op.value} {_shown(g.value)}" for g in gates])
+            yield Finding(
+                path,
+                "a set of gates some account can pass together",
+                [f"{g.feature} {g.op.value} {_shown(g.value)}" for g in gates],
+            )
 
 
 def _check_rules(spec: StrategySpec) -> Iterator[Finding]:
@@ -172,22 +206,28 @@ def _check_amounts(spec: StrategySpec) -> Iterator[Finding]:
         (("increase", "unverified_income_ceiling"), increase.unverified_income_ceiling),
         (("increase", "ceiling"), increase.ceiling),
         *((("segments", i, "ceiling"), s.ceiling) for i, s in enumerate(spec.segments)),
-        *(((*path, "value"), c.value) for path, c in _conditions(spec) if c.is_amount)]
+        *(((*path, "value"), c.value) for path, c in _conditions(spec) if c.is_amount),
+    ]
     for path, amount in amounts:
         if amount is not None and amount.scaleb(exponent) != amount.scaleb(exponent).to_integral_value():
-            yield Finding(path, f"given with at most {exponent} decimals for {spec.currency}",
-                          amount, depends=("currency",))
+            yield Finding(
+                path, f"given with at most {exponent} decimals for {spec.currency}", amount, depends=("currency",)
+            )
 
 
 def _conditions(spec: StrategySpec) -> Iterator[tuple[FieldPath, Condition]]:
     """Every condition and gate of ``spec`` with its path."""
     groups: list[tuple[FieldPath, Sequence[Condition]]] = [
-        (("increase", "gates"), spec.increase.gates), (("requests", "gates"), spec.requests.gates),
+        (("increase", "gates"), spec.increase.gates),
+        (("requests", "gates"), spec.requests.gates),
         *((("segments", i, "when"), s.when) for i, s in enumerate(spec.segments)),
         *((("segments", i, "gates"), s.gates) for i, s in enumerate(spec.segments)),
-        *(((kind, i, "when"), r.when) for kind, rules in (("freeze", spec.freeze),
-                                                        ("decrease", spec.decrease))
-          for i, r in enumerate(rules))]
+        *(
+            ((kind, i, "when"), r.when)
+            for kind, rules in (("freeze", spec.freeze), ("decrease", spec.decrease))
+            for i, r in enumerate(rules)
+        ),
+    ]
     for path, conditions in groups:
         for index, condition in enumerate(conditions):
             yield (*path, index), condition

@@ -89,8 +89,7 @@ class Policy:
     @property
     def all_gates(self) -> tuple[Check, ...]:
         """Every gate: the increase gates, the request gates, then each segment's own."""
-        return (*self.gates, *self.request_gates,
-                *(gate for segment in self.segments for gate in segment.gates))
+        return (*self.gates, *self.request_gates, *(gate for segment in self.segments for gate in segment.gates))
 
 
 @dataclass(frozen=True)
@@ -113,9 +112,13 @@ class Strategy:
         edges = np.cumsum([round(arm.share * _BUCKETS) for arm in self.loaded.spec.arms])
         salt = self.loaded.spec.strategy.encode()
         buckets = np.fromiter(
-            (int.from_bytes(hashlib.blake2b(salt + str(a).encode(), digest_size=8).digest(),
-                            "big") % _BUCKETS for a in account_ids),
-            dtype=np.int64, count=len(account_ids))
+            (
+                int.from_bytes(hashlib.blake2b(salt + str(a).encode(), digest_size=8).digest(), "big") % _BUCKETS
+                for a in account_ids
+            ),
+            dtype=np.int64,
+            count=len(account_ids),
+        )
         index = np.minimum(np.searchsorted(edges, buckets, side="right"), len(names) - 1)
         return np.asarray(names, dtype=object)[index]
 
@@ -136,23 +139,29 @@ def _policy(spec: StrategySpec, arm: str) -> Policy:
     bands[-1] = spec.grades[-1].pd_max
     increase = spec.increase
     return Policy(
-        strategy=spec.ref, arm=arm, currency=currency,
+        strategy=spec.ref,
+        arm=arm,
+        currency=currency,
         grade_names=tuple(g.name for g in spec.grades),
         grade_pd_max=np.asarray(bands, dtype="float64"),
         increase_grades=frozenset(increase.grades),
         ladder=np.asarray([amount(v, "ladder") for v in spec.ladder], dtype="int64"),
-        segments=tuple(SegmentPolicy(
-            s.name, tuple(_check(c, currency) for c in s.when),
-            tuple(_check(g, currency) for g in s.gates),
-            None if s.ceiling is None else amount(s.ceiling, "ceiling"), s.may_increase)
-            for s in spec.segments),
+        segments=tuple(
+            SegmentPolicy(
+                s.name,
+                tuple(_check(c, currency) for c in s.when),
+                tuple(_check(g, currency) for g in s.gates),
+                None if s.ceiling is None else amount(s.ceiling, "ceiling"),
+                s.may_increase,
+            )
+            for s in spec.segments
+        ),
         gates=tuple(_check(g, currency) for g in increase.gates),
         max_tiers_per_review=increase.max_tiers_per_review,
         step_pct_max=increase.step_pct_max * appetite,
         step_amount_max=int(amount(increase.step_amount_max, "step_amount_max") * appetite),
         cooldown_days=increase.cooldown_days,
-        unverified_income_ceiling=amount(increase.unverified_income_ceiling,
-                                         "unverified_income_ceiling"),
+        unverified_income_ceiling=amount(increase.unverified_income_ceiling, "unverified_income_ceiling"),
         debt_service_ratio_max=increase.affordability.debt_service_ratio_max,
         line_payment_rate=increase.affordability.line_payment_rate,
         external_payment_rate=increase.affordability.external_payment_rate,
@@ -162,16 +171,16 @@ def _policy(spec: StrategySpec, arm: str) -> Policy:
         max_requests=spec.requests.max_requests,
         request_window_days=spec.requests.window_days,
         request_gates=tuple(_check(g, currency) for g in spec.requests.gates),
-        minimum_payment_bp=None if spec.minimum_payment_pct is None
-        else int(spec.minimum_payment_pct * 100),
+        minimum_payment_bp=None if spec.minimum_payment_pct is None else int(spec.minimum_payment_pct * 100),
     )
 
 
 def _check(condition: Condition, currency: str) -> Check:
     value = condition.value
     if value is not None and condition.is_amount:
-        compiled: float | None = float(to_minor(abs(value), currency, field=condition.feature,
-                                                 allow_zero=True)) * (1 if value >= 0 else -1)
+        compiled: float | None = float(to_minor(abs(value), currency, field=condition.feature, allow_zero=True)) * (
+            1 if value >= 0 else -1
+        )
     else:
         compiled = None if value is None else float(value)
     if isinstance(condition, Gate):

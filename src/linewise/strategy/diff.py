@@ -17,8 +17,13 @@ __all__ = ["describe_changes"]
 
 # The key that names an entry of each list; lists not named here are compared whole.
 _ENTRY_KEYS: dict[str, tuple[str, ...]] = {
-    "grades": ("name",), "segments": ("name",), "arms": ("name",), "freeze": ("code",),
-    "decrease": ("code",), "gates": ("feature", "op")}
+    "grades": ("name",),
+    "segments": ("name",),
+    "arms": ("name",),
+    "freeze": ("code",),
+    "decrease": ("code",),
+    "gates": ("feature", "op"),
+}
 
 
 def describe_changes(old: StrategySpec, new: StrategySpec) -> list[str]:
@@ -40,16 +45,21 @@ def _changes(old: Any, new: Any, path: str) -> Iterator[str]:
                 yield from _changes(old[key], new[key], child)
         return
     key = _ENTRY_KEYS.get(path.rsplit(".", 1)[-1].split("[", 1)[0])
-    if isinstance(old, list) and isinstance(new, list) and key is not None \
-            and all(isinstance(e, dict) and set(key) <= set(e) for e in [*old, *new]):
+    if (
+        isinstance(old, list)
+        and isinstance(new, list)
+        and key is not None
+        and all(isinstance(e, dict) and set(key) <= set(e) for e in [*old, *new])
+    ):
         yield from _entry_changes(old, new, path, key)
         return
     if old != new:
         yield f"{path}: {_shown(old)} → {_shown(new)}{_direction(old, new)}"
 
 
-def _entry_changes(old: list[dict[str, Any]], new: list[dict[str, Any]], path: str,
-                   key: tuple[str, ...]) -> Iterator[str]:
+def _entry_changes(
+    old: list[dict[str, Any]], new: list[dict[str, Any]], path: str, key: tuple[str, ...]
+) -> Iterator[str]:
     before = {" ".join(str(e[k]) for k in key): e for e in old}
     after = {" ".join(str(e[k]) for k in key): e for e in new}
     for name, entry in before.items():

@@ -35,8 +35,17 @@ from linewise.strategy.reasons import (
 )
 from linewise.strategy.spec import Operator
 
-__all__ = ["ACTIONS", "MAX_REASONS", "Context", "ReasonCodes", "cap_limits", "evaluate_policy",
-           "evaluate_policy_codes", "lists_of_codes", "paused_gc"]
+__all__ = [
+    "ACTIONS",
+    "MAX_REASONS",
+    "Context",
+    "ReasonCodes",
+    "cap_limits",
+    "evaluate_policy",
+    "evaluate_policy_codes",
+    "lists_of_codes",
+    "paused_gc",
+]
 
 ACTIONS = ("increase", "hold", "decrease", "freeze")
 # A customer reads at most this many reasons; more would bury the ones that matter.
@@ -78,9 +87,15 @@ class ReasonCodes:
         return lists_of_codes(self.codes, self.picked)
 
 
-def evaluate_policy(policy: Policy, features: pd.DataFrame, pd_: np.ndarray,
-                    context: Context, score: np.ndarray | None = None, *,
-                    reasons: bool = True) -> pd.DataFrame:
+def evaluate_policy(
+    policy: Policy,
+    features: pd.DataFrame,
+    pd_: np.ndarray,
+    context: Context,
+    score: np.ndarray | None = None,
+    *,
+    reasons: bool = True,
+) -> pd.DataFrame:
     """One row per account of ``features`` (same index): the decision of ``policy``.
 
     Columns: ``segment, risk_grade, action, current_limit, new_limit, tier_target,
@@ -94,9 +109,13 @@ def evaluate_policy(policy: Policy, features: pd.DataFrame, pd_: np.ndarray,
     return out
 
 
-def evaluate_policy_codes(policy: Policy, features: pd.DataFrame, pd_: np.ndarray,
-                          context: Context, score: np.ndarray | None = None,
-                          ) -> tuple[pd.DataFrame, ReasonCodes]:
+def evaluate_policy_codes(
+    policy: Policy,
+    features: pd.DataFrame,
+    pd_: np.ndarray,
+    context: Context,
+    score: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, ReasonCodes]:
     """:func:`evaluate_policy` without the ``reasons`` column, and the reasons as :class:`ReasonCodes`."""
     n = len(features)
     outputs = {"pd": pd_} if score is None else {"pd": pd_, "score": score}
@@ -111,10 +130,8 @@ def evaluate_policy_codes(policy: Policy, features: pd.DataFrame, pd_: np.ndarra
     # A frozen line is cut too where a decrease rule holds, so that clearing the arrears
     # that froze it can never leave it with a lower limit than before.
     nobody = np.zeros(n, dtype=bool)
-    frozen = _first_rule_firing(policy.freeze, values, nobody, candidates,
-                                RULE_PRIORITY[ReasonKind.FREEZE]) >= 0
-    cut_by = _first_rule_firing(policy.decrease, values, nobody, candidates,
-                                RULE_PRIORITY[ReasonKind.DECREASE])
+    frozen = _first_rule_firing(policy.freeze, values, nobody, candidates, RULE_PRIORITY[ReasonKind.FREEZE]) >= 0
+    cut_by = _first_rule_firing(policy.decrease, values, nobody, candidates, RULE_PRIORITY[ReasonKind.DECREASE])
     cut = cut_by >= 0
     tiers_down = np.asarray([0, *(rule.tiers_down for rule in policy.decrease)])[cut_by + 1]
 
@@ -153,14 +170,17 @@ def evaluate_policy_codes(policy: Policy, features: pd.DataFrame, pd_: np.ndarra
     action[decrease] = "decrease"
     action[frozen] = "freeze"
     new_limit = np.where(increase, raised, np.where(decrease, lowered, current))
-    out = pd.DataFrame({
-        "segment": np.asarray([s.name for s in policy.segments], dtype=object)[segment],
-        "risk_grade": np.asarray(policy.grade_names, dtype=object)[grade],
-        "action": action,
-        "current_limit": current,
-        "new_limit": new_limit.astype("int64"),
-        "tier_target": tier_target.astype("int64"),
-    }, index=features.index)
+    out = pd.DataFrame(
+        {
+            "segment": np.asarray([s.name for s in policy.segments], dtype=object)[segment],
+            "risk_grade": np.asarray(policy.grade_names, dtype=object)[grade],
+            "action": action,
+            "current_limit": current,
+            "new_limit": new_limit.astype("int64"),
+            "tier_target": tier_target.astype("int64"),
+        },
+        index=features.index,
+    )
     return out, _ordered_reasons(candidates, n)
 
 
@@ -182,7 +202,8 @@ class _Values:
     def __init__(self, features: pd.DataFrame, outputs: dict[str, np.ndarray]) -> None:
         self._features = features
         self._cache: dict[str, np.ndarray] = {
-            name: np.asarray(array, dtype="float64") for name, array in outputs.items()}
+            name: np.asarray(array, dtype="float64") for name, array in outputs.items()
+        }
 
     def get(self, name: str) -> np.ndarray:
         if name not in self._cache:
@@ -197,13 +218,20 @@ class _Values:
         values = self.get(name)
         if np.isnan(values).any():
             first = self._features.index[np.isnan(values)][0]
-            raise InputError.for_field("feature_missing", where=str(first), field=name,
-                                       rule="known for every account", value=None)
+            raise InputError.for_field(
+                "feature_missing", where=str(first), field=name, rule="known for every account", value=None
+            )
         return values.astype("int64")
 
 
-_COMPARE = {Operator.LT: operator.lt, Operator.LE: operator.le, Operator.GT: operator.gt,
-            Operator.GE: operator.ge, Operator.EQ: operator.eq, Operator.NE: operator.ne}
+_COMPARE = {
+    Operator.LT: operator.lt,
+    Operator.LE: operator.le,
+    Operator.GT: operator.gt,
+    Operator.GE: operator.ge,
+    Operator.EQ: operator.eq,
+    Operator.NE: operator.ne,
+}
 
 
 def _holds(check: Check, values: np.ndarray) -> np.ndarray:
@@ -238,9 +266,13 @@ def _segments(policy: Policy, values: _Values, n: int) -> np.ndarray:
 # --- rules, blockers, caps -----------------------------------------------------------------
 
 
-def _first_rule_firing(rules: tuple[RulePolicy, ...], values: _Values, excluded: np.ndarray,
-                       candidates: list[tuple[str, np.ndarray, np.ndarray]],
-                       priority: float) -> np.ndarray:
+def _first_rule_firing(
+    rules: tuple[RulePolicy, ...],
+    values: _Values,
+    excluded: np.ndarray,
+    candidates: list[tuple[str, np.ndarray, np.ndarray]],
+    priority: float,
+) -> np.ndarray:
     """Per account, the index of the first of ``rules`` that fires (-1 if none or ``excluded``).
 
     Only that rule's reason is appended to ``candidates``.
@@ -253,9 +285,14 @@ def _first_rule_firing(rules: tuple[RulePolicy, ...], values: _Values, excluded:
     return first
 
 
-def _blockers(policy: Policy, values: _Values, segment: np.ndarray, grade: np.ndarray,
-              context: Context,
-              candidates: list[tuple[str, np.ndarray, np.ndarray]]) -> np.ndarray:
+def _blockers(
+    policy: Policy,
+    values: _Values,
+    segment: np.ndarray,
+    grade: np.ndarray,
+    context: Context,
+    candidates: list[tuple[str, np.ndarray, np.ndarray]],
+) -> np.ndarray:
     """Where something stops any increase; appends each blocker's reason."""
     n = len(segment)
     blocked = np.zeros(n, dtype=bool)
@@ -316,12 +353,10 @@ def _per_account(series: pd.Series | None, n: int, default: float) -> np.ndarray
     return series.to_numpy(dtype="float64", na_value=default)
 
 
-def _caps(policy: Policy, values: _Values, segment: np.ndarray,
-          current: np.ndarray) -> dict[str, np.ndarray]:
+def _caps(policy: Policy, values: _Values, segment: np.ndarray, current: np.ndarray) -> dict[str, np.ndarray]:
     """Each cap's highest limit per account (int64; ``NO_CAP`` where none applies), in the table's order."""
     given = CapInputs(policy=policy, current=current, segment=segment, value=values.get)
-    return {reason.code: reason.cap(given) for reason in engine_reasons(ReasonKind.CAP)
-            if reason.cap is not None}
+    return {reason.code: reason.cap(given) for reason in engine_reasons(ReasonKind.CAP) if reason.cap is not None}
 
 
 def _ordered_reasons(candidates: list[tuple[str, np.ndarray, np.ndarray]], n: int) -> ReasonCodes:

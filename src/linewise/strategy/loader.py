@@ -33,6 +33,7 @@ __all__ = [
 
 DEFAULT_STRATEGY = "default.yaml"
 
+
 @dataclass(frozen=True)
 class LoadedSpec:
     """A valid strategy file: its spec, each arm's spec and the warnings it raised."""
@@ -89,8 +90,9 @@ def read_strategy(text: str, source: str = "<strategy>") -> LoadedSpec:
     return LoadedSpec(source, text, spec, arms, warnings)
 
 
-def _checks_of_valid_sections(raw: Mapping[str, Any], problems: Sequence[Problem],
-                              lines: Mapping[FieldPath, int], source: str) -> list[Problem]:
+def _checks_of_valid_sections(
+    raw: Mapping[str, Any], problems: Sequence[Problem], lines: Mapping[FieldPath, int], source: str
+) -> list[Problem]:
     """The static checks' errors in the sections that passed field validation.
 
     The broken sections are replaced by the shipped strategy's, which pass every check,
@@ -98,15 +100,19 @@ def _checks_of_valid_sections(raw: Mapping[str, Any], problems: Sequence[Problem
     """
     broken = {problem.column.split(".")[0].split("[")[0] for problem in problems}
     shipped = parse_yaml(default_strategy_text(), DEFAULT_STRATEGY).data
-    patched = {**{key: value for key, value in raw.items() if key in StrategySpec.model_fields},
-               **{key: shipped[key] for key in broken if key in shipped}}
+    patched = {
+        **{key: value for key, value in raw.items() if key in StrategySpec.model_fields},
+        **{key: shipped[key] for key in broken if key in shipped},
+    }
     try:
         spec = StrategySpec.model_validate(patched)
     except ValidationError:
         return []
-    return [_problem(source, lines, finding) for finding in check_strategy(spec, {})
-            if not finding.warning and finding.path[0] not in broken
-            and not broken.intersection(finding.depends)]
+    return [
+        _problem(source, lines, finding)
+        for finding in check_strategy(spec, {})
+        if not finding.warning and finding.path[0] not in broken and not broken.intersection(finding.depends)
+    ]
 
 
 # --- YAML with line numbers --------------------------------------------------------------
@@ -124,22 +130,27 @@ def _parse_yaml(text: str, source: str) -> _Document:
         document = parse_yaml(text, source)  # the nodes carry the lines
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise StrategyValidationError(source, [Problem(source, line, "file", "valid YAML",
-                                                       str(exc.problem))]) from None
+        raise StrategyValidationError(source, [Problem(source, line, "file", "valid YAML", str(exc.problem))]) from None
     except yaml.YAMLError as exc:
-        raise StrategyValidationError(source, [Problem(source, None, "file", "valid YAML",
-                                                       str(exc))]) from None
+        raise StrategyValidationError(source, [Problem(source, None, "file", "valid YAML", str(exc))]) from None
     node, data = document.node, document.data
     if not isinstance(data, dict) or node is None:
-        raise StrategyValidationError(source, [Problem(source, 1, "file",
-                                                       "a mapping of strategy fields",
-                                                       type(data).__name__)])
+        raise StrategyValidationError(
+            source, [Problem(source, 1, "file", "a mapping of strategy fields", type(data).__name__)]
+        )
     lines: dict[FieldPath, int] = {}
     problems: list[Problem] = []
     for path, child, duplicate in _walk(node, ()):
         if duplicate:
-            problems.append(Problem(source, child.start_mark.line + 1, _dotted(path),
-                                    "given once (a repeated key would silently win)", path[-1]))
+            problems.append(
+                Problem(
+                    source,
+                    child.start_mark.line + 1,
+                    _dotted(path),
+                    "given once (a repeated key would silently win)",
+                    path[-1],
+                )
+            )
         lines.setdefault(path, child.start_mark.line + 1)
     return _Document(data, lines, problems)
 
@@ -163,15 +174,15 @@ def _walk(node: yaml.Node, path: FieldPath) -> Iterator[tuple[FieldPath, yaml.No
 # --- the spec ------------------------------------------------------------------------------
 
 
-def _validate(raw: Any, prefix: FieldPath, lines: Mapping[FieldPath, int], source: str,
-              problems: list[Problem]) -> StrategySpec | None:
+def _validate(
+    raw: Any, prefix: FieldPath, lines: Mapping[FieldPath, int], source: str, problems: list[Problem]
+) -> StrategySpec | None:
     try:
         return StrategySpec.model_validate(raw)
     except ValidationError as exc:
         for error in exc.errors():
             path = (*prefix, *error["loc"])
-            problems.append(Problem(source, _line_of(lines, path), _dotted(path),
-                                    _rule(error), _value(error)))
+            problems.append(Problem(source, _line_of(lines, path), _dotted(path), _rule(error), _value(error)))
         return None
 
 
@@ -183,7 +194,7 @@ def _rule(error: Mapping[str, Any]) -> str:
         return "given"
     for prefix in ("Value error, ", "Input should be ", "Assertion failed, "):
         if message.startswith(prefix):
-            message = message[len(prefix):]
+            message = message[len(prefix) :]
     return message
 
 
@@ -216,8 +227,7 @@ def _problem(source: str, lines: Mapping[FieldPath, int], finding: Finding) -> P
     value = finding.value
     if isinstance(value, Decimal):  # as written in the file, not as Python's repr
         value = int(value) if value == value.to_integral_value() else float(value)
-    return Problem(source, _line_of(lines, finding.path), _dotted(finding.path), finding.rule,
-                   value)
+    return Problem(source, _line_of(lines, finding.path), _dotted(finding.path), finding.rule, value)
 
 
 def _line_of(lines: Mapping[FieldPath, int], path: FieldPath) -> int | None:

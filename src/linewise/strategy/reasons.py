@@ -67,8 +67,7 @@ class ReasonKind(StrEnum):
         return self in _BLOCKING
 
 
-_BLOCKING = frozenset({ReasonKind.SEGMENT, ReasonKind.GRADE, ReasonKind.GATE, ReasonKind.REQUEST,
-                       ReasonKind.COOLDOWN})
+_BLOCKING = frozenset({ReasonKind.SEGMENT, ReasonKind.GRADE, ReasonKind.GATE, ReasonKind.REQUEST, ReasonKind.COOLDOWN})
 
 # The priorities of the file's own reasons: the n-th freeze rule is told at 0 + n, the
 # n-th decrease rule at 10 + n, the n-th gate at 30 + n / 100. A lower priority is told
@@ -137,8 +136,7 @@ def _step_amount(given: CapInputs) -> np.ndarray:
 
 
 def _segment_ceiling(given: CapInputs) -> np.ndarray:
-    ceilings = np.asarray([NO_CAP if s.ceiling is None else s.ceiling for s in given.policy.segments],
-                          dtype="int64")
+    ceilings = np.asarray([NO_CAP if s.ceiling is None else s.ceiling for s in given.policy.segments], dtype="int64")
     capped: np.ndarray = ceilings[given.segment]
     return capped
 
@@ -160,8 +158,7 @@ def _affordability(given: CapInputs) -> np.ndarray:
     external = np.nan_to_num(given.value("external_debt"), nan=0.0)
     verified = ~np.isnan(income)
     with np.errstate(invalid="ignore"):
-        room = np.nan_to_num(income) * policy.debt_service_ratio_max \
-            - external * policy.external_payment_rate
+        room = np.nan_to_num(income) * policy.debt_service_ratio_max - external * policy.external_payment_rate
     affordable = np.floor(np.maximum(room, 0.0) / policy.line_payment_rate)
     capped: np.ndarray = np.where(verified, np.minimum(affordable, NO_CAP), NO_CAP).astype("int64")
     return capped
@@ -173,26 +170,48 @@ def _cap(code: str, meaning: str, setting: str, limit: Cap) -> EngineReason:
 
 # In the order they are tried; caps that withheld the same are told in this order.
 _TABLE = (
-    EngineReason("segment_not_raised", ReasonKind.SEGMENT, 20.0,
-                 "the customer's segment is never raised", "segments[].may_increase"),
-    EngineReason("risk_grade_too_low", ReasonKind.GRADE, 21.0,
-                 "the risk grade is not one that may be raised", "increase.grades", from_model=True),
-    EngineReason("request_limit_reached", ReasonKind.REQUEST, 60.0,
-                 "too many requests for more within the window", "requests.max_requests"),
-    EngineReason("cooldown_active", ReasonKind.COOLDOWN, 70.0,
-                 "the last limit change is too recent", "increase.cooldown_days"),
-    EngineReason("limit_at_top", ReasonKind.LADDER, 90.0,
-                 "the line is at the top of the ladder", "ladder"),
-    _cap("cap_step_pct", "the step is capped in percent of the current limit",
-         "increase.step_pct_max", _step_pct),
+    EngineReason(
+        "segment_not_raised",
+        ReasonKind.SEGMENT,
+        20.0,
+        "the customer's segment is never raised",
+        "segments[].may_increase",
+    ),
+    EngineReason(
+        "risk_grade_too_low",
+        ReasonKind.GRADE,
+        21.0,
+        "the risk grade is not one that may be raised",
+        "increase.grades",
+        from_model=True,
+    ),
+    EngineReason(
+        "request_limit_reached",
+        ReasonKind.REQUEST,
+        60.0,
+        "too many requests for more within the window",
+        "requests.max_requests",
+    ),
+    EngineReason(
+        "cooldown_active", ReasonKind.COOLDOWN, 70.0, "the last limit change is too recent", "increase.cooldown_days"
+    ),
+    EngineReason("limit_at_top", ReasonKind.LADDER, 90.0, "the line is at the top of the ladder", "ladder"),
+    _cap("cap_step_pct", "the step is capped in percent of the current limit", "increase.step_pct_max", _step_pct),
     _cap("cap_step_amount", "the step is capped in amount", "increase.step_amount_max", _step_amount),
-    _cap("cap_segment_ceiling", "the segment's ceiling caps the limit", "segments[].ceiling",
-         _segment_ceiling),
+    _cap("cap_segment_ceiling", "the segment's ceiling caps the limit", "segments[].ceiling", _segment_ceiling),
     _cap("cap_ceiling", "the strategy's ceiling caps the limit", "increase.ceiling", _ceiling),
-    _cap("cap_unverified_income", "without verified income the limit is capped lower",
-         "increase.unverified_income_ceiling", _unverified_income),
-    _cap("cap_affordability", "the debt service on a higher limit would not fit the verified income",
-         "increase.affordability", _affordability),
+    _cap(
+        "cap_unverified_income",
+        "without verified income the limit is capped lower",
+        "increase.unverified_income_ceiling",
+        _unverified_income,
+    ),
+    _cap(
+        "cap_affordability",
+        "the debt service on a higher limit would not fit the verified income",
+        "increase.affordability",
+        _affordability,
+    ),
 )
 
 # Every code the engine gives itself, whatever the strategy file says.
@@ -206,10 +225,14 @@ def engine_reasons(kind: ReasonKind) -> tuple[EngineReason, ...]:
 
 # How a failing gate's code ends, by its operator.
 OPERATOR_SUFFIX = {
-    Operator.GE: "below_min", Operator.GT: "below_min",
-    Operator.LE: "above_max", Operator.LT: "above_max",
-    Operator.EQ: "not_required_value", Operator.NE: "excluded_value",
-    Operator.PRESENT: "missing", Operator.MISSING: "present",
+    Operator.GE: "below_min",
+    Operator.GT: "below_min",
+    Operator.LE: "above_max",
+    Operator.LT: "above_max",
+    Operator.EQ: "not_required_value",
+    Operator.NE: "excluded_value",
+    Operator.PRESENT: "missing",
+    Operator.MISSING: "present",
 }
 
 

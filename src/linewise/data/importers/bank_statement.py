@@ -44,8 +44,11 @@ def read_statements(path: Path, *, currency: str, date_format: str | None = None
     exponent = currency_exponent(currency)
     raw = read_table(path)
     source = str(path)
-    problems = [Problem(source, None, name, "a column of the statement file", "missing")
-                for name in TRANSACTION_COLUMNS if name not in raw.columns]
+    problems = [
+        Problem(source, None, name, "a column of the statement file", "missing")
+        for name in TRANSACTION_COLUMNS
+        if name not in raw.columns
+    ]
     if problems:
         raise SchemaMismatchError(problems)
     raw = raw.reset_index(drop=True)
@@ -56,10 +59,15 @@ def read_statements(path: Path, *, currency: str, date_format: str | None = None
     amounts = parse_major_amounts(raw["amount"], currency)
     absent = amounts.minor.isna() & ~amounts.not_a_number & ~amounts.too_many_decimals
     _add(problems, source, absent, raw["amount"], "amount", "present (not empty)")
-    _add(problems, source, amounts.not_a_number, raw["amount"], "amount",
-         "a signed decimal number such as -35.50")
-    _add(problems, source, amounts.too_many_decimals, raw["amount"], "amount",
-         f"given with at most {exponent} decimals for {currency}")
+    _add(problems, source, amounts.not_a_number, raw["amount"], "amount", "a signed decimal number such as -35.50")
+    _add(
+        problems,
+        source,
+        amounts.too_many_decimals,
+        raw["amount"],
+        "amount",
+        f"given with at most {exponent} decimals for {currency}",
+    )
     if problems:
         raise SchemaMismatchError(problems)
     out = pd.DataFrame({"account_id": account_id, "date": dates, "amount": amounts.minor})
@@ -84,14 +92,16 @@ def _parse_dates(values: pd.Series, date_format: str | None) -> tuple[pd.Series,
     return parsed.dt.normalize().astype("datetime64[ns]"), parsed.isna(), rule
 
 
-def _add(problems: list[Problem], source: str, mask: pd.Series, values: pd.Series,
-         column: str, rule: str) -> None:
+def _add(problems: list[Problem], source: str, mask: pd.Series, values: pd.Series, column: str, rule: str) -> None:
     positions = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))
-    problems.extend(Problem(source, int(position) + 1, column, rule, _plain(values.iloc[position]))
-                    for position in positions[:ROWS_LISTED_PER_RULE])
+    problems.extend(
+        Problem(source, int(position) + 1, column, rule, _plain(values.iloc[position]))
+        for position in positions[:ROWS_LISTED_PER_RULE]
+    )
     if len(positions) > ROWS_LISTED_PER_RULE:
-        problems.append(Problem(source, None, column, rule,
-                                f"{len(positions) - ROWS_LISTED_PER_RULE} more rows like the above"))
+        problems.append(
+            Problem(source, None, column, rule, f"{len(positions) - ROWS_LISTED_PER_RULE} more rows like the above")
+        )
 
 
 def _plain(value: Any) -> Any:

@@ -66,7 +66,9 @@ __all__ = [
 
 TableName = Literal["panel", "customers", "outcomes"]
 SCHEMAS: dict[TableName, Schema] = {
-    "panel": PANEL_SCHEMA, "customers": CUSTOMER_SCHEMA, "outcomes": OUTCOME_SCHEMA,
+    "panel": PANEL_SCHEMA,
+    "customers": CUSTOMER_SCHEMA,
+    "outcomes": OUTCOME_SCHEMA,
 }
 # The schemas' "int" columns that hold money (the others are counts: dpd, age ...).
 AMOUNT_COLUMNS: dict[TableName, tuple[str, ...]] = {
@@ -154,13 +156,15 @@ def read_mapping(path: Path) -> tuple[ImportMapping, list[Problem]]:
     refused with :class:`InputError`.
     """
     if not path.is_file():
-        raise InputError.for_field("file_not_found", where=str(path), field="mapping",
-                                   rule="an existing TOML file", value=str(path))
+        raise InputError.for_field(
+            "file_not_found", where=str(path), field="mapping", rule="an existing TOML file", value=str(path)
+        )
     try:
         raw = read_toml(path)  # within the bounds of linewise.textfiles
     except tomllib.TOMLDecodeError as exc:
-        raise InputError.for_field("mapping_not_toml", where=str(path), field="mapping",
-                                   rule="valid TOML", value=str(exc)) from None
+        raise InputError.for_field(
+            "mapping_not_toml", where=str(path), field="mapping", rule="valid TOML", value=str(exc)
+        ) from None
     problems: list[Problem] = []
     while True:
         try:
@@ -175,8 +179,9 @@ def read_mapping(path: Path) -> tuple[ImportMapping, list[Problem]]:
             continue
         problems.extend(_column_problems(mapping, str(path)))
         if mapping.currency not in CURRENCY_EXPONENTS:
-            problems.append(Problem(str(path), None, "currency",
-                                    f"one of {sorted(CURRENCY_EXPONENTS)}", mapping.currency))
+            problems.append(
+                Problem(str(path), None, "currency", f"one of {sorted(CURRENCY_EXPONENTS)}", mapping.currency)
+            )
             raise SchemaMismatchError(problems)
         return mapping, problems
 
@@ -198,7 +203,9 @@ def import_tabular(mapping_path: Path) -> Portfolio:
         try:
             raw = read_table(path)
         except InputError as exc:
-            problems.append(Problem(str(mapping_path), None, f"{name}.file", "a readable CSV or Parquet file", exc.detail))
+            problems.append(
+                Problem(str(mapping_path), None, f"{name}.file", "a readable CSV or Parquet file", exc.detail)
+            )
             continue
         files[name] = _Table(name, table, str(path), raw)
         frames[name] = files[name].convert(mapping, problems)
@@ -206,8 +213,9 @@ def import_tabular(mapping_path: Path) -> Portfolio:
         raise SchemaMismatchError(problems)
     source = mapping.source or mapping_path.stem
     try:
-        portfolio = Portfolio.from_frames(frames["panel"], frames["customers"], frames.get("outcomes"),
-                                          currency=mapping.currency, source=source)
+        portfolio = Portfolio.from_frames(
+            frames["panel"], frames["customers"], frames.get("outcomes"), currency=mapping.currency, source=source
+        )
     except SchemaMismatchError as exc:
         problems.extend(_translate(exc.problems, source, files))
     if problems:
@@ -232,7 +240,9 @@ class _Table:
             if name not in known:
                 continue  # reported with the mapping
             if theirs not in self.raw.columns:
-                problems.append(Problem(self.path, None, theirs, f"a column of the file (mapped to {self.name}.{name})", "missing"))
+                problems.append(
+                    Problem(self.path, None, theirs, f"a column of the file (mapped to {self.name}.{name})", "missing")
+                )
                 self.reported_columns.add(name)
                 continue
             self.their[name] = theirs
@@ -246,8 +256,9 @@ class _Table:
             out[name] = self._convert_column(name, out[name], mapping, problems)
         return out
 
-    def _convert_column(self, name: str, values: pd.Series, mapping: ImportMapping,
-                        problems: list[Problem]) -> pd.Series:
+    def _convert_column(
+        self, name: str, values: pd.Series, mapping: ImportMapping, problems: list[Problem]
+    ) -> pd.Series:
         codes = self.mapping.values.get(name)
         if codes is not None:
             text = values.astype("str").where(values.notna(), None)
@@ -260,25 +271,36 @@ class _Table:
             parsed = parse_major_amounts(values, mapping.currency)
             self._report(parsed.not_a_number, values, name, "a decimal number such as 1234.56", problems)
             exponent = currency_exponent(mapping.currency)
-            self._report(parsed.too_many_decimals, values, name,
-                         f"given with at most {exponent} decimals for {mapping.currency}", problems)
+            self._report(
+                parsed.too_many_decimals,
+                values,
+                name,
+                f"given with at most {exponent} decimals for {mapping.currency}",
+                problems,
+            )
             return parsed.minor
         if kind in ("month", "date") and not pd.api.types.is_datetime64_any_dtype(values):
-            parsed_dates, bad, rule = _parse_dates(values, is_month=kind == "month",
-                                                   date_format=mapping.date_format)
+            parsed_dates, bad, rule = _parse_dates(values, is_month=kind == "month", date_format=mapping.date_format)
             self._report(bad, values, name, rule, problems)
             return parsed_dates
         return values
 
-    def _report(self, mask: pd.Series, values: pd.Series, name: str, rule: str,
-                problems: list[Problem]) -> None:
+    def _report(self, mask: pd.Series, values: pd.Series, name: str, rule: str, problems: list[Problem]) -> None:
         rows = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))
         for position in rows[:ROWS_LISTED_PER_RULE]:
-            problems.append(Problem(self.path, int(position) + 1, self._label(name), rule,
-                                    plain_value(values.iloc[position])))
+            problems.append(
+                Problem(self.path, int(position) + 1, self._label(name), rule, plain_value(values.iloc[position]))
+            )
         if len(rows) > ROWS_LISTED_PER_RULE:
-            problems.append(Problem(self.path, None, self._label(name), rule,
-                                    f"{len(rows) - ROWS_LISTED_PER_RULE} more rows like the above"))
+            problems.append(
+                Problem(
+                    self.path,
+                    None,
+                    self._label(name),
+                    rule,
+                    f"{len(rows) - ROWS_LISTED_PER_RULE} more rows like the above",
+                )
+            )
         self.reported_cells.update((name, int(position) + 1) for position in rows)
 
     def _label(self, name: str) -> str:
@@ -303,8 +325,7 @@ class _Table:
         return Problem(self.path, problem.row, label, problem.rule, value)
 
 
-def _parse_dates(values: pd.Series, *, is_month: bool,
-                 date_format: str | None) -> tuple[pd.Series, pd.Series, str]:
+def _parse_dates(values: pd.Series, *, is_month: bool, date_format: str | None) -> tuple[pd.Series, pd.Series, str]:
     """Dates (month ends for a month column), which present values were unreadable, the rule."""
     text = values.astype("str").where(values.notna(), "").str.strip()
     present = text != ""
@@ -386,18 +407,27 @@ def _column_problems(mapping: ImportMapping, source: str) -> list[Problem]:
 def _table_problems(name: str, table: TableMapping, schema: Schema, source: str) -> list[Problem]:
     known = [column.name for column in (*schema.columns, *schema.optional)]
     rule = f"a column of the {name} table, one of {known}"
-    problems = [Problem(source, None, f"{name}.{section}", rule, key)
-                for section in ("columns", "values", "constants")
-                for key in getattr(table, section) if key not in known]
-    problems += [Problem(source, None, f"{name}.values", f"a column mapped in [{name}.columns]", key)
-                 for key in table.values if key in known and key not in table.columns]
-    problems += [Problem(source, None, f"{name}.constants",
-                         f"a column not also mapped in [{name}.columns]", key)
-                 for key in table.constants if key in table.columns]
-    problems += [Problem(source, None, f"{name}.columns.{column}",
-                         f"set (a required column of the {name} table)", "missing")
-                 for column in schema.required_names
-                 if column not in table.columns and column not in table.constants]
+    problems = [
+        Problem(source, None, f"{name}.{section}", rule, key)
+        for section in ("columns", "values", "constants")
+        for key in getattr(table, section)
+        if key not in known
+    ]
+    problems += [
+        Problem(source, None, f"{name}.values", f"a column mapped in [{name}.columns]", key)
+        for key in table.values
+        if key in known and key not in table.columns
+    ]
+    problems += [
+        Problem(source, None, f"{name}.constants", f"a column not also mapped in [{name}.columns]", key)
+        for key in table.constants
+        if key in table.columns
+    ]
+    problems += [
+        Problem(source, None, f"{name}.columns.{column}", f"set (a required column of the {name} table)", "missing")
+        for column in schema.required_names
+        if column not in table.columns and column not in table.constants
+    ]
     return problems
 
 

@@ -40,8 +40,14 @@ UCI_ATTRIBUTION = (
     "(DOI 10.24432/C55S3H), CC BY 4.0; Yeh & Lien (2009), Expert Systems with "
     "Applications 36(2), 2473-2480."
 )
-UCI_MONTHS = [date(2005, 4, 30), date(2005, 5, 31), date(2005, 6, 30),
-              date(2005, 7, 31), date(2005, 8, 31), date(2005, 9, 30)]
+UCI_MONTHS = [
+    date(2005, 4, 30),
+    date(2005, 5, 31),
+    date(2005, 6, 30),
+    date(2005, 7, 31),
+    date(2005, 8, 31),
+    date(2005, 9, 30),
+]
 # The file lists months newest first (September .. April).
 _STATUS = ["X11", "X10", "X9", "X8", "X7", "X6"]
 _BILL = ["X17", "X16", "X15", "X14", "X13", "X12"]
@@ -66,14 +72,18 @@ def load_uci_raw(path: Path | None = None) -> pd.DataFrame:
         source = str(path)
     missing = [column for column in _COLUMNS if column not in raw.columns]
     if missing:
-        raise SchemaMismatchError([Problem(source, None, column, "a column of the UCI file", "missing")
-                                   for column in missing])
+        raise SchemaMismatchError(
+            [Problem(source, None, column, "a column of the UCI file", "missing") for column in missing]
+        )
     numeric = raw[_COLUMNS].apply(pd.to_numeric, errors="coerce")
     bad_rows, bad_cols = np.nonzero(numeric.isna().to_numpy())
     if len(bad_rows):
-        raise SchemaMismatchError([Problem(source, int(r) + 1, _COLUMNS[c], "a whole number",
-                                           raw[_COLUMNS[c]].iloc[r])
-                                   for r, c in zip(bad_rows, bad_cols, strict=True)])
+        raise SchemaMismatchError(
+            [
+                Problem(source, int(r) + 1, _COLUMNS[c], "a whole number", raw[_COLUMNS[c]].iloc[r])
+                for r, c in zip(bad_rows, bad_cols, strict=True)
+            ]
+        )
     integers: pd.DataFrame = numeric.astype("int64")
     return integers
 
@@ -96,37 +106,44 @@ def portfolio_from_uci(raw: pd.DataFrame) -> Portfolio:
     on_time = pd.array((status <= 0).ravel(), dtype="boolean")
     on_time[(status == -2).ravel()] = pd.NA
 
-    panel = pd.DataFrame({
-        "account_id": np.repeat(account_ids, n_months),
-        "month": np.tile(pd.to_datetime(UCI_MONTHS).to_numpy(), n_accounts),
-        "credit_limit": np.repeat(raw["X1"].to_numpy() * _MINOR_PER_MAJOR, n_months),
-        "balance": bill.ravel(),
-        "amount_due": amount_due,
-        "amount_paid": paid.ravel(),
-        "drawn_amount": drawn,
-        "dpd": np.where(status >= 1, 30 * status, 0).ravel(),
-        "on_time": on_time,
-    })
-    customers = pd.DataFrame({
-        "account_id": account_ids,
-        "customer_id": account_ids,
-        "opened_on": pd.Series(pd.NaT, index=range(n_accounts), dtype="datetime64[ns]"),
-        "consent_income": False,
-        "consent_bureau": False,
-        "consent_assets": False,
-        "sex": raw["X2"].map(_SEX).fillna("undocumented"),
-        "education": raw["X3"].map(_EDUCATION).fillna("undocumented"),
-        "marital_status": raw["X4"].map(_MARRIAGE).fillna("undocumented"),
-        "age": raw["X5"],
-    })
-    outcomes = pd.DataFrame({
-        "account_id": account_ids,
-        "as_of": pd.Timestamp(UCI_MONTHS[-1]),
-        "horizon_months": 1,
-        "default": raw["Y"].astype(bool),
-    })
-    return Portfolio.from_frames(panel, customers, outcomes, currency="TWD",
-                                 source="uci_taiwan", attribution=UCI_ATTRIBUTION)
+    panel = pd.DataFrame(
+        {
+            "account_id": np.repeat(account_ids, n_months),
+            "month": np.tile(pd.to_datetime(UCI_MONTHS).to_numpy(), n_accounts),
+            "credit_limit": np.repeat(raw["X1"].to_numpy() * _MINOR_PER_MAJOR, n_months),
+            "balance": bill.ravel(),
+            "amount_due": amount_due,
+            "amount_paid": paid.ravel(),
+            "drawn_amount": drawn,
+            "dpd": np.where(status >= 1, 30 * status, 0).ravel(),
+            "on_time": on_time,
+        }
+    )
+    customers = pd.DataFrame(
+        {
+            "account_id": account_ids,
+            "customer_id": account_ids,
+            "opened_on": pd.Series(pd.NaT, index=range(n_accounts), dtype="datetime64[ns]"),
+            "consent_income": False,
+            "consent_bureau": False,
+            "consent_assets": False,
+            "sex": raw["X2"].map(_SEX).fillna("undocumented"),
+            "education": raw["X3"].map(_EDUCATION).fillna("undocumented"),
+            "marital_status": raw["X4"].map(_MARRIAGE).fillna("undocumented"),
+            "age": raw["X5"],
+        }
+    )
+    outcomes = pd.DataFrame(
+        {
+            "account_id": account_ids,
+            "as_of": pd.Timestamp(UCI_MONTHS[-1]),
+            "horizon_months": 1,
+            "default": raw["Y"].astype(bool),
+        }
+    )
+    return Portfolio.from_frames(
+        panel, customers, outcomes, currency="TWD", source="uci_taiwan", attribution=UCI_ATTRIBUTION
+    )
 
 
 def uci_portfolio(path: Path | None = None) -> Portfolio:

@@ -14,16 +14,41 @@ __all__ = ["SPECS", "compute"]
 _UP, _DOWN = RiskDirection.INCREASING, RiskDirection.DECREASING
 
 SPECS: tuple[FeatureSpec, ...] = (
-    FeatureSpec("bureau_enquiries_6m", "近6个月征信查询次数",
-                "credit applications elsewhere in the last 6 months",
-                Source.BUREAU, "count", _UP, True, Evolution.WINDOW_CLEARS, 6),
-    FeatureSpec("external_debt", "其他机构负债", "debt owed to other lenders",
-                Source.BUREAU, "minor_units", _UP, True, Evolution.HELD),
-    FeatureSpec("external_dpd_max_12m", "近12个月其他机构最长逾期天数",
-                "longest days past due with other lenders in the last 12 months",
-                Source.BUREAU, "days", _UP, True, Evolution.WINDOW_CLEARS, 12),
-    FeatureSpec("bureau_score", "征信评分", "credit bureau score",
-                Source.BUREAU, "score", _DOWN, False, Evolution.HELD),
+    FeatureSpec(
+        "bureau_enquiries_6m",
+        "近6个月征信查询次数",
+        "credit applications elsewhere in the last 6 months",
+        Source.BUREAU,
+        "count",
+        _UP,
+        True,
+        Evolution.WINDOW_CLEARS,
+        6,
+    ),
+    FeatureSpec(
+        "external_debt",
+        "其他机构负债",
+        "debt owed to other lenders",
+        Source.BUREAU,
+        "minor_units",
+        _UP,
+        True,
+        Evolution.HELD,
+    ),
+    FeatureSpec(
+        "external_dpd_max_12m",
+        "近12个月其他机构最长逾期天数",
+        "longest days past due with other lenders in the last 12 months",
+        Source.BUREAU,
+        "days",
+        _UP,
+        True,
+        Evolution.WINDOW_CLEARS,
+        12,
+    ),
+    FeatureSpec(
+        "bureau_score", "征信评分", "credit bureau score", Source.BUREAU, "score", _DOWN, False, Evolution.HELD
+    ),
 )
 
 

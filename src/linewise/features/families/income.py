@@ -16,14 +16,37 @@ _UP, _DOWN = RiskDirection.INCREASING, RiskDirection.DECREASING
 VERIFIED_SOURCES = ("income_proof", "bank_statement")
 
 SPECS: tuple[FeatureSpec, ...] = (
-    FeatureSpec("income_verified_monthly", "已验证月收入", "verified monthly income",
-                Source.INCOME, "minor_units", _DOWN, True, Evolution.HELD),
-    FeatureSpec("income_age_months", "收入证明距今月数", "months since the income was verified",
-                Source.INCOME, "months", _UP, True, Evolution.AGES),
-    FeatureSpec("debt_to_income", "负债收入比", "all debts over a year of verified income",
-                Source.INCOME, "ratio", _UP, True, Evolution.HELD),
-    FeatureSpec("assets", "已验证资产", "verified assets",
-                Source.ASSETS, "minor_units", _DOWN, True, Evolution.HELD),
+    FeatureSpec(
+        "income_verified_monthly",
+        "已验证月收入",
+        "verified monthly income",
+        Source.INCOME,
+        "minor_units",
+        _DOWN,
+        True,
+        Evolution.HELD,
+    ),
+    FeatureSpec(
+        "income_age_months",
+        "收入证明距今月数",
+        "months since the income was verified",
+        Source.INCOME,
+        "months",
+        _UP,
+        True,
+        Evolution.AGES,
+    ),
+    FeatureSpec(
+        "debt_to_income",
+        "负债收入比",
+        "all debts over a year of verified income",
+        Source.INCOME,
+        "ratio",
+        _UP,
+        True,
+        Evolution.HELD,
+    ),
+    FeatureSpec("assets", "已验证资产", "verified assets", Source.ASSETS, "minor_units", _DOWN, True, Evolution.HELD),
 )
 
 
@@ -38,11 +61,11 @@ def compute(window: PanelWindow, customers: pd.DataFrame) -> dict[str, np.ndarra
     income = consented_column(rows, "income_monthly", "consent_income")
     verified_on = pd.to_datetime(rows.get("income_verified_on", pd.Series(pd.NaT, index=rows.index)))
     source = rows.get("income_source", pd.Series(None, index=rows.index, dtype="str"))
-    verified = (source.isin(VERIFIED_SOURCES) & verified_on.notna()
-                & (verified_on <= window.month)).to_numpy()
+    verified = (source.isin(VERIFIED_SOURCES) & verified_on.notna() & (verified_on <= window.month)).to_numpy()
     income = np.where(verified, income, np.nan)
-    age = ((window.month.year - verified_on.dt.year) * 12
-           + (window.month.month - verified_on.dt.month)).to_numpy(dtype="float64", na_value=np.nan)
+    age = ((window.month.year - verified_on.dt.year) * 12 + (window.month.month - verified_on.dt.month)).to_numpy(
+        dtype="float64", na_value=np.nan
+    )
     external = np.nan_to_num(consented_column(rows, "external_debt", "consent_bureau"), nan=0.0)
     debts = np.maximum(window.values["balance"][:, 0], 0.0) + external
     return {

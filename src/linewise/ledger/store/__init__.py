@@ -8,5 +8,4 @@ from linewise.ledger.store.engine import (
 )
 from linewise.ledger.store.unit_of_work import UnitOfWork, read_snapshot
 
-__all__ = ["UnitOfWork", "check_connection", "create_store_engine", "is_at_head", "read_snapshot",
-           "upgrade"]
+__all__ = ["UnitOfWork", "check_connection", "create_store_engine", "is_at_head", "read_snapshot", "upgrade"]

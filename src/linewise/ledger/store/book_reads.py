@@ -44,8 +44,16 @@ from linewise.ledger.store.tables import (
 
 __all__ = ["LINE_COLUMNS", "read_book_arrays", "read_lines"]
 
-LINE_COLUMNS = ("account_id", "customer_id", "currency", "status", "credit_limit", "version",
-                "opened_on", "last_event_on")
+LINE_COLUMNS = (
+    "account_id",
+    "customer_id",
+    "currency",
+    "status",
+    "credit_limit",
+    "version",
+    "opened_on",
+    "last_event_on",
+)
 
 
 def _days(column: Any, dialect: str) -> ColumnElement[int]:
@@ -103,19 +111,56 @@ def _statements(dialect: str, *, some: bool) -> list[tuple[Any, str]]:
     late = or_(i.c.settled_on.is_(None), i.c.settled_on > i.c.due_on)
     return [
         (read([lines.c.account_id, days(lines.c.opened_on)], lines, lines.c.opened_on, grouped=False), "si"),
-        (read([lh.c.account_id, days(lh.c.effective_on), lh.c.id, lh.c.credit_limit], lh, lh.c.effective_on,
-              grouped=False), "siii"),
-        (read([dd.c.account_id, month(dd.c.drawn_on), _sum(dd.c.principal)], dd, dd.c.drawn_on, grouped=True),
-         "sii"),
-        (read([a.c.account_id, month(a.c.posted_on), _sum(a.c.amount),
-               _sum(case((a.c.component == literal_column("'principal'"), a.c.amount), else_=0))],
-              a, a.c.posted_on, grouped=True), "siii"),
-        (_where_accounts(select(i.c.account_id, month(i.c.due_on), _sum(i.c.principal_due + i.c.interest_due),
-                                _sum(literal_column("1")), _sum(in_time))
-                         .select_from(with_grace).where(i.c.due_on <= _AS_OF)
-                         .group_by(i.c.account_id, month(i.c.due_on)), i.c.account_id, some=some), "siiii"),
-        (read([i.c.account_id, days(i.c.due_on), func.coalesce(days(i.c.settled_on), NEVER_DAY)], i, i.c.due_on,
-              grouped=False).where(late), "sii"),
+        (
+            read(
+                [lh.c.account_id, days(lh.c.effective_on), lh.c.id, lh.c.credit_limit],
+                lh,
+                lh.c.effective_on,
+                grouped=False,
+            ),
+            "siii",
+        ),
+        (read([dd.c.account_id, month(dd.c.drawn_on), _sum(dd.c.principal)], dd, dd.c.drawn_on, grouped=True), "sii"),
+        (
+            read(
+                [
+                    a.c.account_id,
+                    month(a.c.posted_on),
+                    _sum(a.c.amount),
+                    _sum(case((a.c.component == literal_column("'principal'"), a.c.amount), else_=0)),
+                ],
+                a,
+                a.c.posted_on,
+                grouped=True,
+            ),
+            "siii",
+        ),
+        (
+            _where_accounts(
+                select(
+                    i.c.account_id,
+                    month(i.c.due_on),
+                    _sum(i.c.principal_due + i.c.interest_due),
+                    _sum(literal_column("1")),
+                    _sum(in_time),
+                )
+                .select_from(with_grace)
+                .where(i.c.due_on <= _AS_OF)
+                .group_by(i.c.account_id, month(i.c.due_on)),
+                i.c.account_id,
+                some=some,
+            ),
+            "siiii",
+        ),
+        (
+            read(
+                [i.c.account_id, days(i.c.due_on), func.coalesce(days(i.c.settled_on), NEVER_DAY)],
+                i,
+                i.c.due_on,
+                grouped=False,
+            ).where(late),
+            "sii",
+        ),
     ]
 
 
@@ -124,8 +169,10 @@ def _columns(conn: Connection, query: Any, params: dict[str, Any], kinds: str) -
     rows = conn.execute(query, params).all()
     if not rows:
         return [np.zeros(0, dtype=object if kind == "s" else "int64") for kind in kinds]
-    return [np.array(values, dtype=object if kind == "s" else "int64")
-            for values, kind in zip(zip(*rows, strict=True), kinds, strict=True)]
+    return [
+        np.array(values, dtype=object if kind == "s" else "int64")
+        for values, kind in zip(zip(*rows, strict=True), kinds, strict=True)
+    ]
 
 
 def read_book_arrays(conn: Connection, as_of: date, accounts: Sequence[str] | None = None) -> BookArrays:
@@ -138,13 +185,20 @@ def read_book_arrays(conn: Connection, as_of: date, accounts: Sequence[str] | No
     params: dict[str, Any] = {"as_of": as_of}
     if accounts is not None:
         params["accounts"] = list(accounts)
-    columns = [column for query, kinds in _statements(conn.dialect.name, some=accounts is not None)
-               for column in _columns(conn, query, params, kinds)]
+    columns = [
+        column
+        for query, kinds in _statements(conn.dialect.name, some=accounts is not None)
+        for column in _columns(conn, query, params, kinds)
+    ]
     return BookArrays(*columns)
 
 
-_READ_LINES = {some: _where_accounts(select(*(lines.c[c] for c in LINE_COLUMNS)), lines.c.account_id, some=some)
-               .order_by(lines.c.account_id) for some in (False, True)}
+_READ_LINES = {
+    some: _where_accounts(select(*(lines.c[c] for c in LINE_COLUMNS)), lines.c.account_id, some=some).order_by(
+        lines.c.account_id
+    )
+    for some in (False, True)
+}
 
 
 def read_lines(conn: Connection, accounts: Sequence[str] | None = None) -> list[tuple[Any, ...]]:

@@ -61,9 +61,20 @@ INCOME_SOURCES = ("income_proof", "bank_statement", "declared")
 CONSENT_SOURCES = ("income", "bureau", "assets")
 # The customer table's columns (CUSTOMER_SCHEMA's, in its order) that customers_as_of gives.
 CUSTOMER_COLUMNS = (
-    "account_id", "customer_id", "opened_on", "income_monthly", "income_verified_on",
-    "income_source", "assets", "bureau_enquiries_6m", "external_debt", "external_dpd_max_12m",
-    "bureau_score", "consent_income", "consent_bureau", "consent_assets",
+    "account_id",
+    "customer_id",
+    "opened_on",
+    "income_monthly",
+    "income_verified_on",
+    "income_source",
+    "assets",
+    "bureau_enquiries_6m",
+    "external_debt",
+    "external_dpd_max_12m",
+    "bureau_score",
+    "consent_income",
+    "consent_bureau",
+    "consent_assets",
 )
 
 # A reference to the document that proves a value (a file name, a case number), never
@@ -85,15 +96,21 @@ def _is_whole(value: object) -> bool:
 
 def _check_amount(amount: int, field: str) -> int:
     if not _is_whole(amount) or not 0 <= amount <= MAX_AMOUNT_MINOR:
-        raise InputError.for_field("amount_out_of_range", where=field, field=field,
-                                   rule=f"whole minor units from 0 to {MAX_AMOUNT_MINOR}", value=amount)
+        raise InputError.for_field(
+            "amount_out_of_range",
+            where=field,
+            field=field,
+            rule=f"whole minor units from 0 to {MAX_AMOUNT_MINOR}",
+            value=amount,
+        )
     return amount
 
 
 def _check_count(value: int, field: str, most: int) -> int:
     if not _is_whole(value) or not 0 <= value <= most:
-        raise InputError.for_field("number_out_of_range", where=field, field=field,
-                                   rule=f"a whole number from 0 to {most}", value=value)
+        raise InputError.for_field(
+            "number_out_of_range", where=field, field=field, rule=f"a whole number from 0 to {most}", value=value
+        )
     return value
 
 
@@ -102,15 +119,15 @@ def _check_score(value: object, field: str) -> float | None:
         return None
     number = float(value) if _is_whole(value) or isinstance(value, float) else math.nan  # type: ignore[arg-type]
     if not (math.isfinite(number) and 0 <= number <= SCORE_MAX):
-        raise InputError.for_field("number_out_of_range", where=field, field=field,
-                                   rule=f"a number from 0 to {SCORE_MAX:g}", value=value)
+        raise InputError.for_field(
+            "number_out_of_range", where=field, field=field, rule=f"a number from 0 to {SCORE_MAX:g}", value=value
+        )
     return number
 
 
 def _check_choice(value: str, field: str, allowed: Sequence[str], code: str) -> str:
     if value not in allowed:
-        raise InputError.for_field(code, where=field, field=field, rule=f"one of {list(allowed)}",
-                                   value=value)
+        raise InputError.for_field(code, where=field, field=field, rule=f"one of {list(allowed)}", value=value)
     return value
 
 
@@ -132,17 +149,21 @@ def check_evidence(text: str, field: str = "evidence") -> str:
 def _check_evidence(text: object, field: str) -> str:
     if not isinstance(text, str) or _EVIDENCE.fullmatch(text) is None:
         raise InputError.for_field(
-            "evidence_malformed", where=field, field=field,
-            rule=(f"a reference of 1 to {EVIDENCE_MAX_LENGTH} ASCII letters, digits, '.', '_', ':', "
-                  "'/', '#' or '-', starting with a letter or digit"),
-            value=text)
+            "evidence_malformed",
+            where=field,
+            field=field,
+            rule=(
+                f"a reference of 1 to {EVIDENCE_MAX_LENGTH} ASCII letters, digits, '.', '_', ':', "
+                "'/', '#' or '-', starting with a letter or digit"
+            ),
+            value=text,
+        )
     return text
 
 
 def customer_currencies(conn: Connection, customer_id: str) -> list[str]:
     """The currencies of the customer's lines, sorted; ``customer_not_found`` when it has none."""
-    found = conn.execute(select(lines.c.currency).distinct()
-                         .where(lines.c.customer_id == customer_id)).scalars().all()
+    found = conn.execute(select(lines.c.currency).distinct().where(lines.c.customer_id == customer_id)).scalars().all()
     if not found:
         raise _customer_not_found(customer_id)
     return sorted(found)
@@ -150,30 +171,47 @@ def customer_currencies(conn: Connection, customer_id: str) -> list[str]:
 
 def customer_accounts(conn: Connection, customer_id: str) -> list[str]:
     """The accounts of the customer's lines, sorted; ``customer_not_found`` when it has none."""
-    found = conn.execute(select(lines.c.account_id).where(lines.c.customer_id == customer_id)
-                         .order_by(lines.c.account_id)).scalars().all()
+    found = (
+        conn.execute(select(lines.c.account_id).where(lines.c.customer_id == customer_id).order_by(lines.c.account_id))
+        .scalars()
+        .all()
+    )
     if not found:
         raise _customer_not_found(customer_id)
     return list(found)
 
 
 def _customer_not_found(customer_id: str) -> InputError:
-    return InputError.for_field("customer_not_found", where=customer_id, field="customer_id",
-                                rule="the customer of a line in the ledger", value=customer_id)
+    return InputError.for_field(
+        "customer_not_found",
+        where=customer_id,
+        field="customer_id",
+        rule="the customer of a line in the ledger",
+        value=customer_id,
+    )
 
 
 def _resolve_currency(conn: Connection, customer_id: str, currency: str | None, field: str) -> str:
     held = customer_currencies(conn, customer_id)
     if currency is None:
         if len(held) > 1:
-            raise InputError.for_field("currency_required", where=customer_id, field=field,
-                                       rule=f"given: the customer's lines are in {held}", value=None)
+            raise InputError.for_field(
+                "currency_required",
+                where=customer_id,
+                field=field,
+                rule=f"given: the customer's lines are in {held}",
+                value=None,
+            )
         return held[0]
     currency_exponent(currency)
     if currency not in held:
-        raise InputError.for_field("currency_mismatch", where=customer_id, field=field,
-                                   rule=f"the currency of one of the customer's lines {held}",
-                                   value=currency)
+        raise InputError.for_field(
+            "currency_mismatch",
+            where=customer_id,
+            field=field,
+            rule=f"the currency of one of the customer's lines {held}",
+            value=currency,
+        )
     return currency
 
 
@@ -206,8 +244,15 @@ def _insert(conn: Connection, table: Table, row: dict[str, Any]) -> dict[str, An
 
 
 def record_income(
-    engine: Engine, customer_id: str, *, income_monthly: int, verified_on: date, source: str,
-    evidence: str, today: date, currency: str | None = None,
+    engine: Engine,
+    customer_id: str,
+    *,
+    income_monthly: int,
+    verified_on: date,
+    source: str,
+    evidence: str,
+    today: date,
+    currency: str | None = None,
 ) -> dict[str, Any]:
     """Append a monthly income of ``customer_id``, verified on ``verified_on`` from ``source``.
 
@@ -223,9 +268,18 @@ def record_income(
     _check_evidence(evidence, "evidence")
     with _writing(engine) as conn:
         resolved = _resolve_currency(conn, customer_id, currency, "currency")
-        return _insert(conn, customer_incomes, {
-            "customer_id": customer_id, "currency": resolved, "income_monthly": income_monthly,
-            "verified_on": verified_on, "source": source, "evidence": evidence})
+        return _insert(
+            conn,
+            customer_incomes,
+            {
+                "customer_id": customer_id,
+                "currency": resolved,
+                "income_monthly": income_monthly,
+                "verified_on": verified_on,
+                "source": source,
+                "evidence": evidence,
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -244,7 +298,12 @@ class BureauReport:
 
 
 def record_bureau_report(
-    engine: Engine, customer_id: str, report: BureauReport, *, today: date, currency: str | None = None,
+    engine: Engine,
+    customer_id: str,
+    report: BureauReport,
+    *,
+    today: date,
+    currency: str | None = None,
 ) -> dict[str, Any]:
     """Append a bureau report of ``customer_id``; its debt in ``currency`` (the lines' when None).
 
@@ -259,15 +318,29 @@ def record_bureau_report(
     _check_score(report.bureau_score, "bureau_score")
     with _writing(engine) as conn:
         resolved = _resolve_currency(conn, customer_id, currency, "currency")
-        return _insert(conn, customer_bureau_reports, {
-            "customer_id": customer_id, "currency": resolved, "as_of": report.as_of,
-            "enquiries_6m": report.enquiries_6m, "external_debt": report.external_debt,
-            "external_dpd_max_12m": report.external_dpd_max_12m,
-            "bureau_score": None if report.bureau_score is None else float(report.bureau_score)})
+        return _insert(
+            conn,
+            customer_bureau_reports,
+            {
+                "customer_id": customer_id,
+                "currency": resolved,
+                "as_of": report.as_of,
+                "enquiries_6m": report.enquiries_6m,
+                "external_debt": report.external_debt,
+                "external_dpd_max_12m": report.external_dpd_max_12m,
+                "bureau_score": None if report.bureau_score is None else float(report.bureau_score),
+            },
+        )
 
 
 def record_assets(
-    engine: Engine, customer_id: str, *, amount: int, verified_on: date, evidence: str, today: date,
+    engine: Engine,
+    customer_id: str,
+    *,
+    amount: int,
+    verified_on: date,
+    evidence: str,
+    today: date,
     currency: str | None = None,
 ) -> dict[str, Any]:
     """Append the verified assets of ``customer_id`` (minor units, 0 to MAX_AMOUNT_MINOR)."""
@@ -277,13 +350,27 @@ def record_assets(
     _check_evidence(evidence, "evidence")
     with _writing(engine) as conn:
         resolved = _resolve_currency(conn, customer_id, currency, "currency")
-        return _insert(conn, customer_assets, {
-            "customer_id": customer_id, "currency": resolved, "amount": amount,
-            "verified_on": verified_on, "evidence": evidence})
+        return _insert(
+            conn,
+            customer_assets,
+            {
+                "customer_id": customer_id,
+                "currency": resolved,
+                "amount": amount,
+                "verified_on": verified_on,
+                "evidence": evidence,
+            },
+        )
 
 
 def record_consent(
-    engine: Engine, customer_id: str, *, source: str, granted: bool, effective_on: date, today: date,
+    engine: Engine,
+    customer_id: str,
+    *,
+    source: str,
+    granted: bool,
+    effective_on: date,
+    today: date,
 ) -> dict[str, Any]:
     """Append the customer's consent to use ``source`` (income, bureau or assets): granted or revoked.
 
@@ -295,9 +382,11 @@ def record_consent(
     check_event_date(effective_on, "effective_on", today=today)
     with _writing(engine) as conn:
         customer_currencies(conn, customer_id)
-        return _insert(conn, customer_consents, {
-            "customer_id": customer_id, "source": source, "granted": bool(granted),
-            "effective_on": effective_on})
+        return _insert(
+            conn,
+            customer_consents,
+            {"customer_id": customer_id, "source": source, "granted": bool(granted), "effective_on": effective_on},
+        )
 
 
 # --- reading ------------------------------------------------------------------------
@@ -318,8 +407,13 @@ _AS_OF = bindparam("as_of", type_=Date)
 def _latest_id(table: Table, on: str, *match: Any) -> Any:
     """The id of the row of ``table`` dated latest on or before ``as_of`` among those matching."""
     x = table.alias()
-    return (select(x.c.id).where(x.c[on] <= _AS_OF, *(m(x) for m in match))
-            .order_by(x.c[on].desc(), x.c.id.desc()).limit(1).scalar_subquery())
+    return (
+        select(x.c.id)
+        .where(x.c[on] <= _AS_OF, *(m(x) for m in match))
+        .order_by(x.c[on].desc(), x.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def _same_customer(x: Any) -> Any:
@@ -332,21 +426,44 @@ def _same_currency(x: Any) -> Any:
 
 def _customer_query(*, some: bool) -> Any:
     """One row per line: its customer's latest of each kind, found by index per line."""
-    income, assets, bureau = customer_incomes.alias("ci"), customer_assets.alias("ca"), customer_bureau_reports.alias("cb")
+    income, assets, bureau = (
+        customer_incomes.alias("ci"),
+        customer_assets.alias("ca"),
+        customer_bureau_reports.alias("cb"),
+    )
     consents = {source: customer_consents.alias(f"cc_{source}") for source in CONSENT_SOURCES}
     joined: Any = lines
-    for alias, table, on in ((income, customer_incomes, "verified_on"), (assets, customer_assets, "verified_on"),
-                             (bureau, customer_bureau_reports, "as_of")):
+    for alias, table, on in (
+        (income, customer_incomes, "verified_on"),
+        (assets, customer_assets, "verified_on"),
+        (bureau, customer_bureau_reports, "as_of"),
+    ):
         joined = joined.outerjoin(alias, alias.c.id == _latest_id(table, on, _same_customer, _same_currency))
     for source, alias in consents.items():
-        joined = joined.outerjoin(alias, alias.c.id == _latest_id(
-            customer_consents, "effective_on", _same_customer,
-            lambda x, s=source: x.c.source == s))
-    query = (select(lines.c.account_id, lines.c.customer_id, lines.c.opened_on, income.c.income_monthly,
-                    income.c.verified_on, income.c.source, assets.c.amount, bureau.c.enquiries_6m,
-                    bureau.c.external_debt, bureau.c.external_dpd_max_12m, bureau.c.bureau_score,
-                    *(alias.c.granted for alias in consents.values()))
-             .select_from(joined).where(lines.c.opened_on <= _AS_OF).order_by(lines.c.account_id))
+        joined = joined.outerjoin(
+            alias,
+            alias.c.id
+            == _latest_id(customer_consents, "effective_on", _same_customer, lambda x, s=source: x.c.source == s),
+        )
+    query = (
+        select(
+            lines.c.account_id,
+            lines.c.customer_id,
+            lines.c.opened_on,
+            income.c.income_monthly,
+            income.c.verified_on,
+            income.c.source,
+            assets.c.amount,
+            bureau.c.enquiries_6m,
+            bureau.c.external_debt,
+            bureau.c.external_dpd_max_12m,
+            bureau.c.bureau_score,
+            *(alias.c.granted for alias in consents.values()),
+        )
+        .select_from(joined)
+        .where(lines.c.opened_on <= _AS_OF)
+        .order_by(lines.c.account_id)
+    )
     if some:
         query = query.where(lines.c.account_id.in_(bindparam("accounts", expanding=True)))
     return query
@@ -355,8 +472,9 @@ def _customer_query(*, some: bool) -> Any:
 _CUSTOMER_QUERIES = {some: _customer_query(some=some) for some in (False, True)}
 
 
-def customers_as_of(conn_or_engine: Connection | Engine, as_of: date,
-                    accounts: Sequence[str] | None = None) -> pd.DataFrame:
+def customers_as_of(
+    conn_or_engine: Connection | Engine, as_of: date, accounts: Sequence[str] | None = None
+) -> pd.DataFrame:
     """The customer table of the lines open on ``as_of`` (of ``accounts`` only, when given).
 
     One row per account, columns :data:`CUSTOMER_COLUMNS` in the portfolio's canonical
@@ -374,13 +492,24 @@ def customers_as_of(conn_or_engine: Connection | Engine, as_of: date,
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(CUSTOMER_COLUMNS)
     data = dict(zip(CUSTOMER_COLUMNS, columns, strict=True))
     convert: dict[str, Callable[[Sequence[Any]], Any]] = {
-               "income_source": _texts, "opened_on": _dates, "income_verified_on": _dates, "bureau_score": _floats,
-               "consent_income": _flags, "consent_bureau": _flags, "consent_assets": _flags,
-               **dict.fromkeys(("income_monthly", "assets", "bureau_enquiries_6m", "external_debt",
-                                "external_dpd_max_12m"), _integers)}
+        "income_source": _texts,
+        "opened_on": _dates,
+        "income_verified_on": _dates,
+        "bureau_score": _floats,
+        "consent_income": _flags,
+        "consent_bureau": _flags,
+        "consent_assets": _flags,
+        **dict.fromkeys(
+            ("income_monthly", "assets", "bureau_enquiries_6m", "external_debt", "external_dpd_max_12m"), _integers
+        ),
+    }
     # Built from numpy arrays: pandas' inference per column cost more than the query.
-    return pd.DataFrame({name: convert.get(name, _objects)(data[name])  # type: ignore[no-untyped-call]
-                         for name in CUSTOMER_COLUMNS})
+    return pd.DataFrame(
+        {
+            name: convert.get(name, _objects)(data[name])  # type: ignore[no-untyped-call]
+            for name in CUSTOMER_COLUMNS
+        }
+    )
 
 
 def _objects(values: Sequence[Any]) -> np.ndarray:
@@ -410,6 +539,7 @@ def _flags(values: Sequence[bool | None]) -> pd.api.extensions.ExtensionArray:
 
 
 def _dates(values: Sequence[date | None]) -> np.ndarray:
-    out: np.ndarray = np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values],
-                               dtype="datetime64[D]").astype("datetime64[ns]")
+    out: np.ndarray = np.array(
+        [np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values], dtype="datetime64[D]"
+    ).astype("datetime64[ns]")
     return out

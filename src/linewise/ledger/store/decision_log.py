@@ -26,8 +26,17 @@ from linewise.decision_schema import DECISION_FIELDS, DecisionField
 from linewise.errors import InputError
 from linewise.ledger.store.tables import decision_runs, decisions, strategies
 
-__all__ = ["SqlDecisionLog", "StoredRun", "check_run", "decisions_since", "last_decided_on", "latest_decision", "list_runs", "load_run",
-           "save_run"]
+__all__ = [
+    "SqlDecisionLog",
+    "StoredRun",
+    "check_run",
+    "decisions_since",
+    "last_decided_on",
+    "latest_decision",
+    "list_runs",
+    "load_run",
+    "save_run",
+]
 
 _ONE_PER_RUN = ("as_of", "trigger", "strategy", "model")
 _CONTEXT = ("last_limit_change_on", "requests_in_window")
@@ -58,9 +67,13 @@ class StoredRun:
     def one(self, position: int) -> StoredRun:
         """The decision at ``position`` (in the decisions' order) as a run of one."""
         account = str(self.decisions["account_id"].iloc[position])
-        return replace(self, decisions=self.decisions.iloc[[position]].reset_index(drop=True),
-                       features=self.features.loc[[account]], context=self.context.loc[[account]],
-                       history=None if self.history is None else [self.history[position]])
+        return replace(
+            self,
+            decisions=self.decisions.iloc[[position]].reset_index(drop=True),
+            features=self.features.loc[[account]],
+            context=self.context.loc[[account]],
+            history=None if self.history is None else [self.history[position]],
+        )
 
 
 class SqlDecisionLog:
@@ -69,12 +82,26 @@ class SqlDecisionLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def save_run(self, decided: pd.DataFrame, features: pd.DataFrame, *, strategy_text: str,
-                 with_recourse: bool, context: pd.DataFrame | None = None,
-                 history: list[dict[str, Any]] | None = None) -> int:
+    def save_run(
+        self,
+        decided: pd.DataFrame,
+        features: pd.DataFrame,
+        *,
+        strategy_text: str,
+        with_recourse: bool,
+        context: pd.DataFrame | None = None,
+        history: list[dict[str, Any]] | None = None,
+    ) -> int:
         """See :func:`save_run`."""
-        return save_run(self.engine, decided, features, strategy_text=strategy_text,
-                        with_recourse=with_recourse, context=context, history=history)
+        return save_run(
+            self.engine,
+            decided,
+            features,
+            strategy_text=strategy_text,
+            with_recourse=with_recourse,
+            context=context,
+            history=history,
+        )
 
     def load_run(self, run_id: int | None = None) -> StoredRun:
         """See :func:`load_run`."""
@@ -97,9 +124,16 @@ class SqlDecisionLog:
         return decisions_since(self.engine, trigger, after, up_to, accounts)
 
 
-def save_run(engine: Engine, decided: pd.DataFrame, features: pd.DataFrame, *, strategy_text: str,
-             with_recourse: bool, context: pd.DataFrame | None = None,
-             history: list[dict[str, Any]] | None = None) -> int:
+def save_run(
+    engine: Engine,
+    decided: pd.DataFrame,
+    features: pd.DataFrame,
+    *,
+    strategy_text: str,
+    with_recourse: bool,
+    context: pd.DataFrame | None = None,
+    history: list[dict[str, Any]] | None = None,
+) -> int:
     """Store ``decided`` (one run) with each account's ``features`` and ``context``; the run's id.
 
     ``with_recourse`` says whether recourse was worked out (a replay must do the same);
@@ -114,44 +148,73 @@ def save_run(engine: Engine, decided: pd.DataFrame, features: pd.DataFrame, *, s
     ref = str(first["strategy"])
     now = datetime.now(UTC)
     feature_rows = features.set_axis(features.index.astype("str")).reindex(accounts)
-    context_rows = (pd.DataFrame(index=accounts) if context is None
-                    else context.set_axis(context.index.astype("str")).reindex(accounts))
+    context_rows = (
+        pd.DataFrame(index=accounts)
+        if context is None
+        else context.set_axis(context.index.astype("str")).reindex(accounts)
+    )
     features_json, context_json = _json_rows(feature_rows), _context_rows(context_rows, history)
     with engine.begin() as conn:
         _store_strategy(conn, ref, strategy_text, now)
-        run_id = int(conn.execute(insert(decision_runs).values(
-            as_of=first["as_of"], trigger=str(first["trigger"]), strategy_ref=ref,
-            model_ref=str(first["model"]), with_recourse=with_recourse, accounts=len(decided),
-            stored_at=now,
-        ).returning(decision_runs.c.id)).scalar_one())
+        run_id = int(
+            conn.execute(
+                insert(decision_runs)
+                .values(
+                    as_of=first["as_of"],
+                    trigger=str(first["trigger"]),
+                    strategy_ref=ref,
+                    model_ref=str(first["model"]),
+                    with_recourse=with_recourse,
+                    accounts=len(decided),
+                    stored_at=now,
+                )
+                .returning(decision_runs.c.id)
+            ).scalar_one()
+        )
         rows = _decision_rows(decided, run_id, features_json, context_json)
         conn.execute(insert(decisions), rows)
     return run_id
 
 
-def check_run(decided: pd.DataFrame, features: pd.DataFrame,
-              history: list[dict[str, Any]] | None) -> None:
+def check_run(decided: pd.DataFrame, features: pd.DataFrame, history: list[dict[str, Any]] | None) -> None:
     """Raise :class:`InputError` unless ``decided`` is one run a log may store (see :func:`save_run`)."""
     if decided.empty:
-        raise InputError.for_field("decisions_empty", where="decision log", field="decisions",
-                                   rule="at least one decision in a run", value=0)
+        raise InputError.for_field(
+            "decisions_empty", where="decision log", field="decisions", rule="at least one decision in a run", value=0
+        )
     for column in _ONE_PER_RUN:
         values = decided[column].astype("str").unique()
         if len(values) > 1:
-            raise InputError.for_field("run_mixed", where="decision log", field=column,
-                                       rule="one value per run", value=sorted(values)[:3])
+            raise InputError.for_field(
+                "run_mixed", where="decision log", field=column, rule="one value per run", value=sorted(values)[:3]
+            )
     accounts = decided["account_id"].astype("str")
     twice = accounts[accounts.duplicated()]
     if len(twice):
-        raise InputError.for_field("account_twice", where="decision log", field="account_id",
-                                   rule="one decision per account in a run", value=twice.iloc[0])
+        raise InputError.for_field(
+            "account_twice",
+            where="decision log",
+            field="account_id",
+            rule="one decision per account in a run",
+            value=twice.iloc[0],
+        )
     missing = accounts[~accounts.isin(features.index.astype("str"))]
     if len(missing):
-        raise InputError.for_field("feature_missing", where="decision log", field="account_id",
-                                   rule="features stored with every decision", value=missing.iloc[0])
+        raise InputError.for_field(
+            "feature_missing",
+            where="decision log",
+            field="account_id",
+            rule="features stored with every decision",
+            value=missing.iloc[0],
+        )
     if history is not None and len(history) != len(decided):
-        raise InputError.for_field("history_missing", where="decision log", field="history",
-                                   rule=f"one record per decision ({len(decided)})", value=len(history))
+        raise InputError.for_field(
+            "history_missing",
+            where="decision log",
+            field="history",
+            rule=f"one record per decision ({len(decided)})",
+            value=len(history),
+        )
 
 
 def _store_strategy(conn: Connection, ref: str, text: str, now: datetime) -> None:
@@ -161,8 +224,12 @@ def _store_strategy(conn: Connection, ref: str, text: str, now: datetime) -> Non
         conn.execute(insert(strategies).values(ref=ref, sha256=digest, text=text, stored_at=now))
     elif stored != digest:
         raise InputError.for_field(
-            "strategy_ref_reused", where="decision log", field="strategy",
-            rule="one text per id@version (raise the version when the file changes)", value=ref)
+            "strategy_ref_reused",
+            where="decision log",
+            field="strategy",
+            rule="one text per id@version (raise the version when the file changes)",
+            value=ref,
+        )
 
 
 def _number(value: Any) -> float | None:
@@ -185,15 +252,20 @@ def _json_rows(frame: pd.DataFrame) -> list[str]:
 
 
 def _context_rows(frame: pd.DataFrame, history: list[dict[str, Any]] | None) -> list[str]:
-    changed = (pd.to_datetime(frame["last_limit_change_on"]) if "last_limit_change_on" in frame
-               else pd.Series(pd.NaT, index=frame.index))
+    changed = (
+        pd.to_datetime(frame["last_limit_change_on"])
+        if "last_limit_change_on" in frame
+        else pd.Series(pd.NaT, index=frame.index)
+    )
     requests = frame["requests_in_window"] if "requests_in_window" in frame else pd.Series(np.nan, index=frame.index)
     extra = [column for column in frame.columns if column not in _CONTEXT]
     extras: list[dict[str, Any]] = frame[extra].astype(object).where(frame[extra].notna(), None).to_dict("records")  # type: ignore[assignment]
     out = []
     for i, (c, r) in enumerate(zip(changed, requests, strict=True)):
-        item: dict[str, Any] = {"last_limit_change_on": None if pd.isna(c) else c.date().isoformat(),
-                                "requests_in_window": None if pd.isna(r) else _number(r)}
+        item: dict[str, Any] = {
+            "last_limit_change_on": None if pd.isna(c) else c.date().isoformat(),
+            "requests_in_window": None if pd.isna(r) else _number(r),
+        }
         item.update({key: _plain(value) for key, value in extras[i].items()})
         if history is not None:
             item["history"] = history[i]
@@ -212,13 +284,15 @@ def _stored_column(field: DecisionField, values: pd.Series) -> list[Any]:
         return [json.dumps([str(code) for code in codes]) for codes in values]
     missing = values.isna().to_numpy()
     if missing.any() and not field.nullable:
-        raise InputError.for_field("decision_incomplete", where="decision log", field=field.name,
-                                   rule="present in every decision", value=None)
+        raise InputError.for_field(
+            "decision_incomplete", where="decision log", field=field.name, rule="present in every decision", value=None
+        )
     if field.kind == "minor":
         cast: Any = int
     elif field.kind == "number":
         cast = float
     elif field.kind == "date":
+
         def cast(value: Any) -> Any:
             return value if type(value) is date else pd.Timestamp(value).date()
     else:
@@ -226,12 +300,13 @@ def _stored_column(field: DecisionField, values: pd.Series) -> list[Any]:
     return [None if gone else cast(value) for value, gone in zip(values.tolist(), missing, strict=True)]
 
 
-def _decision_rows(decided: pd.DataFrame, run_id: int, features: list[str],
-                   context: list[str]) -> list[dict[str, Any]]:
+def _decision_rows(decided: pd.DataFrame, run_id: int, features: list[str], context: list[str]) -> list[dict[str, Any]]:
     columns = {f.column: _stored_column(f, decided[f.name]) for f in DECISION_FIELDS}
     names = list(columns)
-    return [{"run_id": run_id, "features": features[i], "context": context[i], **dict(zip(names, values, strict=True))}
-            for i, values in enumerate(zip(*columns.values(), strict=True))]
+    return [
+        {"run_id": run_id, "features": features[i], "context": context[i], **dict(zip(names, values, strict=True))}
+        for i, values in enumerate(zip(*columns.values(), strict=True))
+    ]
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -250,30 +325,42 @@ def load_run(engine: Engine, run_id: int | None = None) -> StoredRun:
         if run_id is None:
             run_id = conn.execute(select(func.max(decision_runs.c.id))).scalar_one_or_none()
             if run_id is None:
-                raise InputError.for_field("run_not_found", where="decision log", field="run",
-                                           rule="a stored run (decide with `linewise review` first)",
-                                           value=None)
-        return _read(conn, int(run_id), select(decisions).where(decisions.c.run_id == run_id)
-                     .order_by(decisions.c.id))
+                raise InputError.for_field(
+                    "run_not_found",
+                    where="decision log",
+                    field="run",
+                    rule="a stored run (decide with `linewise review` first)",
+                    value=None,
+                )
+        return _read(conn, int(run_id), select(decisions).where(decisions.c.run_id == run_id).order_by(decisions.c.id))
 
 
 def latest_decision(engine: Engine, account_id: str) -> StoredRun:
     """The newest stored decision of ``account_id``, as a run of one."""
     with engine.connect() as conn:
-        found = conn.execute(select(decisions.c.id, decisions.c.run_id)
-                             .where(decisions.c.account_id == account_id)
-                             .order_by(decisions.c.as_of.desc(), decisions.c.id.desc()).limit(1)).first()
+        found = conn.execute(
+            select(decisions.c.id, decisions.c.run_id)
+            .where(decisions.c.account_id == account_id)
+            .order_by(decisions.c.as_of.desc(), decisions.c.id.desc())
+            .limit(1)
+        ).first()
         if found is None:
-            raise InputError.for_field("account_not_found", where="decision log", field="account_id",
-                                       rule="an account with a stored decision", value=account_id)
+            raise InputError.for_field(
+                "account_not_found",
+                where="decision log",
+                field="account_id",
+                rule="an account with a stored decision",
+                value=account_id,
+            )
         return _read(conn, int(found.run_id), select(decisions).where(decisions.c.id == found.id))
 
 
 def _read(conn: Connection, run_id: int, query: Any) -> StoredRun:
     run = conn.execute(select(decision_runs).where(decision_runs.c.id == run_id)).mappings().first()
     if run is None:
-        raise InputError.for_field("run_not_found", where="decision log", field="run",
-                                   rule="a stored run", value=run_id)
+        raise InputError.for_field(
+            "run_not_found", where="decision log", field="run", rule="a stored run", value=run_id
+        )
     text = conn.execute(select(strategies.c.text).where(strategies.c.ref == run["strategy_ref"])).scalar_one()
     rows = conn.execute(query).mappings().all()
     index = pd.Index([row["account_id"] for row in rows], name="account_id")
@@ -285,16 +372,28 @@ def _read(conn: Connection, run_id: int, query: Any) -> StoredRun:
         except (ValueError, TypeError):
             continue
     stored_context = [json.loads(row["context"]) for row in rows]
-    history = ([item["history"] for item in stored_context]
-               if stored_context and all("history" in item for item in stored_context) else None)
+    history = (
+        [item["history"] for item in stored_context]
+        if stored_context and all("history" in item for item in stored_context)
+        else None
+    )
     keys = list(_CONTEXT) + sorted({key for item in stored_context for key in item} - {*_CONTEXT, "history"})
     context = pd.DataFrame.from_records(stored_context, index=index, columns=keys)
     context["last_limit_change_on"] = pd.to_datetime(context["last_limit_change_on"])
     context["requests_in_window"] = context["requests_in_window"].astype("float64")
-    return StoredRun(run_id=run_id, as_of=run["as_of"], trigger=run["trigger"],
-                     strategy_ref=run["strategy_ref"], strategy_text=text, model_ref=run["model_ref"],
-                     with_recourse=bool(run["with_recourse"]),
-                     decisions=frame, features=features, context=context, history=history)
+    return StoredRun(
+        run_id=run_id,
+        as_of=run["as_of"],
+        trigger=run["trigger"],
+        strategy_ref=run["strategy_ref"],
+        strategy_text=text,
+        model_ref=run["model_ref"],
+        with_recourse=bool(run["with_recourse"]),
+        decisions=frame,
+        features=features,
+        context=context,
+        history=history,
+    )
 
 
 def _read_column(field: DecisionField, values: list[Any]) -> Any:
@@ -313,20 +412,29 @@ def _read_column(field: DecisionField, values: list[Any]) -> Any:
 def last_decided_on(engine: Engine, trigger: str) -> pd.Series:
     """Per account with a logged decision by ``trigger``, the as-of date of the newest one."""
     with engine.connect() as conn:
-        rows = conn.execute(select(decisions.c.account_id, func.max(decisions.c.as_of))
-                            .where(decisions.c.trigger == trigger)
-                            .group_by(decisions.c.account_id)).all()
-    return pd.Series({account: pd.Timestamp(on) for account, on in rows}, dtype="datetime64[ns]",
-                     name="last_decided_on").rename_axis("account_id")
+        rows = conn.execute(
+            select(decisions.c.account_id, func.max(decisions.c.as_of))
+            .where(decisions.c.trigger == trigger)
+            .group_by(decisions.c.account_id)
+        ).all()
+    return pd.Series(
+        {account: pd.Timestamp(on) for account, on in rows}, dtype="datetime64[ns]", name="last_decided_on"
+    ).rename_axis("account_id")
 
 
-def decisions_since(engine: Engine, trigger: str, after: date, up_to: date,
-                    accounts: list[str]) -> pd.Series:
+def decisions_since(engine: Engine, trigger: str, after: date, up_to: date, accounts: list[str]) -> pd.Series:
     """Per one of ``accounts``, how many decisions by ``trigger`` are logged with an as-of in (after, up_to]."""
     with engine.connect() as conn:
-        rows = conn.execute(select(decisions.c.account_id, func.count())
-                            .where(decisions.c.account_id.in_(accounts), decisions.c.trigger == trigger,
-                                   decisions.c.as_of > after, decisions.c.as_of <= up_to)
-                            .group_by(decisions.c.account_id)).all()
-    return pd.Series({account: int(n) for account, n in rows}, dtype="int64",
-                     name="decisions").rename_axis("account_id")
+        rows = conn.execute(
+            select(decisions.c.account_id, func.count())
+            .where(
+                decisions.c.account_id.in_(accounts),
+                decisions.c.trigger == trigger,
+                decisions.c.as_of > after,
+                decisions.c.as_of <= up_to,
+            )
+            .group_by(decisions.c.account_id)
+        ).all()
+    return pd.Series({account: int(n) for account, n in rows}, dtype="int64", name="decisions").rename_axis(
+        "account_id"
+    )

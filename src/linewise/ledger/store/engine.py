@@ -25,14 +25,15 @@ from linewise.errors import (
     InputError,
 )
 
-__all__ = ["check_connection", "create_store_engine", "database_url", "first_line", "is_at_head",
-           "upgrade"]
+__all__ = ["check_connection", "create_store_engine", "database_url", "first_line", "is_at_head", "upgrade"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # The store's SQL is written for these two, through these drivers.
-_DRIVERS = {"sqlite": ("sqlite", "sqlite+pysqlite"),
-            "postgresql": ("postgresql", "postgresql+psycopg"),
-            "postgres": ("postgres",)}  # as many hosting services write it
+_DRIVERS = {
+    "sqlite": ("sqlite", "sqlite+pysqlite"),
+    "postgresql": ("postgresql", "postgresql+psycopg"),
+    "postgres": ("postgres",),
+}  # as many hosting services write it
 _URL_FORMS = "sqlite:///FILE or postgresql://USER@HOST:PORT/DATABASE"
 # A server that does not answer is reported after this long, not after the OS's minutes.
 CONNECT_TIMEOUT_S = 10
@@ -50,8 +51,9 @@ def database_url(text: str, *, source: str = "database URL") -> URL:
     except (ArgumentError, ValueError):
         url = None
     if url is None or url.drivername not in _DRIVERS.get(url.get_backend_name(), ()):
-        raise InputError.for_field("database_url_invalid", where=source, field="the database URL",
-                                   rule=_URL_FORMS, value=_masked(text))
+        raise InputError.for_field(
+            "database_url_invalid", where=source, field="the database URL", rule=_URL_FORMS, value=_masked(text)
+        )
     return url
 
 
@@ -74,8 +76,13 @@ def create_store_engine(url: str, *, source: str = "database URL") -> Engine:
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_S}
-    return create_engine(parsed.set(drivername="postgresql+psycopg"), pool_size=16, max_overflow=8,
-                         pool_pre_ping=True, connect_args=connect_args)
+    return create_engine(
+        parsed.set(drivername="postgresql+psycopg"),
+        pool_size=16,
+        max_overflow=8,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
 
 
 def check_connection(engine: Engine, *, create: bool = True) -> None:
@@ -91,8 +98,9 @@ def check_connection(engine: Engine, *, create: bool = True) -> None:
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
         path = Path(database)
         if not path.parent.is_dir():
-            raise DatabaseUnreachableError(shown, str(path.parent), code="database_folder_missing",
-                                           rule="in an existing folder")
+            raise DatabaseUnreachableError(
+                shown, str(path.parent), code="database_folder_missing", rule="in an existing folder"
+            )
         if not create and not path.exists():
             raise DatabaseNotInitialisedError(shown)
     try:

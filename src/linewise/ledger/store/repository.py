@@ -124,13 +124,33 @@ class _Statement:
 
 
 _LINE_FIELDS = ("customer_id", "currency", "credit_limit", "status", "opened_on", "last_event_on")
-_DRAWDOWN_FIELDS = ("seq", "drawn_on", "principal", "term_months", "method", "purpose",
-                    "annual_rate", "day_count", "grace_days", "penalty_rate", "prepayment")
+_DRAWDOWN_FIELDS = (
+    "seq",
+    "drawn_on",
+    "principal",
+    "term_months",
+    "method",
+    "purpose",
+    "annual_rate",
+    "day_count",
+    "grace_days",
+    "penalty_rate",
+    "prepayment",
+)
 # In Instalment's field order, so that a row's tail is Instalment(*tail).
 _INSTALMENT_FIELDS = tuple(f.name for f in fields(Instalment))
 _ALLOCATION_FIELDS = tuple(f.name for f in fields(Allocation))
-_EVENT_FIELDS = ("account_id", "kind", "occurred_on", "idempotency_key", "reason_code",
-                 "decision_ref", "payload", "result", "posted_at")
+_EVENT_FIELDS = (
+    "account_id",
+    "kind",
+    "occurred_on",
+    "idempotency_key",
+    "reason_code",
+    "decision_ref",
+    "payload",
+    "result",
+    "posted_at",
+)
 
 
 def _binds(*names: str) -> dict[str, Any]:
@@ -138,7 +158,8 @@ def _binds(*names: str) -> dict[str, Any]:
 
 
 _SELECT_LINE = select(lines.c.account_id, *(lines.c[f] for f in _LINE_FIELDS)).where(
-    lines.c.account_id == bindparam("account_id"))
+    lines.c.account_id == bindparam("account_id")
+)
 _LOCK_LINE = _Statement(_SELECT_LINE.with_for_update())
 _READ_LINE = _Statement(_SELECT_LINE)
 # What a posting reads after the lock, in one statement and so one snapshot (a drawdown
@@ -146,40 +167,54 @@ _READ_LINE = _Statement(_SELECT_LINE)
 # to the account under the key, if any (keys are scoped to their account); on every row one instalment of the schedule, if any.
 _ONE_ROW = select(literal_column("1").label("one")).subquery("one_row")
 _SELECT_KEY_AND_SCHEDULE = _Statement(
-    select(events.c.payload, events.c.result,
-           *(drawdowns.c[f] for f in _DRAWDOWN_FIELDS), *(instalments.c[f] for f in _INSTALMENT_FIELDS))
+    select(
+        events.c.payload,
+        events.c.result,
+        *(drawdowns.c[f] for f in _DRAWDOWN_FIELDS),
+        *(instalments.c[f] for f in _INSTALMENT_FIELDS),
+    )
     .select_from(
-        _ONE_ROW.outerjoin(events, and_(events.c.account_id == bindparam("account_id"),
-                                        events.c.idempotency_key == bindparam("idempotency_key")))
+        _ONE_ROW.outerjoin(
+            events,
+            and_(
+                events.c.account_id == bindparam("account_id"), events.c.idempotency_key == bindparam("idempotency_key")
+            ),
+        )
         .outerjoin(drawdowns, drawdowns.c.account_id == bindparam("account_id"))
-        .outerjoin(instalments, and_(instalments.c.account_id == drawdowns.c.account_id,
-                                     instalments.c.drawdown_seq == drawdowns.c.seq)))
+        .outerjoin(
+            instalments,
+            and_(instalments.c.account_id == drawdowns.c.account_id, instalments.c.drawdown_seq == drawdowns.c.seq),
+        )
+    )
     .order_by(drawdowns.c.seq, instalments.c.number)
 )
-_SELECT_EVENT = _Statement(select(events.c.payload, events.c.result).where(
-    events.c.account_id == bindparam("account_id"),
-    events.c.idempotency_key == bindparam("idempotency_key")))
+_SELECT_EVENT = _Statement(
+    select(events.c.payload, events.c.result).where(
+        events.c.account_id == bindparam("account_id"), events.c.idempotency_key == bindparam("idempotency_key")
+    )
+)
 
-_INSERT_LINE = _Statement(insert(lines).values(
-    version=literal_column("1"), **_binds("account_id", *_LINE_FIELDS)))
+_INSERT_LINE = _Statement(insert(lines).values(version=literal_column("1"), **_binds("account_id", *_LINE_FIELDS)))
 _UPDATE_LINE = _Statement(
-    update(lines).where(lines.c.account_id == bindparam("where_account_id"))
-    .values(version=lines.c.version + literal_column("1"), **_binds(*_LINE_FIELDS)))
-_INSERT_LIMIT = _Statement(insert(limit_history).values(
-    **_binds("account_id", "effective_on", "credit_limit", "event_key")))
+    update(lines)
+    .where(lines.c.account_id == bindparam("where_account_id"))
+    .values(version=lines.c.version + literal_column("1"), **_binds(*_LINE_FIELDS))
+)
+_INSERT_LIMIT = _Statement(
+    insert(limit_history).values(**_binds("account_id", "effective_on", "credit_limit", "event_key"))
+)
 _INSERT_DRAWDOWN = _Statement(insert(drawdowns).values(**_binds("account_id", *_DRAWDOWN_FIELDS)))
-_INSERT_INSTALMENT = _Statement(insert(instalments).values(
-    **_binds("account_id", "drawdown_seq", *_INSTALMENT_FIELDS)))
-_INSTALMENT_KEY = and_(instalments.c.account_id == bindparam("where_account_id"),
-                       instalments.c.drawdown_seq == bindparam("where_seq"),
-                       instalments.c.number == bindparam("where_number"))
-_UPDATE_INSTALMENT = _Statement(update(instalments).where(_INSTALMENT_KEY).values(
-    **_binds(*_INSTALMENT_FIELDS)))
+_INSERT_INSTALMENT = _Statement(insert(instalments).values(**_binds("account_id", "drawdown_seq", *_INSTALMENT_FIELDS)))
+_INSTALMENT_KEY = and_(
+    instalments.c.account_id == bindparam("where_account_id"),
+    instalments.c.drawdown_seq == bindparam("where_seq"),
+    instalments.c.number == bindparam("where_number"),
+)
+_UPDATE_INSTALMENT = _Statement(update(instalments).where(_INSTALMENT_KEY).values(**_binds(*_INSTALMENT_FIELDS)))
 _DELETE_INSTALMENT = _Statement(delete(instalments).where(_INSTALMENT_KEY))
 _INSERT_ALLOCATION = _Statement(insert(allocations).values(**_binds("account_id", *_ALLOCATION_FIELDS)))
 _INSERT_EVENT = _Statement(insert(events).values(**_binds(*_EVENT_FIELDS)))
-_DELETE_PROJECTIONS = [_Statement(delete(t).where(t.c.account_id == bindparam("account_id")))
-                       for t in PROJECTIONS]
+_DELETE_PROJECTIONS = [_Statement(delete(t).where(t.c.account_id == bindparam("account_id"))) for t in PROJECTIONS]
 
 
 # --- running statements -----------------------------------------------------------
@@ -213,8 +248,9 @@ def _fetch(conn: Connection, queries: Sequence[tuple[_Statement, Params]]) -> li
         return [cursor.execute(s.sql(conn.dialect), p).fetchall() for s, p in queries]
 
 
-def _run_writes(conn: Connection, writes: Sequence[tuple[_Statement, Sequence[Params]]], *,
-                independent: bool = False) -> None:
+def _run_writes(
+    conn: Connection, writes: Sequence[tuple[_Statement, Sequence[Params]]], *, independent: bool = False
+) -> None:
     """Run each statement once per row, in order; in one round trip on psycopg.
 
     ``independent`` promises that no row is written twice and that no write depends
@@ -268,9 +304,12 @@ def _as_one_statement(
         # Shapes are few (terms and allocations are bounded); the cap guards against surprises.
         if len(_ONE_STATEMENT_SQL) < _MAX_SHAPES:
             _ONE_STATEMENT_SQL[shape] = sql
-    params = {f"{name}_{s}_{r}": value
-              for s, (_, rows) in enumerate(writes)
-              for r, row in enumerate(rows) for name, value in row.items()}
+    params = {
+        f"{name}_{s}_{r}": value
+        for s, (_, rows) in enumerate(writes)
+        for r, row in enumerate(rows)
+        for name, value in row.items()
+    }
     return sql, params
 
 
@@ -289,13 +328,24 @@ def _drawdowns(rows: Sequence[Row]) -> tuple[Drawdown, ...]:
     width = len(_DRAWDOWN_FIELDS)
     for _, group in itertools.groupby(rows, key=itemgetter(0)):
         group_rows = list(group)
-        (seq, drawn_on, principal, term_months, method, purpose, annual_rate, day_count,
-         grace_days, penalty_rate, prepayment) = group_rows[0][:width]
-        terms = DrawdownTerms(Decimal(annual_rate), DayCount(day_count), grace_days,
-                              Decimal(penalty_rate), Prepayment(prepayment))
+        (
+            seq,
+            drawn_on,
+            principal,
+            term_months,
+            method,
+            purpose,
+            annual_rate,
+            day_count,
+            grace_days,
+            penalty_rate,
+            prepayment,
+        ) = group_rows[0][:width]
+        terms = DrawdownTerms(
+            Decimal(annual_rate), DayCount(day_count), grace_days, Decimal(penalty_rate), Prepayment(prepayment)
+        )
         schedule = tuple(Instalment(*r[width:]) for r in group_rows if r[width] is not None)
-        out.append(Drawdown(seq, drawn_on, principal, term_months, Method(method), purpose,
-                            terms, schedule))
+        out.append(Drawdown(seq, drawn_on, principal, term_months, Method(method), purpose, terms, schedule))
     return tuple(out)
 
 
@@ -320,9 +370,7 @@ def find_event(conn: Connection, account_id: str, key: str) -> StoredEvent | Non
     return _stored_event(rows[0]) if rows else None
 
 
-def load_for_posting(
-    conn: Connection, account_id: str, key: str
-) -> tuple[LineState | None, StoredEvent | None]:
+def load_for_posting(conn: Connection, account_id: str, key: str) -> tuple[LineState | None, StoredEvent | None]:
     """The line's state, its row locked for this transaction, and its event already under ``key``.
 
     The lock (``SELECT ... FOR UPDATE``) comes first, so what is read after it is
@@ -336,10 +384,13 @@ def _load(
 ) -> tuple[LineState | None, StoredEvent | None]:
     # SQLite has no row locks: BEGIN IMMEDIATE (see create_store_engine) holds its write lock.
     line_query = _LOCK_LINE if lock and conn.dialect.name == "postgresql" else _READ_LINE
-    line_rows, rows = _fetch(conn, [
-        (line_query, {"account_id": account_id}),
-        (_SELECT_KEY_AND_SCHEDULE, {"account_id": account_id, "idempotency_key": key}),
-    ])
+    line_rows, rows = _fetch(
+        conn,
+        [
+            (line_query, {"account_id": account_id}),
+            (_SELECT_KEY_AND_SCHEDULE, {"account_id": account_id, "idempotency_key": key}),
+        ],
+    )
     stored = _stored_event(rows[0][:2]) if rows[0][0] is not None else None
     schedule_rows = [row[2:] for row in rows if row[2] is not None]
     state = _line_state(line_rows[0], schedule_rows) if line_rows else None
@@ -351,18 +402,30 @@ def _load(
 
 def _line_row(state: LineState) -> dict[str, Any]:
     line = state.line
-    return {"customer_id": line.customer_id, "currency": line.currency,
-            "credit_limit": line.credit_limit, "status": line.status.value,
-            "opened_on": line.opened_on, "last_event_on": state.last_event_on}
+    return {
+        "customer_id": line.customer_id,
+        "currency": line.currency,
+        "credit_limit": line.credit_limit,
+        "status": line.status.value,
+        "opened_on": line.opened_on,
+        "last_event_on": state.last_event_on,
+    }
 
 
 def _drawdown_row(account_id: str, d: Drawdown) -> dict[str, Any]:
     return {
-        "account_id": account_id, "seq": d.seq, "drawn_on": d.drawn_on,
-        "principal": d.principal, "term_months": d.term_months, "method": d.method.value,
-        "purpose": d.purpose, "annual_rate": str(d.terms.annual_rate),
-        "day_count": d.terms.day_count.value, "grace_days": d.terms.grace_days,
-        "penalty_rate": str(d.terms.penalty_rate), "prepayment": d.terms.prepayment.value,
+        "account_id": account_id,
+        "seq": d.seq,
+        "drawn_on": d.drawn_on,
+        "principal": d.principal,
+        "term_months": d.term_months,
+        "method": d.method.value,
+        "purpose": d.purpose,
+        "annual_rate": str(d.terms.annual_rate),
+        "day_count": d.terms.day_count.value,
+        "grace_days": d.terms.grace_days,
+        "penalty_rate": str(d.terms.penalty_rate),
+        "prepayment": d.terms.prepayment.value,
     }
 
 
@@ -375,13 +438,14 @@ def _instalment_row(account_id: str, seq: int, i: Instalment) -> dict[str, Any]:
 
 
 def _allocation_rows(account_id: str, allocs: Sequence[Allocation]) -> list[dict[str, Any]]:
-    return [{"account_id": account_id, **{f: getattr(a, f) for f in _ALLOCATION_FIELDS}}
-            for a in allocs]
+    return [{"account_id": account_id, **{f: getattr(a, f) for f in _ALLOCATION_FIELDS}} for a in allocs]
 
 
 def _event_row(event: Event, result: dict[str, Any]) -> dict[str, Any]:
     return {
-        "account_id": event.account_id, "kind": event.kind, "occurred_on": event.occurred_on,
+        "account_id": event.account_id,
+        "kind": event.kind,
+        "occurred_on": event.occurred_on,
         "idempotency_key": event.idempotency_key,
         "reason_code": getattr(event, "reason_code", None),
         "decision_ref": getattr(event, "decision_ref", None),
@@ -403,22 +467,30 @@ def save_posting(
         line = (_UPDATE_LINE, [{"where_account_id": account_id, **_line_row(after)}])
     limits = []
     if isinstance(event, LineOpened | LimitChanged):
-        limits.append({"account_id": account_id, "effective_on": event.occurred_on,
-                       "credit_limit": after.line.credit_limit, "event_key": event.idempotency_key})
+        limits.append(
+            {
+                "account_id": account_id,
+                "effective_on": event.occurred_on,
+                "credit_limit": after.line.credit_limit,
+                "event_key": event.idempotency_key,
+            }
+        )
     # Every row here is written once and the instalments deleted and inserted have
     # different numbers (see _schedule_writes), so the writes are independent.
-    _run_writes(conn, [
-        line,
-        (_INSERT_LIMIT, limits),
-        *_schedule_writes(before, after),
-        (_INSERT_ALLOCATION, _allocation_rows(account_id, posted.allocations)),
-        (_INSERT_EVENT, [_event_row(event, result)]),
-    ], independent=True)
+    _run_writes(
+        conn,
+        [
+            line,
+            (_INSERT_LIMIT, limits),
+            *_schedule_writes(before, after),
+            (_INSERT_ALLOCATION, _allocation_rows(account_id, posted.allocations)),
+            (_INSERT_EVENT, [_event_row(event, result)]),
+        ],
+        independent=True,
+    )
 
 
-def _schedule_writes(
-    before: LineState | None, after: LineState
-) -> list[tuple[_Statement, list[dict[str, Any]]]]:
+def _schedule_writes(before: LineState | None, after: LineState) -> list[tuple[_Statement, list[dict[str, Any]]]]:
     """The drawdowns and instalments to insert, update and delete to go from ``before`` to ``after``."""
     account_id = after.line.account_id
     old_drawdowns = {d.seq: d for d in before.drawdowns} if before else {}
@@ -436,36 +508,62 @@ def _schedule_writes(
             if was is None:
                 inserts.append(_instalment_row(account_id, d.seq, i))
             elif was is not i and was != i:
-                updates.append({"where_account_id": account_id, "where_seq": d.seq,
-                                "where_number": i.number, **_instalment_values(i)})
+                updates.append(
+                    {
+                        "where_account_id": account_id,
+                        "where_seq": d.seq,
+                        "where_number": i.number,
+                        **_instalment_values(i),
+                    }
+                )
         # Instalments no longer in the schedule were cancelled (a payoff or a shorter term).
-        deletes += [{"where_account_id": account_id, "where_seq": d.seq, "where_number": number}
-                    for number in old]
+        deletes += [{"where_account_id": account_id, "where_seq": d.seq, "where_number": number} for number in old]
     assert not old_drawdowns, "a posting never removes a drawdown (a reversal rebuilds them)"
-    return [(_INSERT_DRAWDOWN, new_drawdowns), (_DELETE_INSTALMENT, deletes),
-            (_UPDATE_INSTALMENT, updates), (_INSERT_INSTALMENT, inserts)]
+    return [
+        (_INSERT_DRAWDOWN, new_drawdowns),
+        (_DELETE_INSTALMENT, deletes),
+        (_UPDATE_INSTALMENT, updates),
+        (_INSERT_INSTALMENT, inserts),
+    ]
 
 
 def rebuild_projections(
-    conn: Connection, event: Event, posted: Posted, limits: Sequence[tuple[date, int, str]],
+    conn: Connection,
+    event: Event,
+    posted: Posted,
+    limits: Sequence[tuple[date, int, str]],
     result: dict[str, Any],
 ) -> None:
     """Append ``event`` (a reversal) and replace the account's projections with a full replay."""
     state = posted.state
     account_id = state.line.account_id
     by_account = [{"account_id": account_id}]
-    _run_writes(conn, [
-        *((delete, by_account) for delete in _DELETE_PROJECTIONS),
-        (_UPDATE_LINE, [{"where_account_id": account_id, **_line_row(state)}]),
-        (_INSERT_DRAWDOWN, [_drawdown_row(account_id, d) for d in state.drawdowns]),
-        (_INSERT_INSTALMENT, [_instalment_row(account_id, d.seq, i)
-                              for d in state.drawdowns for i in d.instalments]),
-        (_INSERT_ALLOCATION, _allocation_rows(account_id, posted.allocations)),
-        (_INSERT_LIMIT, [{"account_id": account_id, "effective_on": effective_on,
-                          "credit_limit": credit_limit, "event_key": key}
-                         for effective_on, credit_limit, key in limits]),
-        (_INSERT_EVENT, [_event_row(event, result)]),
-    ])
+    _run_writes(
+        conn,
+        [
+            *((delete, by_account) for delete in _DELETE_PROJECTIONS),
+            (_UPDATE_LINE, [{"where_account_id": account_id, **_line_row(state)}]),
+            (_INSERT_DRAWDOWN, [_drawdown_row(account_id, d) for d in state.drawdowns]),
+            (
+                _INSERT_INSTALMENT,
+                [_instalment_row(account_id, d.seq, i) for d in state.drawdowns for i in d.instalments],
+            ),
+            (_INSERT_ALLOCATION, _allocation_rows(account_id, posted.allocations)),
+            (
+                _INSERT_LIMIT,
+                [
+                    {
+                        "account_id": account_id,
+                        "effective_on": effective_on,
+                        "credit_limit": credit_limit,
+                        "event_key": key,
+                    }
+                    for effective_on, credit_limit, key in limits
+                ],
+            ),
+            (_INSERT_EVENT, [_event_row(event, result)]),
+        ],
+    )
 
 
 # --- whole accounts and tables ----------------------------------------------------
@@ -479,9 +577,7 @@ def load_account_events(conn: Connection, account_id: str) -> list[Event]:
     return [event_from_payload(json.loads(p)) for p in rows]
 
 
-def load_frames(
-    conn: Connection, account_id: str | None = None, up_to: date | None = None
-) -> dict[str, pd.DataFrame]:
+def load_frames(conn: Connection, account_id: str | None = None, up_to: date | None = None) -> dict[str, pd.DataFrame]:
     """The projection tables as frames (one account's rows when ``account_id`` is given).
 
     With ``up_to``, instalments due and allocations posted after it are left out:
@@ -489,9 +585,13 @@ def load_frames(
     """
     date_limits = {"instalments": instalments.c.due_on, "allocations": allocations.c.posted_on}
     frames: dict[str, pd.DataFrame] = {}
-    for name, table in (("lines", lines), ("limit_history", limit_history),
-                        ("drawdowns", drawdowns), ("instalments", instalments),
-                        ("allocations", allocations)):
+    for name, table in (
+        ("lines", lines),
+        ("limit_history", limit_history),
+        ("drawdowns", drawdowns),
+        ("instalments", instalments),
+        ("allocations", allocations),
+    ):
         query = select(table)
         if account_id is not None:
             query = query.where(table.c.account_id == account_id)
@@ -518,9 +618,7 @@ def _among(conn: Connection, column: ColumnElement[str], values: Sequence[str]) 
     return column.in_(values)
 
 
-def load_lines_for_update(
-    conn: Connection, account_ids: Collection[str]
-) -> dict[str, tuple[LineState, int]]:
+def load_lines_for_update(conn: Connection, account_ids: Collection[str]) -> dict[str, tuple[LineState, int]]:
     """Each line's state and ``version``, the rows locked for this transaction; unknown ids left out.
 
     On PostgreSQL the rows are locked in account order, so two transactions locking
@@ -530,25 +628,34 @@ def load_lines_for_update(
     ids = sorted(set(account_ids))
     if not ids:
         return {}
-    query = (select(lines.c.account_id, *(lines.c[f] for f in _LINE_FIELDS), lines.c.version)
-             .where(_among(conn, lines.c.account_id, ids)).order_by(lines.c.account_id))
+    query = (
+        select(lines.c.account_id, *(lines.c[f] for f in _LINE_FIELDS), lines.c.version)
+        .where(_among(conn, lines.c.account_id, ids))
+        .order_by(lines.c.account_id)
+    )
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
     line_rows = conn.execute(query).all()
     schedule = (
-        select(drawdowns.c.account_id, *(drawdowns.c[f] for f in _DRAWDOWN_FIELDS),
-               *(instalments.c[f] for f in _INSTALMENT_FIELDS))
-        .select_from(drawdowns.outerjoin(instalments, and_(
-            instalments.c.account_id == drawdowns.c.account_id,
-            instalments.c.drawdown_seq == drawdowns.c.seq)))
+        select(
+            drawdowns.c.account_id,
+            *(drawdowns.c[f] for f in _DRAWDOWN_FIELDS),
+            *(instalments.c[f] for f in _INSTALMENT_FIELDS),
+        )
+        .select_from(
+            drawdowns.outerjoin(
+                instalments,
+                and_(instalments.c.account_id == drawdowns.c.account_id, instalments.c.drawdown_seq == drawdowns.c.seq),
+            )
+        )
         .where(_among(conn, drawdowns.c.account_id, [row[0] for row in line_rows]))
-        .order_by(drawdowns.c.account_id, drawdowns.c.seq, instalments.c.number))
+        .order_by(drawdowns.c.account_id, drawdowns.c.seq, instalments.c.number)
+    )
     by_account: dict[str, list[Row]] = {}
     if line_rows:
         for row in conn.execute(schedule):
             by_account.setdefault(row[0], []).append(row[1:])
-    return {row[0]: (_line_state(row[:-1], by_account.get(row[0], [])), row[-1])
-            for row in line_rows}
+    return {row[0]: (_line_state(row[:-1], by_account.get(row[0], [])), row[-1]) for row in line_rows}
 
 
 def load_line_versions(conn: Connection, account_ids: Collection[str] | None = None) -> dict[str, int]:
@@ -567,9 +674,7 @@ def load_line_versions(conn: Connection, account_ids: Collection[str] | None = N
 _PAIRS_PER_LOOKUP = 1_000
 
 
-def find_events(
-    conn: Connection, keys: Collection[tuple[str, str]]
-) -> dict[tuple[str, str], StoredEvent]:
+def find_events(conn: Connection, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], StoredEvent]:
     """The events stored under each (account id, idempotency key) of ``keys`` that has one.
 
     Each pair is one probe of the events' unique index: the pairs are joined to the
@@ -578,14 +683,16 @@ def find_events(
     wanted = sorted(set(keys))
     found: dict[tuple[str, str], StoredEvent] = {}
     for start in range(0, len(wanted), _PAIRS_PER_LOOKUP):
-        pairs = wanted[start:start + _PAIRS_PER_LOOKUP]
+        pairs = wanted[start : start + _PAIRS_PER_LOOKUP]
         if conn.dialect.name == "postgresql":
-            rows = conn.exec_driver_sql(_FIND_PAIRS_PG, {"accounts": [a for a, _ in pairs],
-                                                         "keys": [k for _, k in pairs]})
+            rows = conn.exec_driver_sql(
+                _FIND_PAIRS_PG, {"accounts": [a for a, _ in pairs], "keys": [k for _, k in pairs]}
+            )
         else:
             values = ", ".join(["(?, ?)"] * len(pairs))
-            rows = conn.exec_driver_sql(_FIND_PAIRS_SQLITE.format(values=values),
-                                        tuple(v for pair in pairs for v in pair))
+            rows = conn.exec_driver_sql(
+                _FIND_PAIRS_SQLITE.format(values=values), tuple(v for pair in pairs for v in pair)
+            )
         for account_id, key, payload, result in rows:
             found[(account_id, key)] = _stored_event((payload, result))
     return found
@@ -593,11 +700,12 @@ def find_events(
 
 _FIND_PAIRS_SELECT = (
     "SELECT e.account_id, e.idempotency_key, e.payload, e.result FROM {source} "
-    "JOIN events e ON e.account_id = w.account_id AND e.idempotency_key = w.idempotency_key")
+    "JOIN events e ON e.account_id = w.account_id AND e.idempotency_key = w.idempotency_key"
+)
 _FIND_PAIRS_PG = _FIND_PAIRS_SELECT.format(
-    source="unnest(%(accounts)s::text[], %(keys)s::text[]) AS w(account_id, idempotency_key)")
-_FIND_PAIRS_SQLITE = ("WITH w(account_id, idempotency_key) AS (VALUES {values}) "
-                      + _FIND_PAIRS_SELECT.format(source="w"))
+    source="unnest(%(accounts)s::text[], %(keys)s::text[]) AS w(account_id, idempotency_key)"
+)
+_FIND_PAIRS_SQLITE = "WITH w(account_id, idempotency_key) AS (VALUES {values}) " + _FIND_PAIRS_SELECT.format(source="w")
 
 
 def load_events_of_kinds(
@@ -607,18 +715,17 @@ def load_events_of_kinds(
     out: dict[str, list[Event]] = {}
     if not account_ids:
         return out
-    query = (select(events.c.account_id, events.c.payload)
-             .where(_among(conn, events.c.account_id, sorted(set(account_ids))),
-                    events.c.kind.in_(sorted(set(kinds))))
-             .order_by(events.c.id))
+    query = (
+        select(events.c.account_id, events.c.payload)
+        .where(_among(conn, events.c.account_id, sorted(set(account_ids))), events.c.kind.in_(sorted(set(kinds))))
+        .order_by(events.c.id)
+    )
     for account_id, payload in conn.execute(query):
         out.setdefault(account_id, []).append(event_from_payload(json.loads(payload)))
     return out
 
 
-def save_line_postings(
-    conn: Connection, postings: Sequence[tuple[LineState, Posted, Event, dict[str, Any]]]
-) -> None:
+def save_line_postings(conn: Connection, postings: Sequence[tuple[LineState, Posted, Event, dict[str, Any]]]) -> None:
     """Append each posting's event with its result and write its line, in order.
 
     For events that change only the line row and its limit history (limit and status
@@ -636,21 +743,37 @@ def save_line_postings(
         account_id = after.line.account_id
         lines_after[account_id] = (after, lines_after.get(account_id, (after, 0))[1] + 1)
         if isinstance(event, LimitChanged):
-            limits.append({"account_id": account_id, "effective_on": event.occurred_on,
-                           "credit_limit": after.line.credit_limit,
-                           "event_key": event.idempotency_key})
+            limits.append(
+                {
+                    "account_id": account_id,
+                    "effective_on": event.occurred_on,
+                    "credit_limit": after.line.credit_limit,
+                    "event_key": event.idempotency_key,
+                }
+            )
         event_rows.append(_event_row(event, result))
-    updates = [{"line_account_id": account_id, "line_credit_limit": state.line.credit_limit,
-                "line_status": state.line.status.value, "line_last_event_on": state.last_event_on,
-                "line_postings": count} for account_id, (state, count) in lines_after.items()]
+    updates = [
+        {
+            "line_account_id": account_id,
+            "line_credit_limit": state.line.credit_limit,
+            "line_status": state.line.status.value,
+            "line_last_event_on": state.last_event_on,
+            "line_postings": count,
+        }
+        for account_id, (state, count) in lines_after.items()
+    ]
     # In psycopg's pipeline: a thousand rows a statement cost one round trip, and
     # less than the same rows as arrays to unnest (whose text the client escapes).
-    _run_writes(conn, [(_UPDATE_LINE_VERSIONS, updates), (_INSERT_LIMIT, limits),
-                       (_INSERT_EVENT, event_rows)])
+    _run_writes(conn, [(_UPDATE_LINE_VERSIONS, updates), (_INSERT_LIMIT, limits), (_INSERT_EVENT, event_rows)])
 
 
 _UPDATE_LINE_VERSIONS = _Statement(
-    update(lines).where(lines.c.account_id == bindparam("line_account_id"))
-    .values(credit_limit=bindparam("line_credit_limit"), status=bindparam("line_status"),
-            last_event_on=bindparam("line_last_event_on"),
-            version=lines.c.version + bindparam("line_postings")))
+    update(lines)
+    .where(lines.c.account_id == bindparam("line_account_id"))
+    .values(
+        credit_limit=bindparam("line_credit_limit"),
+        status=bindparam("line_status"),
+        last_event_on=bindparam("line_last_event_on"),
+        version=lines.c.version + bindparam("line_postings"),
+    )
+)

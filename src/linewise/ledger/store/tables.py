@@ -34,7 +34,8 @@ from linewise.decision_schema import DECISION_FIELDS, DecisionField
 metadata = MetaData()
 
 lines = Table(
-    "lines", metadata,
+    "lines",
+    metadata,
     Column("account_id", String(64), primary_key=True),
     Column("customer_id", String(64), nullable=False, index=True),
     Column("currency", String(3), nullable=False),
@@ -46,7 +47,8 @@ lines = Table(
 )
 
 events = Table(
-    "events", metadata,
+    "events",
+    metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("account_id", String(64), nullable=False, index=True),
     Column("kind", String(32), nullable=False),
@@ -63,7 +65,8 @@ events = Table(
 )
 
 drawdowns = Table(
-    "drawdowns", metadata,
+    "drawdowns",
+    metadata,
     Column("account_id", String(64), ForeignKey("lines.account_id"), primary_key=True),
     Column("seq", Integer, primary_key=True),
     Column("drawn_on", Date, nullable=False),
@@ -79,7 +82,8 @@ drawdowns = Table(
 )
 
 instalments = Table(
-    "instalments", metadata,
+    "instalments",
+    metadata,
     Column("account_id", String(64), primary_key=True),
     Column("drawdown_seq", Integer, primary_key=True),
     Column("number", Integer, primary_key=True),
@@ -95,7 +99,8 @@ instalments = Table(
 )
 
 allocations = Table(
-    "allocations", metadata,
+    "allocations",
+    metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("account_id", String(64), nullable=False, index=True),
     Column("event_key", String(128), nullable=False),
@@ -107,7 +112,8 @@ allocations = Table(
 )
 
 limit_history = Table(
-    "limit_history", metadata,
+    "limit_history",
+    metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("account_id", String(64), nullable=False),
     Column("effective_on", Date, nullable=False),
@@ -120,7 +126,8 @@ PROJECTIONS = (allocations, instalments, drawdowns, limit_history)
 
 
 strategies = Table(
-    "strategies", metadata,
+    "strategies",
+    metadata,
     Column("ref", String(128), primary_key=True),
     Column("sha256", String(64), nullable=False),
     Column("text", Text, nullable=False),
@@ -128,7 +135,8 @@ strategies = Table(
 )
 
 decision_runs = Table(
-    "decision_runs", metadata,
+    "decision_runs",
+    metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("as_of", Date, nullable=False),
     Column("trigger", String(16), nullable=False),
@@ -139,19 +147,31 @@ decision_runs = Table(
     Column("stored_at", DateTime(timezone=True), nullable=False),
 )
 
+
 def _decision_column(field: DecisionField) -> Column[Any]:
-    kinds: dict[str, Any] = {"text": String(field.width), "date": Date(), "minor": BigInteger(),
-                             "number": Double(), "codes": Text()}
+    kinds: dict[str, Any] = {
+        "text": String(field.width),
+        "date": Date(),
+        "minor": BigInteger(),
+        "number": Double(),
+        "codes": Text(),
+    }
     kind = kinds[field.kind]
     return Column(field.column, kind, nullable=field.nullable)
 
 
 # The decision contract's columns (linewise.decision_schema), then what each was made from.
 decisions = Table(
-    "decisions", metadata,
+    "decisions",
+    metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("run_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("decision_runs.id"),
-           nullable=False, index=True),
+    Column(
+        "run_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("decision_runs.id"),
+        nullable=False,
+        index=True,
+    ),
     *(_decision_column(field) for field in DECISION_FIELDS),
     Column("features", Text, nullable=False),
     Column("context", Text, nullable=False),
@@ -165,7 +185,8 @@ decisions = Table(
 # customer's lines may be in more than one.
 
 customer_incomes = Table(
-    "customer_incomes", metadata,
+    "customer_incomes",
+    metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("customer_id", String(64), nullable=False),
     Column("currency", String(3), nullable=False),
@@ -178,7 +199,8 @@ customer_incomes = Table(
 )
 
 customer_bureau_reports = Table(
-    "customer_bureau_reports", metadata,
+    "customer_bureau_reports",
+    metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("customer_id", String(64), nullable=False),
     Column("currency", String(3), nullable=False),
@@ -192,7 +214,8 @@ customer_bureau_reports = Table(
 )
 
 customer_assets = Table(
-    "customer_assets", metadata,
+    "customer_assets",
+    metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("customer_id", String(64), nullable=False),
     Column("currency", String(3), nullable=False),
@@ -204,7 +227,8 @@ customer_assets = Table(
 )
 
 customer_consents = Table(
-    "customer_consents", metadata,
+    "customer_consents",
+    metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("customer_id", String(64), nullable=False),
     Column("source", String(16), nullable=False),
