@@ -306,9 +306,15 @@ def test_a_missing_credit_limit_is_refused_naming_the_account(policy):
 
 
 def test_an_unknown_trigger_is_refused_naming_the_known_ones():
-    with pytest.raises(InputError, match="trigger must be one of review, request") as raised:
-        Context(as_of=AS_OF, trigger="reveiw")
+    # Which triggers exist is the application layer's registry; the engine takes a code.
+    from linewise.review.triggers import trigger_named
+
+    with pytest.raises(InputError, match="trigger must be one of review, repayment, income_proof, request") as raised:
+        trigger_named("reveiw")
     assert raised.value.code == "trigger_unknown"
+    with pytest.raises(InputError) as malformed:
+        Context(as_of=AS_OF, trigger="Review now")
+    assert malformed.value.code == "code_malformed"
 
 
 def test_risk_appetite_tightens_the_grades_and_the_steps(uci_inputs, uci_pd):
