@@ -142,3 +142,32 @@ def test_apply_needs_a_logged_ledger_decision(book_db, decider):
     with pytest.raises(InputError) as refused:
         apply_decided(book_db, unlogged)
     assert refused.value.code == "apply_needs_log"
+
+
+def test_a_repayment_today_calls_a_decision_for_its_line_when_the_whole_book_is_asked(book_db, decider):
+    log = SqlDecisionLog(book_db)
+    reviewed = decide_book(book_from_ledger(book_db, BOOK_END), decider, ReviewRequest(recourse=False), log=log)
+    day = date(2026, 1, 10)
+    in_arrears = [
+        a
+        for a in reviewed.decisions.loc[reviewed.decisions["action"] == "freeze", "account_id"]
+        if statement(book_db, a, day).dpd > 0
+    ]
+    assert in_arrears, "the simulated book has lines in arrears"
+    account = in_arrears[0]
+    post_event(
+        book_db,
+        RepaymentPosted(
+            account_id=account,
+            occurred_on=day,
+            idempotency_key="clear-2",
+            amount=due_amount(read_state(book_db, account), day),
+        ),
+    )
+
+    due = decide_book(
+        book_from_ledger(book_db, day), decider, ReviewRequest(trigger="repayment", recourse=False), log=log
+    )
+
+    assert account in set(due.decisions["account_id"])
+    assert not set(due.decisions["account_id"]) & set(in_arrears[1:]), "only lines whose arrears were cleared"

@@ -188,6 +188,7 @@ def _due(accounts: pd.Index, book: Book, trigger: str, request: ReviewRequest, l
         as_of=book.as_of,
         log=log,
         cycle_days=request.cycle_days,
+        month=month_described(book),
     )
     return trigger_named(trigger).due(query)
 

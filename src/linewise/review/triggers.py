@@ -26,7 +26,12 @@ __all__ = ["TRIGGERS", "DueQuery", "Trigger", "trigger_named"]
 
 @dataclass(frozen=True)
 class DueQuery:
-    """What a trigger's rule may look at: the accounts decidable as of the date, and the book."""
+    """What a trigger's rule may look at: the accounts decidable as of the date, and the book.
+
+    ``as_of`` is the day decided; ``month`` the month end the panel's last month
+    describes (the same day for a portfolio, that month's end for a ledger read
+    mid-month, whose last month is the month so far).
+    """
 
     accounts: pd.Index
     panel: pd.DataFrame
@@ -34,6 +39,12 @@ class DueQuery:
     as_of: date
     log: DecisionLog | None
     cycle_days: int
+    month: date | None = None
+
+    @property
+    def month_described(self) -> date:
+        """The date the panel's events are read as of."""
+        return self.as_of if self.month is None else self.month
 
 
 @dataclass(frozen=True)
@@ -70,11 +81,11 @@ def _review_due(query: DueQuery) -> pd.Index:
 
 
 def _arrears_cleared(query: DueQuery) -> pd.Index:
-    return query.accounts.intersection(arrears_cleared(query.panel, query.as_of))
+    return query.accounts.intersection(arrears_cleared(query.panel, query.month_described))
 
 
 def _income_verified(query: DueQuery) -> pd.Index:
-    return query.accounts.intersection(income_verified_in(query.customers, query.as_of))
+    return query.accounts.intersection(income_verified_in(query.customers, query.month_described))
 
 
 def _nobody(_query: DueQuery) -> pd.Index:
