@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from datetime import date
 
@@ -122,11 +123,12 @@ def test_a_strategy_or_model_that_does_not_fit_the_book_is_refused_before_anythi
         as_of=AS_OF,
     )
     assert {currency.value.code, model_currency.value.code} == {"currency_mismatch"}
-    features_needed = [name for name in decider.model.features_ if name.startswith(("income", "bureau"))]
-    if features_needed:  # the model reads customer data the bare book lacks
-        with pytest.raises(InputError) as lacking:
-            decide_book(bare, decider, ReviewRequest(), log=log)
-        assert lacking.value.code == "model_features_missing"
+    # A model that reads a column the book cannot give (trained on a lender's own table).
+    foreign = copy.copy(decider.model)
+    foreign.features_ = [*decider.model.features_, "no_such_feature"]
+    with pytest.raises(InputError, match="no_such_feature") as lacking:
+        decide_book(bare, replace(decider, model=foreign), ReviewRequest(), log=log)
+    assert lacking.value.code == "model_features_missing"
     assert log.list_runs() == []
 
 

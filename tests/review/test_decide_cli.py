@@ -126,8 +126,8 @@ def test_review_ledger_apply_reports_the_limits_before_and_after_and_refuses_a_p
     )
     applied = summary["applied"]
     assert applied["lines"] == 2 and summary["accounts"] == 2
-    if applied["cut"] == 0:  # what the lines gained is the limit the review added
-        assert applied["limits_after_minor"] - applied["limits_before_minor"] == summary["limit_added_minor"]
+    assert applied["cut"] == 0  # B7 is frozen, not cut: what the lines gained is the limit the review added
+    assert applied["limits_after_minor"] - applied["limits_before_minor"] == summary["limit_added_minor"]
     refused = run_linewise(
         "review", "--portfolio", "book", "--model", "model", "--apply", "--out", "x.parquet", cwd=ledger
     )

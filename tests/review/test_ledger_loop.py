@@ -84,8 +84,11 @@ def test_a_frozen_line_whose_arrears_a_repayment_clears_is_unfrozen_by_the_decis
     book = book_from_ledger(book_db, day, account)
     decided = decide_book(book, decider, ReviewRequest(trigger="repayment", account=account), log=log)
     row = decided.decisions.iloc[0]
-    if pd.notna(frozen_row["recourse_limit"]) and row["action"] != "increase":
-        # What the freeze promised for clearing the arrears still stands once they are cleared.
+    # What the freeze promised for clearing the arrears still stands once they are cleared.
+    assert pd.notna(frozen_row["recourse_limit"]), "the freeze told a way back up"
+    if row["action"] == "increase":
+        assert row["new_limit"] >= frozen_row["recourse_limit"]
+    else:
         assert row["recourse_limit"] >= frozen_row["recourse_limit"]
         assert row["recourse_on"] <= frozen_row["recourse_on"]
     assert row["action"] != "freeze" and row["trigger"] == "repayment"
@@ -130,9 +133,18 @@ def test_a_decision_is_refused_when_the_line_moved_after_it_was_made_and_nothing
 
 def test_features_read_mid_month_see_a_repayment_made_today(book_db):
     as_of = date(2026, 1, 10)
-    book = book_from_ledger(book_db, as_of)
-    assert book.as_of == as_of
-    assert set(pd.to_datetime(book.panel["month"]).dt.date.unique()) >= {date(2026, 1, 31)}
+    account = next(a for a in book_from_ledger(book_db, BOOK_END).lines.index if statement(book_db, a, as_of).dpd > 0)
+    before = book_from_ledger(book_db, as_of, account)
+    owed = due_amount(read_state(book_db, account), as_of)
+    post_event(book_db, RepaymentPosted(account_id=account, occurred_on=as_of, idempotency_key="today", amount=owed))
+    after = book_from_ledger(book_db, as_of, account)
+
+    def january(book):
+        return book.panel.loc[pd.to_datetime(book.panel["month"]) == pd.Timestamp("2026-01-31")].iloc[0]
+
+    assert january(before)["dpd"] > 0 and january(after)["dpd"] == 0
+    assert january(after)["amount_paid"] - january(before)["amount_paid"] == owed
+    assert after.features().loc[account, "dpd_current"] == 0
 
 
 def test_apply_needs_a_logged_ledger_decision(book_db, decider):
