@@ -68,13 +68,18 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Tests run in one worker per core (pytest-xdist), at most four: each worker fits the
+# session's models on UCI once, and more would cost memory before they saved time.
+PYTEST := $(BIN)/pytest -n auto --maxprocesses 4
+
 test: lint
-	$(BIN)/pytest
+	$(PYTEST)
 
 # The loop while working: every test but those marked slow (model training on the
-# whole UCI portfolio, the installed command in processes of its own, Spark); no lint.
+# whole UCI portfolio, the installed command in processes of its own, Spark) and the
+# PostgreSQL runs of the store's tests (make test runs them); no lint.
 test-fast: $(VENV)/.installed-test
-	$(BIN)/pytest -m "not slow"
+	$(PYTEST) -m "not slow and not postgres"
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

@@ -10,9 +10,11 @@ count CI tries as ``scaled(n)`` (tests/strategies.py).
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -30,6 +32,8 @@ _DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 # UCI portfolio costs about 35 s of CPU, once a session: every test that needs it (its
 # PDs, the decisions and recourse made with it) is slow.
 _SLOW_FIXTURES = frozenset({"uci_gbm"})
+# What needs PostgreSQL without a parameter that says so.
+_POSTGRES_FIXTURES = frozenset({"pg_engine", "pg_server_url"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -37,6 +41,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         if fixtures & _SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
+        if fixtures & _POSTGRES_FIXTURES:
+            item.add_marker(pytest.mark.postgres)
 
 
 settings.register_profile("ci", max_examples=100)
@@ -58,10 +64,89 @@ def _admin_url() -> str | None:
     return _DEFAULT_PG
 
 
+class StoreTemplates:
+    """Stores filled once per session and copied for every test that asks.
+
+    Migrating a new database costs a tenth of a second or more, and a simulated book
+    seconds to post; a copy costs a few milliseconds (a SQLite file copied, a
+    PostgreSQL database created from a template). ``engine(kind, key, fill)`` gives a
+    fresh copy of the store that ``fill`` made from a migrated one, under ``key``.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._pg: dict[str, str] = {}
+        self._pg_server: str | None = None
+
+    def sqlite(self, key: str, fill: Callable[[Engine], object] | None, into: Path) -> Engine:
+        template = self._directory / f"{key}.db"
+        if not template.exists():
+            made = create_store_engine(f"sqlite:///{template}")
+            upgrade(made)
+            if fill is not None:
+                fill(made)
+            made.dispose()
+        shutil.copyfile(template, into)
+        return create_store_engine(f"sqlite:///{into}")
+
+    @contextmanager
+    def postgresql(self, server_url: str, key: str, fill: Callable[[Engine], object] | None) -> Iterator[Engine]:
+        self._pg_server = server_url
+        if key not in self._pg:
+            with _database(server_url, template=None) as (made, name):
+                upgrade(made)
+                if fill is not None:
+                    fill(made)
+                made.dispose()
+                self._pg[key] = name
+        with _database(server_url, template=self._pg[key]) as (engine, _):
+            yield engine
+
+    def drop(self) -> None:
+        if self._pg_server is None:
+            return
+        admin = _admin_engine(self._pg_server)
+        with admin.connect() as conn:
+            for name in self._pg.values():
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _admin_engine(server_url: str) -> Engine:
+    return create_engine(make_url(create_store_engine(server_url).url), isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
+def _database(server_url: str, *, template: str | None) -> Iterator[tuple[Engine, str]]:
+    """A new database on ``server_url`` (a copy of ``template`` when given); dropped on leaving unless kept.
+
+    A database made as a template (``template`` None) is kept: its owner drops it.
+    """
+    name = f"linewise_test_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine(server_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    engine = create_store_engine(admin.url.set(database=name).render_as_string(hide_password=False))
+    try:
+        yield engine, name
+    finally:
+        engine.dispose()
+        if template is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def store_templates(tmp_path_factory) -> Iterator[StoreTemplates]:
+    templates = StoreTemplates(tmp_path_factory.mktemp("store-templates"))
+    yield templates
+    templates.drop()
+
+
 @pytest.fixture
-def sqlite_engine(tmp_path) -> Iterator[Engine]:
-    engine = create_store_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
-    upgrade(engine)
+def sqlite_engine(tmp_path, store_templates) -> Iterator[Engine]:
+    engine = store_templates.sqlite("migrated", None, tmp_path / "ledger.db")
     yield engine
     engine.dispose()
 
@@ -79,26 +164,22 @@ def pg_server_url() -> str:
 @contextmanager
 def fresh_pg_engine(server_url: str) -> Iterator[Engine]:
     """A new PostgreSQL database on ``server_url``, migrated, dropped on leaving."""
-    name = f"linewise_test_{uuid.uuid4().hex[:12]}"
-    admin_url = make_url(create_store_engine(server_url).url)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = create_store_engine(admin_url.set(database=name).render_as_string(hide_password=False))
-    try:
-        upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with _database(server_url, template=None) as (engine, name):
+        try:
+            upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
+            admin = _admin_engine(server_url)
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
 
 
 @pytest.fixture
-def pg_engine(pg_server_url) -> Iterator[Engine]:
+def pg_engine(pg_server_url, store_templates) -> Iterator[Engine]:
     """A fresh PostgreSQL database, migrated, dropped after the test."""
-    with fresh_pg_engine(pg_server_url) as engine:
+    with store_templates.postgresql(pg_server_url, "migrated", None) as engine:
         yield engine
 
 
@@ -106,6 +187,27 @@ def pg_engine(pg_server_url) -> Iterator[Engine]:
 def engine(request) -> Engine:
     """The store on each database linewise supports."""
     return request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def filled_engine(request, tmp_path, store_templates) -> Callable[[str, Callable[[Engine], object]], Engine]:
+    """``filled_engine(key, fill)``: a store of its own holding what ``fill`` stores, on each database.
+
+    ``fill`` runs once per session and database for each ``key``, on a migrated store;
+    every test gets a copy, so that what one test writes no other sees.
+    """
+
+    def make(key: str, fill: Callable[[Engine], object]) -> Engine:
+        if request.param == "sqlite":
+            engine = store_templates.sqlite(key, fill, tmp_path / f"{key}.db")
+            request.addfinalizer(engine.dispose)
+            return engine
+        copy = store_templates.postgresql(request.getfixturevalue("pg_server_url"), key, fill)
+        engine = copy.__enter__()
+        request.addfinalizer(lambda: copy.__exit__(None, None, None))
+        return engine
+
+    return make
 
 
 @pytest.fixture(scope="session")

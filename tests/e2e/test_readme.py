@@ -1,20 +1,19 @@
-"""Every command of the README's CLI tour runs and prints what the README shows."""
+"""Every command of the README's CLI tours runs and prints what the README shows.
+
+The commands run in this process (tests/inprocess.py), as tests/cli's do: what only
+the installed command in a process of its own shows is tested in test_installed_command.
+"""
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.inprocess import run_linewise
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-BIN = Path(sys.executable).parent
-# The installed command in a process of its own: seconds each (make test-fast skips it).
-pytestmark = pytest.mark.slow
 
 
 def tour(number: int = 0) -> list[tuple[str, list[str]]]:
@@ -29,16 +28,17 @@ def tour(number: int = 0) -> list[tuple[str, list[str]]]:
     return steps
 
 
+def run(command: str, cwd: Path):
+    program, *args = shlex.split(command)
+    assert program == "linewise", command
+    return run_linewise(*args, cwd=cwd)
+
+
 def test_readme_tour_prints_what_the_readme_shows(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEWISE_")}
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["COLUMNS"] = "120"
     steps = tour()
     assert len(steps) >= 10
     for command, expected in steps:
-        result = subprocess.run(
-            shlex.split(command), cwd=tmp_path, env=env, capture_output=True, text=True, check=False
-        )
+        result = run(command, tmp_path)
         output = [line.rstrip() for line in (result.stdout + result.stderr).rstrip("\n").splitlines()]
         assert output == expected, command
         failed = bool(expected) and expected[0].startswith("error:")
@@ -46,16 +46,12 @@ def test_readme_tour_prints_what_the_readme_shows(tmp_path):
     assert (tmp_path / "panel.parquet").exists()
 
 
+@pytest.mark.slow  # trains a model
 def test_readme_ledger_loop_prints_what_the_readme_shows(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEWISE_")}
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["COLUMNS"] = "120"
     steps = tour(1)
     assert any(command.startswith("linewise decide") and "--apply" in command for command, _ in steps)
     for command, expected in steps:
-        result = subprocess.run(
-            shlex.split(command), cwd=tmp_path, env=env, capture_output=True, text=True, check=False
-        )
+        result = run(command, tmp_path)
         failed = bool(expected) and expected[0].startswith("error:")
         assert result.returncode == (2 if failed else 0), (command, result.stderr)
         if command.startswith("linewise model train"):

@@ -27,7 +27,6 @@ from linewise.ledger.service import (
     read_state,
     statement,
 )
-from linewise.ledger.store import upgrade
 from linewise.ledger.store.decision_log import SqlDecisionLog
 from linewise.ledger.store.tables import events
 from linewise.models.gbm import GradientBoostedModel
@@ -53,12 +52,15 @@ def decider() -> Decider:
     )
 
 
-@pytest.fixture
-def book_db(engine):
-    upgrade(engine)
+def _post_book(engine) -> None:
     for line in simulate_book(BookSpec(LINES, 12, date(2025, 1, 1), 11), Product()):
         post_events(engine, line)
-    return engine
+
+
+@pytest.fixture
+def book_db(filled_engine):
+    """A store of the test's own holding the simulated book (posted once a session, then copied)."""
+    return filled_engine("ledger-loop-book", _post_book)
 
 
 def _event_count(engine) -> int:
