@@ -68,9 +68,10 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Tests run in one worker per core (pytest-xdist), at most four: each worker fits the
-# session's models on UCI once, and more would cost memory before they saved time.
-PYTEST := $(BIN)/pytest -n auto --maxprocesses 4
+# Tests run in one worker per core (pytest-xdist), at most four (each worker holds the
+# UCI portfolio's frames); a test module, and every test of the whole-UCI GBM, stays on
+# one worker so that its fixtures are made once (tests/conftest.py).
+PYTEST := $(BIN)/pytest -n auto --maxprocesses 4 --dist loadgroup
 
 test: lint
 	$(PYTEST)

@@ -43,6 +43,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
         if fixtures & _POSTGRES_FIXTURES:
             item.add_marker(pytest.mark.postgres)
+        # Under pytest-xdist (--dist loadgroup) a group runs on one worker: a module's
+        # tests share its fixtures (models fitted, Spark started) once, and every test
+        # of the whole-UCI GBM goes where that model was fitted, instead of each
+        # worker fitting its own.
+        group = "uci_gbm" if fixtures & _SLOW_FIXTURES else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 settings.register_profile("ci", max_examples=100)
