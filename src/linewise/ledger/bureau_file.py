@@ -66,7 +66,8 @@ FIELDS: tuple[BureauField, ...] = (
         "Principal and interest of instalments due before the month end and unpaid at it (penalty excluded).",
     ),
     BureauField(
-        "days_past_due", "Days from the oldest instalment unpaid at the month end to the month end; 0 if none."
+        "days_past_due",
+        "Days from the due date of the oldest instalment due before the month end and unpaid at it; 0 if none.",
     ),
     BureauField("months_late", "Days past due in months: 0 none, 1 for 1-30 days, 2 for 31-60, ... 7 for 181 or more."),
     BureauField(
