@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import sys
 import uuid
@@ -25,7 +26,10 @@ bureau_app = typer.Typer(
 )
 
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
-LEGEND = "status (n): n months late. history: oldest month first, this month last; / not yet open, N not past due, 1-7 months late, C paid off or closed"
+LEGEND = (
+    "status (n): n months late. history: oldest month first, this month last; "
+    "/ not yet open, N not past due, 1-7 months late, C paid off or closed"
+)
 
 
 _TABLE_WIDTH = 160
@@ -105,20 +109,23 @@ def _count(number: int, noun: str) -> str:
 @bureau_app.command("export")
 def bureau_export(
     month: str = typer.Option(..., "--month", help="YYYY-MM, a month already over."),
-    out: Path = typer.Option(..., "--out", help="CSV file to write (README: 'The bureau file')."),
+    out: Path = typer.Option(..., "--out", help="CSV file to write (README: 'The credit bureau')."),
     as_json: bool = JSON,
 ) -> None:
     """Write the bureau's monthly file: one record per line and per loan open in the month."""
     with user_errors():
         end = parse_reporting_month(month, "--month", today=today())
         check_output_file(out)
-        counts = _write_csv(book_report(engine(), end), out)
-        summary = {"out": str(out), "month": f"{end:%Y-%m}", "records": counts["lines"] + counts["loans"], **counts}
+        # Closed when done or failed, so the snapshot it reads from is never left open.
+        with contextlib.closing(book_report(engine(), end)) as records_read:
+            counts = _write_csv(records_read, out)
+        records = counts["lines"] + counts["loans"]
+        summary = {"out": str(out), "month": f"{end:%Y-%m}", "records": records, **counts}
         emit(
             as_json,
             summary,
             lambda: console.print(
-                f"wrote {_count(summary['records'], 'record')} ({_count(counts['lines'], 'line')}, "
+                f"wrote {_count(records, 'record')} ({_count(counts['lines'], 'line')}, "
                 f"{_count(counts['loans'], 'loan')}) for {end:%Y-%m} to {out}"
             ),
         )
