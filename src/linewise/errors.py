@@ -423,6 +423,8 @@ ERROR_CODES: dict[str, ErrorKind] = {
             "date_malformed",
             "date_out_of_range",
             "date_after_today",
+            "month_malformed",
+            "month_not_over",
             "amount_not_a_number",
             "amount_has_too_many_decimals",
             "amount_too_large",

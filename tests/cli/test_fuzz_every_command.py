@@ -356,6 +356,22 @@ def _ledger_commands() -> list[Command]:
             ),
         ),
         *_customer_commands(on),
+        *_bureau_commands(),
+    ]
+
+
+MONTHS = st.one_of(
+    st.from_regex(r"[0-9]{1,5}-[0-9]{1,3}", fullmatch=True),
+    st.sampled_from(["2026-02", "2025-12", "2026-00", "2026-13", "1899-12", "2199-12", "9999-12"]),
+    DATES,
+)
+
+
+def _bureau_commands() -> list[Command]:
+    month = Option("--month", "2026-03", MONTHS)
+    return [
+        Command(("bureau", "show"), (Option("--account", "A1", IDS), month, JSON_FLAG)),
+        Command(("bureau", "export"), (month, Option("--out", Out("bureau.csv"), outs(".csv")), JSON_FLAG)),
     ]
 
 
@@ -766,7 +782,7 @@ def ledger(request, tmp_path_factory, prepared) -> Iterator[Any]:
     changes only moves the starting point of later examples.
     """
     with _engine(request, tmp_path_factory) as engine, pytest.MonkeyPatch.context() as patch:
-        for module in ("ledger", "review", "decisions", "customer"):
+        for module in ("ledger", "review", "decisions", "customer", "bureau"):
             patch.setattr(f"linewise.cli.{module}.engine", lambda check_schema=True: engine)
         patch.chdir(tmp_path_factory.mktemp("ledger"))
         for name in [name for name in os.environ if name.startswith("LINEWISE_")]:

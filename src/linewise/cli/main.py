@@ -7,6 +7,7 @@ import logging
 import typer
 
 from linewise.cli import (
+    bureau,
     customer,
     data,
     decisions,
@@ -46,6 +47,7 @@ app.add_typer(data.data_app, name="data")
 app.add_typer(model.model_app, name="model")
 app.add_typer(strategy.strategy_app, name="strategy")
 app.add_typer(decisions.decisions_app, name="decisions")
+app.add_typer(bureau.bureau_app, name="bureau")
 app.command("draw")(ledger.draw)
 app.command("repay")(ledger.repay)
 app.command("statement")(ledger.statement_command)
