@@ -16,11 +16,13 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+import psycopg
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
     Date,
+    Dialect,
     Integer,
     and_,
     bindparam,
@@ -32,6 +34,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.exc import DBAPIError
 
 from linewise.ledger.panel import NEVER_DAY, BookArrays
 from linewise.ledger.store.tables import (
@@ -166,13 +169,44 @@ def _statements(dialect: str, *, some: bool) -> list[tuple[Any, str]]:
 
 def _columns(conn: Connection, query: Any, params: dict[str, Any], kinds: str) -> list[np.ndarray]:
     """The query's columns as arrays: ``s`` as objects (ids), ``i`` as int64."""
-    rows = conn.execute(query, params).all()
-    if not rows:
-        return [np.zeros(0, dtype=object if kind == "s" else "int64") for kind in kinds]
+    rows: Sequence[Sequence[Any]]
+    if conn.dialect.driver == "psycopg" and "accounts" not in params:
+        rows = _driver_rows(conn, query, params)
+    else:
+        rows = conn.execute(query, params).all()
+    # fromiter per column: a fifth of the cost of numpy taking in zip(*rows)'s tuples.
     return [
-        np.array(values, dtype=object if kind == "s" else "int64")
-        for values, kind in zip(zip(*rows, strict=True), kinds, strict=True)
+        np.fromiter((row[k] for row in rows), dtype=object if kind == "s" else "int64", count=len(rows))
+        for k, kind in enumerate(kinds)
     ]
+
+
+def _driver_rows(conn: Connection, query: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of a whole-book read, straight from psycopg (its C tuples, not SQLAlchemy's rows).
+
+    A whole book is millions of rows: making each a SQLAlchemy ``Row`` cost more than
+    the database took to aggregate them.
+    """
+    sql, constants = _driver_sql(conn.dialect, query)
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    try:
+        with driver.cursor(binary=True) as cursor:
+            return cursor.execute(sql, {**constants, **params}).fetchall()
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(None, None, exc, psycopg.Error, dialect=conn.dialect) from exc
+
+
+_DRIVER_SQL: dict[int, tuple[str, dict[str, Any]]] = {}
+
+
+def _driver_sql(dialect: Dialect, query: Any) -> tuple[str, dict[str, Any]]:
+    """The query's SQL for psycopg and its constant parameters, compiled once per statement."""
+    found = _DRIVER_SQL.get(id(query))
+    if found is None:
+        compiled = query.compile(dialect=dialect)
+        found = _DRIVER_SQL[id(query)] = (str(compiled), dict(compiled.params))
+    return found
 
 
 def read_book_arrays(conn: Connection, as_of: date, accounts: Sequence[str] | None = None) -> BookArrays:
