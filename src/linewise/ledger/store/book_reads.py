@@ -11,7 +11,7 @@ so the client turns no date objects into arrays. One account's reads use the
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -45,7 +45,7 @@ from linewise.ledger.store.tables import (
     lines,
 )
 
-__all__ = ["LINE_COLUMNS", "read_book_arrays", "read_lines"]
+__all__ = ["LINE_COLUMNS", "ArrayRead", "book_array_reads", "read_book_arrays", "read_lines"]
 
 LINE_COLUMNS = (
     "account_id",
@@ -91,6 +91,8 @@ def _where_accounts(query: Any, column: Any, *, some: bool) -> Any:
 
 
 _AS_OF = bindparam("as_of", type_=Date)
+# One read of the book: some of BookArrays' columns, from a connection.
+ArrayRead = Callable[[Connection], list[np.ndarray]]
 
 
 @functools.cache
@@ -167,7 +169,7 @@ def _statements(dialect: str, *, some: bool) -> list[tuple[Any, str]]:
     ]
 
 
-def _columns(conn: Connection, query: Any, params: dict[str, Any], kinds: str) -> list[np.ndarray]:
+def _columns(conn: Connection, *, query: Any, params: dict[str, Any], kinds: str) -> list[np.ndarray]:
     """The query's columns as arrays: ``s`` as objects (ids), ``i`` as int64."""
     rows: Sequence[Sequence[Any]]
     if conn.dialect.driver == "psycopg" and "accounts" not in params:
@@ -209,6 +211,17 @@ def _driver_sql(dialect: Dialect, query: Any) -> tuple[str, dict[str, Any]]:
     return found
 
 
+def book_array_reads(dialect: str, as_of: date, accounts: Sequence[str] | None = None) -> list[ArrayRead]:
+    """The reads of :func:`read_book_arrays`, each giving its columns (of ``BookArrays``, in order)."""
+    params: dict[str, Any] = {"as_of": as_of}
+    if accounts is not None:
+        params["accounts"] = list(accounts)
+    return [
+        functools.partial(_columns, query=query, params=params, kinds=kinds)
+        for query, kinds in _statements(dialect, some=accounts is not None)
+    ]
+
+
 def read_book_arrays(conn: Connection, as_of: date, accounts: Sequence[str] | None = None) -> BookArrays:
     """What :func:`linewise.ledger.panel.panel_as_of` needs of the lines opened by ``as_of``.
 
@@ -216,15 +229,9 @@ def read_book_arrays(conn: Connection, as_of: date, accounts: Sequence[str] | No
     drawdowns and allocations dated after ``as_of`` and instalments due after it are
     not read; drawdowns, allocations and instalments come summed per account and month.
     """
-    params: dict[str, Any] = {"as_of": as_of}
-    if accounts is not None:
-        params["accounts"] = list(accounts)
-    columns = [
-        column
-        for query, kinds in _statements(conn.dialect.name, some=accounts is not None)
-        for column in _columns(conn, query, params, kinds)
-    ]
-    return BookArrays(*columns)
+    return BookArrays(
+        *(column for read in book_array_reads(conn.dialect.name, as_of, accounts) for column in read(conn))
+    )
 
 
 _READ_LINES = {

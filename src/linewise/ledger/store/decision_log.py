@@ -158,7 +158,7 @@ def save_run(
         else context.set_axis(context.index.astype("str")).reindex(accounts)
     )
     features_json, context_json = _json_rows(feature_rows), _context_rows(context_rows, history)
-    columns = {f.column: _stored_column(f, decided[f.name]) for f in DECISION_FIELDS}
+    columns = _stored_columns(decided)
     with engine.begin() as conn:
         _store_strategy(conn, ref, strategy_text, now)
         run_id = int(
@@ -207,6 +207,10 @@ def check_run(decided: pd.DataFrame, features: pd.DataFrame, history: list[dict[
         raise InputError.for_field(
             "decisions_empty", where="decision log", field="decisions", rule="at least one decision in a run", value=0
         )
+    if len(decided) == 1:
+        _check_features(decided, features)
+        _check_history(decided, history)
+        return  # one decision: one value per column, one account
     for column in _ONE_PER_RUN:
         first = decided[column].iloc[0]
         if (decided[column] == first).all():
@@ -226,6 +230,12 @@ def check_run(decided: pd.DataFrame, features: pd.DataFrame, history: list[dict[
             rule="one decision per account in a run",
             value=twice.iloc[0],
         )
+    _check_features(decided, features)
+    _check_history(decided, history)
+
+
+def _check_features(decided: pd.DataFrame, features: pd.DataFrame) -> None:
+    accounts = decided["account_id"].astype("str")
     # A set, not Series.isin: pandas' isin on text took half a second for a whole book.
     known = set(features.index.astype("str").tolist())
     missing = [account for account in accounts.tolist() if account not in known]
@@ -237,6 +247,9 @@ def check_run(decided: pd.DataFrame, features: pd.DataFrame, history: list[dict[
             rule="features stored with every decision",
             value=missing[0],
         )
+
+
+def _check_history(decided: pd.DataFrame, history: list[dict[str, Any]] | None) -> None:
     if history is not None and len(history) != len(decided):
         raise InputError.for_field(
             "history_missing",
@@ -355,11 +368,17 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _stored_column(field: DecisionField, values: pd.Series) -> list[Any]:
+def _stored_columns(decided: pd.DataFrame) -> dict[str, list[Any]]:
+    """Each decision column by its name in the log, as the log holds it (one conversion of the frame)."""
+    cells = decided[[f.name for f in DECISION_FIELDS]].to_numpy(dtype=object)
+    missing = pd.isna(cells)
+    return {f.column: _stored_column(f, cells[:, k].tolist(), missing[:, k]) for k, f in enumerate(DECISION_FIELDS)}
+
+
+def _stored_column(field: DecisionField, values: list[Any], missing: np.ndarray) -> list[Any]:
     """A decision column as the log's column holds it; raises when a required value is missing."""
     if field.kind == "codes":
         return [json.dumps([str(code) for code in codes]) for codes in values]
-    missing = values.isna().to_numpy()
     if missing.any() and not field.nullable:
         raise InputError.for_field(
             "decision_incomplete", where="decision log", field=field.name, rule="present in every decision", value=None
@@ -374,7 +393,7 @@ def _stored_column(field: DecisionField, values: pd.Series) -> list[Any]:
             return value if type(value) is date else pd.Timestamp(value).date()
     else:
         cast = str
-    return [None if gone else cast(value) for value, gone in zip(values.tolist(), missing, strict=True)]
+    return [None if gone else cast(value) for value, gone in zip(values, missing.tolist(), strict=True)]
 
 
 # --- reading ---------------------------------------------------------------------------------
