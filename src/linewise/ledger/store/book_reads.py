@@ -72,7 +72,10 @@ def _month(column: Any, dialect: str) -> ColumnElement[int]:
     year: Any
     month: Any
     if dialect == "postgresql":
-        year, month = func.extract("year", column), func.extract("month", column)
+        # date_part, a float, not EXTRACT: PostgreSQL 14 made EXTRACT's result numeric, which
+        # cost a tenth to a fifth more to group a whole book's allocations by month.
+        year = func.date_part(literal_column("'year'"), column)
+        month = func.date_part(literal_column("'month'"), column)
     else:
         year, month = func.strftime("%Y", column), func.strftime("%m", column)
     # Literal numbers, not parameters: PostgreSQL matches a GROUP BY expression to the
