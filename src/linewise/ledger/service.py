@@ -271,10 +271,12 @@ def post_book(
 
     Each item of ``lines`` is what one :func:`post_events` call would post (a line's
     events, in order). The store ends exactly as if each item had been posted so, one
-    after another: same events, projections and line versions, ids in the same order.
-    But a line not yet in the store is posted in memory and its rows are written with
-    the batch's other new lines in a few multi-row statements (``COPY`` on
-    PostgreSQL); events on lines already stored, and reversals, are posted one by one.
+    after another: same events, projections and line versions; events, allocations
+    and limit changes get their ids in posting order (one posting's allocations, which
+    ``post_events`` sends PostgreSQL in one statement, in no set order there). But a
+    line not yet in the store is posted in memory, and its rows are written with the
+    batch's other new lines in a few multi-row statements (``COPY`` on PostgreSQL);
+    events on lines already stored, and reversals, are posted one by one.
 
     All or nothing per batch: a bad event raises what ``post_events`` raises for it
     (InputError, LedgerRejected, UnknownAccountError, IdempotencyConflictError) and
