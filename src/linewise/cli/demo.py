@@ -21,7 +21,7 @@ from linewise.cli._common import console, user_errors
 from linewise.cli._output import check_output_file
 from linewise.ledger.book import BookSpec, simulate_book
 from linewise.ledger.dpd import BUCKETS, bucket_of
-from linewise.ledger.service import export_panel, load_product, post_events
+from linewise.ledger.service import export_panel, load_product, post_book
 from linewise.ledger.store import create_store_engine, upgrade
 from linewise.money import format_amount
 
@@ -45,17 +45,16 @@ def demo(
         upgrade(engine)
         spec = BookSpec(accounts, months, first, seed)
         product = load_product(None)
-        posted = 0
         with Progress(
             TextColumn("posting the book"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
         ) as progress:
             task = progress.add_task("lines", total=accounts)
-            for events in simulate_book(spec, product):
-                posted += len(post_events(engine, events))
-                progress.advance(task)
+            posted = post_book(
+                engine, simulate_book(spec, product), on_batch=lambda lines: progress.advance(task, lines)
+            )
         as_of = month_end(add_months(spec.start, months - 1))
         panel = export_panel(engine, as_of)
-        console.print(f"{posted:,} events posted to {db}")
+        console.print(f"{posted.events:,} events posted to {db}")
         _summarise(panel, as_of, product.currency)
 
 

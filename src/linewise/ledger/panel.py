@@ -132,11 +132,35 @@ def _grid(opened_day: np.ndarray, as_of_day: int) -> _Grid:
     return _Grid(first_month, start, count, account, month, cutoff)
 
 
-def _codes(lookup: dict[str, int], accounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The code of each of ``accounts`` (-1 when not in ``lookup``), and which are there at all."""
-    # A dict beats a pandas index here: one account costs microseconds, a book the same per id.
-    codes = np.fromiter((lookup.get(a, -1) for a in accounts), dtype="int64", count=len(accounts))
-    return codes, codes >= 0
+class _Lookup:
+    """Account codes (positions in ``ids``) of arrays of account ids, each array looked up once."""
+
+    # Below this many ids a dict beats a pandas index: one account costs microseconds.
+    _HASHED_FROM = 4_096
+
+    def __init__(self, ids: np.ndarray) -> None:
+        self._ids = ids
+        self._dict: dict[str, int] | None = None
+        self._index: pd.Index | None = None
+        self._seen: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def codes(self, accounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The code of each of ``accounts`` (-1 when not among the ids), and which are there at all."""
+        seen = self._seen.get(id(accounts))
+        if seen is not None and seen[0] is accounts:
+            return seen[1], seen[2]
+        if len(accounts) < self._HASHED_FROM:
+            if self._dict is None:
+                self._dict = {account: code for code, account in enumerate(self._ids)}
+            lookup = self._dict
+            codes = np.fromiter((lookup.get(a, -1) for a in accounts), dtype="int64", count=len(accounts))
+        else:
+            if self._index is None:
+                self._index = pd.Index(self._ids, dtype=object)
+            codes = self._index.get_indexer(pd.Index(accounts, dtype=object)).astype("int64")
+        keep = codes >= 0
+        self._seen[id(accounts)] = (accounts, codes, keep)
+        return codes, keep
 
 
 def panel_as_of(book: BookArrays, as_of: date) -> pd.DataFrame:
@@ -158,10 +182,10 @@ def panel_as_of(book: BookArrays, as_of: date) -> pd.DataFrame:
     if len(grid.account) == 0:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _EMPTY_TYPES.items()})[_PANEL_COLUMNS]
 
-    lookup = {account: code for code, account in enumerate(ids)}
+    lookup = _Lookup(ids)
 
     def summed(account: np.ndarray, month: np.ndarray, values: np.ndarray) -> np.ndarray:
-        codes, keep = _codes(lookup, account)
+        codes, keep = lookup.codes(account)
         return grid.per_row(codes[keep], month[keep], values[keep])
 
     drawn_in_row = summed(book.drawn_account, book.drawn_month, book.drawn_principal)
@@ -199,9 +223,9 @@ _EMPTY_TYPES = {
 }
 
 
-def _credit_limit(book: BookArrays, lookup: dict[str, int], grid: _Grid) -> np.ndarray:
+def _credit_limit(book: BookArrays, lookup: _Lookup, grid: _Grid) -> np.ndarray:
     """Per row, the limit of the latest change on or before its cutoff; 0 before the first."""
-    codes, keep = _codes(lookup, book.limit_account)
+    codes, keep = lookup.codes(book.limit_account)
     codes, days = codes[keep], book.limit_day[keep]
     seq, amount = book.limit_seq[keep], book.limit_amount[keep]
     rows = grid.rows(codes, _month_of(days))
@@ -219,9 +243,9 @@ def _credit_limit(book: BookArrays, lookup: dict[str, int], grid: _Grid) -> np.n
     return out
 
 
-def _dpd(book: BookArrays, lookup: dict[str, int], grid: _Grid) -> np.ndarray:
+def _dpd(book: BookArrays, lookup: _Lookup, grid: _Grid) -> np.ndarray:
     """Days from the oldest instalment unpaid at each row's cutoff (due before it) to the cutoff."""
-    codes, keep = _codes(lookup, book.late_account)
+    codes, keep = lookup.codes(book.late_account)
     codes, due_day, settled = codes[keep], book.late_due_day[keep], book.late_settled_day[keep]
     rows = grid.rows(codes, _month_of(due_day))
     # Unpaid at a row: due before its cutoff and not settled by it. The rows form a run:

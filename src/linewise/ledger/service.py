@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -47,22 +47,26 @@ from linewise.ledger.product import Product
 from linewise.ledger.schedule import Method
 from linewise.ledger.snapshot import month_end_panel
 from linewise.ledger.store import UnitOfWork, is_at_head, read_snapshot
+from linewise.ledger.store.book_writes import NewLines
 from linewise.ledger.store.repository import (
     find_event,
     load_account_events,
     load_for_posting,
     load_frames,
+    load_lines_for_update,
     load_state,
     rebuild_projections,
     save_posting,
 )
 
 __all__ = [
+    "BookPosted",
     "PostingResult",
     "Statement",
     "drawdown_event",
     "export_panel",
     "load_product",
+    "post_book",
     "post_event",
     "post_events",
     "posting_result",
@@ -74,6 +78,9 @@ __all__ = [
 # A posting that loses a race on a unique key is retried; three tries is plenty
 # because the second try sees the winner's committed row.
 _RETRIES = 3
+# A batch of post_book is one transaction, its rows held in memory until written:
+# 10,000 lines of a year's events are about 300,000 events and a million rows.
+_BATCH_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -242,6 +249,112 @@ def post_events(engine: Engine, events: Sequence[Event]) -> list[PostingResult]:
             if attempt == _RETRIES - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class BookPosted:
+    """What :func:`post_book` posted: lines (items of its input), events, and duplicates among them."""
+
+    lines: int = 0
+    events: int = 0
+    duplicates: int = 0
+
+
+def post_book(
+    engine: Engine,
+    lines: Iterable[Sequence[Event]],
+    *,
+    batch: int = 1_000,
+    on_batch: Callable[[int], None] | None = None,
+) -> BookPosted:
+    """Post many lines' events, ``batch`` lines a transaction: the rows ``post_events`` per line leaves.
+
+    Each item of ``lines`` is what one :func:`post_events` call would post (a line's
+    events, in order). The store ends exactly as if each item had been posted so, one
+    after another: same events, projections and line versions; events, allocations
+    and limit changes get their ids in posting order (one posting's allocations, which
+    ``post_events`` sends PostgreSQL in one statement, in no set order there). But a
+    line not yet in the store is posted in memory, and its rows are written with the
+    batch's other new lines in a few multi-row statements (``COPY`` on PostgreSQL);
+    events on lines already stored, and reversals, are posted one by one.
+
+    All or nothing per batch: a bad event raises what ``post_events`` raises for it
+    (InputError, LedgerRejected, UnknownAccountError, IdempotencyConflictError) and
+    nothing of its batch is written; earlier batches stay posted. ``on_batch`` is told
+    how many lines each committed batch held.
+    """
+    if not 1 <= batch <= _BATCH_MAX:
+        raise InputError.for_field(
+            "batch_out_of_range", where="post_book", field="batch", rule=f"from 1 to {_BATCH_MAX:,} lines", value=batch
+        )
+    total = BookPosted()
+    for chunk in _batches(lines, batch):
+        events = [event for item in chunk for event in item]
+        duplicates = _post_batch(engine, events)
+        total = BookPosted(total.lines + len(chunk), total.events + len(events), total.duplicates + duplicates)
+        if on_batch is not None:
+            on_batch(len(chunk))
+    return total
+
+
+def _batches(lines: Iterable[Sequence[Event]], size: int) -> Iterator[list[Sequence[Event]]]:
+    chunk: list[Sequence[Event]] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _post_batch(engine: Engine, events: Sequence[Event]) -> int:
+    """Post ``events`` in order in one transaction; how many were duplicates."""
+    # Every event's form is checked before anything is read.
+    for event in events:
+        check_fields(event)
+    for attempt in range(_RETRIES):
+        try:
+            with UnitOfWork(engine) as uow:
+                duplicates = _post_many(uow.conn, events)
+                uow.commit()
+                return duplicates
+        except IntegrityError:
+            if attempt == _RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _post_many(conn: Connection, events: Sequence[Event]) -> int:
+    """Post ``events``: new lines in memory (see :class:`NewLines`), the others through :func:`_post`."""
+    # Lines already stored are posted one event at a time; so is, once written, every line
+    # a reversal or such a line's event made us write.
+    one_by_one = set(load_lines_for_update(conn, {event.account_id for event in events}))
+    new = NewLines()
+    seen: dict[tuple[str, str], tuple[Event, dict[str, Any]]] = {}
+    duplicates = 0
+    for event in events:
+        account_id = event.account_id
+        if account_id in one_by_one or isinstance(event, Reversal):
+            if len(new):
+                one_by_one.update(new.accounts())
+                new.write(conn)
+                seen.clear()
+            one_by_one.add(account_id)
+            duplicates += _post(conn, event, {}).duplicate
+            continue
+        before = new.state(account_id) if account_id in new else None
+        stored = seen.get((account_id, event.idempotency_key))
+        if stored is not None:
+            _check_duplicate(stored[0], event)
+            duplicates += 1
+            continue
+        posted = apply(before, event)
+        result = posting_result(event, before, posted)
+        new.add(posted, event, result)
+        seen[(account_id, event.idempotency_key)] = (event, result)
+    new.write(conn)
+    return duplicates
 
 
 def read_state(engine: Engine, account_id: str) -> LineState:

@@ -12,15 +12,19 @@ records made by :func:`linewise.features.projection.history_records`).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import psycopg
 from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy.exc import DBAPIError
 
 from linewise.decision_schema import DECISION_FIELDS, DecisionField
 from linewise.errors import InputError
@@ -154,6 +158,7 @@ def save_run(
         else context.set_axis(context.index.astype("str")).reindex(accounts)
     )
     features_json, context_json = _json_rows(feature_rows), _context_rows(context_rows, history)
+    columns = _stored_columns(decided)
     with engine.begin() as conn:
         _store_strategy(conn, ref, strategy_text, now)
         run_id = int(
@@ -171,9 +176,29 @@ def save_run(
                 .returning(decision_runs.c.id)
             ).scalar_one()
         )
-        rows = _decision_rows(decided, run_id, features_json, context_json)
-        conn.execute(insert(decisions), rows)
+        names = ["run_id", *columns, "features", "context"]
+        rows = zip(itertools.repeat(run_id), *columns.values(), features_json, context_json)
+        _insert_decisions(conn, names, rows)
     return run_id
+
+
+def _insert_decisions(conn: Connection, names: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """The decisions' rows (values in ``names``' order): ``COPY`` on psycopg, else one executemany."""
+    if conn.dialect.driver != "psycopg":
+        # Through SQLAlchemy, so that dates are stored as every other write stores them.
+        conn.execute(insert(decisions), [dict(zip(names, row, strict=True)) for row in rows])
+        return
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    # A whole book's decisions are hundreds of megabytes of JSON: COPY streams them
+    # in one statement, where an INSERT a row cost a parse and a round trip each.
+    sql = f"COPY {decisions.name} ({', '.join(names)}) FROM STDIN"
+    try:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(None, None, exc, psycopg.Error, dialect=conn.dialect) from exc
 
 
 def check_run(decided: pd.DataFrame, features: pd.DataFrame, history: list[dict[str, Any]] | None) -> None:
@@ -182,7 +207,14 @@ def check_run(decided: pd.DataFrame, features: pd.DataFrame, history: list[dict[
         raise InputError.for_field(
             "decisions_empty", where="decision log", field="decisions", rule="at least one decision in a run", value=0
         )
+    if len(decided) == 1:
+        _check_features(decided, features)
+        _check_history(decided, history)
+        return  # one decision: one value per column, one account
     for column in _ONE_PER_RUN:
+        first = decided[column].iloc[0]
+        if (decided[column] == first).all():
+            continue  # one value (the check below turned a whole book's dates into text to see it)
         values = decided[column].astype("str").unique()
         if len(values) > 1:
             raise InputError.for_field(
@@ -198,15 +230,26 @@ def check_run(decided: pd.DataFrame, features: pd.DataFrame, history: list[dict[
             rule="one decision per account in a run",
             value=twice.iloc[0],
         )
-    missing = accounts[~accounts.isin(features.index.astype("str"))]
-    if len(missing):
+    _check_features(decided, features)
+    _check_history(decided, history)
+
+
+def _check_features(decided: pd.DataFrame, features: pd.DataFrame) -> None:
+    accounts = decided["account_id"].astype("str")
+    # A set, not Series.isin: pandas' isin on text took half a second for a whole book.
+    known = set(features.index.astype("str").tolist())
+    missing = [account for account in accounts.tolist() if account not in known]
+    if missing:
         raise InputError.for_field(
             "feature_missing",
             where="decision log",
             field="account_id",
             rule="features stored with every decision",
-            value=missing.iloc[0],
+            value=missing[0],
         )
+
+
+def _check_history(decided: pd.DataFrame, history: list[dict[str, Any]] | None) -> None:
     if history is not None and len(history) != len(decided):
         raise InputError.for_field(
             "history_missing",
@@ -237,39 +280,86 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
+# One encoder for every row: json.dumps(..., allow_nan=False) builds a new one a call.
+_ENCODE = json.JSONEncoder(allow_nan=False).encode
+
+
 def _json_rows(frame: pd.DataFrame) -> list[str]:
-    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    """Each row as a JSON object: numbers (null when missing), then texts, in the frame's order.
+
+    The text ``json.dumps(row_dict, allow_nan=False)`` gives, built a column at a time:
+    JSON writes a float as ``repr`` does, so every value is formatted in one ``map``
+    and each row is one ``%`` of a template holding the keys: for a whole book, much
+    less than a dict and an encoding per row, and for one row no loop per column.
+    """
+    numeric = [name for name, dtype in frame.dtypes.items() if pd.api.types.is_numeric_dtype(dtype)]
     texts = [c for c in frame.columns if c not in numeric]
     values = frame[numeric].to_numpy(dtype="float64", na_value=np.nan)
-    out = []
-    for i, row in enumerate(values.tolist()):
-        item: dict[str, Any] = {name: (None if math.isnan(v) else v) for name, v in zip(numeric, row, strict=True)}
-        for name in texts:
-            text = frame[name].iloc[i]
-            item[name] = None if text is None or pd.isna(text) else str(text)
-        out.append(json.dumps(item, allow_nan=False))
-    return out
+    rows: list[list[str]] = _formatted(values).tolist()
+    for name in texts:
+        for row, text in zip(rows, frame[name].tolist(), strict=True):
+            row.append("null" if text is None or pd.isna(text) else _ENCODE(str(text)))
+    names = numeric + texts
+    if not names:
+        return ["{}"] * len(frame)
+    template = "{" + ", ".join(_ENCODE(str(name)).replace("%", "%%") + ": %s" for name in names) + "}"
+    return [template % tuple(row) for row in rows]
+
+
+# From this many rows on, each column's values are formatted once per distinct value.
+_DISTINCT_FROM = 256
+
+
+def _formatted(values: np.ndarray) -> np.ndarray:
+    """``values`` (float64, rows x columns) as JSON numbers: ``repr``, or ``null`` for NaN.
+
+    ``repr`` of a float is most of the cost of a book's features, and most feature
+    columns hold few distinct values (counts, flags, months), so a large frame's
+    columns are formatted a distinct value at a time.
+    """
+    if len(values) < _DISTINCT_FROM:
+        cells = np.array(list(map(repr, values.ravel().tolist())), dtype=object).reshape(values.shape)
+        cells[np.isnan(values)] = "null"
+        return cells
+    cells = np.empty(values.shape, dtype=object)
+    for k in range(values.shape[1]):
+        distinct, inverse = np.unique(values[:, k], return_inverse=True)
+        texts = np.array(list(map(repr, distinct.tolist())), dtype=object)
+        texts[np.isnan(distinct)] = "null"
+        cells[:, k] = texts[inverse.ravel()]
+        # unique() takes -0.0 for 0.0, which repr tells apart.
+        negative_zero = (values[:, k] == 0) & np.signbit(values[:, k])
+        cells[negative_zero, k] = "-0.0"
+        cells[(values[:, k] == 0) & ~negative_zero, k] = "0.0"
+    return cells
 
 
 def _context_rows(frame: pd.DataFrame, history: list[dict[str, Any]] | None) -> list[str]:
-    changed = (
-        pd.to_datetime(frame["last_limit_change_on"])
-        if "last_limit_change_on" in frame
-        else pd.Series(pd.NaT, index=frame.index)
-    )
-    requests = frame["requests_in_window"] if "requests_in_window" in frame else pd.Series(np.nan, index=frame.index)
+    n = len(frame)
+    changed: list[str | None] = [None] * n
+    if "last_limit_change_on" in frame:
+        days = pd.to_datetime(frame["last_limit_change_on"]).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+        known = ~np.isnat(days)
+        texts = np.datetime_as_string(days[known], unit="D").tolist()
+        for i, text in zip(np.flatnonzero(known).tolist(), texts, strict=True):
+            changed[i] = text
+    requests: list[float | None] = [None] * n
+    if "requests_in_window" in frame:
+        counted = frame["requests_in_window"].to_numpy(dtype="float64", na_value=np.nan)
+        requests = [None if math.isnan(r) else r for r in counted.tolist()]
     extra = [column for column in frame.columns if column not in _CONTEXT]
-    extras: list[dict[str, Any]] = frame[extra].astype(object).where(frame[extra].notna(), None).to_dict("records")  # type: ignore[assignment]
+    extra_columns = [
+        [_plain(value) for value in frame[column].astype(object).where(frame[column].notna(), None).tolist()]
+        for column in extra
+    ]
     out = []
-    for i, (c, r) in enumerate(zip(changed, requests, strict=True)):
-        item: dict[str, Any] = {
-            "last_limit_change_on": None if pd.isna(c) else c.date().isoformat(),
-            "requests_in_window": None if pd.isna(r) else _number(r),
-        }
-        item.update({key: _plain(value) for key, value in extras[i].items()})
+    for i in range(n):
+        item: dict[str, Any] = {"last_limit_change_on": changed[i], "requests_in_window": requests[i]}
+        for column, values in zip(extra, extra_columns, strict=True):
+            item[column] = values[i]
         if history is not None:
             item["history"] = history[i]
-        out.append(json.dumps(item, allow_nan=False))
+        out.append(_ENCODE(item))
     return out
 
 
@@ -278,11 +368,17 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _stored_column(field: DecisionField, values: pd.Series) -> list[Any]:
+def _stored_columns(decided: pd.DataFrame) -> dict[str, list[Any]]:
+    """Each decision column by its name in the log, as the log holds it (one conversion of the frame)."""
+    cells = decided[[f.name for f in DECISION_FIELDS]].to_numpy(dtype=object)
+    missing = pd.isna(cells)
+    return {f.column: _stored_column(f, cells[:, k].tolist(), missing[:, k]) for k, f in enumerate(DECISION_FIELDS)}
+
+
+def _stored_column(field: DecisionField, values: list[Any], missing: np.ndarray) -> list[Any]:
     """A decision column as the log's column holds it; raises when a required value is missing."""
     if field.kind == "codes":
         return [json.dumps([str(code) for code in codes]) for codes in values]
-    missing = values.isna().to_numpy()
     if missing.any() and not field.nullable:
         raise InputError.for_field(
             "decision_incomplete", where="decision log", field=field.name, rule="present in every decision", value=None
@@ -297,16 +393,7 @@ def _stored_column(field: DecisionField, values: pd.Series) -> list[Any]:
             return value if type(value) is date else pd.Timestamp(value).date()
     else:
         cast = str
-    return [None if gone else cast(value) for value, gone in zip(values.tolist(), missing, strict=True)]
-
-
-def _decision_rows(decided: pd.DataFrame, run_id: int, features: list[str], context: list[str]) -> list[dict[str, Any]]:
-    columns = {f.column: _stored_column(f, decided[f.name]) for f in DECISION_FIELDS}
-    names = list(columns)
-    return [
-        {"run_id": run_id, "features": features[i], "context": context[i], **dict(zip(names, values, strict=True))}
-        for i, values in enumerate(zip(*columns.values(), strict=True))
-    ]
+    return [None if gone else cast(value) for value, gone in zip(values, missing.tolist(), strict=True)]
 
 
 # --- reading ---------------------------------------------------------------------------------
