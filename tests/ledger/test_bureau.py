@@ -29,7 +29,7 @@ from linewise.ledger.events import LineOpened, RepaymentPosted, Reversal, Status
 from linewise.ledger.model import LineStatus
 from linewise.ledger.posting import due_amount, payoff_amount
 from linewise.ledger.product import Product
-from linewise.ledger.service import drawdown_event, export_panel, post_event, post_events, read_state, statement
+from linewise.ledger.service import drawdown_event, export_panel, post_book, post_event, read_state, statement
 from linewise.ledger.store import read_snapshot
 from linewise.ledger.store.repository import load_account_events
 
@@ -283,8 +283,7 @@ BOOK_LAST = date(2026, 2, 28)
 
 
 def _post_book(engine):
-    for events in simulate_book(BOOK, PRODUCT):
-        post_events(engine, events)
+    post_book(engine, simulate_book(BOOK, PRODUCT))
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ from linewise.ledger.posting import due_amount
 from linewise.ledger.product import Product
 from linewise.ledger.service import (
     drawdown_event,
+    post_book,
     post_event,
-    post_events,
     read_state,
     statement,
 )
@@ -53,8 +53,7 @@ def decider() -> Decider:
 
 
 def _post_book(engine) -> None:
-    for line in simulate_book(BookSpec(LINES, 12, date(2025, 1, 1), 11), Product()):
-        post_events(engine, line)
+    post_book(engine, simulate_book(BookSpec(LINES, 12, date(2025, 1, 1), 11), Product()))
 
 
 @pytest.fixture
