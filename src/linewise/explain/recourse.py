@@ -418,7 +418,7 @@ def _lived_features(
     # The new window holds an account's own months newest first, in its first columns.
     due_by_month = np.nan_to_num(lived.window.values["amount_due"]) > 0
     within = np.arange(due_by_month.shape[1])[None, :] < months[:, None]
-    features = features_from_window(lived.window, lived.customers)
+    features = features_from_window(lived.window, lived.customers, aligned=True)
     features.index = pd.RangeIndex(len(rows))
     return features, (due_by_month & within).any(axis=1)
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from linewise.errors import InputError
 from linewise.features.families import bureau, income, repayment, usage
+from linewise.features.families._customers import customer_columns
 from linewise.features.registry import FeatureSpec, Source
 from linewise.features.window import PanelWindow, build_window
 
@@ -55,22 +56,29 @@ def compute_features(
 
 
 def features_from_window(
-    window: PanelWindow, customers: pd.DataFrame, *, sources: Sequence[Source] | None = None
+    window: PanelWindow,
+    customers: pd.DataFrame,
+    *,
+    sources: Sequence[Source] | None = None,
+    aligned: bool = False,
 ) -> pd.DataFrame:
     """The features of every account of ``window``, as :func:`compute_features` gives them.
 
     ``customers`` holds a row for each of the window's accounts (``account_id`` a
-    column, unique).
+    column, unique); ``aligned``: exactly those rows, in the window's order.
     """
+    columns = customer_columns(customers, window.account_ids, aligned=aligned)
     values: dict[str, np.ndarray] = {}
     values.update(repayment.compute(window))
-    values.update(usage.compute(window, customers))
-    values.update(income.compute(window, customers))
-    values.update(bureau.compute(window, customers))
+    values.update(usage.compute(window, columns))
+    values.update(income.compute(window, columns))
+    values.update(bureau.compute(window, columns))
     names = [name for name, spec in REGISTRY.items() if sources is None or spec.source in sources]
-    frame = pd.DataFrame(
-        {name: values[name].astype("float64") for name in names}, index=pd.Index(window.account_ids, name="account_id")
-    )
+    # One float block: building a frame column by column costs a millisecond.
+    matrix = np.empty((len(window), len(names)))
+    for position, name in enumerate(names):
+        matrix[:, position] = values[name]
+    frame = pd.DataFrame(matrix, columns=names, index=pd.Index(window.account_ids, name="account_id"))
     frame.attrs["as_of"] = window.month
     return frame
 
