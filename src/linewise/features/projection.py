@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from linewise.features.compute import REGISTRY
+from linewise.features.families._customers import aligned_rows
 from linewise.features.window import (
     WINDOW_MONTHS,
     PanelWindow,
@@ -58,6 +59,7 @@ __all__ = [
     "History",
     "Plan",
     "history_from_records",
+    "history_from_window",
     "history_of",
     "history_records",
     "project",
@@ -139,9 +141,12 @@ class History:
 
 def history_of(panel: pd.DataFrame, customers: pd.DataFrame, as_of: date | pd.Timestamp) -> History:
     """The history of every account with a panel row in the as-of month (validated tables)."""
-    window = build_window(panel, as_of)
-    rows = customers.set_index("account_id").reindex(window.account_ids)
-    return History(window, _customer_frame(window.account_ids, rows))
+    return history_from_window(build_window(panel, as_of), customers)
+
+
+def history_from_window(window: PanelWindow, customers: pd.DataFrame) -> History:
+    """The history of every account of ``window`` (as :func:`history_of` gives it from its panel)."""
+    return History(window, _customer_frame(window.account_ids, aligned_rows(customers, window.account_ids)))
 
 
 @dataclass(frozen=True)
@@ -345,18 +350,18 @@ def _customer_frame(account_ids: np.ndarray, rows: pd.DataFrame) -> pd.DataFrame
 
     Dates as datetimes, consents as booleans (missing is no consent), text, the rest floats.
     """
-    frame = pd.DataFrame({"account_id": account_ids})
+    columns: dict[str, Any] = {"account_id": account_ids}
     for column in CUSTOMER_COLUMNS:
         values = rows[column] if column in rows.columns else pd.Series([None] * len(rows), dtype=object)
         if column in _DATES:
-            frame[column] = pd.to_datetime(values.to_numpy())
+            columns[column] = pd.to_datetime(values.to_numpy())
         elif column in _FLAGS:
-            frame[column] = values.astype("boolean").fillna(False).to_numpy(dtype=bool)
+            columns[column] = values.astype("boolean").fillna(False).to_numpy(dtype=bool)
         elif column in _TEXTS:
-            frame[column] = values.astype(object).where(values.notna(), None).to_numpy()
+            columns[column] = values.astype(object).where(values.notna(), None).to_numpy()
         else:
-            frame[column] = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    return frame
+            columns[column] = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return pd.DataFrame(columns)
 
 
 # --- stored with a decision -------------------------------------------------------------------

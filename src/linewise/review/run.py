@@ -20,7 +20,7 @@ import pandas as pd
 from linewise.decide import BATCH, decide
 from linewise.decision_schema import DECISION_COLUMNS
 from linewise.errors import InputError
-from linewise.features.projection import History, history_of, history_records
+from linewise.features.projection import History, history_from_window, history_records
 from linewise.models.base import RiskModel
 from linewise.review.log import DecisionLog
 from linewise.review.sources import Book, month_described
@@ -113,7 +113,8 @@ def decide_book(
         raise InputError.for_field(
             "log_required", where="review", field="log", rule="a decision log when the run is to be logged", value=None
         )
-    features = book.features()
+    window = book.window()
+    features = book.features(window)
     missing = [name for name in decider.model.features_ if name not in features.columns]
     if missing:
         raise InputError.for_field(
@@ -140,7 +141,7 @@ def decide_book(
         requests_in_window=context_frame.get("requests_in_window"),
         month_so_far=so_far,
     )
-    history = history_of(book.panel, book.customers, month_described(book)) if request.recourse else None
+    history = history_from_window(window, book.customers) if request.recourse else None
     decisions = _decide_in_batches(
         features, decider, context, history, recourse=request.recourse, on_progress=on_progress
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["CustomerColumns", "customer_columns", "month_numbers"]
+__all__ = ["CustomerColumns", "aligned_rows", "customer_columns", "month_numbers"]
 
 _DATES = ("opened_on", "income_verified_on")
 _TEXTS = ("income_source",)
@@ -56,7 +56,7 @@ def customer_columns(customers: pd.DataFrame, account_ids: np.ndarray, *, aligne
     ``aligned``: the rows already are those accounts in that order (a
     :class:`~linewise.features.projection.History`'s), so they are not looked up.
     """
-    rows = customers if aligned else customers.set_index("account_id").reindex(account_ids)
+    rows = customers if aligned else aligned_rows(customers, account_ids)
     numbers: dict[str, np.ndarray] = {}
     consents: dict[str, np.ndarray] = {}
     texts: dict[str, np.ndarray] = {}
@@ -82,6 +82,19 @@ def customer_columns(customers: pd.DataFrame, account_ids: np.ndarray, *, aligne
         texts=texts,
     )
 
+
+
+def aligned_rows(customers: pd.DataFrame, account_ids: np.ndarray) -> pd.DataFrame:
+    """``customers``' rows for ``account_ids`` in that order (all missing for an account it lacks).
+
+    ``customers`` has ``account_id`` as a column; when its rows are already those
+    accounts in that order (one account's book), they are taken as they are, that
+    column included.
+    """
+    held = customers["account_id"].to_numpy(dtype=object)
+    if len(held) == len(account_ids) and bool((held == np.asarray(account_ids, dtype=object)).all()):
+        return customers
+    return customers.set_index("account_id").reindex(account_ids)
 
 
 def month_numbers(dates: np.ndarray) -> np.ndarray:
