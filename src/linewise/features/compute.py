@@ -87,12 +87,22 @@ def limit_changed_on(panel: pd.DataFrame, as_of: date | pd.Timestamp) -> pd.Seri
     """Per account with a panel row in the as-of month, the month end its limit last changed.
 
     NaT when the month-end limits up to ``as_of`` never changed within the panel.
+    Accounts in order of their ids.
     """
-    month = pd.Timestamp(as_of).to_period("M").to_timestamp("M")
-    known = panel[pd.to_datetime(panel["month"]) <= month].sort_values(["account_id", "month"])
-    previous = known.groupby("account_id", sort=False)["credit_limit"].shift()
-    changed = known[previous.notna() & (known["credit_limit"] != previous)]
-    last = pd.to_datetime(changed.groupby("account_id")["month"].max())
-    accounts = known.loc[pd.to_datetime(known["month"]) == month, "account_id"].astype("str")
-    last.index = last.index.astype("str")
-    return last.reindex(pd.Index(accounts, name="account_id")).rename("last_limit_change_on")
+    month = pd.Timestamp(as_of).to_period("M").to_timestamp("M").to_datetime64()
+    months = pd.to_datetime(panel["month"]).to_numpy()
+    known = months <= month
+    codes, ids = pd.factorize(panel["account_id"].to_numpy()[known], sort=True)
+    months = months[known]
+    limits = panel["credit_limit"].to_numpy(dtype="float64", na_value=np.nan)[known]
+    order = np.lexsort((months, codes))
+    codes, months, limits = codes[order], months[order], limits[order]
+    # A change is a row whose limit differs from the same account's row before it.
+    changed = np.zeros(len(codes), dtype=bool)
+    changed[1:] = (codes[1:] == codes[:-1]) & ~np.isnan(limits[:-1]) & (limits[1:] != limits[:-1])
+    last = np.full(len(ids), np.datetime64("NaT"), dtype=months.dtype)
+    stamps = last.view("int64")
+    np.maximum.at(stamps, codes[changed], months[changed].view("int64"))
+    now = codes[months == month]
+    accounts = pd.Index(np.asarray(ids, dtype=object)[now].astype("str"), name="account_id", dtype="str")
+    return pd.Series(last[now], index=accounts, name="last_limit_change_on")
