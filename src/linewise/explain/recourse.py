@@ -238,14 +238,60 @@ def find_recourse(
         for row in raised:
             on[row] = context.as_of
         unresolved[raised] = False
-    unresolved &= _within_reach(policy, levers, unresolved, history, limit, score, context)
     candidates = _candidates()
     pending = deque(range(len(candidates)))
+    found = _Found(steps, new_limit, on, unresolved)
+    if 0 < unresolved.sum() <= _PROBED_WITH_FIRST_BLOCK:
+        # Few accounts: a lived call costs more than its rows, so the reach probe and the
+        # first candidates are lived in one; the candidates of accounts out of reach
+        # are then dropped, as if never lived.
+        probe = _probe(levers, np.flatnonzero(unresolved))
+        first = _next_block(pending, candidates, levers, unresolved)
+        both = probe if first is None else _joined(probe, first)
+        raised, limits, due = _live(policy, both, history, limit, score, context)
+        reach = np.zeros(n, dtype=bool)
+        reach[probe.accounts[raised[raised < len(probe.accounts)]]] = True
+        unresolved &= reach
+        if first is not None:
+            offset = len(probe.accounts)
+            kept = raised[raised >= offset]
+            kept = kept[reach[both.accounts[kept]]]
+            found.settle(first, kept - offset, limits[offset:], due[offset:], candidates, levers, context)
+    else:
+        unresolved &= _within_reach(policy, levers, unresolved, history, limit, score, context)
     while pending and unresolved.any():
         block = _next_block(pending, candidates, levers, unresolved)
         if block is None:
             break
         raised, limits, due = _live(policy, block, history, limit, score, context)
+        found.settle(block, raised, limits, due, candidates, levers, context)
+    return RecourseResult(steps, new_limit, on)
+
+
+# Unresolved accounts up to which the reach probe is lived with the first candidates.
+_PROBED_WITH_FIRST_BLOCK = 64
+
+
+@dataclass(frozen=True)
+class _Found:
+    """The search's results so far (filled in place), and which accounts are still unresolved."""
+
+    steps: list[list[str]]
+    new_limit: np.ndarray
+    on: list[date | None]
+    unresolved: np.ndarray
+
+    def settle(
+        self,
+        block: _Block,
+        raised: np.ndarray,
+        limits: np.ndarray,
+        due: np.ndarray,
+        candidates: list[tuple[tuple[str, ...], int]],
+        levers: dict[str, np.ndarray],
+        context: Context,
+    ) -> None:
+        """Give each account with a ``raised`` row of ``block`` its first one as its recourse."""
         # Rows are in the candidates' order: an account's first raised row is its recourse.
         firsts = raised[np.unique(block.accounts[raised], return_index=True)[1]]
         for row in firsts:
@@ -254,11 +300,10 @@ def find_recourse(
             taken = [Step(kind, None if kind in _PLAIN else int(levers[kind][account])) for kind in chosen]
             if due[row]:
                 taken.append(Step("repay_on_time_months", months))
-            steps[account] = [step.encode() for step in taken]
-            new_limit[account] = int(limits[row])
-            on[account] = review_date(context.as_of, months, month_so_far=context.month_so_far)
-        unresolved[block.accounts[firsts]] = False
-    return RecourseResult(steps, new_limit, on)
+            self.steps[account] = [step.encode() for step in taken]
+            self.new_limit[account] = int(limits[row])
+            self.on[account] = review_date(context.as_of, months, month_so_far=context.month_so_far)
+        self.unresolved[block.accounts[firsts]] = False
 
 
 def _within_reach(
@@ -281,16 +326,31 @@ def _within_reach(
     accounts = np.flatnonzero(unresolved)
     step = max(1, _BLOCK_ROWS // MAX_MONTHS)
     for start in range(0, len(accounts), step):
-        part = np.repeat(accounts[start : start + step], MAX_MONTHS)
-        block = _Block(
-            accounts=part,
-            months=np.tile(np.arange(1, MAX_MONTHS + 1), len(part) // MAX_MONTHS),
-            candidate=np.full(len(part), -1),
-            taken={kind: levers[kind][part] for kind in _LEVERS},
-        )
+        block = _probe(levers, accounts[start : start + step])
         raised, _, _ = _live(policy, block, history, limit, score, context)
-        reach[part[raised]] = True
+        reach[block.accounts[raised]] = True
     return reach
+
+
+def _probe(levers: dict[str, np.ndarray], accounts: np.ndarray) -> _Block:
+    """Rows for ``accounts`` taking every step each can, reviewed after each of 1..MAX_MONTHS months."""
+    part = np.repeat(accounts, MAX_MONTHS)
+    return _Block(
+        accounts=part,
+        months=np.tile(np.arange(1, MAX_MONTHS + 1), len(accounts)),
+        candidate=np.full(len(part), -1),
+        taken={kind: levers[kind][part] for kind in _LEVERS},
+    )
+
+
+def _joined(first: _Block, second: _Block) -> _Block:
+    """The rows of ``first`` then those of ``second``."""
+    return _Block(
+        accounts=np.concatenate([first.accounts, second.accounts]),
+        months=np.concatenate([first.months, second.months]),
+        candidate=np.concatenate([first.candidate, second.candidate]),
+        taken={kind: np.concatenate([first.taken[kind], second.taken[kind]]) for kind in _LEVERS},
+    )
 
 
 def _candidates() -> list[tuple[tuple[str, ...], int]]:
