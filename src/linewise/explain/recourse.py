@@ -44,14 +44,15 @@ import numpy as np
 import pandas as pd
 
 from linewise.calendar import add_months, month_end
-from linewise.features import features_from_window
+from linewise.features import CustomerColumns, customer_columns, features_from_columns
 from linewise.features.projection import (
     AGED_OUT_MONTHS,
     Behaviour,
     History,
     Plan,
-    project,
+    project_columns,
 )
+from linewise.features.window import PanelWindow
 from linewise.money import currency_exponent
 from linewise.strategy.compiled import Check, Policy
 from linewise.strategy.evaluate import Context, evaluate_policy
@@ -188,6 +189,14 @@ _BLOCK_ROWS = 200_000
 
 
 @dataclass(frozen=True)
+class _Searched:
+    """The accounts searched, as lived: their panel window and customers' columns, row for row."""
+
+    window: PanelWindow
+    customers: CustomerColumns
+
+
+@dataclass(frozen=True)
 class _Block:
     """Candidate rows: the account (position) of each, its months and the lever figures taken."""
 
@@ -220,6 +229,7 @@ def find_recourse(
         raise ValueError(f"find_recourse: history of {len(history)} accounts for {n}")
     limit = features["credit_limit"].to_numpy(dtype="float64").astype("int64")
     levers = _lever_values(policy, features, history, limit)
+    searched = _Searched(history.window, customer_columns(history.customers, history.window.account_ids, aligned=True))
     unresolved = limit < policy.ladder[-1]
     if context.trigger != "review":
         # Decided on an event or a request, a line the periodic review would raise as it
@@ -248,7 +258,7 @@ def find_recourse(
         probe = _probe(levers, np.flatnonzero(unresolved))
         first = _next_block(pending, candidates, levers, unresolved)
         both = probe if first is None else _joined(probe, first)
-        raised, limits, due = _live(policy, both, history, limit, score, context)
+        raised, limits, due = _live(policy, both, searched, limit, score, context)
         reach = np.zeros(n, dtype=bool)
         reach[probe.accounts[raised[raised < len(probe.accounts)]]] = True
         unresolved &= reach
@@ -258,12 +268,12 @@ def find_recourse(
             kept = kept[reach[both.accounts[kept]]]
             found.settle(first, kept - offset, limits[offset:], due[offset:], candidates, levers, context)
     else:
-        unresolved &= _within_reach(policy, levers, unresolved, history, limit, score, context)
+        unresolved &= _within_reach(policy, levers, unresolved, searched, limit, score, context)
     while pending and unresolved.any():
         block = _next_block(pending, candidates, levers, unresolved)
         if block is None:
             break
-        raised, limits, due = _live(policy, block, history, limit, score, context)
+        raised, limits, due = _live(policy, block, searched, limit, score, context)
         found.settle(block, raised, limits, due, candidates, levers, context)
     return RecourseResult(steps, new_limit, on)
 
@@ -310,7 +320,7 @@ def _within_reach(
     policy: Policy,
     levers: dict[str, np.ndarray],
     unresolved: np.ndarray,
-    history: History,
+    searched: _Searched,
     limit: np.ndarray,
     score: Scorer,
     context: Context,
@@ -327,7 +337,7 @@ def _within_reach(
     step = max(1, _BLOCK_ROWS // MAX_MONTHS)
     for start in range(0, len(accounts), step):
         block = _probe(levers, accounts[start : start + step])
-        raised, _, _ = _live(policy, block, history, limit, score, context)
+        raised, _, _ = _live(policy, block, searched, limit, score, context)
         reach[block.accounts[raised]] = True
     return reach
 
@@ -405,7 +415,7 @@ def _next_block(
 
 
 def _live(
-    policy: Policy, block: _Block, history: History, limit: np.ndarray, score: Scorer, context: Context
+    policy: Policy, block: _Block, searched: _Searched, limit: np.ndarray, score: Scorer, context: Context
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Live every row of ``block``.
 
@@ -421,7 +431,7 @@ def _live(
         rows = rows[raised[rows]]
         if len(rows) == 0:
             break
-        frame, fell_due = _lived_features(policy, block, rows, history, limit, behaviour)
+        frame, fell_due = _lived_features(policy, block, rows, searched, limit, behaviour)
         due[rows] |= fell_due
         days_on = np.asarray(
             [
@@ -454,7 +464,7 @@ def _live(
 
 
 def _lived_features(
-    policy: Policy, block: _Block, rows: np.ndarray, history: History, limit: np.ndarray, behaviour: Behaviour
+    policy: Policy, block: _Block, rows: np.ndarray, searched: _Searched, limit: np.ndarray, behaviour: Behaviour
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The features at the review of each of ``rows`` of ``block``, lived as ``behaviour``.
 
@@ -472,13 +482,18 @@ def _lived_features(
         on_time_elsewhere=~np.isnan(block.taken["repay_other_lenders_on_time"][rows]),
     )
     months = block.months[rows]
-    lived = project(
-        history.rows(accounts, ids=ids), plan, months, behaviour, minimum_payment_bp=policy.minimum_payment_bp
+    window, customers = project_columns(
+        searched.window.rows(accounts, ids=ids),
+        searched.customers.rows(accounts),
+        plan,
+        months,
+        behaviour,
+        minimum_payment_bp=policy.minimum_payment_bp,
     )
     # The new window holds an account's own months newest first, in its first columns.
-    due_by_month = np.nan_to_num(lived.window.values["amount_due"]) > 0
+    due_by_month = np.nan_to_num(window.values["amount_due"]) > 0
     within = np.arange(due_by_month.shape[1])[None, :] < months[:, None]
-    features = features_from_window(lived.window, lived.customers, aligned=True)
+    features = features_from_columns(window, customers)
     features.index = pd.RangeIndex(len(rows))
     return features, (due_by_month & within).any(axis=1)
 

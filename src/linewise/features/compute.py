@@ -10,11 +10,18 @@ import pandas as pd
 
 from linewise.errors import InputError
 from linewise.features.families import bureau, income, repayment, usage
-from linewise.features.families._customers import customer_columns
+from linewise.features._customers import CustomerColumns, customer_columns
 from linewise.features.registry import FeatureSpec, Source
 from linewise.features.window import PanelWindow, build_window
 
-__all__ = ["REGISTRY", "compute_features", "feature_specs", "features_from_window", "limit_changed_on"]
+__all__ = [
+    "REGISTRY",
+    "compute_features",
+    "feature_specs",
+    "features_from_columns",
+    "features_from_window",
+    "limit_changed_on",
+]
 
 REGISTRY: dict[str, FeatureSpec] = {
     spec.name: spec for spec in (*repayment.SPECS, *usage.SPECS, *income.SPECS, *bureau.SPECS)
@@ -67,12 +74,18 @@ def features_from_window(
     ``customers`` holds a row for each of the window's accounts (``account_id`` a
     column, unique); ``aligned``: exactly those rows, in the window's order.
     """
-    columns = customer_columns(customers, window.account_ids, aligned=aligned)
+    return features_from_columns(window, customer_columns(customers, window.account_ids, aligned=aligned), sources)
+
+
+def features_from_columns(
+    window: PanelWindow, customers: CustomerColumns, sources: Sequence[Source] | None = None
+) -> pd.DataFrame:
+    """:func:`features_from_window` from the customers' columns, row for row with ``window``."""
     values: dict[str, np.ndarray] = {}
     values.update(repayment.compute(window))
-    values.update(usage.compute(window, columns))
-    values.update(income.compute(window, columns))
-    values.update(bureau.compute(window, columns))
+    values.update(usage.compute(window, customers))
+    values.update(income.compute(window, customers))
+    values.update(bureau.compute(window, customers))
     names = [name for name, spec in REGISTRY.items() if sources is None or spec.source in sources]
     # One float block: building a frame column by column costs a millisecond.
     matrix = np.empty((len(window), len(names)))

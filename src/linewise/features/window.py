@@ -42,6 +42,19 @@ class PanelWindow:
     def __len__(self) -> int:
         return len(self.account_ids)
 
+    def rows(self, positions: np.ndarray, *, ids: np.ndarray | None = None) -> PanelWindow:
+        """The accounts at ``positions`` (repeats allowed), renamed to ``ids`` when given."""
+        return PanelWindow(
+            account_ids=self.account_ids[positions] if ids is None else np.asarray(ids, dtype=object),
+            month=self.month,
+            values={name: column[positions] for name, column in self.values.items()},
+            present=self.present[positions],
+            months_observed=self.months_observed[positions],
+            months_since_first_row=self.months_since_first_row[positions],
+            months_since_delinquency=self.months_since_delinquency[positions],
+            on_time_months_since_delinquency=self.on_time_months_since_delinquency[positions],
+        )
+
     def recent(self, column: str, months: int) -> np.ndarray:
         """The last ``months`` months of ``column`` (as-of month first)."""
         recent: np.ndarray = self.values[column][:, :months]

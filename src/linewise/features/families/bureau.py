@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from linewise.features.families._customers import CustomerColumns, customer_columns
+from linewise.features._customers import CustomerColumns, customer_columns
 from linewise.features.registry import Evolution, FeatureSpec, RiskDirection, Source
 from linewise.features.window import PanelWindow
 

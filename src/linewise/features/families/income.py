@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from linewise.features._arrays import safe_ratio
-from linewise.features.families._customers import CustomerColumns, customer_columns, month_numbers
+from linewise.features._customers import CustomerColumns, customer_columns, month_numbers
 from linewise.features.registry import Evolution, FeatureSpec, RiskDirection, Source
 from linewise.features.window import PanelWindow
 

@@ -14,7 +14,7 @@ from linewise.features._arrays import (
     window_mean,
     window_sum,
 )
-from linewise.features.families._customers import CustomerColumns, customer_columns, month_numbers
+from linewise.features._customers import CustomerColumns, customer_columns, month_numbers
 from linewise.features.registry import Evolution, FeatureSpec, RiskDirection, Source
 from linewise.features.window import PanelWindow
 

@@ -32,7 +32,7 @@ class CustomerColumns:
 
     ``numbers`` holds the numeric columns present as floats (NaN where missing);
     ``consents`` the ``consent_*`` flags (false where missing); ``dates`` the date
-    columns as ``datetime64`` (NaT where missing; ``income_verified_on`` all NaT when
+    columns as ``datetime64[ns]`` (NaT where missing; ``income_verified_on`` all NaT when
     absent); ``texts`` the text columns as objects. A column the table lacks is left
     out of ``numbers``, ``consents`` and ``texts``.
     """
@@ -42,6 +42,16 @@ class CustomerColumns:
     consents: dict[str, np.ndarray]
     dates: dict[str, np.ndarray]
     texts: dict[str, np.ndarray]
+
+    def rows(self, positions: np.ndarray) -> CustomerColumns:
+        """The accounts at ``positions`` (repeats allowed)."""
+
+        def taken(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return {name: values[positions] for name, values in arrays.items()}
+
+        return CustomerColumns(
+            len(positions), taken(self.numbers), taken(self.consents), taken(self.dates), taken(self.texts)
+        )
 
     def consented(self, column: str, consent: str) -> np.ndarray:
         """``column`` as floats, NaN wherever the consent flag is not true or the value is absent."""
@@ -70,7 +80,7 @@ def customer_columns(customers: pd.DataFrame, account_ids: np.ndarray, *, aligne
         elif column in _NUMBERS:
             numbers[column] = rows[column].to_numpy(dtype="float64", na_value=np.nan)
     verified_on = (
-        pd.to_datetime(rows["income_verified_on"]).to_numpy()
+        pd.to_datetime(rows["income_verified_on"]).to_numpy(dtype="datetime64[ns]")
         if "income_verified_on" in rows.columns
         else np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[ns]")
     )
