@@ -248,15 +248,14 @@ def find_recourse(
         for row in raised:
             on[row] = context.as_of
         unresolved[raised] = False
-    candidates = _candidates()
-    pending = deque(range(len(candidates)))
+    pending = deque(range(len(_CANDIDATES)))
     found = _Found(steps, new_limit, on, unresolved)
     if 0 < unresolved.sum() <= _PROBED_WITH_FIRST_BLOCK:
         # Few accounts: a lived call costs more than its rows, so the reach probe and the
         # first candidates are lived in one; the candidates of accounts out of reach
         # are then dropped, as if never lived.
         probe = _probe(levers, np.flatnonzero(unresolved))
-        first = _next_block(pending, candidates, levers, unresolved)
+        first = _next_block(pending, levers, unresolved)
         both = probe if first is None else _joined(probe, first)
         raised, limits, due = _live(policy, both, searched, limit, score, context)
         reach = np.zeros(n, dtype=bool)
@@ -266,15 +265,15 @@ def find_recourse(
             offset = len(probe.accounts)
             kept = raised[raised >= offset]
             kept = kept[reach[both.accounts[kept]]]
-            found.settle(first, kept - offset, limits[offset:], due[offset:], candidates, levers, context)
+            found.settle(first, kept - offset, limits[offset:], due[offset:], levers, context)
     else:
         unresolved &= _within_reach(policy, levers, unresolved, searched, limit, score, context)
     while pending and unresolved.any():
-        block = _next_block(pending, candidates, levers, unresolved)
+        block = _next_block(pending, levers, unresolved)
         if block is None:
             break
         raised, limits, due = _live(policy, block, searched, limit, score, context)
-        found.settle(block, raised, limits, due, candidates, levers, context)
+        found.settle(block, raised, limits, due, levers, context)
     return RecourseResult(steps, new_limit, on)
 
 
@@ -297,7 +296,6 @@ class _Found:
         raised: np.ndarray,
         limits: np.ndarray,
         due: np.ndarray,
-        candidates: list[tuple[tuple[str, ...], int]],
         levers: dict[str, np.ndarray],
         context: Context,
     ) -> None:
@@ -306,7 +304,7 @@ class _Found:
         firsts = raised[np.unique(block.accounts[raised], return_index=True)[1]]
         for row in firsts:
             account = int(block.accounts[row])
-            chosen, months = candidates[int(block.candidate[row])]
+            chosen, months = _CANDIDATES[int(block.candidate[row])]
             taken = [Step(kind, None if kind in _PLAIN else int(levers[kind][account])) for kind in chosen]
             if due[row]:
                 taken.append(Step("repay_on_time_months", months))
@@ -379,38 +377,39 @@ def _candidates() -> list[tuple[tuple[str, ...], int]]:
     return sorted(pairs, key=lambda pair: (len(pair[0]) + (pair[1] > 1), pair[1]))
 
 
-def _next_block(
-    pending: deque[int],
-    candidates: list[tuple[tuple[str, ...], int]],
-    levers: dict[str, np.ndarray],
-    unresolved: np.ndarray,
-) -> _Block | None:
+# Built once: the search's order never changes.
+_CANDIDATES = tuple(_candidates())
+_CANDIDATE_MONTHS = np.asarray([months for _, months in _CANDIDATES], dtype="int64")
+_CANDIDATE_USES = {kind: np.asarray([kind in chosen for chosen, _ in _CANDIDATES]) for kind in _LEVERS}
+
+
+def _next_block(pending: deque[int], levers: dict[str, np.ndarray], unresolved: np.ndarray) -> _Block | None:
     """The next candidates' rows for the accounts still unresolved, up to :data:`_BLOCK_ROWS`."""
     parts: list[tuple[int, np.ndarray]] = []
     rows = 0
+    # A set of levers is tried for up to twelve months: whom it applies to is found once.
+    applies_to: dict[tuple[str, ...], np.ndarray] = {}
     while pending and rows < _BLOCK_ROWS:
         index = pending.popleft()
-        chosen, _ = candidates[index]
-        applies = unresolved.copy()
-        for kind in chosen:
-            applies &= ~np.isnan(levers[kind])
-        if applies.any():
-            parts.append((index, np.flatnonzero(applies)))
-            rows += int(applies.sum())
+        chosen, _ = _CANDIDATES[index]
+        if chosen not in applies_to:
+            applies = unresolved.copy()
+            for kind in chosen:
+                applies &= ~np.isnan(levers[kind])
+            applies_to[chosen] = np.flatnonzero(applies)
+        where = applies_to[chosen]
+        if len(where):
+            parts.append((index, where))
+            rows += len(where)
     if not parts:
         return None
     accounts = np.concatenate([where for _, where in parts])
-    taken = {
-        kind: np.concatenate(
-            [levers[kind][where] if kind in candidates[i][0] else np.full(len(where), np.nan) for i, where in parts]
-        )
-        for kind in _LEVERS
-    }
+    candidate = np.repeat(np.asarray([index for index, _ in parts], dtype="int64"), [len(w) for _, w in parts])
     return _Block(
         accounts=accounts,
-        months=np.concatenate([np.full(len(where), candidates[i][1]) for i, where in parts]),
-        candidate=np.concatenate([np.full(len(where), i) for i, where in parts]),
-        taken=taken,
+        months=_CANDIDATE_MONTHS[candidate],
+        candidate=candidate,
+        taken={kind: np.where(_CANDIDATE_USES[kind][candidate], levers[kind][accounts], np.nan) for kind in _LEVERS},
     )
 
 

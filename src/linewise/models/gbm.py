@@ -167,11 +167,12 @@ class GradientBoostedModel(RiskModel):
         numbers LightGBM would take from the frame, without its conversion (milliseconds
         a call, the whole cost of scoring one account).
         """
-        checked = self._checked(features)
-        threads = self.threads if len(checked) >= _THREADED_ROWS else 1
-        if not self.categories_ and (checked.dtypes == np.float64).all():
-            return checked.to_numpy(dtype="float64"), threads
-        return self._prepare(checked), threads
+        threads = self.threads if len(features) >= _THREADED_ROWS else 1
+        if not self.categories_ and (features.dtypes == np.float64).all():
+            self._checked_columns(features)
+            columns = features.columns.get_indexer(self.features_)
+            return features.to_numpy(dtype="float64")[:, columns], threads
+        return self._prepare(self._checked(features)), threads
 
     def raw_log_odds(self, features: pd.DataFrame) -> np.ndarray:
         """Log-odds of default from the trees."""
