@@ -167,9 +167,9 @@ class GradientBoostedModel(RiskModel):
         numbers LightGBM would take from the frame, without its conversion (milliseconds
         a call, the whole cost of scoring one account).
         """
+        self._checked_columns(features)
         threads = self.threads if len(features) >= _THREADED_ROWS else 1
         if not self.categories_ and (features.dtypes == np.float64).all():
-            self._checked_columns(features)
             columns = features.columns.get_indexer(self.features_)
             return features.to_numpy(dtype="float64")[:, columns], threads
         return self._prepare(self._checked(features)), threads
