@@ -55,7 +55,7 @@ from linewise.features.projection import (
 from linewise.features.window import PanelWindow
 from linewise.money import currency_exponent
 from linewise.strategy.compiled import Check, Policy
-from linewise.strategy.evaluate import Context, evaluate_policy
+from linewise.strategy.evaluate import Context, policy_actions
 from linewise.strategy.spec import Operator
 
 __all__ = [
@@ -235,16 +235,15 @@ def find_recourse(
         # Decided on an event or a request, a line the periodic review would raise as it
         # is needs nothing from the customer: its recourse is no step at all.
         pd_, points = score(features)
-        decided = evaluate_policy(
+        action, raised_to = policy_actions(
             policy,
             features,
             pd_,
             Context(as_of=context.as_of, last_limit_change_on=context.last_limit_change_on),
             points,
-            reasons=False,
         )
-        raised = np.flatnonzero((decided["action"].to_numpy() == "increase") & unresolved)
-        new_limit[raised] = decided["new_limit"].to_numpy()[raised]
+        raised = np.flatnonzero((action == "increase") & unresolved)
+        new_limit[raised] = raised_to[raised]
         for row in raised:
             on[row] = context.as_of
         unresolved[raised] = False
@@ -449,16 +448,11 @@ def _live(
             )
         )
         pd_, points = score(frame)
-        decided = evaluate_policy(
-            policy,
-            frame,
-            pd_,
-            Context(as_of=context.as_of, trigger="review", last_limit_change_on=shifted),
-            points,
-            reasons=False,
+        action, new_limit = policy_actions(
+            policy, frame, pd_, Context(as_of=context.as_of, trigger="review", last_limit_change_on=shifted), points
         )
-        raised[rows] = decided["action"].to_numpy() == "increase"
-        limits[rows] = np.minimum(limits[rows], decided["new_limit"].to_numpy(dtype="int64"))
+        raised[rows] = action == "increase"
+        limits[rows] = np.minimum(limits[rows], new_limit)
     return np.flatnonzero(raised), limits, due
 
 
