@@ -378,15 +378,28 @@ def _customer_frame(account_ids: np.ndarray, rows: pd.DataFrame) -> pd.DataFrame
     columns: dict[str, Any] = {"account_id": account_ids}
     for column in CUSTOMER_COLUMNS:
         values = rows[column] if column in rows.columns else pd.Series([None] * len(rows), dtype=object)
-        if column in _DATES:
-            columns[column] = pd.to_datetime(values.to_numpy())
-        elif column in _FLAGS:
-            columns[column] = values.astype("boolean").fillna(False).to_numpy(dtype=bool)
-        elif column in _TEXTS:
-            columns[column] = values.astype(object).where(values.notna(), None).to_numpy()
-        else:
-            columns[column] = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        columns[column] = _typed(column, values)
     return pd.DataFrame(columns)
+
+
+def _typed(column: str, values: pd.Series) -> Any:
+    """``values`` in the type :func:`_customer_frame` gives ``column``.
+
+    The canonical types (a ledger's or a validated portfolio's) convert directly:
+    pandas' general conversions cost a tenth of a millisecond each.
+    """
+    dtype = values.dtype
+    if column in _DATES:
+        return values.to_numpy() if dtype == "datetime64[ns]" else pd.to_datetime(values.to_numpy())
+    if column in _FLAGS:
+        if dtype == bool or dtype == "boolean":
+            return values.to_numpy(dtype=bool, na_value=False)
+        return values.astype("boolean").fillna(False).to_numpy(dtype=bool)
+    if column in _TEXTS:
+        return values.astype(object).where(values.notna(), None).to_numpy()
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _frame_of(account_ids: np.ndarray, customers: CustomerColumns) -> pd.DataFrame:
