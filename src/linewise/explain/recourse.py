@@ -464,7 +464,6 @@ def _lived_features(
     Also whether anything fell due in each row's months (in ``rows``' order).
     """
     accounts = block.accounts[rows]
-    ids = np.arange(len(rows)).astype(str).astype(object)
     plan = Plan(
         credit_limit=limit[accounts],
         repay=np.nan_to_num(block.taken["repay_at_least"][rows]).astype("int64"),
@@ -476,7 +475,7 @@ def _lived_features(
     )
     months = block.months[rows]
     window, customers = project_columns(
-        searched.window.rows(accounts, ids=ids),
+        searched.window.rows(accounts),
         searched.customers.rows(accounts),
         plan,
         months,
@@ -486,8 +485,7 @@ def _lived_features(
     # The new window holds an account's own months newest first, in its first columns.
     due_by_month = np.nan_to_num(window.values["amount_due"]) > 0
     within = np.arange(due_by_month.shape[1])[None, :] < months[:, None]
-    features = features_from_columns(window, customers)
-    features.index = pd.RangeIndex(len(rows))
+    features = features_from_columns(window, customers, index=pd.RangeIndex(len(rows)))
     return features, (due_by_month & within).any(axis=1)
 
 

@@ -78,9 +78,16 @@ def features_from_window(
 
 
 def features_from_columns(
-    window: PanelWindow, customers: CustomerColumns, sources: Sequence[Source] | None = None
+    window: PanelWindow,
+    customers: CustomerColumns,
+    sources: Sequence[Source] | None = None,
+    *,
+    index: pd.Index | None = None,
 ) -> pd.DataFrame:
-    """:func:`features_from_window` from the customers' columns, row for row with ``window``."""
+    """:func:`features_from_window` from the customers' columns, row for row with ``window``.
+
+    Indexed by ``index`` when given (the window's account ids otherwise).
+    """
     values: dict[str, np.ndarray] = {}
     values.update(repayment.compute(window))
     values.update(usage.compute(window, customers))
@@ -91,7 +98,8 @@ def features_from_columns(
     matrix = np.empty((len(window), len(names)))
     for position, name in enumerate(names):
         matrix[:, position] = values[name]
-    frame = pd.DataFrame(matrix, columns=names, index=pd.Index(window.account_ids, name="account_id"))
+    rows = pd.Index(window.account_ids, name="account_id") if index is None else index
+    frame = pd.DataFrame(matrix, columns=names, index=rows)
     frame.attrs["as_of"] = window.month
     return frame
 

@@ -170,7 +170,9 @@ class GradientBoostedModel(RiskModel):
         self._checked_columns(features)
         threads = self.threads if len(features) >= _THREADED_ROWS else 1
         if not self.categories_ and (features.dtypes == np.float64).all():
-            columns = features.columns.get_indexer(self.features_)
+            # By name through a dict: Index.get_indexer converts the names to an Index each call.
+            position = {name: i for i, name in enumerate(features.columns)}
+            columns = [position[name] for name in self.features_]
             return features.to_numpy(dtype="float64")[:, columns], threads
         return self._prepare(self._checked(features)), threads
 
