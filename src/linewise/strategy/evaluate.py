@@ -236,14 +236,15 @@ class _Values:
         # A small all-float frame is read as one matrix: taking a column of it as a
         # Series costs tens of microseconds, for a frame of one account as for a thousand.
         self._matrix: np.ndarray | None = None
+        self._position = {name: i for i, name in enumerate(features.columns)}
         if len(features) <= _MATRIX_ROWS and (features.dtypes == np.float64).all():
             self._matrix = features.to_numpy()
 
     def get(self, name: str) -> np.ndarray:
         if name not in self._cache:
-            if self._matrix is not None and name in self._features.columns:
-                self._cache[name] = self._matrix[:, self._features.columns.get_loc(name)]
-            elif name in self._features.columns:
+            if self._matrix is not None and name in self._position:
+                self._cache[name] = self._matrix[:, self._position[name]]
+            elif name in self._position:
                 column = pd.to_numeric(self._features[name], errors="coerce")
                 self._cache[name] = column.to_numpy(dtype="float64", na_value=np.nan)
             else:
@@ -377,7 +378,9 @@ def _blockers(
 
 def _days_since(changed_on: pd.Series, as_of: date) -> np.ndarray:
     """Whole days (floored) from each of ``changed_on`` to ``as_of``; infinite where never (NaT)."""
-    stamps = pd.to_datetime(changed_on).to_numpy()
+    dtype = changed_on.dtype
+    naive = isinstance(dtype, np.dtype) and dtype.kind == "M"
+    stamps = changed_on.to_numpy() if naive else pd.to_datetime(changed_on).to_numpy()
     missing = np.isnat(stamps)
     with np.errstate(invalid="ignore"):  # NaT divides to nothing: masked just below
         days = (np.datetime64(pd.Timestamp(as_of)) - stamps) // np.timedelta64(1, "D")
