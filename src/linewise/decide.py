@@ -156,8 +156,7 @@ def _decide_arm(
             steps[row], on[row] = found.steps[position], found.on[position]
         limits[rows] = found.new_limit
     decided["recourse"] = steps
-    decided["recourse_limit"] = pd.array(limits, dtype="Int64")
-    decided.loc[limits == 0, "recourse_limit"] = pd.NA
+    decided["recourse_limit"] = pd.arrays.IntegerArray(limits, limits == 0)  # NA where there is none
     decided["recourse_on"] = pd.Series(on, index=decided.index, dtype=object)
     return decided
 

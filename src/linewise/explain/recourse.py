@@ -425,27 +425,27 @@ def _live(
     limits = np.full(n, np.iinfo("int64").max, dtype="int64")
     due = np.zeros(n, dtype=bool)
     rows = np.arange(n)
+    days_to_review = np.asarray(
+        [
+            (review_date(context.as_of, m, month_so_far=context.month_so_far) - context.as_of).days
+            for m in range(MAX_MONTHS + 1)
+        ]
+    )
+    changed_on = (
+        None if context.last_limit_change_on is None else pd.to_datetime(context.last_limit_change_on).to_numpy()
+    )
     for behaviour in behaviours(policy):
         rows = rows[raised[rows]]
         if len(rows) == 0:
             break
         frame, fell_due = _lived_features(policy, block, rows, searched, limit, behaviour)
         due[rows] |= fell_due
-        days_on = np.asarray(
-            [
-                (review_date(context.as_of, m, month_so_far=context.month_so_far) - context.as_of).days
-                for m in range(MAX_MONTHS + 1)
-            ]
-        )[block.months[rows]]
+        days_on = days_to_review[block.months[rows]]
         # Deciding at the base date with the last change moved back is deciding at the review.
         shifted = (
             None
-            if context.last_limit_change_on is None
-            else pd.Series(
-                pd.to_datetime(context.last_limit_change_on).to_numpy()[block.accounts[rows]]
-                - days_on.astype("timedelta64[D]"),
-                index=frame.index,
-            )
+            if changed_on is None
+            else pd.Series(changed_on[block.accounts[rows]] - days_on.astype("timedelta64[D]"), index=frame.index)
         )
         pd_, points = score(frame)
         action, new_limit = policy_actions(

@@ -128,7 +128,8 @@ def decide_book(
     if len(due) == 0:
         empty = pd.DataFrame({name: pd.Series(dtype=object) for name in DECISION_COLUMNS})
         return Decided(empty, features.iloc[:0], pd.DataFrame(index=due), book, trigger.name, None)
-    features = features.loc[due]
+    if not features.index.equals(due):
+        features = features.loc[due]
     context_frame = book.last_limit_change_on(due).to_frame("last_limit_change_on")
     if trigger.counts_requests:
         window = decider.strategy.policies[str(decider.strategy.assign_arms(due.to_numpy())[0])]
