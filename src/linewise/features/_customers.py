@@ -93,7 +93,6 @@ def customer_columns(customers: pd.DataFrame, account_ids: np.ndarray, *, aligne
     )
 
 
-
 def aligned_rows(customers: pd.DataFrame, account_ids: np.ndarray) -> pd.DataFrame:
     """``customers``' rows for ``account_ids`` in that order (all missing for an account it lacks).
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from linewise.errors import InputError
-from linewise.features.families import bureau, income, repayment, usage
 from linewise.features._customers import CustomerColumns, customer_columns
+from linewise.features.families import bureau, income, repayment, usage
 from linewise.features.registry import FeatureSpec, Source
 from linewise.features.window import PanelWindow, build_window
 

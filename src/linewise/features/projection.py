@@ -43,8 +43,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from linewise.features.compute import REGISTRY
 from linewise.features._customers import CustomerColumns, aligned_rows, customer_columns
+from linewise.features.compute import REGISTRY
 from linewise.features.window import (
     WINDOW_MONTHS,
     PanelWindow,
@@ -367,7 +367,8 @@ def _months_later(dates: np.ndarray, months: np.ndarray) -> np.ndarray:
     month = dates.astype("datetime64[M]")
     moved = month + np.asarray(months, dtype="int64").astype("timedelta64[M]")
     ends = (moved + np.timedelta64(1, "M")).astype("datetime64[D]") - np.timedelta64(1, "D")
-    return ends.astype("datetime64[ns]")
+    stamps: np.ndarray = ends.astype("datetime64[ns]")
+    return stamps
 
 
 def _customer_frame(account_ids: np.ndarray, rows: pd.DataFrame) -> pd.DataFrame:
@@ -392,7 +393,7 @@ def _typed(column: str, values: pd.Series) -> Any:
     if column in _DATES:
         return values.to_numpy() if dtype == "datetime64[ns]" else pd.to_datetime(values.to_numpy())
     if column in _FLAGS:
-        if dtype == bool or dtype == "boolean":
+        if dtype in (np.dtype(bool), "boolean"):
             return values.to_numpy(dtype=bool, na_value=False)
         return values.astype("boolean").fillna(False).to_numpy(dtype=bool)
     if column in _TEXTS:

@@ -90,7 +90,7 @@ def build_window(panel: pd.DataFrame, as_of: date | pd.Timestamp) -> PanelWindow
     keep = codes >= 0
     codes = codes[keep]
     rows_kept = np.flatnonzero(known)[keep]
-    offsets = _month_number(month.to_datetime64()) - _month_number(months[rows_kept])
+    offsets = _month_number(np.asarray([month.to_datetime64()]))[0] - _month_number(months[rows_kept])
 
     n = len(active)
     in_window = offsets < WINDOW_MONTHS

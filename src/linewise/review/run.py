@@ -132,8 +132,8 @@ def decide_book(
         features = features.loc[due]
     context_frame = book.last_limit_change_on(due).to_frame("last_limit_change_on")
     if trigger.counts_requests:
-        window = decider.strategy.policies[str(decider.strategy.assign_arms(due.to_numpy())[0])]
-        context_frame["requests_in_window"] = _requests_in_window(log, due, book, window.request_window_days)
+        policy = decider.strategy.policies[str(decider.strategy.assign_arms(due.to_numpy())[0])]
+        context_frame["requests_in_window"] = _requests_in_window(log, due, book, policy.request_window_days)
     so_far = month_described(book) != book.as_of
     context = Context(
         as_of=book.as_of,

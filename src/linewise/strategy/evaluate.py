@@ -382,8 +382,9 @@ def _days_since(changed_on: pd.Series, as_of: date) -> np.ndarray:
     naive = isinstance(dtype, np.dtype) and dtype.kind == "M"
     stamps = changed_on.to_numpy() if naive else pd.to_datetime(changed_on).to_numpy()
     missing = np.isnat(stamps)
+    elapsed: np.ndarray = np.datetime64(pd.Timestamp(as_of)) - stamps
     with np.errstate(invalid="ignore"):  # NaT divides to nothing: masked just below
-        days = (np.datetime64(pd.Timestamp(as_of)) - stamps) // np.timedelta64(1, "D")
+        days = elapsed // np.timedelta64(1, "D")
     return np.where(missing, np.inf, days.astype("float64"))
 
 
