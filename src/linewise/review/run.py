@@ -149,10 +149,9 @@ def decide_book(
     if so_far:
         context_frame["month_so_far"] = True
     if book.lines is not None:
-        context_frame = context_frame.join(
-            book.lines[["status", "version"]].rename(columns={"status": "line_status", "version": "line_version"}),
-            how="left",
-        )
+        # Each line's row by account, as a left join on the accounts would give it.
+        for column in ("status", "version"):
+            context_frame[f"line_{column}"] = book.lines[column].reindex(context_frame.index)
     run_id = None
     if request.log and log is not None:
         records = (
