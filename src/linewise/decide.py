@@ -100,7 +100,7 @@ def _decide_batch(
         parts.append(
             _decide_arm(
                 policy,
-                features.iloc[rows],
+                _taken(features, rows),
                 pd_[rows],
                 score[rows],
                 model,
@@ -147,7 +147,7 @@ def _decide_arm(
     if history is not None:
         rows = np.flatnonzero(decided["action"].to_numpy() != "increase")
         searched, searched_context = _as_decided(
-            decided.iloc[rows], features.iloc[rows], _context_rows(context, features.index[rows])
+            _taken(decided, rows), _taken(features, rows), _context_rows(context, features.index[rows])
         )
         found = find_recourse(
             policy, searched, history.rows(rows), lambda frame: _pd_and_points(model, frame), searched_context
@@ -156,10 +156,14 @@ def _decide_arm(
             steps[row], on[row] = found.steps[position], found.on[position]
         limits[rows] = found.new_limit
     decided["recourse"] = steps
-    decided["recourse_limit"] = pd.array(limits, dtype="Int64")
-    decided.loc[limits == 0, "recourse_limit"] = pd.NA
+    decided["recourse_limit"] = pd.arrays.IntegerArray(limits, limits == 0)  # NA where there is none
     decided["recourse_on"] = pd.Series(on, index=decided.index, dtype=object)
     return decided
+
+
+def _taken(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """``frame.iloc[rows]``; ``frame`` itself when that is every row in order (no copy of one account's frame)."""
+    return frame if np.array_equal(rows, np.arange(len(frame))) else frame.iloc[rows]
 
 
 def _pd_and_points(model: RiskModel, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -240,7 +244,9 @@ def _with_model_reasons(
 
 def _context_rows(context: Context, index: pd.Index) -> Context:
     def rows(series: pd.Series | None) -> pd.Series | None:
-        return None if series is None else series.reindex(index)
+        if series is None or series.index.equals(index):
+            return series  # nothing writes to a context's series: no copy is needed
+        return series.reindex(index)
 
     return Context(
         as_of=context.as_of,

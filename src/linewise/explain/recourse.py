@@ -44,17 +44,18 @@ import numpy as np
 import pandas as pd
 
 from linewise.calendar import add_months, month_end
-from linewise.features import features_from_window
+from linewise.features import CustomerColumns, customer_columns, features_from_columns
 from linewise.features.projection import (
     AGED_OUT_MONTHS,
     Behaviour,
     History,
     Plan,
-    project,
+    project_columns,
 )
+from linewise.features.window import PanelWindow
 from linewise.money import currency_exponent
 from linewise.strategy.compiled import Check, Policy
-from linewise.strategy.evaluate import Context, evaluate_policy
+from linewise.strategy.evaluate import Context, policy_actions
 from linewise.strategy.spec import Operator
 
 __all__ = [
@@ -188,6 +189,14 @@ _BLOCK_ROWS = 200_000
 
 
 @dataclass(frozen=True)
+class _Searched:
+    """The accounts searched, as lived: their panel window and customers' columns, row for row."""
+
+    window: PanelWindow
+    customers: CustomerColumns
+
+
+@dataclass(frozen=True)
 class _Block:
     """Candidate rows: the account (position) of each, its months and the lever figures taken."""
 
@@ -220,52 +229,95 @@ def find_recourse(
         raise ValueError(f"find_recourse: history of {len(history)} accounts for {n}")
     limit = features["credit_limit"].to_numpy(dtype="float64").astype("int64")
     levers = _lever_values(policy, features, history, limit)
+    searched = _Searched(history.window, customer_columns(history.customers, history.window.account_ids, aligned=True))
     unresolved = limit < policy.ladder[-1]
     if context.trigger != "review":
         # Decided on an event or a request, a line the periodic review would raise as it
         # is needs nothing from the customer: its recourse is no step at all.
         pd_, points = score(features)
-        decided = evaluate_policy(
+        action, raised_to = policy_actions(
             policy,
             features,
             pd_,
             Context(as_of=context.as_of, last_limit_change_on=context.last_limit_change_on),
             points,
-            reasons=False,
         )
-        raised = np.flatnonzero((decided["action"].to_numpy() == "increase") & unresolved)
-        new_limit[raised] = decided["new_limit"].to_numpy()[raised]
+        raised = np.flatnonzero((action == "increase") & unresolved)
+        new_limit[raised] = raised_to[raised]
         for row in raised:
             on[row] = context.as_of
         unresolved[raised] = False
-    unresolved &= _within_reach(policy, levers, unresolved, history, limit, score, context)
-    candidates = _candidates()
-    pending = deque(range(len(candidates)))
+    pending = deque(range(len(_CANDIDATES)))
+    found = _Found(steps, new_limit, on, unresolved)
+    if 0 < unresolved.sum() <= _PROBED_WITH_FIRST_BLOCK:
+        # Few accounts: a lived call costs more than its rows, so the reach probe and the
+        # first candidates are lived in one; the candidates of accounts out of reach
+        # are then dropped, as if never lived.
+        probe = _probe(levers, np.flatnonzero(unresolved))
+        first = _next_block(pending, levers, unresolved)
+        both = probe if first is None else _joined(probe, first)
+        raised, limits, due = _live(policy, both, searched, limit, score, context)
+        reach = np.zeros(n, dtype=bool)
+        reach[probe.accounts[raised[raised < len(probe.accounts)]]] = True
+        unresolved &= reach
+        if first is not None:
+            offset = len(probe.accounts)
+            kept = raised[raised >= offset]
+            kept = kept[reach[both.accounts[kept]]]
+            found.settle(first, kept - offset, limits[offset:], due[offset:], levers, context)
+    else:
+        unresolved &= _within_reach(policy, levers, unresolved, searched, limit, score, context)
     while pending and unresolved.any():
-        block = _next_block(pending, candidates, levers, unresolved)
+        block = _next_block(pending, levers, unresolved)
         if block is None:
             break
-        raised, limits, due = _live(policy, block, history, limit, score, context)
+        raised, limits, due = _live(policy, block, searched, limit, score, context)
+        found.settle(block, raised, limits, due, levers, context)
+    return RecourseResult(steps, new_limit, on)
+
+
+# Unresolved accounts up to which the reach probe is lived with the first candidates.
+_PROBED_WITH_FIRST_BLOCK = 64
+
+
+@dataclass(frozen=True)
+class _Found:
+    """The search's results so far (filled in place), and which accounts are still unresolved."""
+
+    steps: list[list[str]]
+    new_limit: np.ndarray
+    on: list[date | None]
+    unresolved: np.ndarray
+
+    def settle(
+        self,
+        block: _Block,
+        raised: np.ndarray,
+        limits: np.ndarray,
+        due: np.ndarray,
+        levers: dict[str, np.ndarray],
+        context: Context,
+    ) -> None:
+        """Give each account with a ``raised`` row of ``block`` its first one as its recourse."""
         # Rows are in the candidates' order: an account's first raised row is its recourse.
         firsts = raised[np.unique(block.accounts[raised], return_index=True)[1]]
         for row in firsts:
             account = int(block.accounts[row])
-            chosen, months = candidates[int(block.candidate[row])]
+            chosen, months = _CANDIDATES[int(block.candidate[row])]
             taken = [Step(kind, None if kind in _PLAIN else int(levers[kind][account])) for kind in chosen]
             if due[row]:
                 taken.append(Step("repay_on_time_months", months))
-            steps[account] = [step.encode() for step in taken]
-            new_limit[account] = int(limits[row])
-            on[account] = review_date(context.as_of, months, month_so_far=context.month_so_far)
-        unresolved[block.accounts[firsts]] = False
-    return RecourseResult(steps, new_limit, on)
+            self.steps[account] = [step.encode() for step in taken]
+            self.new_limit[account] = int(limits[row])
+            self.on[account] = review_date(context.as_of, months, month_so_far=context.month_so_far)
+        self.unresolved[block.accounts[firsts]] = False
 
 
 def _within_reach(
     policy: Policy,
     levers: dict[str, np.ndarray],
     unresolved: np.ndarray,
-    history: History,
+    searched: _Searched,
     limit: np.ndarray,
     score: Scorer,
     context: Context,
@@ -281,16 +333,31 @@ def _within_reach(
     accounts = np.flatnonzero(unresolved)
     step = max(1, _BLOCK_ROWS // MAX_MONTHS)
     for start in range(0, len(accounts), step):
-        part = np.repeat(accounts[start : start + step], MAX_MONTHS)
-        block = _Block(
-            accounts=part,
-            months=np.tile(np.arange(1, MAX_MONTHS + 1), len(part) // MAX_MONTHS),
-            candidate=np.full(len(part), -1),
-            taken={kind: levers[kind][part] for kind in _LEVERS},
-        )
-        raised, _, _ = _live(policy, block, history, limit, score, context)
-        reach[part[raised]] = True
+        block = _probe(levers, accounts[start : start + step])
+        raised, _, _ = _live(policy, block, searched, limit, score, context)
+        reach[block.accounts[raised]] = True
     return reach
+
+
+def _probe(levers: dict[str, np.ndarray], accounts: np.ndarray) -> _Block:
+    """Rows for ``accounts`` taking every step each can, reviewed after each of 1..MAX_MONTHS months."""
+    part = np.repeat(accounts, MAX_MONTHS)
+    return _Block(
+        accounts=part,
+        months=np.tile(np.arange(1, MAX_MONTHS + 1), len(accounts)),
+        candidate=np.full(len(part), -1),
+        taken={kind: levers[kind][part] for kind in _LEVERS},
+    )
+
+
+def _joined(first: _Block, second: _Block) -> _Block:
+    """The rows of ``first`` then those of ``second``."""
+    return _Block(
+        accounts=np.concatenate([first.accounts, second.accounts]),
+        months=np.concatenate([first.months, second.months]),
+        candidate=np.concatenate([first.candidate, second.candidate]),
+        taken={kind: np.concatenate([first.taken[kind], second.taken[kind]]) for kind in _LEVERS},
+    )
 
 
 def _candidates() -> list[tuple[tuple[str, ...], int]]:
@@ -309,43 +376,44 @@ def _candidates() -> list[tuple[tuple[str, ...], int]]:
     return sorted(pairs, key=lambda pair: (len(pair[0]) + (pair[1] > 1), pair[1]))
 
 
-def _next_block(
-    pending: deque[int],
-    candidates: list[tuple[tuple[str, ...], int]],
-    levers: dict[str, np.ndarray],
-    unresolved: np.ndarray,
-) -> _Block | None:
+# Built once: the search's order never changes.
+_CANDIDATES = tuple(_candidates())
+_CANDIDATE_MONTHS = np.asarray([months for _, months in _CANDIDATES], dtype="int64")
+_CANDIDATE_USES = {kind: np.asarray([kind in chosen for chosen, _ in _CANDIDATES]) for kind in _LEVERS}
+
+
+def _next_block(pending: deque[int], levers: dict[str, np.ndarray], unresolved: np.ndarray) -> _Block | None:
     """The next candidates' rows for the accounts still unresolved, up to :data:`_BLOCK_ROWS`."""
     parts: list[tuple[int, np.ndarray]] = []
     rows = 0
+    # A set of levers is tried for up to twelve months: whom it applies to is found once.
+    applies_to: dict[tuple[str, ...], np.ndarray] = {}
     while pending and rows < _BLOCK_ROWS:
         index = pending.popleft()
-        chosen, _ = candidates[index]
-        applies = unresolved.copy()
-        for kind in chosen:
-            applies &= ~np.isnan(levers[kind])
-        if applies.any():
-            parts.append((index, np.flatnonzero(applies)))
-            rows += int(applies.sum())
+        chosen, _ = _CANDIDATES[index]
+        if chosen not in applies_to:
+            applies = unresolved.copy()
+            for kind in chosen:
+                applies &= ~np.isnan(levers[kind])
+            applies_to[chosen] = np.flatnonzero(applies)
+        where = applies_to[chosen]
+        if len(where):
+            parts.append((index, where))
+            rows += len(where)
     if not parts:
         return None
     accounts = np.concatenate([where for _, where in parts])
-    taken = {
-        kind: np.concatenate(
-            [levers[kind][where] if kind in candidates[i][0] else np.full(len(where), np.nan) for i, where in parts]
-        )
-        for kind in _LEVERS
-    }
+    candidate = np.repeat(np.asarray([index for index, _ in parts], dtype="int64"), [len(w) for _, w in parts])
     return _Block(
         accounts=accounts,
-        months=np.concatenate([np.full(len(where), candidates[i][1]) for i, where in parts]),
-        candidate=np.concatenate([np.full(len(where), i) for i, where in parts]),
-        taken=taken,
+        months=_CANDIDATE_MONTHS[candidate],
+        candidate=candidate,
+        taken={kind: np.where(_CANDIDATE_USES[kind][candidate], levers[kind][accounts], np.nan) for kind in _LEVERS},
     )
 
 
 def _live(
-    policy: Policy, block: _Block, history: History, limit: np.ndarray, score: Scorer, context: Context
+    policy: Policy, block: _Block, searched: _Searched, limit: np.ndarray, score: Scorer, context: Context
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Live every row of ``block``.
 
@@ -357,51 +425,45 @@ def _live(
     limits = np.full(n, np.iinfo("int64").max, dtype="int64")
     due = np.zeros(n, dtype=bool)
     rows = np.arange(n)
+    days_to_review = np.asarray(
+        [
+            (review_date(context.as_of, m, month_so_far=context.month_so_far) - context.as_of).days
+            for m in range(MAX_MONTHS + 1)
+        ]
+    )
+    changed_on = (
+        None if context.last_limit_change_on is None else pd.to_datetime(context.last_limit_change_on).to_numpy()
+    )
     for behaviour in behaviours(policy):
         rows = rows[raised[rows]]
         if len(rows) == 0:
             break
-        frame, fell_due = _lived_features(policy, block, rows, history, limit, behaviour)
+        frame, fell_due = _lived_features(policy, block, rows, searched, limit, behaviour)
         due[rows] |= fell_due
-        days_on = np.asarray(
-            [
-                (review_date(context.as_of, m, month_so_far=context.month_so_far) - context.as_of).days
-                for m in range(MAX_MONTHS + 1)
-            ]
-        )[block.months[rows]]
+        days_on = days_to_review[block.months[rows]]
         # Deciding at the base date with the last change moved back is deciding at the review.
         shifted = (
             None
-            if context.last_limit_change_on is None
-            else pd.Series(
-                pd.to_datetime(context.last_limit_change_on).to_numpy()[block.accounts[rows]]
-                - days_on.astype("timedelta64[D]"),
-                index=frame.index,
-            )
+            if changed_on is None
+            else pd.Series(changed_on[block.accounts[rows]] - days_on.astype("timedelta64[D]"), index=frame.index)
         )
         pd_, points = score(frame)
-        decided = evaluate_policy(
-            policy,
-            frame,
-            pd_,
-            Context(as_of=context.as_of, trigger="review", last_limit_change_on=shifted),
-            points,
-            reasons=False,
+        action, new_limit = policy_actions(
+            policy, frame, pd_, Context(as_of=context.as_of, trigger="review", last_limit_change_on=shifted), points
         )
-        raised[rows] = decided["action"].to_numpy() == "increase"
-        limits[rows] = np.minimum(limits[rows], decided["new_limit"].to_numpy(dtype="int64"))
+        raised[rows] = action == "increase"
+        limits[rows] = np.minimum(limits[rows], new_limit)
     return np.flatnonzero(raised), limits, due
 
 
 def _lived_features(
-    policy: Policy, block: _Block, rows: np.ndarray, history: History, limit: np.ndarray, behaviour: Behaviour
+    policy: Policy, block: _Block, rows: np.ndarray, searched: _Searched, limit: np.ndarray, behaviour: Behaviour
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The features at the review of each of ``rows`` of ``block``, lived as ``behaviour``.
 
     Also whether anything fell due in each row's months (in ``rows``' order).
     """
     accounts = block.accounts[rows]
-    ids = np.arange(len(rows)).astype(str).astype(object)
     plan = Plan(
         credit_limit=limit[accounts],
         repay=np.nan_to_num(block.taken["repay_at_least"][rows]).astype("int64"),
@@ -412,14 +474,18 @@ def _lived_features(
         on_time_elsewhere=~np.isnan(block.taken["repay_other_lenders_on_time"][rows]),
     )
     months = block.months[rows]
-    lived = project(
-        history.rows(accounts, ids=ids), plan, months, behaviour, minimum_payment_bp=policy.minimum_payment_bp
+    window, customers = project_columns(
+        searched.window.rows(accounts),
+        searched.customers.rows(accounts),
+        plan,
+        months,
+        behaviour,
+        minimum_payment_bp=policy.minimum_payment_bp,
     )
     # The new window holds an account's own months newest first, in its first columns.
-    due_by_month = np.nan_to_num(lived.window.values["amount_due"]) > 0
+    due_by_month = np.nan_to_num(window.values["amount_due"]) > 0
     within = np.arange(due_by_month.shape[1])[None, :] < months[:, None]
-    features = features_from_window(lived.window, lived.customers)
-    features.index = pd.RangeIndex(len(rows))
+    features = features_from_columns(window, customers, index=pd.RangeIndex(len(rows)))
     return features, (due_by_month & within).any(axis=1)
 
 

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from linewise.features._customers import CustomerColumns, aligned_rows, customer_columns
 from linewise.features.compute import REGISTRY
 from linewise.features.window import (
     WINDOW_MONTHS,
@@ -58,9 +59,11 @@ __all__ = [
     "History",
     "Plan",
     "history_from_records",
+    "history_from_window",
     "history_of",
     "history_records",
     "project",
+    "project_columns",
 ]
 
 # The customer-table columns features read; a projection carries them along.
@@ -113,20 +116,11 @@ class History:
 
     def rows(self, positions: np.ndarray, *, ids: np.ndarray | None = None) -> History:
         """The accounts at ``positions`` (repeats allowed), renamed to ``ids`` when given."""
-        window = self.window
-        account_ids = window.account_ids[positions] if ids is None else np.asarray(ids, dtype=object)
-        taken = PanelWindow(
-            account_ids=account_ids,
-            month=window.month,
-            values={name: column[positions] for name, column in window.values.items()},
-            present=window.present[positions],
-            months_observed=window.months_observed[positions],
-            months_since_first_row=window.months_since_first_row[positions],
-            months_since_delinquency=window.months_since_delinquency[positions],
-            on_time_months_since_delinquency=window.on_time_months_since_delinquency[positions],
-        )
+        if ids is None and np.array_equal(positions, np.arange(len(self))):
+            return self  # all of them, in order: a history is never changed in place
+        taken = self.window.rows(positions, ids=ids)
         customers = self.customers.iloc[positions].reset_index(drop=True)
-        customers["account_id"] = account_ids
+        customers["account_id"] = taken.account_ids
         return History(taken, customers)
 
     def position_of(self, account_ids: pd.Index) -> np.ndarray:
@@ -139,9 +133,12 @@ class History:
 
 def history_of(panel: pd.DataFrame, customers: pd.DataFrame, as_of: date | pd.Timestamp) -> History:
     """The history of every account with a panel row in the as-of month (validated tables)."""
-    window = build_window(panel, as_of)
-    rows = customers.set_index("account_id").reindex(window.account_ids)
-    return History(window, _customer_frame(window.account_ids, rows))
+    return history_from_window(build_window(panel, as_of), customers)
+
+
+def history_from_window(window: PanelWindow, customers: pd.DataFrame) -> History:
+    """The history of every account of ``window`` (as :func:`history_of` gives it from its panel)."""
+    return History(window, _customer_frame(window.account_ids, aligned_rows(customers, window.account_ids)))
 
 
 @dataclass(frozen=True)
@@ -201,11 +198,11 @@ def _last_bill(due: np.ndarray, balance: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def _projected_months(
-    history: History, plan: Plan, months: int, behaviour: Behaviour, minimum_payment_bp: int | None
+    window: PanelWindow, plan: Plan, months: int, behaviour: Behaviour, minimum_payment_bp: int | None
 ) -> dict[str, np.ndarray]:
     """Each panel column for months ``1..months``, shape ``(accounts, months)``, month 1 first."""
-    values = history.window.values
-    n = len(history)
+    values = window.values
+    n = len(window)
     balance_now = values["balance"][:, 0].astype("int64")
     due_now, balance_before = _last_bill(values["amount_due"], values["balance"])
     # The share of the bill that falls due, as a fraction of integers: as in the latest
@@ -259,13 +256,33 @@ def project(
     is the product's minimum payment in basis points of the bill, needed for
     :attr:`Behaviour.PAY_MINIMUM`.
     """
-    window = history.window
-    n = len(history)
+    columns = customer_columns(history.customers, history.window.account_ids, aligned=True)
+    window, lived = project_columns(
+        history.window, columns, plan, months, behaviour, minimum_payment_bp=minimum_payment_bp
+    )
+    return History(window, _frame_of(window.account_ids, lived))
+
+
+def project_columns(
+    window: PanelWindow,
+    customers: CustomerColumns,
+    plan: Plan,
+    months: int | np.ndarray,
+    behaviour: Behaviour,
+    *,
+    minimum_payment_bp: int | None = None,
+) -> tuple[PanelWindow, CustomerColumns]:
+    """:func:`project` on a window and its customers' columns (row for row), without frames.
+
+    What :func:`~linewise.features.compute.features_from_columns` computes the
+    lived features from, for a search that lives many candidates.
+    """
+    n = len(window)
     lived = np.broadcast_to(np.asarray(months, dtype="int64"), (n,))
     if n and lived.min() < 1:
         raise ValueError(f"project: months must be at least 1; got {int(lived.min())}")
     most = int(lived.max()) if n else 1
-    ahead = _projected_months(history, plan, most, behaviour, minimum_payment_bp)
+    ahead = _projected_months(window, plan, most, behaviour, minimum_payment_bp)
     # Column k of the new window is projected month m - k (k < m) or old column k - m.
     k = np.arange(WINDOW_MONTHS)[None, :]
     m = lived[:, None]
@@ -301,43 +318,57 @@ def project(
         months_since_delinquency=since_bad.astype("float64"),
         on_time_months_since_delinquency=clean.astype("float64"),
     )
-    customers = history.customers.copy()
+    return projected, _lived_customers(customers, window.month, plan, lived, most)
+
+
+def _lived_customers(
+    customers: CustomerColumns, month: pd.Timestamp, plan: Plan, lived: np.ndarray, most: int
+) -> CustomerColumns:
+    """The customers' columns once ``plan``'s steps are taken, their dates moved on (see :func:`project`)."""
+    n = customers.length
+    numbers, consents = dict(customers.numbers), dict(customers.consents)
+    dates, texts = dict(customers.dates), dict(customers.texts)
     verified = ~np.isnan(plan.income_monthly)
     if verified.any():
-        customers.loc[verified, "income_monthly"] = plan.income_monthly[verified]
-        customers.loc[verified, "income_verified_on"] = window.month + pd.offsets.MonthEnd(1)
-        customers.loc[verified, "income_source"] = "income_proof"
-        customers.loc[verified, "consent_income"] = True
+        numbers["income_monthly"] = _set(numbers.get("income_monthly"), n, verified, plan.income_monthly, np.nan)
+        proof_on = np.full(n, np.datetime64(month + pd.offsets.MonthEnd(1), "ns"))
+        dates["income_verified_on"] = _set(dates["income_verified_on"], n, verified, proof_on, np.datetime64("NaT"))
+        proof = np.full(n, "income_proof", dtype=object)
+        texts["income_source"] = _set(texts.get("income_source"), n, verified, proof, None)
+        consents["consent_income"] = _set(consents.get("consent_income"), n, verified, np.ones(n, dtype=bool), False)
     lowered = ~np.isnan(plan.external_debt)
     if lowered.any():
-        customers.loc[lowered, "external_debt"] = plan.external_debt[lowered]
+        numbers["external_debt"] = _set(numbers.get("external_debt"), n, lowered, plan.external_debt, np.nan)
     for flags, column in (
         (plan.no_new_applications, "bureau_enquiries_6m"),
         (plan.on_time_elsewhere, "external_dpd_max_12m"),
     ):
-        if flags is not None:
-            aged = (
-                np.asarray(flags, dtype=bool)
-                & customers[column].notna().to_numpy()
-                & (lived >= AGED_OUT_MONTHS[column])
-            )
-            customers.loc[aged, column] = 0.0
+        if flags is not None and column in numbers:
+            aged = np.asarray(flags, dtype=bool) & ~np.isnan(numbers[column]) & (lived >= AGED_OUT_MONTHS[column])
+            numbers[column] = _set(numbers[column], n, aged, np.zeros(n), np.nan)
     behind = most - lived
     if behind.any():
-        for column in _DATES:
-            customers[column] = _months_later(customers[column], behind)
-    return History(projected, customers)
+        dates = {name: _months_later(values, behind) for name, values in dates.items()}
+    return CustomerColumns(n, numbers, consents, dates, texts)
 
 
-def _months_later(dates: pd.Series, months: np.ndarray) -> pd.Series:
+def _set(values: np.ndarray | None, n: int, where: np.ndarray, new: np.ndarray, missing: Any) -> np.ndarray:
+    """A copy of ``values`` (all ``missing`` when None) with ``new`` where ``where`` holds."""
+    out = np.full(n, missing, dtype=new.dtype) if values is None else values.copy()
+    out[where] = new[where]
+    return out
+
+
+def _months_later(dates: np.ndarray, months: np.ndarray) -> np.ndarray:
     """``dates`` moved on by ``months`` whole months each, as month ends (NaT stays NaT).
 
     Features read only the month of these dates, and compare them with month ends.
     """
-    month = pd.to_datetime(dates).to_numpy(dtype="datetime64[ns]").astype("datetime64[M]")
+    month = dates.astype("datetime64[M]")
     moved = month + np.asarray(months, dtype="int64").astype("timedelta64[M]")
     ends = (moved + np.timedelta64(1, "M")).astype("datetime64[D]") - np.timedelta64(1, "D")
-    return pd.Series(ends.astype("datetime64[ns]"), index=dates.index)
+    stamps: np.ndarray = ends.astype("datetime64[ns]")
+    return stamps
 
 
 def _customer_frame(account_ids: np.ndarray, rows: pd.DataFrame) -> pd.DataFrame:
@@ -345,18 +376,47 @@ def _customer_frame(account_ids: np.ndarray, rows: pd.DataFrame) -> pd.DataFrame
 
     Dates as datetimes, consents as booleans (missing is no consent), text, the rest floats.
     """
-    frame = pd.DataFrame({"account_id": account_ids})
+    columns: dict[str, Any] = {"account_id": account_ids}
     for column in CUSTOMER_COLUMNS:
         values = rows[column] if column in rows.columns else pd.Series([None] * len(rows), dtype=object)
+        columns[column] = _typed(column, values)
+    return pd.DataFrame(columns)
+
+
+def _typed(column: str, values: pd.Series) -> Any:
+    """``values`` in the type :func:`_customer_frame` gives ``column``.
+
+    The canonical types (a ledger's or a validated portfolio's) convert directly:
+    pandas' general conversions cost a tenth of a millisecond each.
+    """
+    dtype = values.dtype
+    if column in _DATES:
+        return values.to_numpy() if dtype == "datetime64[ns]" else pd.to_datetime(values.to_numpy())
+    if column in _FLAGS:
+        if dtype in (np.dtype(bool), "boolean"):
+            return values.to_numpy(dtype=bool, na_value=False)
+        return values.astype("boolean").fillna(False).to_numpy(dtype=bool)
+    if column in _TEXTS:
+        return values.astype(object).where(values.notna(), None).to_numpy()
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _frame_of(account_ids: np.ndarray, customers: CustomerColumns) -> pd.DataFrame:
+    """The customers' columns as :func:`_customer_frame` lays them out."""
+    n = customers.length
+    columns: dict[str, Any] = {"account_id": account_ids}
+    for column in CUSTOMER_COLUMNS:
         if column in _DATES:
-            frame[column] = pd.to_datetime(values.to_numpy())
+            columns[column] = customers.dates[column]
         elif column in _FLAGS:
-            frame[column] = values.astype("boolean").fillna(False).to_numpy(dtype=bool)
+            columns[column] = customers.consents.get(column, np.zeros(n, dtype=bool))
         elif column in _TEXTS:
-            frame[column] = values.astype(object).where(values.notna(), None).to_numpy()
+            columns[column] = customers.texts.get(column, np.full(n, None, dtype=object))
         else:
-            frame[column] = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    return frame
+            columns[column] = customers.numbers.get(column, np.full(n, np.nan))
+    return pd.DataFrame(columns)
 
 
 # --- stored with a decision -------------------------------------------------------------------

@@ -42,6 +42,19 @@ class PanelWindow:
     def __len__(self) -> int:
         return len(self.account_ids)
 
+    def rows(self, positions: np.ndarray, *, ids: np.ndarray | None = None) -> PanelWindow:
+        """The accounts at ``positions`` (repeats allowed), renamed to ``ids`` when given."""
+        return PanelWindow(
+            account_ids=self.account_ids[positions] if ids is None else np.asarray(ids, dtype=object),
+            month=self.month,
+            values={name: column[positions] for name, column in self.values.items()},
+            present=self.present[positions],
+            months_observed=self.months_observed[positions],
+            months_since_first_row=self.months_since_first_row[positions],
+            months_since_delinquency=self.months_since_delinquency[positions],
+            on_time_months_since_delinquency=self.on_time_months_since_delinquency[positions],
+        )
+
     def recent(self, column: str, months: int) -> np.ndarray:
         """The last ``months`` months of ``column`` (as-of month first)."""
         recent: np.ndarray = self.values[column][:, :months]
@@ -54,10 +67,9 @@ def as_of_month(as_of: date | pd.Timestamp) -> pd.Timestamp:
     return stamp if stamp.is_month_end else stamp - pd.offsets.MonthEnd(1)
 
 
-def _month_number(months: pd.Series | pd.Timestamp) -> np.ndarray:
-    if isinstance(months, pd.Timestamp):
-        return np.asarray(months.year * 12 + months.month)
-    numbers: np.ndarray = (months.dt.year.to_numpy() * 12 + months.dt.month.to_numpy()).astype("int64")
+def _month_number(months: np.ndarray) -> np.ndarray:
+    """``year * 12 + month`` of each of ``months`` (datetime64)."""
+    numbers: np.ndarray = months.astype("datetime64[M]").astype("int64") + (1970 * 12 + 1)
     return numbers
 
 
@@ -68,13 +80,17 @@ def build_window(panel: pd.DataFrame, as_of: date | pd.Timestamp) -> PanelWindow
     ignored, so the result is what was known at ``as_of``.
     """
     month = as_of_month(as_of)
-    history = panel[panel["month"] <= month]
-    active = np.sort(history.loc[history["month"] == month, "account_id"].unique().astype("str"))
-    codes = pd.Index(active).get_indexer(history["account_id"])
+    # Read as arrays once: filtering the frame itself costs milliseconds for one account.
+    months = panel["month"].to_numpy()
+    known = months <= month.to_datetime64()
+    ids = panel["account_id"].to_numpy()[known]
+    now = months[known] == month.to_datetime64()
+    active = np.sort(np.asarray(pd.unique(ids[now]).astype(str), dtype=object))
+    codes = pd.Index(active).get_indexer(ids)
     keep = codes >= 0
     codes = codes[keep]
-    history = history[keep]
-    offsets = _month_number(month) - _month_number(history["month"])
+    rows_kept = np.flatnonzero(known)[keep]
+    offsets = _month_number(np.asarray([month.to_datetime64()]))[0] - _month_number(months[rows_kept])
 
     n = len(active)
     in_window = offsets < WINDOW_MONTHS
@@ -82,7 +98,7 @@ def build_window(panel: pd.DataFrame, as_of: date | pd.Timestamp) -> PanelWindow
     values: dict[str, np.ndarray] = {}
     for column in _WINDOW_COLUMNS:
         dense = np.full((n, WINDOW_MONTHS), np.nan)
-        dense[rows, cols] = history[column].to_numpy(dtype="float64", na_value=np.nan)[in_window]
+        dense[rows, cols] = panel[column].to_numpy(dtype="float64", na_value=np.nan)[rows_kept][in_window]
         values[column] = dense
     present = np.zeros((n, WINDOW_MONTHS), dtype=bool)
     present[rows, cols] = True
@@ -90,7 +106,9 @@ def build_window(panel: pd.DataFrame, as_of: date | pd.Timestamp) -> PanelWindow
     oldest = np.zeros(n, dtype="int64")
     np.maximum.at(oldest, codes, offsets)
     observed = np.bincount(codes, minlength=n)
-    since_bad, clean_on_time = _history_since_delinquency(history, codes, offsets, n, oldest)
+    on_time = panel["on_time"].to_numpy(dtype="float64", na_value=np.nan)[rows_kept]
+    dpd = panel["dpd"].to_numpy(dtype="int64")[rows_kept]
+    since_bad, clean_on_time = _history_since_delinquency(on_time, dpd, codes, offsets, n, oldest)
     return PanelWindow(
         account_ids=active,
         month=month,
@@ -104,15 +122,14 @@ def build_window(panel: pd.DataFrame, as_of: date | pd.Timestamp) -> PanelWindow
 
 
 def _history_since_delinquency(
-    history: pd.DataFrame, codes: np.ndarray, offsets: np.ndarray, n: int, oldest: np.ndarray
+    on_time: np.ndarray, dpd: np.ndarray, codes: np.ndarray, offsets: np.ndarray, n: int, oldest: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Months since the last delinquent month, and on-time months after it.
 
     An account never delinquent in its history counts from the month before its
     first row: its whole observed history is clean.
     """
-    on_time = history["on_time"].to_numpy(dtype="float64", na_value=np.nan)
-    bad = (history["dpd"].to_numpy(dtype="int64") > 0) | (on_time == 0.0)
+    bad = (dpd > 0) | (on_time == 0.0)
     last_bad = oldest + 1
     np.minimum.at(last_bad, codes[bad], offsets[bad])
     after_bad = offsets < last_bad[codes]

@@ -157,6 +157,11 @@ class RiskModel(BaseEstimator, ABC):  # type: ignore[misc]  # sklearn has no typ
 
     def _checked(self, features: pd.DataFrame) -> pd.DataFrame:
         """``features``' columns the model scores, in its order; refused before ``fit``."""
+        self._checked_columns(features)
+        return features[self.features_]
+
+    def _checked_columns(self, features: pd.DataFrame) -> None:
+        """Raise unless the model is fitted and ``features`` has every column it scores."""
         self._check_fitted("features_")
         missing = [name for name in self.features_ if name not in features.columns]
         if missing:
@@ -167,7 +172,6 @@ class RiskModel(BaseEstimator, ABC):  # type: ignore[misc]  # sklearn has no typ
                 rule=f"to include the model's features {self.features_}",
                 value=missing,
             )
-        return features[self.features_]
 
     def _monotone_sign(self, name: str) -> int:
         return int((self.monotone or {}).get(name, 0))

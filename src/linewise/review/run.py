@@ -20,7 +20,7 @@ import pandas as pd
 from linewise.decide import BATCH, decide
 from linewise.decision_schema import DECISION_COLUMNS
 from linewise.errors import InputError
-from linewise.features.projection import History, history_of, history_records
+from linewise.features.projection import History, history_from_window, history_records
 from linewise.models.base import RiskModel
 from linewise.review.log import DecisionLog
 from linewise.review.sources import Book, month_described
@@ -113,7 +113,8 @@ def decide_book(
         raise InputError.for_field(
             "log_required", where="review", field="log", rule="a decision log when the run is to be logged", value=None
         )
-    features = book.features()
+    window = book.window()
+    features = book.features(window)
     missing = [name for name in decider.model.features_ if name not in features.columns]
     if missing:
         raise InputError.for_field(
@@ -127,11 +128,12 @@ def decide_book(
     if len(due) == 0:
         empty = pd.DataFrame({name: pd.Series(dtype=object) for name in DECISION_COLUMNS})
         return Decided(empty, features.iloc[:0], pd.DataFrame(index=due), book, trigger.name, None)
-    features = features.loc[due]
+    if not features.index.equals(due):
+        features = features.loc[due]
     context_frame = book.last_limit_change_on(due).to_frame("last_limit_change_on")
     if trigger.counts_requests:
-        window = decider.strategy.policies[str(decider.strategy.assign_arms(due.to_numpy())[0])]
-        context_frame["requests_in_window"] = _requests_in_window(log, due, book, window.request_window_days)
+        policy = decider.strategy.policies[str(decider.strategy.assign_arms(due.to_numpy())[0])]
+        context_frame["requests_in_window"] = _requests_in_window(log, due, book, policy.request_window_days)
     so_far = month_described(book) != book.as_of
     context = Context(
         as_of=book.as_of,
@@ -140,17 +142,16 @@ def decide_book(
         requests_in_window=context_frame.get("requests_in_window"),
         month_so_far=so_far,
     )
-    history = history_of(book.panel, book.customers, month_described(book)) if request.recourse else None
+    history = history_from_window(window, book.customers) if request.recourse else None
     decisions = _decide_in_batches(
         features, decider, context, history, recourse=request.recourse, on_progress=on_progress
     )
     if so_far:
         context_frame["month_so_far"] = True
     if book.lines is not None:
-        context_frame = context_frame.join(
-            book.lines[["status", "version"]].rename(columns={"status": "line_status", "version": "line_version"}),
-            how="left",
-        )
+        # Each line's row by account, as a left join on the accounts would give it.
+        for column in ("status", "version"):
+            context_frame[f"line_{column}"] = book.lines[column].reindex(context_frame.index)
     run_id = None
     if request.log and log is not None:
         records = (

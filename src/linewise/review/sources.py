@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 
 from linewise.data import read_portfolio
 from linewise.errors import InputError
-from linewise.features import compute_features, limit_changed_on
+from linewise.features import features_from_window, limit_changed_on
+from linewise.features.window import PanelWindow, build_window
 from linewise.ledger.source import book_as_of
 
 __all__ = ["Book", "book_from_ledger", "book_from_portfolio", "month_described"]
@@ -41,9 +42,16 @@ class Book:
     lines: pd.DataFrame | None = None
     limit_changed: pd.Series | None = None
 
-    def features(self) -> pd.DataFrame:
-        """One row of features per account with a panel row in the month the book describes."""
-        return compute_features(self.panel, self.customers, month_described(self))
+    def window(self) -> PanelWindow:
+        """The panel window of every account with a panel row in the month the book describes."""
+        return build_window(self.panel, month_described(self))
+
+    def features(self, window: PanelWindow | None = None) -> pd.DataFrame:
+        """One row of features per account with a panel row in the month the book describes.
+
+        ``window`` is :meth:`window`'s, when the caller has it already.
+        """
+        return features_from_window(self.window() if window is None else window, self.customers)
 
     def last_limit_change_on(self, accounts: pd.Index) -> pd.Series:
         """Per account, the day its limit last changed (NaT when never)."""

@@ -45,6 +45,7 @@ __all__ = [
     "evaluate_policy_codes",
     "lists_of_codes",
     "paused_gc",
+    "policy_actions",
 ]
 
 ACTIONS = ("increase", "hold", "decrease", "freeze")
@@ -103,9 +104,10 @@ def evaluate_policy(
     is false). ``tier_target`` is the limit the ladder alone would give on an
     increase, before any cap.
     """
-    out, codes = evaluate_policy_codes(policy, features, pd_, context, score)
+    decided, candidates = _evaluate(policy, features, pd_, context, score)
+    out = pd.DataFrame(decided, index=features.index)
     if reasons:
-        out["reasons"] = codes.lists()
+        out["reasons"] = _ordered_reasons(candidates, len(features)).lists()
     return out
 
 
@@ -117,6 +119,36 @@ def evaluate_policy_codes(
     score: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, ReasonCodes]:
     """:func:`evaluate_policy` without the ``reasons`` column, and the reasons as :class:`ReasonCodes`."""
+    decided, candidates = _evaluate(policy, features, pd_, context, score)
+    return pd.DataFrame(decided, index=features.index), _ordered_reasons(candidates, len(features))
+
+
+def policy_actions(
+    policy: Policy,
+    features: pd.DataFrame,
+    pd_: np.ndarray,
+    context: Context,
+    score: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each account's ``action`` and ``new_limit`` (int64) as :func:`evaluate_policy` gives them.
+
+    Without a frame or reasons: what a search that decides many candidates needs.
+    """
+    decided, _ = _evaluate(policy, features, pd_, context, score)
+    return decided["action"], decided["new_limit"]
+
+
+_Candidates = list[tuple[str, np.ndarray, np.ndarray]]  # (code, applies, priority) of each reason
+
+
+def _evaluate(
+    policy: Policy,
+    features: pd.DataFrame,
+    pd_: np.ndarray,
+    context: Context,
+    score: np.ndarray | None,
+) -> tuple[dict[str, np.ndarray], _Candidates]:
+    """:func:`evaluate_policy`'s columns as arrays, and every reason that could be told."""
     n = len(features)
     outputs = {"pd": pd_} if score is None else {"pd": pd_, "score": score}
     values = _Values(features, outputs)
@@ -125,7 +157,7 @@ def evaluate_policy_codes(
     grade = np.searchsorted(policy.grade_pd_max, np.clip(pd_, 0.0, 1.0), side="left")
     grade = np.minimum(grade, len(policy.grade_names) - 1)
 
-    candidates: list[tuple[str, np.ndarray, np.ndarray]] = []  # (code, applies, priority)
+    candidates: _Candidates = []
     # A frozen line's reason is the freeze; a cut line's the cut: nothing else is shown.
     # A frozen line is cut too where a decrease rule holds, so that clearing the arrears
     # that froze it can never leave it with a lower limit than before.
@@ -170,18 +202,15 @@ def evaluate_policy_codes(
     action[decrease] = "decrease"
     action[frozen] = "freeze"
     new_limit = np.where(increase, raised, np.where(decrease, lowered, current))
-    out = pd.DataFrame(
-        {
-            "segment": np.asarray([s.name for s in policy.segments], dtype=object)[segment],
-            "risk_grade": np.asarray(policy.grade_names, dtype=object)[grade],
-            "action": action,
-            "current_limit": current,
-            "new_limit": new_limit.astype("int64"),
-            "tier_target": tier_target.astype("int64"),
-        },
-        index=features.index,
-    )
-    return out, _ordered_reasons(candidates, n)
+    decided = {
+        "segment": np.asarray([s.name for s in policy.segments], dtype=object)[segment],
+        "risk_grade": np.asarray(policy.grade_names, dtype=object)[grade],
+        "action": action,
+        "current_limit": current,
+        "new_limit": new_limit.astype("int64"),
+        "tier_target": tier_target.astype("int64"),
+    }
+    return decided, candidates
 
 
 def _highest_rung(ladder: np.ndarray, at_most: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -204,10 +233,18 @@ class _Values:
         self._cache: dict[str, np.ndarray] = {
             name: np.asarray(array, dtype="float64") for name, array in outputs.items()
         }
+        # A small all-float frame is read as one matrix: taking a column of it as a
+        # Series costs tens of microseconds, for a frame of one account as for a thousand.
+        self._matrix: np.ndarray | None = None
+        self._position = {name: i for i, name in enumerate(features.columns)}
+        if len(features) <= _MATRIX_ROWS and (features.dtypes == np.float64).all():
+            self._matrix = features.to_numpy()
 
     def get(self, name: str) -> np.ndarray:
         if name not in self._cache:
-            if name in self._features.columns:
+            if self._matrix is not None and name in self._position:
+                self._cache[name] = self._matrix[:, self._position[name]]
+            elif name in self._position:
                 column = pd.to_numeric(self._features[name], errors="coerce")
                 self._cache[name] = column.to_numpy(dtype="float64", na_value=np.nan)
             else:
@@ -223,6 +260,9 @@ class _Values:
             )
         return values.astype("int64")
 
+
+# Rows up to which an all-float frame is read as one matrix (a copy, for a frame of many blocks).
+_MATRIX_ROWS = 10_000
 
 _COMPARE = {
     Operator.LT: operator.lt,
@@ -331,10 +371,21 @@ def _blockers(
         block(check.code, fails, priority)
     changed_on = context.last_limit_change_on
     if changed_on is not None and policy.cooldown_days > 0:
-        days = (pd.Timestamp(context.as_of) - pd.to_datetime(changed_on)).dt.days
-        recent = days.to_numpy(dtype="float64", na_value=np.inf) < policy.cooldown_days
+        recent = _days_since(changed_on, context.as_of) < policy.cooldown_days
         block_for(ENGINE_REASONS["cooldown_active"], recent)
     return blocked
+
+
+def _days_since(changed_on: pd.Series, as_of: date) -> np.ndarray:
+    """Whole days (floored) from each of ``changed_on`` to ``as_of``; infinite where never (NaT)."""
+    dtype = changed_on.dtype
+    naive = isinstance(dtype, np.dtype) and dtype.kind == "M"
+    stamps = changed_on.to_numpy() if naive else pd.to_datetime(changed_on).to_numpy()
+    missing = np.isnat(stamps)
+    elapsed: np.ndarray = np.datetime64(pd.Timestamp(as_of)) - stamps
+    with np.errstate(invalid="ignore"):  # NaT divides to nothing: masked just below
+        days = elapsed // np.timedelta64(1, "D")
+    return np.where(missing, np.inf, days.astype("float64"))
 
 
 def cap_limits(policy: Policy, features: pd.DataFrame, segment: np.ndarray) -> dict[str, np.ndarray]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from linewise.features.families._consent import consented_column, customer_rows
+from linewise.features._customers import CustomerColumns, customer_columns
 from linewise.features.registry import Evolution, FeatureSpec, RiskDirection, Source
 from linewise.features.window import PanelWindow
 
@@ -52,7 +52,7 @@ SPECS: tuple[FeatureSpec, ...] = (
 )
 
 
-def compute(window: PanelWindow, customers: pd.DataFrame) -> dict[str, np.ndarray]:
+def compute(window: PanelWindow, customers: pd.DataFrame | CustomerColumns) -> dict[str, np.ndarray]:
     """Bureau features; all missing where the customer gave no bureau consent."""
-    rows = customer_rows(customers, window.account_ids)
-    return {spec.name: consented_column(rows, spec.name, "consent_bureau") for spec in SPECS}
+    columns = customers if isinstance(customers, CustomerColumns) else customer_columns(customers, window.account_ids)
+    return {spec.name: columns.consented(spec.name, "consent_bureau") for spec in SPECS}

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from linewise.features._arrays import safe_ratio
-from linewise.features.families._consent import consented_column, customer_rows
+from linewise.features._customers import CustomerColumns, customer_columns, month_numbers
 from linewise.features.registry import Evolution, FeatureSpec, RiskDirection, Source
 from linewise.features.window import PanelWindow
 
@@ -50,27 +50,31 @@ SPECS: tuple[FeatureSpec, ...] = (
 )
 
 
-def compute(window: PanelWindow, customers: pd.DataFrame) -> dict[str, np.ndarray]:
+def compute(window: PanelWindow, customers: pd.DataFrame | CustomerColumns) -> dict[str, np.ndarray]:
     """Income features; missing without consent, without verification, or verified later.
 
     Only income verified by a proof or a bank statement on or before the as-of
     month counts; declared income is never used here. Debt to income adds the
     external debt (when the bureau consent allows) to the line's balance.
     """
-    rows = customer_rows(customers, window.account_ids)
-    income = consented_column(rows, "income_monthly", "consent_income")
-    verified_on = pd.to_datetime(rows.get("income_verified_on", pd.Series(pd.NaT, index=rows.index)))
-    source = rows.get("income_source", pd.Series(None, index=rows.index, dtype="str"))
-    verified = (source.isin(VERIFIED_SOURCES) & verified_on.notna() & (verified_on <= window.month)).to_numpy()
-    income = np.where(verified, income, np.nan)
-    age = ((window.month.year - verified_on.dt.year) * 12 + (window.month.month - verified_on.dt.month)).to_numpy(
-        dtype="float64", na_value=np.nan
+    columns = customers if isinstance(customers, CustomerColumns) else customer_columns(customers, window.account_ids)
+    income = columns.consented("income_monthly", "consent_income")
+    verified_on = columns.dates["income_verified_on"]
+    source = columns.texts.get("income_source")
+    by_proof = (
+        np.zeros(columns.length, dtype=bool)
+        if source is None
+        else pd.Series(source, dtype=object).isin(VERIFIED_SOURCES).to_numpy(dtype=bool)
     )
-    external = np.nan_to_num(consented_column(rows, "external_debt", "consent_bureau"), nan=0.0)
+    # NaT compares false: never verified is not verified by the as-of month.
+    verified = by_proof & (verified_on <= window.month.to_datetime64())
+    income = np.where(verified, income, np.nan)
+    age = (window.month.year * 12 + window.month.month) - month_numbers(verified_on)
+    external = np.nan_to_num(columns.consented("external_debt", "consent_bureau"), nan=0.0)
     debts = np.maximum(window.values["balance"][:, 0], 0.0) + external
     return {
         "income_verified_monthly": income,
         "income_age_months": np.where(np.isnan(income), np.nan, age),
         "debt_to_income": safe_ratio(debts, income * 12),
-        "assets": consented_column(rows, "assets", "consent_assets"),
+        "assets": columns.consented("assets", "consent_assets"),
     }

@@ -14,6 +14,7 @@ from linewise.features._arrays import (
     window_mean,
     window_sum,
 )
+from linewise.features._customers import CustomerColumns, customer_columns, month_numbers
 from linewise.features.registry import Evolution, FeatureSpec, RiskDirection, Source
 from linewise.features.window import PanelWindow
 
@@ -212,13 +213,6 @@ _UTILISATION_CAP = 2.0
 _PAYMENT_RATIO_CAP = 10.0
 
 
-def _months_between(later: pd.Timestamp, earlier: pd.Series) -> np.ndarray:
-    years = later.year - earlier.dt.year.to_numpy(dtype="float64", na_value=np.nan)
-    months = later.month - earlier.dt.month.to_numpy(dtype="float64", na_value=np.nan)
-    between: np.ndarray = years * 12 + months
-    return between
-
-
 def _payment_to_balance(paid: np.ndarray, balance: np.ndarray) -> np.ndarray:
     """Payments over the balance, capped; the cap where something was paid and nothing is owed.
 
@@ -229,14 +223,14 @@ def _payment_to_balance(paid: np.ndarray, balance: np.ndarray) -> np.ndarray:
     return np.where((np.nan_to_num(balance) <= 0) & (paid > 0), _PAYMENT_RATIO_CAP, ratio)
 
 
-def compute(window: PanelWindow, customers: pd.DataFrame) -> dict[str, np.ndarray]:
+def compute(window: PanelWindow, customers: pd.DataFrame | CustomerColumns) -> dict[str, np.ndarray]:
     """The usage features of every account in ``window``.
 
     Months on book count from ``opened_on`` when the customer table has it, else
     from the account's first panel row (a lower bound).
     """
-    opened_on = customers.set_index("account_id")["opened_on"].reindex(window.account_ids)
-    since_opening = _months_between(window.month, opened_on)
+    columns = customers if isinstance(customers, CustomerColumns) else customer_columns(customers, window.account_ids)
+    since_opening = (window.month.year * 12 + window.month.month) - month_numbers(columns.dates["opened_on"])
     limit = window.values["credit_limit"]
     balance = np.maximum(window.values["balance"], 0.0)
     utilisation = np.minimum(safe_ratio(balance, limit), _UTILISATION_CAP)
