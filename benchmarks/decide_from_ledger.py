@@ -32,7 +32,7 @@ import numpy as np
 from linewise.data.synthetic import SynthSpec, synthesize
 from linewise.ledger.book import BookSpec, simulate_book
 from linewise.ledger.product import Product
-from linewise.ledger.service import post_events
+from linewise.ledger.service import post_book
 from linewise.ledger.store.decision_log import SqlDecisionLog
 from linewise.models.gbm import GradientBoostedModel
 from linewise.models.inputs import inputs_from_portfolio
@@ -70,8 +70,7 @@ def main() -> None:
 
     with bench_database(args.url) as engine:
         started = time.perf_counter()
-        for line in simulate_book(BookSpec(args.lines, 12, date(2025, 1, 1), 7), Product()):
-            post_events(engine, line)
+        post_book(engine, simulate_book(BookSpec(args.lines, 12, date(2025, 1, 1), 7), Product()))
         print(
             f"database: {engine.url.get_backend_name()}; book of {args.lines:,} lines posted in "
             f"{time.perf_counter() - started:.1f} s"

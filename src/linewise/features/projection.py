@@ -427,16 +427,22 @@ _FACTS = ("months_observed", "months_since_first_row", "months_since_delinquency
 def history_records(history: History) -> list[dict[str, Any]]:
     """One JSON-ready record per account: the window's columns, facts and the customer row."""
     window = history.window
+    # Column by column, then row by row: a whole book's records are millions of values.
+    columns = {name: _numbers(column) for name, column in window.values.items()}
+    present = ["".join(row) for row in np.where(window.present, "1", "0").tolist()]
+    facts = {fact: getattr(window, fact).astype("float64").tolist() for fact in _FACTS}
+    customers = {
+        name: [_plain(v) for v in history.customers[name].tolist()]
+        for name in history.customers.columns
+        if name != "account_id"
+    }
     records = []
-    customers = history.customers.to_dict("records")
     for i in range(len(history)):
-        record: dict[str, Any] = {
-            name: [_number(v) for v in column[i].tolist()] for name, column in window.values.items()
-        }
-        record["present"] = "".join("1" if v else "0" for v in window.present[i])
-        for fact in _FACTS:
-            record[fact] = float(getattr(window, fact)[i])
-        record["customer"] = {k: _plain(v) for k, v in customers[i].items() if k != "account_id"}
+        record: dict[str, Any] = {name: column[i] for name, column in columns.items()}
+        record["present"] = present[i]
+        for fact, values in facts.items():
+            record[fact] = values[i]
+        record["customer"] = {name: values[i] for name, values in customers.items()}
         records.append(record)
     return records
 
@@ -458,11 +464,16 @@ def history_from_records(records: list[dict[str, Any]], account_ids: list[str], 
     return History(window, _customer_frame(np.asarray(account_ids, dtype=object), customers))
 
 
-def _number(value: float) -> int | float | None:
-    """A window value as JSON holds it briefly: None for NaN, whole numbers without ``.0``."""
-    if np.isnan(value):
-        return None
-    return int(value) if float(value).is_integer() else float(value)
+def _numbers(column: np.ndarray) -> list[list[int | float | None]]:
+    """A window column's rows as JSON holds them briefly: None for NaN, whole numbers without ``.0``."""
+    missing = np.isnan(column)
+    # Whole numbers beyond int64 (none a ledger holds) stay floats rather than wrap.
+    whole = ~missing & (np.abs(column) < 2.0**62) & (column == np.trunc(column))
+    values = column.astype(object)
+    values[whole] = column[whole].astype("int64").astype(object)
+    values[missing] = None
+    rows: list[list[int | float | None]] = values.tolist()
+    return rows
 
 
 def _plain(value: Any) -> Any:
