@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import statistics
 import sys
@@ -53,6 +54,13 @@ bench_database = _apply_bench.bench_database
 AS_OF = date(2025, 12, 31)
 
 
+def fitted_model() -> GradientBoostedModel:
+    """A GBM fitted on a synthetic portfolio in the book's currency."""
+    portfolio = synthesize(SynthSpec(accounts=20_000, months=12, seed=7, last_month=AS_OF, horizon_months=1))
+    inputs = inputs_from_portfolio(portfolio)
+    return GradientBoostedModel().fit(inputs.features, inputs.bad)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=2000)
@@ -60,9 +68,9 @@ def main() -> None:
     parser.add_argument("--url", default=None, help="A PostgreSQL server (default: a temporary SQLite file).")
     args = parser.parse_args()
 
-    portfolio = synthesize(SynthSpec(accounts=20_000, months=12, seed=7, last_month=AS_OF, horizon_months=1))
-    inputs = inputs_from_portfolio(portfolio)
-    model = GradientBoostedModel().fit(inputs.features, inputs.bad)
+    model = fitted_model()
+    # As a server holds it: the model and the strategy, not the frames the model was fitted on.
+    gc.collect()
     text = default_strategy_text().replace("\ncurrency: TWD\n", "\ncurrency: CNY\n", 1)
     decider = Decider(
         model=model, model_ref="bench-gbm@1", strategy=compile_strategy(read_strategy(text)), model_currency="CNY"
