@@ -496,6 +496,8 @@ ERROR_CODES: dict[str, ErrorKind] = {
             "last_month_not_a_month_end",
             "lookback_months_out_of_range",
             "min_months_out_of_range",
+            # a book posted in batches (post_book)
+            "batch_out_of_range",
             # the command line itself
             "argument_has_nul",
             "usage_invalid",
