@@ -213,29 +213,42 @@ def _projected_months(
     balance_after = balance_now - plan.repay
     dpd_now = values["dpd"][:, 0].astype("int64")
     cleared = plan.clear_overdue | (dpd_now <= 0)
-    out = {name: np.zeros((n, months), dtype="float64") for name in values}
-    previous = balance_now
-    for j in range(months):
+    part, whole = due_part.astype("int64"), due_whole.astype("int64")
+
+    def billed(previous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What falls due on the balance ``previous`` left, and what is paid of it."""
         bill = np.maximum(previous, 0)
-        due = np.minimum(bill, _ceil_share(bill, due_part.astype("int64"), due_whole.astype("int64")))
+        due = np.minimum(bill, _ceil_share(bill, part, whole))
         if behaviour is Behaviour.PAY_IN_FULL:
-            paid = bill.copy()
-        else:
-            if minimum_payment_bp is None:
-                raise ValueError("paying the minimum needs the product's minimum payment share")
-            minimum = _ceil_share(bill, np.full(n, minimum_payment_bp), np.full(n, _BASIS_POINTS))
-            paid = np.minimum(due, minimum)
-        if j == 0:
-            paid = paid + plan.repay
-        dpd = np.where(cleared, 0, dpd_now + _DAYS_PER_MONTH * (j + 1))
-        out["credit_limit"][:, j] = plan.credit_limit
-        out["balance"][:, j] = balance_after
-        out["amount_due"][:, j] = due
-        out["amount_paid"][:, j] = paid
-        out["drawn_amount"][:, j] = np.maximum(balance_after - previous + paid, 0)
-        out["dpd"][:, j] = dpd
-        out["on_time"][:, j] = np.where(due > 0, (dpd == 0).astype("float64"), np.nan)
-        previous = balance_after
+            return due, bill
+        if minimum_payment_bp is None:
+            raise ValueError("paying the minimum needs the product's minimum payment share")
+        minimum = _ceil_share(bill, np.full(n, minimum_payment_bp), np.full(n, _BASIS_POINTS))
+        return due, np.minimum(due, minimum)
+
+    # Month 1 bills the balance now; every later month the same balance (the one left
+    # after month 1's repayment), so one computation serves months 2..k.
+    due_first, paid_first = billed(balance_now)
+    paid_first = paid_first + plan.repay
+    due_later, paid_later = billed(balance_after) if months > 1 else (due_first, paid_first)
+    out: dict[str, np.ndarray] = {}
+    for name, first, later in (
+        ("credit_limit", plan.credit_limit, plan.credit_limit),
+        ("balance", balance_after, balance_after),
+        ("amount_due", due_first, due_later),
+        ("amount_paid", paid_first, paid_later),
+        ("drawn_amount", np.maximum(balance_after - balance_now + paid_first, 0), np.maximum(paid_later, 0)),
+    ):
+        column = np.empty((n, months), dtype="float64")
+        column[:, 0] = first
+        column[:, 1:] = np.asarray(later)[:, None]
+        out[name] = column
+    steps = _DAYS_PER_MONTH * np.arange(1, months + 1, dtype="int64")
+    dpd = np.where(cleared[:, None], 0, dpd_now[:, None] + steps[None, :])
+    out["dpd"] = dpd.astype("float64")
+    out["on_time"] = np.where(out["amount_due"] > 0, (dpd == 0).astype("float64"), np.nan)
+    for name in values:
+        out.setdefault(name, np.zeros((n, months), dtype="float64"))
     return out
 
 
@@ -283,19 +296,18 @@ def project_columns(
         raise ValueError(f"project: months must be at least 1; got {int(lived.min())}")
     most = int(lived.max()) if n else 1
     ahead = _projected_months(window, plan, most, behaviour, minimum_payment_bp)
-    # Column k of the new window is projected month m - k (k < m) or old column k - m.
+    # Column k of the new window is projected month m - k (k < m) or old column k - m:
+    # column most - m + k of the projected months (latest first) followed by the old
+    # columns. One flat index gathers every column.
     k = np.arange(WINDOW_MONTHS)[None, :]
     m = lived[:, None]
-    is_new = k < m
-    from_ahead = np.clip(m - 1 - k, 0, most - 1)
-    from_old = np.clip(k - m, 0, WINDOW_MONTHS - 1)
+    width = most + WINDOW_MONTHS
+    flat = (np.arange(n, dtype="int64") * width)[:, None] + (most - m) + k
     values = {
-        name: np.where(
-            is_new, np.take_along_axis(ahead[name], from_ahead, axis=1), np.take_along_axis(column, from_old, axis=1)
-        )
+        name: np.concatenate((ahead[name][:, ::-1], column), axis=1).take(flat)
         for name, column in window.values.items()
     }
-    present = is_new | np.take_along_axis(window.present, from_old, axis=1)
+    present = np.concatenate((np.ones((n, most), dtype=bool), window.present), axis=1).take(flat)
     j = np.arange(most)[None, :]
     lived_month = j < m  # projected months beyond an account's own are not lived
     bad = lived_month & ((ahead["dpd"] > 0) | (ahead["on_time"] == 0.0))
