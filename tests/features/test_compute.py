@@ -490,3 +490,13 @@ def test_a_month_whose_payment_is_unknown_does_not_count_as_unpaid():
 def test_with_unknown_payments_every_feature_still_equals_the_reference(portfolio, as_of):
     actual = compute_features(portfolio.panel, portfolio.customers, as_of)
     assert_same_features(actual, reference_features(portfolio, as_of))
+
+
+@pytest.mark.parametrize("months", [0, 1, 6, 12])
+def test_counting_true_months_counts_each_row_as_a_row_sum_does(months):
+    from linewise.features._arrays import count_true
+
+    mask = np.random.default_rng(months).random((50, 12))[:, :months] < 0.5
+    counted = count_true(mask)
+    assert counted.dtype == np.float64
+    np.testing.assert_array_equal(counted, mask.sum(axis=1).astype("float64"))

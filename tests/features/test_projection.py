@@ -87,3 +87,12 @@ def test_living_no_month_or_paying_the_minimum_of_an_unknown_product_is_refused(
         project(some, Plan.as_now(some), 0, Behaviour.PAY_IN_FULL)
     with pytest.raises(ValueError, match="minimum payment"):
         project(some, Plan.as_now(some), 1, Behaviour.PAY_MINIMUM)
+
+
+def test_a_window_taken_by_a_mask_is_the_window_taken_by_its_positions(some):
+    mask = np.arange(len(some)) % 3 == 1
+    by_mask, by_positions = some.window.rows(mask), some.window.rows(np.flatnonzero(mask))
+    assert list(by_mask.account_ids) == list(by_positions.account_ids)
+    for name, column in by_positions.values.items():
+        np.testing.assert_array_equal(by_mask.values[name], column)
+    np.testing.assert_array_equal(by_mask.present, by_positions.present)

@@ -33,8 +33,15 @@ def window_min(values: np.ndarray) -> np.ndarray:
 
 def count_true(mask: np.ndarray) -> np.ndarray:
     """How many entries of each row are true, as floats."""
-    counts: np.ndarray = mask.sum(axis=1).astype("float64")
-    return counts
+    if mask.ndim != 2:
+        counted: np.ndarray = mask.sum(axis=1).astype("float64")
+        return counted
+    # A column at a time: a reduction along rows of a few months costs more than a few
+    # additions over all rows (the counts are exact either way).
+    counts = np.zeros(mask.shape[0], dtype="int64")
+    for k in range(mask.shape[1]):
+        counts += mask[:, k]
+    return counts.astype("float64")
 
 
 def safe_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

@@ -197,10 +197,25 @@ def _last_bill(due: np.ndarray, balance: np.ndarray) -> tuple[np.ndarray, np.nda
     return due[rows, latest], balance[rows, latest + 1]
 
 
+@dataclass(frozen=True)
+class _Ahead:
+    """The projected months ``1..k``, each column held once where it can be.
+
+    ``first`` is month 1's columns, ``later`` those of every later month (alike but for
+    days past due), ``monthly`` the columns that change every month, shape
+    ``(accounts, k)``, month 1 first. Amounts are integers; a column none of these
+    holds is 0 in every projected month.
+    """
+
+    first: dict[str, np.ndarray]
+    later: dict[str, np.ndarray]
+    monthly: dict[str, np.ndarray]
+
+
 def _projected_months(
     window: PanelWindow, plan: Plan, months: int, behaviour: Behaviour, minimum_payment_bp: int | None
-) -> dict[str, np.ndarray]:
-    """Each panel column for months ``1..months``, shape ``(accounts, months)``, month 1 first."""
+) -> _Ahead:
+    """The panel columns of months ``1..months`` (see :class:`_Ahead`)."""
     values = window.values
     n = len(window)
     balance_now = values["balance"][:, 0].astype("int64")
@@ -213,30 +228,45 @@ def _projected_months(
     balance_after = balance_now - plan.repay
     dpd_now = values["dpd"][:, 0].astype("int64")
     cleared = plan.clear_overdue | (dpd_now <= 0)
-    out = {name: np.zeros((n, months), dtype="float64") for name in values}
-    previous = balance_now
-    for j in range(months):
+    part, whole = due_part.astype("int64"), due_whole.astype("int64")
+
+    def billed(previous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What falls due on the balance ``previous`` left, and what is paid of it."""
         bill = np.maximum(previous, 0)
-        due = np.minimum(bill, _ceil_share(bill, due_part.astype("int64"), due_whole.astype("int64")))
+        due = np.minimum(bill, _ceil_share(bill, part, whole))
         if behaviour is Behaviour.PAY_IN_FULL:
-            paid = bill.copy()
-        else:
-            if minimum_payment_bp is None:
-                raise ValueError("paying the minimum needs the product's minimum payment share")
-            minimum = _ceil_share(bill, np.full(n, minimum_payment_bp), np.full(n, _BASIS_POINTS))
-            paid = np.minimum(due, minimum)
-        if j == 0:
-            paid = paid + plan.repay
-        dpd = np.where(cleared, 0, dpd_now + _DAYS_PER_MONTH * (j + 1))
-        out["credit_limit"][:, j] = plan.credit_limit
-        out["balance"][:, j] = balance_after
-        out["amount_due"][:, j] = due
-        out["amount_paid"][:, j] = paid
-        out["drawn_amount"][:, j] = np.maximum(balance_after - previous + paid, 0)
-        out["dpd"][:, j] = dpd
-        out["on_time"][:, j] = np.where(due > 0, (dpd == 0).astype("float64"), np.nan)
-        previous = balance_after
-    return out
+            return due, bill
+        if minimum_payment_bp is None:
+            raise ValueError("paying the minimum needs the product's minimum payment share")
+        minimum = _ceil_share(bill, np.full(n, minimum_payment_bp), np.full(n, _BASIS_POINTS))
+        return due, np.minimum(due, minimum)
+
+    # Month 1 bills the balance now; every later month the same balance (the one left
+    # after month 1's repayment), so one computation serves months 2..k.
+    due_first, paid_first = billed(balance_now)
+    paid_first = paid_first + plan.repay
+    due_later, paid_later = billed(balance_after) if months > 1 else (due_first, paid_first)
+    first = {
+        "credit_limit": plan.credit_limit,
+        "balance": balance_after,
+        "amount_due": due_first,
+        "amount_paid": paid_first,
+        "drawn_amount": np.maximum(balance_after - balance_now + paid_first, 0),
+    }
+    later = {
+        "credit_limit": plan.credit_limit,
+        "balance": balance_after,
+        "amount_due": due_later,
+        "amount_paid": paid_later,
+        "drawn_amount": np.maximum(paid_later, 0),
+    }
+    steps = _DAYS_PER_MONTH * np.arange(1, months + 1, dtype="int64")
+    dpd = np.where(cleared[:, None], 0, dpd_now[:, None] + steps[None, :])
+    due = np.empty((n, months), dtype="int64")
+    due[:, 0] = due_first
+    due[:, 1:] = due_later[:, None]
+    monthly = {"dpd": dpd.astype("float64"), "on_time": np.where(due > 0, (dpd == 0).astype("float64"), np.nan)}
+    return _Ahead(first, later, monthly)
 
 
 def project(
@@ -284,22 +314,30 @@ def project_columns(
     most = int(lived.max()) if n else 1
     ahead = _projected_months(window, plan, most, behaviour, minimum_payment_bp)
     # Column k of the new window is projected month m - k (k < m) or old column k - m.
+    # Gathered through one flat index per layout: [a later month, month 1, old columns]
+    # for the columns alike in every later month; [months most..1, old columns] for
+    # those that change each month.
     k = np.arange(WINDOW_MONTHS)[None, :]
     m = lived[:, None]
-    is_new = k < m
-    from_ahead = np.clip(m - 1 - k, 0, most - 1)
-    from_old = np.clip(k - m, 0, WINDOW_MONTHS - 1)
-    values = {
-        name: np.where(
-            is_new, np.take_along_axis(ahead[name], from_ahead, axis=1), np.take_along_axis(column, from_old, axis=1)
-        )
-        for name, column in window.values.items()
-    }
-    present = is_new | np.take_along_axis(window.present, from_old, axis=1)
+    rows = np.arange(n, dtype="int64")[:, None]
+    slot = np.where(k < m - 1, 0, np.where(k == m - 1, 1, 2 + k - m))
+    flat_alike = rows * (2 + WINDOW_MONTHS) + slot
+    flat_monthly = rows * (most + WINDOW_MONTHS) + (most - m) + k
+    values = {}
+    for name, column in window.values.items():
+        if name in ahead.monthly:
+            values[name] = np.concatenate((ahead.monthly[name][:, ::-1], column), axis=1).take(flat_monthly)
+            continue
+        table = np.empty((n, 2 + WINDOW_MONTHS), dtype="float64")
+        table[:, 0] = ahead.later.get(name, 0)
+        table[:, 1] = ahead.first.get(name, 0)
+        table[:, 2:] = column
+        values[name] = table.take(flat_alike)
+    present = np.concatenate((np.ones((n, most), dtype=bool), window.present), axis=1).take(flat_monthly)
     j = np.arange(most)[None, :]
     lived_month = j < m  # projected months beyond an account's own are not lived
-    bad = lived_month & ((ahead["dpd"] > 0) | (ahead["on_time"] == 0.0))
-    on_time = lived_month & (ahead["on_time"] == 1.0)
+    bad = lived_month & ((ahead.monthly["dpd"] > 0) | (ahead.monthly["on_time"] == 0.0))
+    on_time = lived_month & (ahead.monthly["on_time"] == 1.0)
     # Offsets from the account's new month: month j + 1 of 1..m sits at m - 1 - j.
     offsets = m - 1 - j
     latest_bad = np.where(bad, offsets, np.iinfo("int64").max).min(axis=1)

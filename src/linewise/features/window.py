@@ -44,11 +44,15 @@ class PanelWindow:
 
     def rows(self, positions: np.ndarray, *, ids: np.ndarray | None = None) -> PanelWindow:
         """The accounts at ``positions`` (repeats allowed), renamed to ``ids`` when given."""
+        positions = np.asarray(positions)
+        if positions.dtype.kind not in "iu":
+            positions = np.arange(len(self))[positions]  # a mask, or anything else numpy indexes by
+        # take() copies whole rows faster than indexing does (a search lives millions of rows).
         return PanelWindow(
             account_ids=self.account_ids[positions] if ids is None else np.asarray(ids, dtype=object),
             month=self.month,
-            values={name: column[positions] for name, column in self.values.items()},
-            present=self.present[positions],
+            values={name: column.take(positions, axis=0) for name, column in self.values.items()},
+            present=self.present.take(positions, axis=0),
             months_observed=self.months_observed[positions],
             months_since_first_row=self.months_since_first_row[positions],
             months_since_delinquency=self.months_since_delinquency[positions],
