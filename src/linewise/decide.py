@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,8 +25,8 @@ from linewise.strategy.evaluate import (
     MAX_REASONS,
     Context,
     ReasonCodes,
-    evaluate_policy_codes,
     paused_gc,
+    policy_decision_arrays,
 )
 from linewise.strategy.reasons import ENGINE_REASONS
 from linewise.strategy.spec import DECISION_SUBJECTS
@@ -97,35 +98,64 @@ def _decide_batch(
         rows = np.flatnonzero(arms == arm)
         if len(rows) == 0:
             continue
+        every = len(rows) == len(features)  # one arm for all: its rows in order, nothing to take
         parts.append(
-            _decide_arm(
-                policy,
-                _taken(features, rows),
-                pd_[rows],
-                score[rows],
-                model,
-                _context_rows(context, features.index[rows]),
-                None if history is None else history.rows(rows),
+            (
+                rows,
+                _decide_arm(
+                    policy,
+                    features if every else features.iloc[rows],
+                    pd_ if every else pd_[rows],
+                    score if every else score[rows],
+                    model,
+                    _context_rows(context, features.index[rows]),
+                    None if history is None else history if every else history.rows(rows),
+                ),
             )
         )
-    decided = pd.concat(parts).reindex(features.index) if parts else _empty(features.index)
+    if len(parts) == 1 and len(parts[0][0]) == len(features):
+        decided: dict[str, Any] = parts[0][1]
+    else:
+        joined = (
+            pd.concat([pd.DataFrame(columns, index=features.index[rows]) for rows, columns in parts]).reindex(
+                features.index
+            )
+            if parts
+            else _empty(features.index)
+        )
+        decided = {name: joined[name].to_numpy() for name in _ARM_COLUMNS}
+        decided["recourse_limit"] = joined["recourse_limit"].array
     out = pd.DataFrame(
         {
             "account_id": features.index.astype("str"),
             "as_of": pd.Timestamp(context.as_of).date(),
             "trigger": context.trigger,
-            **{name: decided[name].to_numpy() for name in ("action", "current_limit", "new_limit")},
+            **{name: decided[name] for name in ("action", "current_limit", "new_limit")},
             "pd": pd_,
             "score": score,
-            **{name: decided[name].to_numpy() for name in ("risk_grade", "segment", "reasons", "recourse")},
-            "recourse_limit": decided["recourse_limit"].array,  # integer minor units, NA where none
-            "recourse_on": decided["recourse_on"].to_numpy(),
+            **{name: decided[name] for name in ("risk_grade", "segment", "reasons", "recourse")},
+            "recourse_limit": decided["recourse_limit"],  # integer minor units, NA where none
+            "recourse_on": decided["recourse_on"],
             "strategy": strategy.ref,
             "model": model_ref,
             "arm": arms,
         }
     )
     return out.reset_index(drop=True)
+
+
+# The columns :func:`_decide_arm` gives.
+_ARM_COLUMNS = (
+    "action",
+    "current_limit",
+    "new_limit",
+    "risk_grade",
+    "segment",
+    "reasons",
+    "recourse",
+    "recourse_limit",
+    "recourse_on",
+)
 
 
 def _decide_arm(
@@ -136,18 +166,18 @@ def _decide_arm(
     model: RiskModel,
     context: Context,
     history: History | None,
-) -> pd.DataFrame:
-    decided, codes = evaluate_policy_codes(policy, features, pd_, context, score)
-    decided["reasons"] = _with_model_reasons(policy, codes, features, pd_, model).lists()
-    n = len(decided)
+) -> dict[str, Any]:
+    """The decisions of ``policy`` for ``features``, as :data:`_ARM_COLUMNS` arrays (row for row)."""
+    decided, codes = policy_decision_arrays(policy, features, pd_, context, score)
+    n = len(features)
     with paused_gc():
         steps: list[list[str]] = [[] for _ in range(n)]
     limits = np.zeros(n, dtype="int64")
     on: list[date | None] = [None] * n
     if history is not None:
-        rows = np.flatnonzero(decided["action"].to_numpy() != "increase")
+        rows = np.flatnonzero(decided["action"] != "increase")
         searched, searched_context = _as_decided(
-            _taken(decided, rows), _taken(features, rows), _context_rows(context, features.index[rows])
+            decided, rows, _taken(features, rows), _context_rows(context, features.index[rows])
         )
         found = find_recourse(
             policy, searched, history.rows(rows), lambda frame: _pd_and_points(model, frame), searched_context
@@ -155,10 +185,21 @@ def _decide_arm(
         for position, row in enumerate(rows.tolist()):
             steps[row], on[row] = found.steps[position], found.on[position]
         limits[rows] = found.new_limit
-    decided["recourse"] = steps
-    decided["recourse_limit"] = pd.arrays.IntegerArray(limits, limits == 0)  # NA where there is none
-    decided["recourse_on"] = pd.Series(on, index=decided.index, dtype=object)
-    return decided
+    return {
+        **{name: decided[name] for name in ("action", "current_limit", "new_limit", "risk_grade", "segment")},
+        "reasons": _objects(_with_model_reasons(policy, codes, features, pd_, model).lists()),
+        "recourse": _objects(steps),
+        "recourse_limit": pd.arrays.IntegerArray(limits, limits == 0),  # NA where there is none
+        "recourse_on": _objects(on),
+    }
+
+
+def _objects(values: Sequence[object]) -> np.ndarray:
+    """``values`` as a one-dimensional object array (lists kept whole, as a frame's column holds them)."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
 
 
 def _taken(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
@@ -171,16 +212,19 @@ def _pd_and_points(model: RiskModel, features: pd.DataFrame) -> tuple[np.ndarray
     return pd_, model.points_scaling.points(logit(pd_))
 
 
-def _as_decided(decided: pd.DataFrame, features: pd.DataFrame, context: Context) -> tuple[pd.DataFrame, Context]:
-    """Features and context as they stand once the decisions take effect.
+def _as_decided(
+    decided: dict[str, np.ndarray], rows: np.ndarray, features: pd.DataFrame, context: Context
+) -> tuple[pd.DataFrame, Context]:
+    """Features and context (``rows`` of ``decided``) as they stand once the decisions take effect.
 
     A cut line starts from its new limit, and its cool-down from today; recourse is
     what would raise it from there.
     """
-    cut = (decided["new_limit"] < decided["current_limit"]).to_numpy()
+    new_limit = decided["new_limit"][rows]
+    cut = new_limit < decided["current_limit"][rows]
     if not cut.any():
         return features, context
-    moved = after_decision(features, decided["new_limit"].to_numpy())
+    moved = after_decision(features, new_limit)
     changed = (
         pd.Series(pd.NaT, index=features.index, dtype="datetime64[ns]")
         if context.last_limit_change_on is None

@@ -174,3 +174,30 @@ def test_every_promise_on_a_synthetic_portfolio_gives_the_promised_limit_when_li
     )
     failed = failures(promises, again)
     assert not failed, f"{len(failed)} of {len(promises)} promises not kept:\n" + "\n".join(failed[:20])
+
+
+def test_an_account_searched_alone_is_promised_what_it_is_promised_in_the_whole_book(synthetic_book):
+    """Alone, an account's candidates are lived under both behaviours in one call; in the book, one after the other."""
+    from linewise.decide import decide
+    from linewise.features.projection import history_of
+    from linewise.models.inputs import inputs_from_portfolio
+    from linewise.strategy.evaluate import Context
+
+    book, model, strategy, as_of, decided = synthetic_book
+    held = decided[decided["action"] != "increase"]
+    with_recourse = held[held["recourse"].map(len) > 0]
+    picks = pd.concat([with_recourse.iloc[:30], held[held["recourse"].map(len) == 0].iloc[:10]])
+    assert len(picks) == 40
+    features = inputs_from_portfolio(book).features
+    history = history_of(book.panel, book.customers, as_of)
+    for row in picks.index:
+        alone = decide(
+            features.iloc[[row]],
+            model=model,
+            model_ref=MODEL_REF,
+            strategy=strategy,
+            context=Context(as_of=as_of),
+            history=history,
+        )
+        expected = decided.iloc[[row]].reset_index(drop=True)
+        pd.testing.assert_frame_equal(alone, expected, check_dtype=False, check_exact=True)

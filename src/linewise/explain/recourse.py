@@ -425,41 +425,107 @@ def _live(
     limits = np.full(n, np.iinfo("int64").max, dtype="int64")
     due = np.zeros(n, dtype=bool)
     rows = np.arange(n)
+    lived = behaviours(policy)
+    if len(lived) > 1 and n <= _LIVED_TOGETHER_ROWS:
+        # Few rows: a lived call costs more than its rows, so every behaviour is lived in
+        # one. A row is raised only where each of them raises it, as when lived in turn
+        # (which lives a behaviour only on the rows the ones before raised).
+        frame, fell_due = _lived_together(policy, block, searched, limit, lived)
+        each, new_limit = _judged(policy, block, np.tile(rows, len(lived)), frame, score, context)
+        shape = (len(lived), n)
+        return (
+            np.flatnonzero(each.reshape(shape).all(axis=0)),
+            np.asarray(new_limit).reshape(shape).min(axis=0),
+            np.asarray(fell_due.reshape(shape).any(axis=0)),
+        )
+    for behaviour in lived:
+        rows = rows[raised[rows]]
+        if len(rows) == 0:
+            break
+        frame, fell_due = _lived_features(policy, block, rows, searched, limit, behaviour)
+        due[rows] |= fell_due
+        raised[rows], new_limit = _judged(policy, block, rows, frame, score, context)
+        limits[rows] = np.minimum(limits[rows], new_limit)
+    return np.flatnonzero(raised), limits, due
+
+
+# Rows of a block up to which its behaviours are lived in one call.
+_LIVED_TOGETHER_ROWS = 2_000
+
+
+def _judged(
+    policy: Policy, block: _Block, rows: np.ndarray, frame: pd.DataFrame, score: Scorer, context: Context
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether the policy raises each of ``rows`` of ``block`` at its review, lived as ``frame``; the new limits."""
     days_to_review = np.asarray(
         [
             (review_date(context.as_of, m, month_so_far=context.month_so_far) - context.as_of).days
             for m in range(MAX_MONTHS + 1)
         ]
     )
-    changed_on = (
-        None if context.last_limit_change_on is None else pd.to_datetime(context.last_limit_change_on).to_numpy()
+    days_on = days_to_review[block.months[rows]]
+    # Deciding at the base date with the last change moved back is deciding at the review.
+    shifted = (
+        None
+        if context.last_limit_change_on is None
+        else pd.Series(
+            pd.to_datetime(context.last_limit_change_on).to_numpy()[block.accounts[rows]]
+            - days_on.astype("timedelta64[D]"),
+            index=frame.index,
+        )
     )
-    for behaviour in behaviours(policy):
-        rows = rows[raised[rows]]
-        if len(rows) == 0:
-            break
-        frame, fell_due = _lived_features(policy, block, rows, searched, limit, behaviour)
-        due[rows] |= fell_due
-        days_on = days_to_review[block.months[rows]]
-        # Deciding at the base date with the last change moved back is deciding at the review.
-        shifted = (
-            None
-            if changed_on is None
-            else pd.Series(changed_on[block.accounts[rows]] - days_on.astype("timedelta64[D]"), index=frame.index)
-        )
-        pd_, points = score(frame)
-        action, new_limit = policy_actions(
-            policy, frame, pd_, Context(as_of=context.as_of, trigger="review", last_limit_change_on=shifted), points
-        )
-        raised[rows] = action == "increase"
-        limits[rows] = np.minimum(limits[rows], new_limit)
-    return np.flatnonzero(raised), limits, due
+    pd_, points = score(frame)
+    action, new_limit = policy_actions(
+        policy, frame, pd_, Context(as_of=context.as_of, trigger="review", last_limit_change_on=shifted), points
+    )
+    return action == "increase", new_limit
+
+
+def _lived_together(
+    policy: Policy, block: _Block, searched: _Searched, limit: np.ndarray, lived: tuple[Behaviour, ...]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`_lived_features` of every row of ``block`` under each of ``lived``, one behaviour after another."""
+    rows = np.arange(len(block.accounts))
+    parts = [_projected(policy, block, rows, searched, limit, behaviour) for behaviour in lived]
+    windows = [window for window, _, _ in parts]
+    customers = [columns for _, columns, _ in parts]
+    window = PanelWindow(
+        account_ids=np.concatenate([w.account_ids for w in windows]),
+        month=windows[0].month,
+        values={name: np.concatenate([w.values[name] for w in windows]) for name in windows[0].values},
+        present=np.concatenate([w.present for w in windows]),
+        months_observed=np.concatenate([w.months_observed for w in windows]),
+        months_since_first_row=np.concatenate([w.months_since_first_row for w in windows]),
+        months_since_delinquency=np.concatenate([w.months_since_delinquency for w in windows]),
+        on_time_months_since_delinquency=np.concatenate([w.on_time_months_since_delinquency for w in windows]),
+    )
+
+    def joined(name: str) -> dict[str, np.ndarray]:
+        first: dict[str, np.ndarray] = getattr(customers[0], name)
+        return {key: np.concatenate([getattr(c, name)[key] for c in customers]) for key in first}
+
+    columns = CustomerColumns(
+        sum(c.length for c in customers), joined("numbers"), joined("consents"), joined("dates"), joined("texts")
+    )
+    features = features_from_columns(window, columns, index=pd.RangeIndex(len(window)))
+    return features, np.concatenate([due for _, _, due in parts])
 
 
 def _lived_features(
     policy: Policy, block: _Block, rows: np.ndarray, searched: _Searched, limit: np.ndarray, behaviour: Behaviour
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The features at the review of each of ``rows`` of ``block``, lived as ``behaviour``.
+
+    Also whether anything fell due in each row's months (in ``rows``' order).
+    """
+    window, customers, due = _projected(policy, block, rows, searched, limit, behaviour)
+    return features_from_columns(window, customers, index=pd.RangeIndex(len(rows))), due
+
+
+def _projected(
+    policy: Policy, block: _Block, rows: np.ndarray, searched: _Searched, limit: np.ndarray, behaviour: Behaviour
+) -> tuple[PanelWindow, CustomerColumns, np.ndarray]:
+    """The window and customers' columns at the review of each of ``rows`` of ``block``, lived as ``behaviour``.
 
     Also whether anything fell due in each row's months (in ``rows``' order).
     """
@@ -485,8 +551,7 @@ def _lived_features(
     # The new window holds an account's own months newest first, in its first columns.
     due_by_month = np.nan_to_num(window.values["amount_due"]) > 0
     within = np.arange(due_by_month.shape[1])[None, :] < months[:, None]
-    features = features_from_columns(window, customers, index=pd.RangeIndex(len(rows)))
-    return features, (due_by_month & within).any(axis=1)
+    return window, customers, (due_by_month & within).any(axis=1)
 
 
 # --- what each lever asks for -----------------------------------------------------------------

@@ -235,6 +235,8 @@ def _decide_in_batches(
         )
         if on_progress is not None:
             on_progress(min(start + BATCH, len(features)), len(features))
+    if len(parts) == 1 and tuple(parts[0].columns) == DECISION_COLUMNS:
+        return parts[0]  # decide's own frame: nothing to join or reorder
     decided: pd.DataFrame = pd.concat(parts, ignore_index=True)[list(DECISION_COLUMNS)]
     return decided
 

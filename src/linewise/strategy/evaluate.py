@@ -46,6 +46,7 @@ __all__ = [
     "lists_of_codes",
     "paused_gc",
     "policy_actions",
+    "policy_decision_arrays",
 ]
 
 ACTIONS = ("increase", "hold", "decrease", "freeze")
@@ -119,8 +120,20 @@ def evaluate_policy_codes(
     score: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, ReasonCodes]:
     """:func:`evaluate_policy` without the ``reasons`` column, and the reasons as :class:`ReasonCodes`."""
+    decided, codes = policy_decision_arrays(policy, features, pd_, context, score)
+    return pd.DataFrame(decided, index=features.index), codes
+
+
+def policy_decision_arrays(
+    policy: Policy,
+    features: pd.DataFrame,
+    pd_: np.ndarray,
+    context: Context,
+    score: np.ndarray | None = None,
+) -> tuple[dict[str, np.ndarray], ReasonCodes]:
+    """:func:`evaluate_policy_codes` with its columns as arrays (row for row): no frame to build."""
     decided, candidates = _evaluate(policy, features, pd_, context, score)
-    return pd.DataFrame(decided, index=features.index), _ordered_reasons(candidates, len(features))
+    return decided, _ordered_reasons(candidates, len(features))
 
 
 def policy_actions(
