@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import statistics
-import sys
 import time
 from datetime import date
-from pathlib import Path
 
 import numpy as np
+from apply_decisions import bench_database
 
 from linewise.data.synthetic import SynthSpec, synthesize
 from linewise.ledger.book import BookSpec, simulate_book
@@ -43,22 +41,22 @@ from linewise.review.sources import book_from_ledger
 from linewise.strategy import default_strategy_text, read_strategy
 from linewise.strategy.compiled import compile_strategy
 
-_spec = importlib.util.spec_from_file_location("apply_decisions", Path(__file__).with_name("apply_decisions.py"))
-assert _spec is not None
-assert _spec.loader is not None
-_apply_bench = importlib.util.module_from_spec(_spec)
-sys.modules["apply_decisions"] = _apply_bench
-_spec.loader.exec_module(_apply_bench)
-bench_database = _apply_bench.bench_database
-
 AS_OF = date(2025, 12, 31)
 
 
-def fitted_model() -> GradientBoostedModel:
-    """A GBM fitted on a synthetic portfolio in the book's currency."""
+def book_decider() -> Decider:
+    """A GBM fitted on a synthetic portfolio in the book's currency, with the default strategy in it.
+
+    The frames the model is fitted on are dropped on return: a server holds the model
+    and the strategy, not them.
+    """
     portfolio = synthesize(SynthSpec(accounts=20_000, months=12, seed=7, last_month=AS_OF, horizon_months=1))
     inputs = inputs_from_portfolio(portfolio)
-    return GradientBoostedModel().fit(inputs.features, inputs.bad)
+    model = GradientBoostedModel().fit(inputs.features, inputs.bad)
+    text = default_strategy_text().replace("\ncurrency: TWD\n", "\ncurrency: CNY\n", 1)
+    return Decider(
+        model=model, model_ref="bench-gbm@1", strategy=compile_strategy(read_strategy(text)), model_currency="CNY"
+    )
 
 
 def main() -> None:
@@ -68,13 +66,8 @@ def main() -> None:
     parser.add_argument("--url", default=None, help="A PostgreSQL server (default: a temporary SQLite file).")
     args = parser.parse_args()
 
-    model = fitted_model()
-    # As a server holds it: the model and the strategy, not the frames the model was fitted on.
+    decider = book_decider()
     gc.collect()
-    text = default_strategy_text().replace("\ncurrency: TWD\n", "\ncurrency: CNY\n", 1)
-    decider = Decider(
-        model=model, model_ref="bench-gbm@1", strategy=compile_strategy(read_strategy(text)), model_currency="CNY"
-    )
 
     with bench_database(args.url) as engine:
         started = time.perf_counter()

@@ -30,7 +30,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 import time
@@ -40,10 +39,11 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+from apply_decisions import bench_database
+from decide_from_ledger import book_decider
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from linewise.data.synthetic import SynthSpec, synthesize
 from linewise.decide import BATCH, decide
 from linewise.features.projection import History, history_of, history_records
 from linewise.ledger.book import BookSpec, simulate_book
@@ -52,22 +52,10 @@ from linewise.ledger.service import post_book
 from linewise.ledger.store import create_store_engine, upgrade
 from linewise.ledger.store.decision_log import SqlDecisionLog
 from linewise.ledger.store.tables import lines
-from linewise.models.gbm import GradientBoostedModel
-from linewise.models.inputs import inputs_from_portfolio
 from linewise.review import Decider, ReviewRequest, decide_book
 from linewise.review.sources import book_from_ledger, month_described
 from linewise.review.triggers import DueQuery, trigger_named
-from linewise.strategy import default_strategy_text, read_strategy
-from linewise.strategy.compiled import compile_strategy
 from linewise.strategy.evaluate import Context
-
-_spec = importlib.util.spec_from_file_location("apply_decisions", Path(__file__).with_name("apply_decisions.py"))
-assert _spec is not None
-assert _spec.loader is not None
-_apply_bench = importlib.util.module_from_spec(_spec)
-sys.modules["apply_decisions"] = _apply_bench
-_spec.loader.exec_module(_apply_bench)
-bench_database = _apply_bench.bench_database
 
 AS_OF = date(2025, 12, 31)
 START = date(2025, 1, 1)
@@ -114,17 +102,6 @@ def build_book(engine: Engine, count: int) -> None:
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     print(f"ANALYZE after the load: {time.perf_counter() - started:.1f} s")
-
-
-def make_decider() -> Decider:
-    """The GBM and default strategy of decide_from_ledger.py, in the book's currency."""
-    portfolio = synthesize(SynthSpec(accounts=20_000, months=12, seed=7, last_month=AS_OF, horizon_months=1))
-    inputs = inputs_from_portfolio(portfolio)
-    model = GradientBoostedModel().fit(inputs.features, inputs.bad)
-    text_ = default_strategy_text().replace("\ncurrency: TWD\n", "\ncurrency: CNY\n", 1)
-    return Decider(
-        model=model, model_ref="bench-gbm@1", strategy=compile_strategy(read_strategy(text_)), model_currency="CNY"
-    )
 
 
 class Clock:
@@ -241,7 +218,7 @@ def main() -> None:
         print(f"database: {engine.url.get_backend_name()}")
         build_book(engine, args.lines)
         if not args.build_only:
-            decider = make_decider()
+            decider = book_decider()
             review_in_phases(engine, decider)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 

@@ -302,18 +302,7 @@ def _context_rows(context: Context, index: pd.Index) -> Context:
 
 
 def _empty(index: pd.Index) -> pd.DataFrame:
-    columns: Sequence[str] = (
-        "action",
-        "current_limit",
-        "new_limit",
-        "risk_grade",
-        "segment",
-        "reasons",
-        "recourse",
-        "recourse_limit",
-        "recourse_on",
-    )
-    return pd.DataFrame({name: pd.Series(dtype=object) for name in columns}, index=index)
+    return pd.DataFrame({name: pd.Series(dtype=object) for name in _ARM_COLUMNS}, index=index)
 
 
 def replay(

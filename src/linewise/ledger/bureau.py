@@ -48,9 +48,9 @@ from datetime import date
 from enum import StrEnum
 
 from linewise.calendar import add_months, month_end
-from linewise.ledger.dpd import dpd_as_of
+from linewise.ledger.dpd import dpd_as_of, settled_by
 from linewise.ledger.events import Event, Reversal
-from linewise.ledger.model import Drawdown, Instalment, LineState, LineStatus
+from linewise.ledger.model import Drawdown, LineState, LineStatus
 from linewise.ledger.posting import Allocation, apply
 
 __all__ = [
@@ -203,12 +203,8 @@ def _fold(events: Sequence[Event], ends: Sequence[date]) -> _Folded:
 # --- standing at a month end -------------------------------------------------------
 
 
-def _settled_by(instalment: Instalment, end: date) -> bool:
-    return instalment.settled_on is not None and instalment.settled_on <= end
-
-
 def _is_paid_off(drawdown: Drawdown, end: date) -> bool:
-    return all(_settled_by(i, end) for i in drawdown.instalments)
+    return all(settled_by(i, end) for i in drawdown.instalments)
 
 
 def _loan_dpd(state: LineState, drawdown: Drawdown, end: date) -> int:
@@ -262,7 +258,7 @@ def _scheduled(drawdown: Drawdown, end: date) -> int:
 
 
 def _past_due(drawdown: Drawdown, end: date) -> int:
-    return sum(i.outstanding for i in drawdown.instalments if i.due_on < end and not _settled_by(i, end))
+    return sum(i.outstanding for i in drawdown.instalments if i.due_on < end and not settled_by(i, end))
 
 
 def _paid(allocations: Sequence[Allocation], end: date) -> tuple[int, date | None]:

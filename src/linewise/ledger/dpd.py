@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from linewise.ledger.model import Drawdown, Instalment, LineState
 
-__all__ = ["BUCKETS", "bucket_of", "dpd_as_of", "is_instalment_on_time"]
+__all__ = ["BUCKETS", "bucket_of", "dpd_as_of", "is_instalment_on_time", "settled_by"]
 
 BUCKETS: tuple[str, ...] = ("current", "1-30", "31-60", "61-90", "90+")
 
@@ -22,13 +22,14 @@ def dpd_as_of(state: LineState, as_of: date) -> int:
         for instalment in drawdown.instalments:
             if instalment.due_on >= as_of:
                 break
-            if not _settled_by(instalment, as_of) and (oldest is None or instalment.due_on < oldest):
+            if not settled_by(instalment, as_of) and (oldest is None or instalment.due_on < oldest):
                 oldest = instalment.due_on
                 break
     return 0 if oldest is None else (as_of - oldest).days
 
 
-def _settled_by(instalment: Instalment, as_of: date) -> bool:
+def settled_by(instalment: Instalment, as_of: date) -> bool:
+    """Whether ``instalment`` was paid in full on or before ``as_of``."""
     return instalment.settled_on is not None and instalment.settled_on <= as_of
 
 

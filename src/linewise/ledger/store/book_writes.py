@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table
 
 from linewise.ledger.events import Event, LimitChanged, LineOpened
 from linewise.ledger.model import LineState
@@ -27,9 +27,8 @@ from linewise.ledger.store.repository import (
     _INSTALMENT_FIELDS,
     _LINE_FIELDS,
     _drawdown_row,
-    _driver_errors,
     _event_row,
-    _psycopg,
+    insert_rows,
 )
 from linewise.ledger.store.tables import (
     allocations,
@@ -123,25 +122,15 @@ class NewLines:
                 for i in d.instalments
             )
         # Lines first: drawdowns refer to them.
-        _insert(conn, lines, _LINE_COLUMNS, line_rows)
-        _insert(conn, drawdowns, _DRAWDOWN_COLUMNS, list(self._drawdowns.values()))
-        _insert(conn, instalments, _INSTALMENT_COLUMNS, instalment_rows)
-        _insert(conn, limit_history, _LIMIT_COLUMNS, self._limits)
-        _insert(conn, allocations, _ALLOCATION_COLUMNS, self._allocations)
-        _insert(conn, events, _EVENT_FIELDS, self._events)
+        _insert_if_any(conn, lines, _LINE_COLUMNS, line_rows)
+        _insert_if_any(conn, drawdowns, _DRAWDOWN_COLUMNS, list(self._drawdowns.values()))
+        _insert_if_any(conn, instalments, _INSTALMENT_COLUMNS, instalment_rows)
+        _insert_if_any(conn, limit_history, _LIMIT_COLUMNS, self._limits)
+        _insert_if_any(conn, allocations, _ALLOCATION_COLUMNS, self._allocations)
+        _insert_if_any(conn, events, _EVENT_FIELDS, self._events)
         self._clear()
 
 
-def _insert(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert ``rows`` (values in ``columns``' order) into ``table``, in order."""
-    if not rows:
-        return
-    pg = _psycopg(conn)
-    if pg is None:
-        # Through SQLAlchemy, so that dates and times are stored as every other write stores them.
-        conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
-        return
-    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    with _driver_errors(conn), pg.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
+def _insert_if_any(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    if rows:
+        insert_rows(conn, table, columns, rows)

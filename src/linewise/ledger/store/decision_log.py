@@ -15,19 +15,17 @@ import hashlib
 import itertools
 import json
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import psycopg
 from sqlalchemy import Connection, Engine, func, insert, select
-from sqlalchemy.exc import DBAPIError
 
 from linewise.decision_schema import DECISION_FIELDS, DecisionField
 from linewise.errors import InputError
+from linewise.ledger.store.repository import insert_rows
 from linewise.ledger.store.tables import decision_runs, decisions, strategies
 
 __all__ = [
@@ -178,27 +176,8 @@ def save_run(
         )
         names = ["run_id", *columns, "features", "context"]
         rows = zip(itertools.repeat(run_id), *columns.values(), features_json, context_json)
-        _insert_decisions(conn, names, rows)
+        insert_rows(conn, decisions, names, rows)
     return run_id
-
-
-def _insert_decisions(conn: Connection, names: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
-    """The decisions' rows (values in ``names``' order): ``COPY`` on psycopg, else one executemany."""
-    if conn.dialect.driver != "psycopg":
-        # Through SQLAlchemy, so that dates are stored as every other write stores them.
-        conn.execute(insert(decisions), [dict(zip(names, row, strict=True)) for row in rows])
-        return
-    driver = conn.connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
-    # A whole book's decisions are hundreds of megabytes of JSON: COPY streams them
-    # in one statement, where an INSERT a row cost a parse and a round trip each.
-    sql = f"COPY {decisions.name} ({', '.join(names)}) FROM STDIN"
-    try:
-        with driver.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-    except psycopg.Error as exc:
-        raise DBAPIError.instance(None, None, exc, psycopg.Error, dialect=conn.dialect) from exc
 
 
 def check_run(decided: pd.DataFrame, features: pd.DataFrame, history: list[dict[str, Any]] | None) -> None:

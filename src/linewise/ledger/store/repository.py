@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, date, datetime
@@ -29,6 +29,7 @@ from sqlalchemy import (
     Insert,
     Select,
     String,
+    Table,
     Update,
     and_,
     any_,
@@ -75,6 +76,7 @@ __all__ = [
     "StoredEvent",
     "find_event",
     "find_events",
+    "insert_rows",
     "load_account_events",
     "load_events_of_kinds",
     "load_for_posting",
@@ -236,6 +238,25 @@ def _driver_errors(conn: Connection) -> Iterator[None]:
         yield
     except psycopg.Error as exc:
         raise DBAPIError.instance(None, None, exc, psycopg.Error, dialect=conn.dialect) from exc
+
+
+def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` (values in ``columns``' order) into ``table``, in order.
+
+    ``COPY`` on psycopg, streaming ``rows`` in one statement where an INSERT a row would
+    cost a parse and a round trip each; elsewhere one executemany through SQLAlchemy, so
+    that dates and times are stored as every other write stores them.
+    """
+    pg = _psycopg(conn)
+    if pg is None:
+        params = [dict(zip(columns, row, strict=True)) for row in rows]
+        if params:
+            conn.execute(insert(table), params)
+        return
+    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with _driver_errors(conn), pg.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _fetch(conn: Connection, queries: Sequence[tuple[_Statement, Params]]) -> list[list[Row]]:
