@@ -160,25 +160,20 @@ def decide_command(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Decide one line from the ledger now, log the decision and print its notice (and apply it)."""
-    from linewise.ledger.store.decision_log import SqlDecisionLog
-    from linewise.review import ReviewRequest, decide_book
-    from linewise.review.apply import apply_decided, outcome_record
-    from linewise.review.runs import notice_of
-    from linewise.review.sources import book_from_ledger
+    from linewise.review.account import decide_account
+    from linewise.review.apply import outcome_record
 
     with user_errors():
         language = parse_language(lang)
         when = parse_date(as_of, "--as-of") if as_of else today()
         decider = load_decider(model_dir, strategy)
-        store = engine()
-        log = SqlDecisionLog(store)
-        book = book_from_ledger(store, when, account)
-        decided = decide_book(
-            book, decider, ReviewRequest(trigger=trigger, account=account, recourse=recourse), log=log
+        made = decide_account(
+            engine(), account, decider, as_of=when, trigger=trigger, apply=apply, language=language, recourse=recourse
         )
-        outcome = apply_decided(store, decided)[0] if apply else None
-        assert decided.run_id is not None
-        notice = notice_of(log.load_run(decided.run_id), 0, language, strategy=decider.strategy)
+    decided, notice, outcome = made.decided, made.notice, made.outcome
+    if notice is None:
+        _nothing_due(decided, as_json)
+        return
     payload: dict[str, Any] = {k: _plain(v) for k, v in notice.row.items()}
     payload.update(
         {
