@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
+from linewise.calendar import month_end
 from linewise.data import read_portfolio
 from linewise.errors import InputError
 from linewise.features import features_from_window, limit_changed_on
@@ -68,7 +69,7 @@ def month_described(book: Book) -> date:
     """
     if book.lines is None:
         return book.as_of
-    return pd.Timestamp(book.as_of).to_period("M").end_time.date()
+    return month_end(book.as_of)
 
 
 def book_from_portfolio(directory: Path, as_of: date | None = None) -> Book:

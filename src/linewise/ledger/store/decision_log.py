@@ -83,6 +83,9 @@ class SqlDecisionLog:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # The strategies this log has seen committed (ref -> sha256): a server logging
+        # decision after decision under one strategy need not read it back each time.
+        self._stored_strategies: dict[str, str] = {}
 
     def save_run(
         self,
@@ -103,6 +106,7 @@ class SqlDecisionLog:
             with_recourse=with_recourse,
             context=context,
             history=history,
+            stored_strategies=self._stored_strategies,
         )
 
     def load_run(self, run_id: int | None = None) -> StoredRun:
@@ -135,11 +139,14 @@ def save_run(
     with_recourse: bool,
     context: pd.DataFrame | None = None,
     history: list[dict[str, Any]] | None = None,
+    stored_strategies: dict[str, str] | None = None,
 ) -> int:
     """Store ``decided`` (one run) with each account's ``features`` and ``context``; the run's id.
 
     ``with_recourse`` says whether recourse was worked out (a replay must do the same);
     ``history`` is the record recourse was lived on, one per row of ``decided``.
+    ``stored_strategies`` (ref -> sha256 of the text) names strategies known to be
+    stored already in this database; the run's strategy is added once it is.
     Nothing is written when a row's account has no features or appears twice, when
     the rows mix as-of dates, triggers, strategies or models, or when the strategy
     reference is already stored with another text.
@@ -157,8 +164,11 @@ def save_run(
     )
     features_json, context_json = _json_rows(feature_rows), _context_rows(context_rows, history)
     columns = _stored_columns(decided)
+    digest = hashlib.sha256(strategy_text.encode()).hexdigest()
+    known = stored_strategies if stored_strategies is not None else {}
     with engine.begin() as conn:
-        _store_strategy(conn, ref, strategy_text, now)
+        if known.get(ref) != digest:
+            _store_strategy(conn, ref, strategy_text, digest, now)
         run_id = int(
             conn.execute(
                 insert(decision_runs)
@@ -177,6 +187,7 @@ def save_run(
         names = ["run_id", *columns, "features", "context"]
         rows = zip(itertools.repeat(run_id), *columns.values(), features_json, context_json)
         insert_rows(conn, decisions, names, rows)
+    known[ref] = digest
     return run_id
 
 
@@ -239,8 +250,7 @@ def _check_history(decided: pd.DataFrame, history: list[dict[str, Any]] | None) 
         )
 
 
-def _store_strategy(conn: Connection, ref: str, text: str, now: datetime) -> None:
-    digest = hashlib.sha256(text.encode()).hexdigest()
+def _store_strategy(conn: Connection, ref: str, text: str, digest: str, now: datetime) -> None:
     stored = conn.execute(select(strategies.c.sha256).where(strategies.c.ref == ref)).scalar_one_or_none()
     if stored is None:
         conn.execute(insert(strategies).values(ref=ref, sha256=digest, text=text, stored_at=now))
@@ -271,9 +281,12 @@ def _json_rows(frame: pd.DataFrame) -> list[str]:
     and each row is one ``%`` of a template holding the keys: for a whole book, much
     less than a dict and an encoding per row, and for one row no loop per column.
     """
-    numeric = [name for name, dtype in frame.dtypes.items() if pd.api.types.is_numeric_dtype(dtype)]
+    is_numeric = {dtype: pd.api.types.is_numeric_dtype(dtype) for dtype in set(frame.dtypes.tolist())}
+    numeric = [name for name, dtype in frame.dtypes.items() if is_numeric[dtype]]
     texts = [c for c in frame.columns if c not in numeric]
-    values = frame[numeric].to_numpy(dtype="float64", na_value=np.nan)
+    # Selecting every column by name copies the frame: a whole row costs more than formatting it.
+    chosen = frame if not texts else frame[numeric]
+    values = chosen.to_numpy(dtype="float64", na_value=np.nan)
     rows: list[list[str]] = _formatted(values).tolist()
     for name in texts:
         for row, text in zip(rows, frame[name].tolist(), strict=True):
@@ -317,7 +330,9 @@ def _context_rows(frame: pd.DataFrame, history: list[dict[str, Any]] | None) -> 
     n = len(frame)
     changed: list[str | None] = [None] * n
     if "last_limit_change_on" in frame:
-        days = pd.to_datetime(frame["last_limit_change_on"]).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+        changes = frame["last_limit_change_on"]
+        as_dates = changes if pd.api.types.is_datetime64_dtype(changes.dtype) else pd.to_datetime(changes)
+        days = as_dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
         known = ~np.isnat(days)
         texts = np.datetime_as_string(days[known], unit="D").tolist()
         for i, text in zip(np.flatnonzero(known).tolist(), texts, strict=True):
@@ -328,7 +343,10 @@ def _context_rows(frame: pd.DataFrame, history: list[dict[str, Any]] | None) -> 
         requests = [None if math.isnan(r) else r for r in counted.tolist()]
     extra = [column for column in frame.columns if column not in _CONTEXT]
     extra_columns = [
-        [_plain(value) for value in frame[column].astype(object).where(frame[column].notna(), None).tolist()]
+        [
+            None if gone else _plain(value)
+            for value, gone in zip(frame[column].tolist(), frame[column].isna().tolist(), strict=True)
+        ]
         for column in extra
     ]
     out = []

@@ -240,15 +240,20 @@ def _driver_errors(conn: Connection) -> Iterator[None]:
         raise DBAPIError.instance(None, None, exc, psycopg.Error, dialect=conn.dialect) from exc
 
 
+# A COPY costs a round trip more than an INSERT: worth it from a few rows on.
+_INSERT_UP_TO = 4
+
+
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
     """Insert ``rows`` (values in ``columns``' order) into ``table``, in order.
 
-    ``COPY`` on psycopg, streaming ``rows`` in one statement where an INSERT a row would
-    cost a parse and a round trip each; elsewhere one executemany through SQLAlchemy, so
+    ``COPY`` on psycopg for more than a few rows, in one statement where an INSERT a row
+    would cost a parse and a round trip each; elsewhere one executemany through SQLAlchemy, so
     that dates and times are stored as every other write stores them.
     """
     pg = _psycopg(conn)
-    if pg is None:
+    rows = list(rows)
+    if pg is None or len(rows) <= _INSERT_UP_TO:
         params = [dict(zip(columns, row, strict=True)) for row in rows]
         if params:
             conn.execute(insert(table), params)
