@@ -213,3 +213,28 @@ def test_a_run_logged_without_its_history_cannot_replay_its_recourse_and_says_so
     with pytest.raises(InputError, match="decide them again") as refused:
         stored_history(stored)
     assert refused.value.code == "history_missing"
+
+
+def test_a_whole_book_run_is_stored_chunk_by_chunk_and_a_bad_last_row_writes_nothing(engine, uci_decided, uci_inputs):
+    """A run larger than the rows made and sent at a time reads back whole; one refused row undoes it all."""
+    broken = uci_decided.copy()
+    broken["risk_grade"] = broken["risk_grade"].astype(object)
+    broken.loc[len(broken) - 1, "risk_grade"] = None
+    with pytest.raises(InputError, match="risk_grade"):
+        save_run(engine, broken, uci_inputs.features, strategy_text=default_strategy_text(), with_recourse=False)
+    assert list_runs(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(select(decisions.c.id)).first() is None
+
+    run_id = save_run(
+        engine, uci_decided, uci_inputs.features, strategy_text=default_strategy_text(), with_recourse=False
+    )
+    stored = load_run(engine, run_id)
+    assert len(uci_decided) > 10_000  # more than one chunk of rows
+    pd.testing.assert_frame_equal(
+        stored.decisions[["account_id", "action", "new_limit", "risk_grade"]],
+        uci_decided[["account_id", "action", "new_limit", "risk_grade"]],
+        check_dtype=False,
+    )
+    last = str(uci_decided["account_id"].iloc[-1])
+    assert stored.features.loc[last].to_dict() == pytest.approx(uci_inputs.features.loc[last].to_dict(), nan_ok=True)

@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -162,8 +163,6 @@ def save_run(
         if context is None
         else context.set_axis(context.index.astype("str")).reindex(accounts)
     )
-    features_json, context_json = _json_rows(feature_rows), _context_rows(context_rows, history)
-    columns = _stored_columns(decided)
     digest = hashlib.sha256(strategy_text.encode()).hexdigest()
     known = stored_strategies if stored_strategies is not None else {}
     with engine.begin() as conn:
@@ -184,11 +183,35 @@ def save_run(
                 .returning(decision_runs.c.id)
             ).scalar_one()
         )
-        names = ["run_id", *columns, "features", "context"]
-        rows = zip(itertools.repeat(run_id), *columns.values(), features_json, context_json)
-        insert_rows(conn, decisions, names, rows)
+        names = ["run_id", *(field.column for field in DECISION_FIELDS), "features", "context"]
+        insert_rows(conn, decisions, names, _decision_rows(run_id, decided, feature_rows, context_rows, history))
     known[ref] = digest
     return run_id
+
+
+# A whole book's rows are made a chunk at a time as they are sent: the database stores
+# one chunk while the next is formatted, and on two cores the two overlap.
+_CHUNK = 5_000
+
+
+def _decision_rows(
+    run_id: int,
+    decided: pd.DataFrame,
+    features: pd.DataFrame,
+    context: pd.DataFrame,
+    history: list[dict[str, Any]] | None,
+) -> Iterator[tuple[Any, ...]]:
+    """The log's rows of ``decided`` (``features`` and ``context`` aligned to it), in order."""
+    for start in range(0, len(decided), _CHUNK):
+        rows = slice(start, start + _CHUNK)
+
+        def part(frame: pd.DataFrame, rows: slice = rows) -> pd.DataFrame:
+            return frame if len(decided) <= _CHUNK else frame.iloc[rows]
+
+        columns = _stored_columns(part(decided))
+        features_json = _json_rows(part(features))
+        context_json = _context_rows(part(context), None if history is None else history[rows])
+        yield from zip(itertools.repeat(run_id), *columns.values(), features_json, context_json)
 
 
 def check_run(decided: pd.DataFrame, features: pd.DataFrame, history: list[dict[str, Any]] | None) -> None:

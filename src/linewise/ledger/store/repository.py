@@ -252,15 +252,16 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: It
     that dates and times are stored as every other write stores them.
     """
     pg = _psycopg(conn)
-    rows = list(rows)
-    if pg is None or len(rows) <= _INSERT_UP_TO:
-        params = [dict(zip(columns, row, strict=True)) for row in rows]
+    remaining = iter(rows)
+    first = list(itertools.islice(remaining, _INSERT_UP_TO + 1))
+    if pg is None or len(first) <= _INSERT_UP_TO:
+        params = [dict(zip(columns, row, strict=True)) for row in itertools.chain(first, remaining)]
         if params:
             conn.execute(insert(table), params)
         return
     sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
     with _driver_errors(conn), pg.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
+        for row in itertools.chain(first, remaining):
             copy.write_row(row)
 
 
