@@ -217,7 +217,8 @@ def test_a_run_logged_without_its_history_cannot_replay_its_recourse_and_says_so
 
 def test_a_whole_book_run_is_stored_chunk_by_chunk_and_a_bad_last_row_writes_nothing(engine, uci_decided, uci_inputs):
     """A run larger than the rows made and sent at a time reads back whole; one refused row undoes it all."""
-    broken = uci_decided.copy()
+    book = uci_decided.head(12_000)  # more than two chunks of rows
+    broken = book.copy()
     broken["risk_grade"] = broken["risk_grade"].astype(object)
     broken.loc[len(broken) - 1, "risk_grade"] = None
     with pytest.raises(InputError, match="risk_grade"):
