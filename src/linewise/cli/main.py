@@ -55,6 +55,7 @@ app.command("demo")(demo.demo)
 app.command("review")(review.review)
 app.command("explain")(review.explain)
 app.command("decide")(review.decide_command)
+app.command("preview")(review.preview_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

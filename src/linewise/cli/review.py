@@ -6,6 +6,7 @@ logging are :mod:`linewise.review`'s.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -390,3 +391,72 @@ def explain(
             console.print(f"[dim]{escape(line)}[/]", markup=True)
 
     emit(as_json, payload, render)
+
+
+def preview_command(
+    account: str = typer.Option(..., "--account", help="The line to borrow on."),
+    amount: str = typer.Option(..., "--amount", help="Amount in major units, e.g. 3000.00."),
+    term: int = typer.Option(..., "--term", help="Months; the product offers 3, 6, 12 or 24."),
+    model_dir: Path = typer.Option(..., "--model", help="A model directory (linewise model train)."),
+    strategy: Path | None = typer.Option(None, "--strategy", help="Strategy YAML (default: the shipped one)."),
+    method: str = typer.Option(
+        "equal_instalment", "--method", help="equal_instalment, equal_principal or interest_only."
+    ),
+    purpose: str = typer.Option("daily_consumption", "--purpose"),
+    on: str | None = typer.Option(None, "--on", help="The day of the drawdown (default: today)."),
+    lang: str = typer.Option("zh", "--lang", help="The preview's language: zh or en."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Before borrowing: the cost, the line after, the bureau report and what the next review would do; writes nothing."""
+    from linewise.config import Settings
+    from linewise.inputs import parse_id
+    from linewise.ledger.service import load_product, read_state
+    from linewise.money import parse_amount
+    from linewise.review.preview import preview_drawdown
+
+    with user_errors():
+        language = parse_language(lang)
+        when = parse_date(on, "--on") if on else today()
+        store = engine()
+        account_id = parse_id(account, "--account")
+        currency = read_state(store, account_id).line.currency
+        decider = load_decider(model_dir, strategy)
+        shown = preview_drawdown(
+            store,
+            account_id,
+            decider,
+            load_product(Settings().product_file),
+            amount=parse_amount(amount, currency, field="--amount"),
+            term_months=term,
+            as_of=when,
+            method=method,
+            purpose=purpose,
+        )
+    figures = shown.figures
+    payload = {
+        "account_id": shown.account_id,
+        "currency": shown.currency,
+        "amount_minor": figures.amount,
+        "term_months": figures.term_months,
+        "first_instalment_minor": figures.first_instalment,
+        "total_interest_minor": figures.total_interest,
+        "annualised_cost": float(figures.annualised_cost),
+        "available_after_minor": figures.available_after,
+        "utilisation_after": figures.utilisation_after,
+        "debt_to_income_after": figures.debt_to_income_after,
+        "schedule": [
+            {
+                "number": i.number,
+                "due_on": i.due_on.isoformat(),
+                "principal_minor": i.principal_due,
+                "interest_minor": i.interest_due,
+            }
+            for i in shown.schedule
+        ],
+        "bureau_record": {k: _plain(v) for k, v in dataclasses.asdict(shown.bureau_record).items()},
+        "next_review_now": {k: _plain(v) for k, v in shown.now.items()},
+        "next_review_after": {k: _plain(v) for k, v in shown.after.items()},
+        "lang": lang,
+        "text": shown.texts[language],
+    }
+    emit(as_json, payload, lambda: console.print(shown.texts[language], markup=False))

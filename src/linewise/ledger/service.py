@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -73,6 +74,7 @@ __all__ = [
     "read_state",
     "require_schema",
     "statement",
+    "trial_posting",
 ]
 
 # A posting that loses a race on a unique key is retried; three tries is plenty
@@ -234,6 +236,23 @@ def post_event(engine: Engine, event: Event) -> PostingResult:
     rejected event LedgerRejected; neither writes anything.
     """
     return post_events(engine, [event])[0]
+
+
+@contextmanager
+def trial_posting(engine: Engine, event: Event) -> Iterator[tuple[Connection, PostingResult, LineState]]:
+    """``event`` posted in a transaction that is rolled back, never kept: what the ledger would hold.
+
+    Inside the block, reads on the connection given see the event posted (the line
+    locked against other postings meanwhile); the result and the line's state after
+    it come with it. An event the ledger refuses raises as :func:`post_event` would.
+    """
+    with UnitOfWork(engine) as uow:
+        cache: dict[str, LineState | None] = {}
+        posted = _post(uow.conn, event, cache)
+        state = cache[event.account_id]
+        assert state is not None
+        yield uow.conn, posted, state
+        # Not committed: the unit of work rolls the posting back on leaving.
 
 
 def post_events(engine: Engine, events: Sequence[Event]) -> list[PostingResult]:

@@ -16,7 +16,8 @@ today, not at the month's close. Customer attributes are those dated on or befor
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -65,16 +66,28 @@ def _check_accounts(accounts: str | Sequence[str] | None) -> list[str] | None:
     return [parse_id(account, "account_id") for account in ids]
 
 
-def book_as_of(engine: Engine, as_of: date, accounts: str | Sequence[str] | None = None) -> LedgerBook:
+@contextmanager
+def _reading(source: Engine | Connection) -> Iterator[Connection]:
+    """A connection to read a book on: ``source`` itself, or a new snapshot of the engine."""
+    if isinstance(source, Connection):
+        yield source
+        return
+    with read_snapshot(source) as conn:
+        yield conn
+
+
+def book_as_of(source: Engine | Connection, as_of: date, accounts: str | Sequence[str] | None = None) -> LedgerBook:
     """The panel, customers and lines of ``accounts`` (one id, several, or every line) as of ``as_of``.
 
     Lines opened after ``as_of`` are left out (a named one too). A named account that is not in the
     ledger raises :class:`UnknownAccountError`; lines in more than one currency raise
     ``currencies_mixed`` (a decision's amounts are in one currency). Everything is
-    read in one snapshot, so a posting committing meanwhile is seen whole or not at all.
+    read in one snapshot, so a posting committing meanwhile is seen whole or not at all;
+    given a connection instead of an engine, it is read there (in its transaction, its
+    own writes seen).
     """
     ids = _check_accounts(accounts)
-    with read_snapshot(engine) as conn:
+    with _reading(source) as conn:
         if ids is None:
             arrays, customers, line_rows = _read_book(conn, as_of)
         else:

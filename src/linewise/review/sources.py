@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from linewise.calendar import month_end
 from linewise.data import read_portfolio
@@ -81,12 +81,15 @@ def book_from_portfolio(directory: Path, as_of: date | None = None) -> Book:
     )
 
 
-def book_from_ledger(engine: Engine, as_of: date, accounts: str | Sequence[str] | None = None) -> Book:
+def book_from_ledger(
+    source: Engine | Connection, as_of: date, accounts: str | Sequence[str] | None = None
+) -> Book:
     """The ledger's lines (one, several or all) as of ``as_of``, the month so far included.
 
-    Raises InputError (``ledger_empty``) when no line is open by then.
+    ``source`` is the database, or a connection to read in its transaction. Raises
+    InputError (``ledger_empty``) when no line is open by then.
     """
-    read = book_as_of(engine, as_of, accounts)
+    read = book_as_of(source, as_of, accounts)
     if read.currency is None:
         raise InputError.for_field(
             "ledger_empty", where="ledger", field="lines", rule=f"at least one line open on {as_of}", value=0
