@@ -166,3 +166,15 @@ def api(ledger, model_files, monkeypatch) -> Api:
     app = create_app(settings_for(ledger, model_files), clock=lambda: NOW)
     with TestClient(app, raise_server_exceptions=True) as client:
         yield Api(client, ledger)
+
+
+def every_route(app) -> list[tuple[str, str]]:
+    """Each (method, path) the app answers, routers included (FastAPI nests included routers)."""
+    from fastapi.routing import iter_route_contexts
+
+    return sorted(
+        (method, context.path)
+        for context in iter_route_contexts(app.routes)
+        for method in (context.methods or ())
+        if method != "HEAD"
+    )
