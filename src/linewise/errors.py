@@ -383,7 +383,6 @@ ERROR_CODES: dict[str, ErrorKind] = {
             "file_not_found",
             "customer_not_found",
             "ledger_empty",
-            "decision_not_found",
         ),
         ErrorKind.NOT_FOUND,
     ),
@@ -522,6 +521,7 @@ ERROR_CODES: dict[str, ErrorKind] = {
             "model_invalid",
             "portfolio_manifest_invalid",
             "path_under_a_file",
+            "path_malformed",
             "permission_denied",
             "read_only_file_system",
             "out_is_a_directory",
@@ -549,6 +549,7 @@ ERROR_CODES: dict[str, ErrorKind] = {
             "password_required",
             "request_invalid",
             "run_too_large",
+            "host_malformed",
             # the command line itself
             "argument_has_nul",
             "usage_invalid",

@@ -107,7 +107,12 @@ def test_a_token_signed_with_another_secret_or_expired_is_refused(api):
 
 
 def test_a_token_with_another_algorithm_or_a_role_changed_is_refused():
-    claims = jwt.decode(issue_token(Principal("cat", "customer", "C1"), secret=SECRET, now=NOW, minutes=5), SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    claims = jwt.decode(
+        issue_token(Principal("cat", "customer", "C1"), secret=SECRET, now=NOW, minutes=5),
+        SECRET,
+        algorithms=["HS256"],
+        options={"verify_exp": False},
+    )
     unsigned = jwt.encode({**claims, "role": "admin"}, None, algorithm="none")
     tampered = jwt.encode({**claims, "role": "admin"}, "a guess at the secret, long enough to sign", algorithm="HS256")
     for token in (unsigned, tampered):

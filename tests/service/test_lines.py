@@ -88,7 +88,11 @@ def test_the_idempotency_key_is_the_ledger_key_scoped_to_the_account(api):
         ("/accounts/A1/repayments", {"amount": 100, "account_id": "A2"}, "body.account_id"),
         ("/accounts/A1/drawdowns", {"amount": 100, "term_months": 6, "status": "active"}, "body.status"),
         ("/accounts/A1/drawdowns", {"amount": 100, "term_months": 6, "customer_id": "C2"}, "body.customer_id"),
-        ("/customers/C1/income", {"amount": 1, "source": "declared", "evidence": "e", "customer_id": "C2"}, "body.customer_id"),
+        (
+            "/customers/C1/income",
+            {"amount": 1, "source": "declared", "evidence": "e", "customer_id": "C2"},
+            "body.customer_id",
+        ),
     ],
 )
 def test_a_customer_body_cannot_carry_privileged_fields(api, path, body, where):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 
-import click
 import typer
 
 from linewise.cli._common import console, emit, engine, user_errors
@@ -26,7 +25,7 @@ def _password(from_stdin: bool) -> str:
     else:
         try:
             text = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-        except click.Abort:
+        except typer.Abort:
             text = ""
     if not text:
         raise InputError.for_field(

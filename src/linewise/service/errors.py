@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from linewise.errors import AccessDeniedError, LinewiseError, kind_of
+from linewise.errors import AccessDeniedError, DatabaseUnreachableError, InputError, LinewiseError, kind_of
 from linewise.service.schemas.common import ErrorOut
 
 __all__ = ["LoginThrottledError", "error_out", "install_error_handlers", "status_of"]
@@ -96,7 +96,7 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     if len(problems) > _PROBLEMS_SHOWN:
         listed.append(f"... and {len(problems) - _PROBLEMS_SHOWN} more")
     where = _field(problems[0].get("loc", ())) if problems else "request"
-    return _response(422, ErrorOut(code="request_invalid", where=where, detail="; ".join(listed)))
+    return _response(422, error_out(InputError("request_invalid", where=where, detail="; ".join(listed))))
 
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -108,10 +108,7 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _database_lost(_request: Request, exc: Exception) -> JSONResponse:
     logger.error("database lost mid-request: %s", exc)
-    body = ErrorOut(
-        code="database_unreachable", where="service", detail="the database must be available; try again later"
-    )
-    return _response(503, body)
+    return _response(503, error_out(DatabaseUnreachableError("database", "lost mid-request")))
 
 
 def install_error_handlers(app: FastAPI) -> None:
