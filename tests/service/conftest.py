@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from linewise.data.synthetic import SynthSpec, synthesize
@@ -24,10 +25,12 @@ from linewise.models.artifacts import save_model
 from linewise.models.inputs import inputs_from_portfolio
 from linewise.models.training import train_model, training_data_hash
 from linewise.service import ServiceSettings, create_app
-from linewise.service.passwords import hash_password
 from linewise.service.tokens import Principal, issue_token
 from linewise.strategy import default_strategy_text
 
+# The test users' passwords are hashed at argon2's lowest cost (verifying is what the
+# tests test; the service's own cost is a quarter of a second of CPU a login).
+_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 NOW = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
 TODAY = NOW.date()
 SECRET = "test-secret-" + "x" * 40
@@ -91,7 +94,7 @@ def _fill(engine) -> None:
     for username, (role, customer) in USERS.items():
         add_user(
             engine,
-            NewUser(username, role, hash_password(PASSWORD), customer),
+            NewUser(username, role, _CHEAP_HASHER.hash(PASSWORD), customer),
             actor="test",
             now=NOW,
         )
