@@ -49,12 +49,18 @@ def user_add(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Add a user of the service; the password is hashed (argon2) and never stored itself."""
+    from linewise.inputs import parse_id
+    from linewise.ledger.store import read_snapshot
+    from linewise.ledger.store.customers import customer_accounts
     from linewise.ledger.store.users import NewUser, add_user, check_role
     from linewise.service.passwords import check_password, hash_password
 
     with user_errors():
         check_role(role, customer, "--role")
         eng = engine()
+        if customer is not None:  # before the password is asked for (add_user checks again as it writes)
+            with read_snapshot(eng) as conn:
+                customer_accounts(conn, parse_id(customer, "--customer"))
         password = check_password(_password(password_stdin))
         new = NewUser(username=username, role=role, password_hash=hash_password(password), customer_id=customer)
         user = add_user(eng, new, actor=CLI_ACTOR, now=datetime.now(UTC))

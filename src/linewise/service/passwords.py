@@ -28,17 +28,17 @@ def check_password(password: str, field: str = "password") -> str:
         raise InputError.for_field(
             "password_too_short",
             where=field,
-            field=field,
+            field=f"{field} length",
             rule=f"at least {PASSWORD_MIN_CHARS} characters",
-            value=f"{len(password)} characters",
+            value=len(password),
         )
     if len(password) > PASSWORD_MAX_CHARS:
         raise InputError.for_field(
             "password_too_long",
             where=field,
-            field=field,
+            field=f"{field} length",
             rule=f"at most {PASSWORD_MAX_CHARS} characters",
-            value=f"{len(password)} characters",
+            value=len(password),
         )
     return password
 
