@@ -177,6 +177,24 @@ def test_an_admin_sets_a_limit_and_a_status_by_hand_with_reasons_audited(api):
     assert refused.status_code == 422 and refused.json()["code"] == "line_frozen"
 
 
+def test_an_admin_drawing_or_repaying_for_a_customer_is_audited_and_the_customer_is_not(api):
+    assert (
+        api.call(
+            "POST", "/accounts/A2/repayments", "ada", json={"amount": 1_000}, headers={"Idempotency-Key": "r1"}
+        ).status_code
+        == 201
+    )
+    assert (
+        api.call(
+            "POST", "/accounts/A2/repayments", "ada", json={"amount": 1_000}, headers={"Idempotency-Key": "r1"}
+        ).status_code
+        == 201
+    )
+    assert api.call("POST", "/accounts/A2/repayments", "cody", json={"amount": 1_000}).status_code == 201
+    rows = [r for r in audit_rows(api.engine) if r["target"] == "account:A2"]
+    assert [(r["actor"], r["action"], r["ref"]) for r in rows] == [("ada", "repayment_by_staff", "r1")]
+
+
 def test_a_change_by_hand_needs_a_reason_code(api):
     before = snapshot(api.engine)
     for body in ({"credit_limit": 1}, {"credit_limit": 1, "reason": "Because I said so"}):

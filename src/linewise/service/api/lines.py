@@ -78,7 +78,7 @@ def show_line(access: Reader, services: ServicesDep) -> LineOut:
 
 @router.post("/{account_id}/drawdowns", status_code=201, responses=_ERRORS)
 def draw(body: DrawdownIn, access: Mover, services: ServicesDep, key: IdempotencyKey) -> PostingOut:
-    """Draw money against the line, on terms the product offers (its customer, or an admin)."""
+    """Draw money against the line, on terms the product offers (its customer, or an admin: audited)."""
     event = drawdown_event(
         services.product,
         access.state,
@@ -90,12 +90,15 @@ def draw(body: DrawdownIn, access: Mover, services: ServicesDep, key: Idempotenc
         occurred_on=services.event_day(body.on, "body.on"),
         idempotency_key=key,
     )
-    return posting_out(post_event(services.engine, event))
+    posted = post_event(services.engine, event)
+    if not access.who.is_customer:
+        audit_posting(services, access.who, "drawdown_by_staff", posted, detail={"amount": body.amount})
+    return posting_out(posted)
 
 
 @router.post("/{account_id}/repayments", status_code=201, responses=_ERRORS)
 def repay(body: RepaymentIn, access: Mover, services: ServicesDep, key: IdempotencyKey, lang: Lang) -> RepaymentOut:
-    """Post a repayment (its customer, or an admin); then decide the line as the repayment trigger calls for.
+    """Post a repayment (its customer, or an admin: audited); then decide the line as the repayment trigger calls for.
 
     The decision is applied to the line when one is made; a decision that fails is told
     in ``follow_up.error`` and leaves the repayment posted.
@@ -107,6 +110,8 @@ def repay(body: RepaymentIn, access: Mover, services: ServicesDep, key: Idempote
         amount=body.amount,
     )
     posted = post_event(services.engine, event)
+    if not access.who.is_customer:
+        audit_posting(services, access.who, "repayment_by_staff", posted, detail={"amount": body.amount})
     decided = follow_up(
         services,
         access.account_id,
