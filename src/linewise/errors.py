@@ -17,6 +17,7 @@ from typing import Any, Self
 
 __all__ = [
     "ERROR_CODES",
+    "AccessDeniedError",
     "AccountExistsError",
     "ConfigurationError",
     "DatabaseNotInitialisedError",
@@ -290,6 +291,28 @@ class InputFileError(InputError):
     """
 
 
+class AccessDeniedError(LinewiseError):
+    """Who asks may not: not signed in, signed in with a role that may not, or asking too often.
+
+    Unlike :class:`InputError` it says nothing about what was asked: the same request
+    from someone else would be taken. Only the service raises it.
+
+    Examples
+    --------
+    >>> raise AccessDeniedError("role_forbidden", where="POST /accounts",
+    ...                         detail="role must be one of ['admin']; got 'customer'")
+    Traceback (most recent call last):
+    ...
+    linewise.errors.AccessDeniedError: POST /accounts: role must be one of ['admin']; got 'customer'
+    """
+
+    def __init__(self, code: str, *, where: str, detail: str) -> None:
+        self.code = code
+        self.where = where
+        self.detail = detail
+        super().__init__(f"{where}: {detail}")
+
+
 # --- the catalogue of codes ------------------------------------------------------------------
 
 
@@ -312,6 +335,11 @@ class ErrorKind(StrEnum):
                                       later (the command line exits 3 for the database)
     ``configuration``    500          linewise's own settings are wrong (a product file, the
                                       database URL): nothing the request can change
+    ``unauthenticated``  401          who asks is not known: no token, a token that is not ours
+                                      or has expired, a wrong username or password
+    ``forbidden``        403          who asks is known, but their role may not do this
+    ``rate_limited``     429          who asks has tried too often; the same request may be taken
+                                      later
     ===================  ===========  ===========================================================
     """
 
@@ -321,6 +349,9 @@ class ErrorKind(StrEnum):
     REFUSED_BY_RULE = "refused_by_rule"
     UNAVAILABLE = "unavailable"
     CONFIGURATION = "configuration"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    RATE_LIMITED = "rate_limited"
 
     @property
     def http_status(self) -> int:
@@ -335,6 +366,9 @@ _HTTP_STATUS = {
     ErrorKind.REFUSED_BY_RULE: 422,
     ErrorKind.UNAVAILABLE: 503,
     ErrorKind.CONFIGURATION: 500,
+    ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.FORBIDDEN: 403,
+    ErrorKind.RATE_LIMITED: 429,
 }
 
 # Every stable code linewise raises, by kind. A code written ``prefix_<field>`` is a
@@ -362,6 +396,7 @@ ERROR_CODES: dict[str, ErrorKind] = {
             "strategy_ref_reused",
             "path_exists",
             "decision_stale",
+            "username_taken",
         ),
         ErrorKind.CONFLICT,
     ),
@@ -396,6 +431,12 @@ ERROR_CODES: dict[str, ErrorKind] = {
         ErrorKind.UNAVAILABLE,
     ),
     **dict.fromkeys(("configuration_invalid", "database_url_invalid"), ErrorKind.CONFIGURATION),
+    # who asks (the service)
+    **dict.fromkeys(
+        ("not_authenticated", "token_invalid", "token_expired", "credentials_invalid"), ErrorKind.UNAUTHENTICATED
+    ),
+    **dict.fromkeys(("role_forbidden",), ErrorKind.FORBIDDEN),
+    **dict.fromkeys(("login_rate_limited",), ErrorKind.RATE_LIMITED),
     **dict.fromkeys(
         (
             # decisions and customer facts
@@ -480,6 +521,7 @@ ERROR_CODES: dict[str, ErrorKind] = {
             "model_invalid",
             "portfolio_manifest_invalid",
             "path_under_a_file",
+            "path_malformed",
             "permission_denied",
             "read_only_file_system",
             "out_is_a_directory",
@@ -498,6 +540,16 @@ ERROR_CODES: dict[str, ErrorKind] = {
             "min_months_out_of_range",
             # a book posted in batches (post_book)
             "batch_out_of_range",
+            # users of the service, and its requests
+            "role_unknown",
+            "customer_required",
+            "customer_not_allowed",
+            "password_too_short",
+            "password_too_long",
+            "password_required",
+            "request_invalid",
+            "run_too_large",
+            "host_malformed",
             # the command line itself
             "argument_has_nul",
             "usage_invalid",

@@ -15,7 +15,9 @@ from linewise.cli import (
     ledger,
     model,
     review,
+    serve,
     strategy,
+    user,
 )
 from linewise.cli._common import STATE
 from linewise.cli._usage import OneLineErrorsGroup
@@ -48,6 +50,7 @@ app.add_typer(model.model_app, name="model")
 app.add_typer(strategy.strategy_app, name="strategy")
 app.add_typer(decisions.decisions_app, name="decisions")
 app.add_typer(bureau.bureau_app, name="bureau")
+app.add_typer(user.user_app, name="user")
 app.command("draw")(ledger.draw)
 app.command("repay")(ledger.repay)
 app.command("statement")(ledger.statement_command)
@@ -56,6 +59,7 @@ app.command("review")(review.review)
 app.command("explain")(review.explain)
 app.command("decide")(review.decide_command)
 app.command("preview")(review.preview_command)
+app.command("serve")(serve.serve)
 
 
 if __name__ == "__main__":  # pragma: no cover

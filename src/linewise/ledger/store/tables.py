@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -239,3 +240,41 @@ customer_consents = Table(
 )
 
 CUSTOMER_TABLES = (customer_incomes, customer_bureau_reports, customer_assets, customer_consents)
+
+
+# --- users of the service and the audit log (migration 0005) ----------------------------
+# A customer user sees the lines of its customer_id only; staff (analyst, admin) have
+# none. The password is stored as an argon2 hash, never as itself.
+
+USER_ROLES = ("customer", "analyst", "admin")
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("customer_id", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("role IN ('customer', 'analyst', 'admin')", name="ck_users_role"),
+    CheckConstraint("(role = 'customer') = (customer_id IS NOT NULL)", name="ck_users_customer"),
+)
+
+# Append-only: who did what to which target, when and why. ``ref`` is the idempotency
+# key of the ledger event the action posted (None for actions that post none): one row
+# per target and ref, so that a retried request completes a trail and never doubles it.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(128), nullable=False),
+    Column("ref", String(128)),
+    Column("reason", String(64)),
+    Column("detail", Text, nullable=False),
+    UniqueConstraint("target", "ref", name="uq_audit_log_target_ref"),
+    Index("ix_audit_log_target", "target", "at"),
+)

@@ -1,0 +1,140 @@
+"""Decisions: a line decided now (staff), a customer asking for more, a line's decisions, a replay."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from linewise.errors import InputError
+from linewise.ledger.store.decision_log import SqlDecisionLog
+from linewise.ledger.store.users import write_audit
+from linewise.review.apply import decision_ref
+from linewise.review.runs import replay_run
+from linewise.service.deciding import decide_now
+from linewise.service.deps import STAFF, AccountAccess, Lang, ServicesDep, account_access, role_in
+from linewise.service.reads import run_size
+from linewise.service.schemas.common import error_responses
+from linewise.service.schemas.decisions import (
+    DecideIn,
+    DecideOut,
+    DecisionListOut,
+    DifferenceOut,
+    ReplayOut,
+)
+from linewise.service.views import decision_out
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["decisions"])
+
+_ERRORS = error_responses(401, 403, 404, 409, 422)
+# A replay asked over HTTP decides the whole run again within the request: runs larger
+# than this are replayed with `linewise decisions replay`.
+REPLAY_ACCOUNTS_MAX = 1_000
+RUN_MAX = 2**63 - 1
+
+Reader = Annotated[AccountAccess, Depends(account_access("customer", *STAFF))]
+Staff = Annotated[AccountAccess, Depends(account_access(*STAFF))]
+Customer = Annotated[AccountAccess, Depends(account_access("customer"))]
+
+
+@router.post("/accounts/{account_id}/decide", responses=_ERRORS)
+def decide(body: DecideIn, access: Staff, services: ServicesDep, lang: Lang) -> DecideOut:
+    """Decide the line now by a trigger, logged; applied to the line when asked (staff; an applied one is audited)."""
+    made = decide_now(
+        services,
+        access.account_id,
+        trigger=body.trigger,
+        apply=body.apply,
+        lang=lang,
+        analyst=True,
+        recourse=body.recourse,
+    )
+    if body.apply and made.decision is not None:
+        decision = made.decision
+        write_audit(
+            services.engine,
+            actor=access.who.username,
+            action="decision_applied",
+            target=f"account:{access.account_id}",
+            at=services.now(),
+            ref=decision_ref(decision.run, access.account_id),
+            detail={
+                "trigger": decision.trigger,
+                "action": decision.action,
+                "limits": [decision.current_limit, decision.new_limit],
+                "outcome": None if decision.outcome is None else decision.outcome.model_dump(),
+            },
+        )
+    return made
+
+
+@router.post("/accounts/{account_id}/limit-requests", responses=_ERRORS)
+def ask_for_more(access: Customer, services: ServicesDep, lang: Lang) -> DecideOut:
+    """The line's customer asks for a higher limit: decided now by the request trigger and applied.
+
+    The strategy's request rules hold: how many requests count within its window, and
+    what a request may raise.
+    """
+    return decide_now(services, access.account_id, trigger="request", apply=True, lang=lang, analyst=False)
+
+
+@router.get("/accounts/{account_id}/decisions", responses=_ERRORS)
+def list_decisions(access: Reader, services: ServicesDep, lang: Lang) -> DecisionListOut:
+    """The line's latest logged decision, told in ``lang``: to its customer without the model's figures."""
+    try:
+        stored = SqlDecisionLog(services.engine).latest_decision(access.account_id)
+    except InputError as exc:
+        if exc.code != "account_not_found":
+            raise
+        return DecisionListOut(account_id=access.account_id, items=[])
+    view = decision_out(stored, lang, analyst=not access.who.is_customer, strategy=services.decider.strategy)
+    return DecisionListOut(account_id=access.account_id, items=[view])
+
+
+@router.post("/decisions/{run}/{account_id}/replay", responses=_ERRORS, dependencies=[Depends(role_in(*STAFF))])
+def replay(
+    run: Annotated[int, Path(ge=1, le=RUN_MAX, description="The logged run.")],
+    account_id: Annotated[str, Path(max_length=64, description="An account decided in the run.")],
+    services: ServicesDep,
+) -> ReplayOut:
+    """Decide a logged run again from what it stored, with the service's model; the account's differences (staff)."""
+    size = run_size(services.engine, run)
+    if size is not None and size > REPLAY_ACCOUNTS_MAX:
+        raise InputError.for_field(
+            "run_too_large",
+            where=f"run {run}",
+            field="accounts",
+            rule=f"at most {REPLAY_ACCOUNTS_MAX:,} to replay over HTTP (use `linewise decisions replay --run {run}`)",
+            value=size,
+        )
+    decider = services.decider
+    replayed = replay_run(
+        SqlDecisionLog(services.engine),
+        run,
+        model=decider.model,
+        model_ref=decider.model_ref,
+        model_source="service model",
+    )
+    if account_id not in set(replayed.run.decisions["account_id"].astype(str)):
+        raise InputError.for_field(
+            "account_not_found",
+            where=f"run {run}",
+            field="account_id",
+            rule=f"an account decided in run {run}",
+            value=account_id,
+        )
+    differences = replayed.differences
+    mine = differences.loc[differences["account_id"].astype(str) == account_id] if len(differences) else differences
+    return ReplayOut(
+        run=run,
+        account_id=account_id,
+        model=replayed.run.model_ref,
+        strategy=replayed.run.strategy_ref,
+        same=len(mine) == 0,
+        differences=[
+            DifferenceOut(column=str(d.column), stored=str(d.stored), replayed=str(d.replayed))
+            for d in mine.itertuples(index=False)
+        ],
+    )

@@ -1,0 +1,78 @@
+"""The app factory: settings checked, the store and the decider made once, the routers mounted."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+import linewise
+from linewise.ledger.service import load_product, require_schema
+from linewise.ledger.store import check_connection, create_store_engine
+from linewise.service.api import audit, auth, bureau, customers, decisions, lines
+from linewise.service.decider import load_decider
+from linewise.service.deps import Services
+from linewise.service.errors import install_error_handlers
+from linewise.service.limiter import LoginLimiter
+from linewise.service.settings import ServiceSettings
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """\
+Credit lines over HTTP: the ledger (open, draw, repay, statements, events), customers'
+proofs, decisions with their reasons in Chinese or English, and what would raise a line.
+
+Sign in at `POST /auth/token` (an OAuth2 password form) and send the token as
+`Authorization: Bearer <token>`. Roles: **customer** (its own lines only), **analyst**
+(every line and decision, replays), **admin** (also opens lines and sets limits and
+statuses by hand, audited). Money is integer minor units (fen, cents). Every refusal is
+`{"code", "where", "detail"}`.
+"""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: ServiceSettings | None = None, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """The service's app, ready to serve; fails fast on anything it would fail on later.
+
+    Raises ConfigurationError for a production secret that is unset or weak, bounds
+    out of range, no model directory, or a model and strategy of different currencies;
+    InputError for a model or strategy file that is missing or invalid, or a database
+    URL linewise cannot use; DatabaseUnreachableError or DatabaseNotInitialisedError for
+    a database it cannot reach or that is not at the latest schema. ``clock`` gives
+    the time now (UTC; the machine's when None): tests fix it.
+    """
+    settings = settings or ServiceSettings()
+    secret = settings.signing_secret()
+    settings.check_bounds()
+    decider = load_decider(settings.model_dir, settings.strategy_file)
+    product = load_product(settings.product_file)
+    source = "LINEWISE_DATABASE_URL" if settings.database_url else "database URL"
+    engine = create_store_engine(settings.resolved_database_url(), source=source)
+    check_connection(engine, create=False)
+    require_schema(engine)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        decider=decider,
+        product=product,
+        secret=secret,
+        limiter=LoginLimiter(failures_max=settings.login_failures_max, window_s=settings.login_window_seconds),
+        clock=clock or _utc_now,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="linewise", version=linewise.__version__, description=_DESCRIPTION, lifespan=lifespan)
+    app.state.services = services
+    install_error_handlers(app)
+    for module in (auth, lines, bureau, customers, decisions, audit):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,77 @@
+"""Reads the service pages through: a line's events, the size of a logged run.
+
+Read-only queries of the ledger's own tables, each in one snapshot and bounded by
+the page asked for. (They belong beside the ledger's repository; they live here
+until the store has a paged read of its own.)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from linewise.ledger.store import read_snapshot
+from linewise.ledger.store.tables import decision_runs, events
+
+__all__ = ["EventRow", "events_page", "run_size"]
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One posted event: its place among the line's events (from 1), its columns and payload."""
+
+    seq: int
+    kind: str
+    occurred_on: str
+    idempotency_key: str
+    reason_code: str | None
+    decision_ref: str | None
+    posted_at: datetime
+    payload: dict[str, Any]
+
+
+def events_page(engine: Engine, account_id: str, *, limit: int, offset: int) -> tuple[list[EventRow], int]:
+    """Events ``offset`` to ``offset + limit`` of the line, in posting order, and how many it has."""
+    with read_snapshot(engine) as conn:
+        total = conn.execute(select(func.count()).select_from(events).where(events.c.account_id == account_id))
+        count = int(total.scalar_one())
+        rows = conn.execute(
+            select(
+                events.c.kind,
+                events.c.occurred_on,
+                events.c.idempotency_key,
+                events.c.reason_code,
+                events.c.decision_ref,
+                events.c.posted_at,
+                events.c.payload,
+            )
+            .where(events.c.account_id == account_id)
+            .order_by(events.c.id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+    page = [
+        EventRow(
+            seq=offset + i + 1,
+            kind=row.kind,
+            occurred_on=row.occurred_on.isoformat(),
+            idempotency_key=row.idempotency_key,
+            reason_code=row.reason_code,
+            decision_ref=row.decision_ref,
+            posted_at=row.posted_at,
+            payload=json.loads(row.payload),
+        )
+        for i, row in enumerate(rows)
+    ]
+    return page, count
+
+
+def run_size(engine: Engine, run_id: int) -> int | None:
+    """How many accounts logged run ``run_id`` decided; None when there is no such run."""
+    with read_snapshot(engine) as conn:
+        found = conn.execute(select(decision_runs.c.accounts).where(decision_runs.c.id == run_id)).scalar_one_or_none()
+    return None if found is None else int(found)

@@ -1,0 +1,75 @@
+"""The service's settings: ``LINEWISE_*`` variables, checked when the app is made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import SettingsConfigDict
+
+from linewise.config import Settings
+from linewise.errors import ConfigurationError
+
+__all__ = ["DEVELOPMENT_SECRET", "SECRET_MIN_CHARS", "ServiceSettings"]
+
+# Signs tokens when no secret is set, in development only: it is in the source, so a
+# token it signed proves nothing.
+DEVELOPMENT_SECRET = "linewise-development-secret-not-for-production"
+# HS256 keys shorter than the hash (32 bytes) weaken it (RFC 7518, 3.2).
+SECRET_MIN_CHARS = 32
+
+
+class ServiceSettings(Settings):
+    """What ``linewise serve`` and :func:`~linewise.service.create_app` read.
+
+    The database URL and product file as every command reads them
+    (:class:`linewise.config.Settings`); ``secret`` signs bearer tokens (HS256);
+    ``mode`` is ``development`` or ``production``; ``model_dir`` and ``strategy_file``
+    (the shipped strategy when None) make the decisions; tokens last
+    ``token_minutes``; a username may fail ``login_failures_max`` logins from one
+    client within ``login_window_seconds`` before its logins are refused for the rest
+    of the window.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LINEWISE_", extra="ignore")
+
+    secret: str = ""
+    mode: Literal["development", "production"] = "development"
+    model_dir: Path | None = None
+    strategy_file: Path | None = None
+    token_minutes: int = 30
+    login_failures_max: int = 5
+    login_window_seconds: int = 300
+
+    def signing_secret(self) -> str:
+        """The secret tokens are signed with, checked for the mode.
+
+        Raises ConfigurationError in production when the secret is unset, is the
+        development one, or is shorter than SECRET_MIN_CHARS; in development an unset
+        secret is the development one.
+        """
+        if self.mode != "production":
+            return self.secret or DEVELOPMENT_SECRET
+        if not self.secret:
+            got = "nothing"
+        elif self.secret == DEVELOPMENT_SECRET:
+            got = "the development secret"
+        elif len(self.secret) < SECRET_MIN_CHARS:
+            got = f"{len(self.secret)} characters"
+        else:
+            return self.secret
+        raise ConfigurationError(
+            f"LINEWISE_SECRET: secret must be a random value of at least {SECRET_MIN_CHARS} characters in "
+            "production mode (python -c 'import secrets; print(secrets.token_urlsafe(48))'); "
+            f"got {got}"
+        )
+
+    def check_bounds(self) -> None:
+        """Raise ConfigurationError for a token life or login limit outside its bounds."""
+        for name, value, low, high in (
+            ("LINEWISE_TOKEN_MINUTES", self.token_minutes, 1, 24 * 60),
+            ("LINEWISE_LOGIN_FAILURES_MAX", self.login_failures_max, 1, 100),
+            ("LINEWISE_LOGIN_WINDOW_SECONDS", self.login_window_seconds, 1, 24 * 3600),
+        ):
+            if not low <= value <= high:
+                raise ConfigurationError(f"{name}: value must be from {low} to {high}; got {value!r}")
