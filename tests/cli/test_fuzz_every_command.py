@@ -462,6 +462,23 @@ def _decision_commands() -> list[Command]:
             examples=2,
         ),
         Command(
+            ("preview",),
+            (
+                Option("--account", "A1", IDS),
+                Option("--amount", "100.00", AMOUNTS),
+                Option("--term", "6", INTS),
+                Option("--model", MODEL, directories("model", MODEL_FILES)),
+                Option("--strategy", None, files("s.yaml", STRATEGY)),
+                Option("--method", None, st.sampled_from(["equal_principal", "interest_only"]) | TEXT),
+                Option("--purpose", None, TEXT),
+                Option("--on", None, DATES),
+                Option("--lang", None, TEXT),
+                JSON_FLAG,
+            ),
+            examples=2,
+            env={"LINEWISE_PRODUCT_FILE": Option("", None, files("product.json", PRODUCT))},
+        ),
+        Command(
             ("explain",),
             (Option("", "{account}", IDS), Option("--lang", "en", TEXT), flag_option("--analyst"), JSON_FLAG),
         ),
@@ -898,7 +915,8 @@ def test_any_option_of_a_file_command_is_taken_or_refused_in_one_line_writing_no
 
 
 def test_every_command_of_linewise_is_swept():
-    swept = {_name(command) for command in LEDGER_COMMANDS + FILE_COMMANDS}
+    # user add and serve are swept with the service's tests (tests/service/test_cli.py).
+    swept = {_name(command) for command in LEDGER_COMMANDS + FILE_COMMANDS} | {"user add", "serve"}
     group = get_command(app)
     found = set()
     for name, sub in group.commands.items():  # type: ignore[attr-defined]

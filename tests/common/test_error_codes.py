@@ -79,7 +79,7 @@ def test_each_kind_maps_to_the_http_status_the_api_answers_with(code, status):
 def test_every_kind_has_codes_and_a_status():
     assert set(ERROR_CODES.values()) == set(ErrorKind)
     for kind in ErrorKind:
-        assert kind.http_status in (404, 409, 422, 500, 503)
+        assert kind.http_status in (401, 403, 404, 409, 422, 429, 500, 503)
 
 
 def test_a_code_outside_the_catalogue_has_no_kind():

@@ -76,12 +76,6 @@ def test_a_repayment_that_clears_the_arrears_calls_a_decision_that_unfreezes_the
     assert line["credit_limit"] == decision["new_limit"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="linewise.review.account.decide_account decides the account it is given whatever the trigger "
-    "(decide_book's _due returns a named account as due): the service's repayment trigger cannot tell a "
-    "repayment that cleared arrears from any other until the application layer asks the trigger",
-)
 def test_an_on_time_repayment_on_a_current_line_calls_for_no_decision(api):
     paid = api.call("POST", "/accounts/A2/repayments", "cody", json={"amount": 74_000})
     assert paid.status_code == 201

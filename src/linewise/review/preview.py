@@ -80,10 +80,12 @@ def preview_drawdown(
         occurred_on=as_of,
         idempotency_key=f"preview-{uuid.uuid4().hex}",
     )
-    now = _decided(book_from_ledger(store, as_of, account_id), decider)
+    # The ledger's refusal (more than the available credit, a line in arrears) comes first.
     with trial_posting(store, event) as (conn, _posted, after_state):
-        after = _decided(book_from_ledger(conn, as_of, account_id), decider)
+        after_book = book_from_ledger(conn, as_of, account_id)
         events = load_account_events(conn, account_id)
+    after = _decided(after_book, decider)
+    now = _decided(book_from_ledger(store, as_of, account_id), decider)
     drawdown = after_state.drawdowns[-1]
     record = next(r for r in account_records(events, month_end(as_of)) if r.loan_seq == drawdown.seq)
     figures = PreviewFigures(
@@ -94,7 +96,7 @@ def preview_drawdown(
         annualised_cost=annualised_cost(amount, [i.amount_due for i in drawdown.instalments]),
         available_after=after_state.available_credit,
         utilisation_after=after_state.principal_outstanding / after_state.line.credit_limit,
-        debt_to_income_after=_debt_to_income(after_state, after.book, as_of),
+        debt_to_income_after=_debt_to_income(after_state, after_book, as_of),
     )
     now_row, after_row = _row(now), _row(after)
     features_after = _features(after)

@@ -171,7 +171,13 @@ def decide_book(
 
 
 def _due(accounts: pd.Index, book: Book, trigger: str, request: ReviewRequest, log: DecisionLog | None) -> pd.Index:
-    """The accounts ``trigger`` calls a decision for (``request.account`` alone when given)."""
+    """The accounts ``trigger`` calls a decision for; of ``request.account`` alone when given.
+
+    A named account is decided only when its trigger calls for it (a repayment that
+    cleared its arrears, an income verified this month), so that an event never
+    brings a decision its trigger does not: a partial repayment is never answered
+    with a cut. A request always calls for one.
+    """
     if request.account is not None:
         if request.account not in accounts:
             raise InputError.for_field(
@@ -181,7 +187,9 @@ def _due(accounts: pd.Index, book: Book, trigger: str, request: ReviewRequest, l
                 rule=f"an account with a panel row in the month decided ({month_described(book)})",
                 value=request.account,
             )
-        return pd.Index([request.account], name="account_id", dtype="str")
+        accounts = pd.Index([request.account], name="account_id", dtype="str")
+        if trigger_named(trigger).one_account:
+            return accounts
     query = DueQuery(
         accounts=accounts,
         panel=book.panel,
