@@ -81,9 +81,7 @@ def book_from_portfolio(directory: Path, as_of: date | None = None) -> Book:
     )
 
 
-def book_from_ledger(
-    source: Engine | Connection, as_of: date, accounts: str | Sequence[str] | None = None
-) -> Book:
+def book_from_ledger(source: Engine | Connection, as_of: date, accounts: str | Sequence[str] | None = None) -> Book:
     """The ledger's lines (one, several or all) as of ``as_of``, the month so far included.
 
     ``source`` is the database, or a connection to read in its transaction. Raises
