@@ -20,6 +20,7 @@ ID_PARAMETER = re.compile(r"\{[a-z_]*(id|account|line|loan|run|customer)[a-z_]*\
 CALLS: dict[tuple[str, str], tuple[dict | None, bool]] = {
     ("GET", "/accounts/{account_id}"): (None, True),
     ("POST", "/accounts/{account_id}/drawdowns"): ({"amount": 100_000, "term_months": 6}, True),
+    ("POST", "/accounts/{account_id}/drawdown-preview"): ({"amount": 100_000, "term_months": 6}, True),
     ("POST", "/accounts/{account_id}/repayments"): ({"amount": 1_000}, True),
     ("GET", "/accounts/{account_id}/statement"): (None, True),
     ("GET", "/accounts/{account_id}/events"): (None, True),
