@@ -71,6 +71,16 @@ def test_migrations_create_exactly_the_tables_the_code_uses(engine):
     assert diff == []
 
 
+def test_the_decision_logs_json_is_compressed_with_lz4_on_postgresql(pg_engine):
+    """pglz, PostgreSQL's default, took most of the time a whole book's run took to log."""
+    with pg_engine.connect() as conn:
+        methods = conn.exec_driver_sql(
+            "SELECT attname, attcompression FROM pg_attribute "
+            "WHERE attrelid = 'decisions'::regclass AND attname IN ('features', 'context')"
+        ).all()
+    assert sorted(methods) == [("context", "l"), ("features", "l")]
+
+
 def test_posted_events_persist_and_equal_a_replay_of_the_log(engine):
     open_line(engine)
     post_event(engine, draw_event())
