@@ -27,9 +27,7 @@ def _lz4_available() -> bool:
     if bind.dialect.name != "postgresql":
         return False
     found = bind.execute(
-        sa.text(
-            "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)"
-        )
+        sa.text("SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)")
     ).first()
     return found is not None
 
