@@ -14,6 +14,7 @@ import pytest
 from tests.inprocess import run_linewise
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+_MODEL_VERSION = re.compile(r"gbm@[0-9a-f]{12}")
 
 
 def tour(number: int = 0) -> list[tuple[str, list[str]]]:
@@ -57,4 +58,8 @@ def test_readme_ledger_loop_prints_what_the_readme_shows(tmp_path):
         if command.startswith("linewise model train"):
             continue  # its cross-validated figures are the machine's floating point's
         output = [line.rstrip() for line in (result.stdout + result.stderr).rstrip("\n").splitlines()]
-        assert output == expected, command
+        # So is the model's version, a digest of its trees: the same book gives the same
+        # decisions on another CPU, and trees that may differ in their last bits.
+        assert [_MODEL_VERSION.sub("gbm@<version>", line) for line in output] == [
+            _MODEL_VERSION.sub("gbm@<version>", line) for line in expected
+        ], command

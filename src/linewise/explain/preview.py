@@ -116,10 +116,18 @@ def preview_text(
     reasons = render_reasons(after, features_after, policy, lang)
     if worse:
         lines.append(f"如果现在借款，{review}，因为：" if zh else f"If you borrow this now, {review}, because:")
-    else:
-        same = "借与不借，" if zh else "Whether you borrow or not, "
-        lines.append(f"{same}{review}，因为：" if zh else f"{same}{review}, because:")
-    lines += [f"{i}. {text}" for i, text in enumerate(reasons, start=1)]
+        lines += [f"{i}. {text}" for i, text in enumerate(reasons, start=1)]
+        return "\n".join(lines)
+    # The same outcome either way: the reasons it has already, then those borrowing would add.
+    before = set(now["reasons"])
+    kept = [text for code, text in zip(after["reasons"], reasons, strict=True) if code in before]
+    added = [text for code, text in zip(after["reasons"], reasons, strict=True) if code not in before]
+    same = "借与不借，" if zh else "Whether you borrow or not, "
+    lines.append(f"{same}{review}，因为：" if zh else f"{same}{review}, because:")
+    lines += [f"{i}. {text}" for i, text in enumerate(kept, start=1)]
+    if added:
+        lines.append("借款还会多一个原因：" if zh else "Borrowing this would add:")
+        lines += [f"{i}. {text}" for i, text in enumerate(added, start=len(kept) + 1)]
     return "\n".join(lines)
 
 
