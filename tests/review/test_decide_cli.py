@@ -137,3 +137,13 @@ def test_review_ledger_apply_reports_the_limits_before_and_after_and_refuses_a_p
     )
     assert both.returncode == 2 and "[source_required]" in both.stderr
     assert not (ledger / "x.parquet").exists()
+
+
+def test_decide_by_a_trigger_that_does_not_call_for_the_line_decides_nothing_and_logs_nothing(ledger):
+    before = json.loads(ok("decisions", "list", "--json", cwd=ledger))["runs"]
+    printed = ok(
+        "decide", "--account", "B8", "--model", "model", "--strategy", "strategy.yaml", "--trigger", "repayment",
+        "--as-of", "2025-12-31", "--apply", cwd=ledger,
+    )  # fmt: skip
+    assert "no account is due for a decision by repayment" in printed
+    assert json.loads(ok("decisions", "list", "--json", cwd=ledger))["runs"] == before
