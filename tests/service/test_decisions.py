@@ -111,7 +111,22 @@ def test_an_analyst_reads_the_same_decision_with_the_models_figures_and_features
 
 def test_a_line_never_decided_has_no_decisions(api):
     answer = api.call("GET", "/accounts/A2/decisions", "cody")
-    assert answer.status_code == 200 and answer.json() == {"account_id": "A2", "items": []}
+    assert answer.status_code == 200
+    assert answer.json() == {"account_id": "A2", "items": [], "limit": 10, "offset": 0, "total": 0}
+
+
+def test_a_lines_decisions_come_newest_first_a_page_at_a_time(api):
+    freeze_a1(api)
+    asked = api.call("POST", "/accounts/A1/decide", "ann", json={"trigger": "review"})
+    assert asked.status_code == 200, asked.json()
+    first = api.call("GET", "/accounts/A1/decisions?limit=1", "cat").json()
+    second = api.call("GET", "/accounts/A1/decisions?limit=1&offset=1", "cat").json()
+    assert first["total"] == second["total"] == 2
+    assert first["items"][0]["run"] > second["items"][0]["run"]
+    both = api.call("GET", "/accounts/A1/decisions", "cat").json()["items"]
+    assert [d["run"] for d in both] == [first["items"][0]["run"], second["items"][0]["run"]]
+    too_many = api.call("GET", "/accounts/A1/decisions?limit=51", "cat")
+    assert too_many.status_code == 422 and too_many.json()["code"] == "request_invalid"
 
 
 def test_an_income_proof_is_stored_and_calls_a_decision_on_each_of_the_customers_lines(api):

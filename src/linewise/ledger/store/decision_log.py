@@ -31,6 +31,7 @@ from linewise.ledger.store.tables import decision_runs, decisions, strategies
 
 __all__ = [
     "SqlDecisionLog",
+    "account_decisions",
     "StoredRun",
     "check_run",
     "decisions_since",
@@ -460,6 +461,24 @@ def latest_decision(engine: Engine, account_id: str) -> StoredRun:
                 value=account_id,
             )
         return _read(conn, int(found.run_id), select(decisions).where(decisions.c.id == found.id))
+
+
+def account_decisions(engine: Engine, account_id: str, *, limit: int, offset: int = 0) -> tuple[list[StoredRun], int]:
+    """A page of ``account_id``'s stored decisions, newest first, each as a run of one; and how many it has in all."""
+    newest_first = (decisions.c.as_of.desc(), decisions.c.id.desc())
+    with engine.connect() as conn:
+        total = conn.execute(
+            select(func.count()).select_from(decisions).where(decisions.c.account_id == account_id)
+        ).scalar_one()
+        found = conn.execute(
+            select(decisions.c.id, decisions.c.run_id)
+            .where(decisions.c.account_id == account_id)
+            .order_by(*newest_first)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        page = [_read(conn, int(row.run_id), select(decisions).where(decisions.c.id == row.id)) for row in found]
+    return page, int(total)
 
 
 def _read(conn: Connection, run_id: int, query: Any) -> StoredRun:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 
 from linewise.errors import InputError
-from linewise.ledger.store.decision_log import SqlDecisionLog
+from linewise.ledger.store.decision_log import SqlDecisionLog, account_decisions
 from linewise.ledger.store.users import write_audit
 from linewise.review.apply import decision_ref
 from linewise.review.runs import replay_run
@@ -33,6 +33,8 @@ _ERRORS = error_responses(401, 403, 404, 409, 422)
 # than this are replayed with `linewise decisions replay`.
 REPLAY_ACCOUNTS_MAX = 1_000
 RUN_MAX = 2**63 - 1
+# Each decision of a page is told in words (its notice): a page is at most this many.
+DECISIONS_PAGE_MAX = 50
 
 Reader = Annotated[AccountAccess, Depends(account_access("customer", *STAFF))]
 Staff = Annotated[AccountAccess, Depends(account_access(*STAFF))]
@@ -81,16 +83,22 @@ def ask_for_more(access: Customer, services: ServicesDep, lang: Lang) -> DecideO
 
 
 @router.get("/accounts/{account_id}/decisions", responses=_ERRORS)
-def list_decisions(access: Reader, services: ServicesDep, lang: Lang) -> DecisionListOut:
-    """The line's latest logged decision, told in ``lang``: to its customer without the model's figures."""
-    try:
-        stored = SqlDecisionLog(services.engine).latest_decision(access.account_id)
-    except InputError as exc:
-        if exc.code != "account_not_found":
-            raise
-        return DecisionListOut(account_id=access.account_id, items=[])
-    view = decision_out(stored, lang, analyst=not access.who.is_customer, strategy=services.decider.strategy)
-    return DecisionListOut(account_id=access.account_id, items=[view])
+def list_decisions(
+    access: Reader,
+    services: ServicesDep,
+    lang: Lang,
+    limit: Annotated[int, Query(ge=1, le=DECISIONS_PAGE_MAX)] = 10,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+) -> DecisionListOut:
+    """The line's logged decisions, newest first, told in ``lang``: to its customer without the model's figures.
+
+    Each is told with the strategy it was made by (its limit changes, reasons and what
+    would raise the line as they were then).
+    """
+    page, total = account_decisions(services.engine, access.account_id, limit=limit, offset=offset)
+    analyst, strategy = not access.who.is_customer, services.decider.strategy
+    items = [decision_out(stored, lang, analyst=analyst, strategy=strategy) for stored in page]
+    return DecisionListOut(account_id=access.account_id, items=items, limit=limit, offset=offset, total=total)
 
 
 @router.post("/decisions/{run}/{account_id}/replay", responses=_ERRORS, dependencies=[Depends(role_in(*STAFF))])

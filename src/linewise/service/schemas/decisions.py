@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from linewise.service.schemas.common import ErrorOut, In, Out
+from linewise.service.schemas.common import ErrorOut, In, Out, PageOut
 
 __all__ = [
     "AnalysisOut",
@@ -101,8 +101,8 @@ class DecideOut(Out):
     decision: DecisionOut | None = None
 
 
-class DecisionListOut(Out):
-    """A line's decisions, newest first (this slice: its latest decision, when it has one)."""
+class DecisionListOut(PageOut):
+    """A page of a line's logged decisions, newest first."""
 
     account_id: str
     items: list[DecisionOut]
