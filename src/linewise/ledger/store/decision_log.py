@@ -31,8 +31,8 @@ from linewise.ledger.store.tables import decision_runs, decisions, strategies
 
 __all__ = [
     "SqlDecisionLog",
-    "account_decisions",
     "StoredRun",
+    "account_decisions",
     "check_run",
     "decisions_since",
     "last_decided_on",
