@@ -427,3 +427,11 @@ def test_commands_on_a_database_never_upgraded_say_how_to_fix_it(tmp_path):
     assert result.returncode == 2
     assert "run `linewise db upgrade`" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_path_with_a_newline_is_refused_on_one_line_with_the_newline_shown(tmp_path):
+    result = run_linewise("strategy", "validate", "a\nb", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: a\\nb: file must be an existing file; got 'No such file or directory' [file_not_found]"
+    ]

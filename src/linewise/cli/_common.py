@@ -78,7 +78,12 @@ def user_errors() -> Iterator[None]:
         if STATE["debug"]:
             raise
         message, status = _one_line(exc)
-        fail(message, status=status)
+        fail(message.translate(_CONTROL_SHOWN), status=status)
+
+
+# A path or value may hold a newline or another control character (a file named
+# "\n"): shown escaped, so that the error stays one line a script can read.
+_CONTROL_SHOWN = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)} | {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
 
 
 def _one_line(exc: LinewiseError | OSError | OperationalError) -> tuple[str, int]:
