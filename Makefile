@@ -61,6 +61,17 @@ demo: $(VENV)/.installed
 	$(DEMO_DB) $(BIN)/linewise db upgrade
 	$(DEMO_DB) $(BIN)/linewise review --portfolio demo/uci --model demo/model --out demo/decisions.parquet
 	$(DEMO_DB) $(BIN)/linewise decisions samples
+	@for who in admin:admin analyst:analyst customer:customer; do \
+		name=demo-$${who%%:*}; role=$${who##*:}; extra=$$([ $$role = customer ] && echo "--customer C000001"); \
+		printf '%s-password\n' $$name | $(BOOK_DB) $(BIN)/linewise user add $$name --role $$role $$extra --password-stdin || exit 1; \
+	done
+	@echo
+	@echo "The service on the demo's book (development mode, this machine only):"
+	@echo "  $(BOOK_DB) $(BIN)/linewise serve --model demo/book/model --strategy demo/book/strategy.yaml"
+	@echo "then open http://127.0.0.1:8000/docs (the API) and sign in as"
+	@echo "  demo-customer / demo-customer-password  (customer C000001, line L000001)"
+	@echo "  demo-analyst  / demo-analyst-password   (reads every line and decision)"
+	@echo "  demo-admin    / demo-admin-password     (also opens lines, sets limits, activates strategies)"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
