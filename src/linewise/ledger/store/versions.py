@@ -207,11 +207,12 @@ def _store(engine: Engine, kind: str, table: Table, row: dict[str, Any], *, code
 
 def _same(stored: StoredVersion, digest: str, code: str) -> StoredVersion:
     if stored.sha256 != digest:
+        what = "text" if stored.kind == "strategy" else "files"
         raise InputError.for_field(
             code,
             where=f"{stored.kind} {stored.ref}",
-            field="content",
-            rule=f"the content stored under {stored.ref} (raise the version when it changes)",
+            field=what,
+            rule=f"the {what} stored under {stored.ref} (raise the version when they change)",
             value=f"sha256 {digest[:12]}, not the stored {stored.sha256[:12]}",
         )
     return stored
@@ -360,12 +361,12 @@ def check_activator(conn: Connection, username: str, field: str) -> str:
     parse_id(username, field)
     role = conn.execute(select(users.c.role).where(users.c.username == username)).scalar_one_or_none()
     if role != "admin":
-        told = "no user" if role is None else f"a user of role {role}"
+        told = "no user of the service" if role is None else f"a user of role {role}"
         raise InputError.for_field(
             "admin_required",
             where=field,
             field=field,
-            rule=f"an admin user of the service (linewise user add NAME --role admin); {username!r} is {told}",
+            rule=f"an admin user of the service (linewise user add NAME --role admin), not {told}",
             value=username,
         )
     return username
