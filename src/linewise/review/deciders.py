@@ -136,7 +136,11 @@ def model_from_stored(ref: str, files: dict[str, str]) -> tuple[RiskModel, dict[
         try:
             model, manifest = load_model(Path(tmp))
         except InputError as exc:
-            raise InputError(exc.code, where=where, detail=exc.detail.replace(tmp, where)) from None
+            raise InputError(
+                exc.code, where=exc.where.replace(tmp, where), detail=exc.detail.replace(tmp, where)
+            ) from None
+        except Exception as exc:  # noqa: BLE001 - a library's own error on a file it cannot read (LightGBMError)
+            raise _invalid(where, "files a model can be built from", f"{type(exc).__name__}: {exc}") from None
     if manifest.get("model") != ref:
         raise _invalid(where, f"the files of model {ref}", manifest.get("model"))
     return model, manifest
