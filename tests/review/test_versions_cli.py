@@ -64,7 +64,8 @@ def test_a_strategy_is_stored_activated_and_listed_with_who_activated_it(cli):
     assert "active strategy: lab@1, activated by ada at" in ok(cli, "strategy", "versions")
     with cli.engine.connect() as conn:
         [row] = conn.execute(select(audit_log).where(audit_log.c.action == "strategy_activated")).all()
-    assert (row.actor, row.target, row.ref) == ("ada", "strategy:lab@1", f"activation:{told['activation']}")
+    assert (row.actor, row.target, row.ref) == ("ada", "strategy", f"activation:{told['activation']}")
+    assert json.loads(row.detail)["ref"] == "lab@1"
 
 
 def test_a_model_is_stored_activated_and_listed(cli, model_dir):  # noqa: F811 - the fixture

@@ -9,7 +9,8 @@ one model.
 ``activations`` is append-only: the active version of a kind is that of its latest
 activation, so the history of who activated what and when is the table itself. Each
 activation and each version stored is written with its audit row in one
-transaction.
+transaction; the row's target is the kind (``strategy`` or ``model``: what the
+service decides with), the version's ref is in its details.
 
 The store checks refs, notes and who activates; what a strategy or model holds is
 checked above it (:mod:`linewise.review.versions`), before anything reaches here.
@@ -60,8 +61,8 @@ __all__ = [
     "stored_version",
 ]
 
-# The audit log names a version as "strategy:<ref>" in its 128-character target.
-REF_MAX_LENGTH = 128 - len("strategy:")
+# The strategies' and model versions' ref columns.
+REF_MAX_LENGTH = 128
 # A note says why, in a sentence or a paragraph; it is no place for a document.
 NOTE_MAX_CHARS = 500
 # Versions listed at once: a strategy or model is versioned by hand, a few a month.
@@ -194,9 +195,9 @@ def _store(engine: Engine, kind: str, table: Table, row: dict[str, Any], *, code
                 conn,
                 actor=row["stored_by"],
                 action=f"{kind}_stored",
-                target=f"{kind}:{row['ref']}",
+                target=kind,
                 at=row["stored_at"],
-                detail={"sha256": row["sha256"]},
+                detail={"ref": row["ref"], "sha256": row["sha256"]},
             )
     except IntegrityError:  # stored by someone else since we looked: the same rule holds
         with read_snapshot(engine) as conn:
@@ -391,9 +392,9 @@ def record_activation(conn: Connection, kind: str, ref: str, *, by: str, note: s
         conn,
         actor=by,
         action=f"{kind}_activated",
-        target=f"{kind}:{ref}",
+        target=kind,
         at=at,
         ref=f"activation:{activation_id}",
-        detail={"activation": int(activation_id), "sha256": stored.sha256, "note": note},
+        detail={"ref": ref, "activation": int(activation_id), "sha256": stored.sha256, "note": note},
     )
     return Activation(int(activation_id), kind, ref, by, at, note)
