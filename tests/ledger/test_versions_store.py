@@ -101,6 +101,9 @@ def test_a_model_stored_twice_is_written_once_and_other_files_under_its_ref_are_
         assert read_model_files(conn, MODEL.ref) == (stored, dict(MODEL.files))
     other = ModelFiles(MODEL.ref, "gbm", "CNY", {**MODEL.files, "model.txt": "another tree\n"})
     refused(engine, "model_ref_reused", lambda: store_model(engine, other, by="cli", now=NOW))
+    in_twd = ModelFiles(MODEL.ref, "gbm", "TWD", MODEL.files)
+    error = refused(engine, "model_ref_reused", lambda: store_model(engine, in_twd, by="cli", now=NOW))
+    assert "currency must be the currency stored with" in str(error)
 
 
 def test_the_files_hash_tells_apart_files_that_only_split_their_text_differently():

@@ -167,8 +167,9 @@ def store_strategy(engine: Engine, *, ref: str, text: str, by: str, now: datetim
 def store_model(engine: Engine, model: ModelFiles, *, by: str, now: datetime) -> tuple[StoredVersion, bool]:
     """Store a checked model's files under its ref; the version stored, and whether this call stored it.
 
-    The same files stored again write nothing; other files under a stored ref are
-    refused (``model_ref_reused``). A new version is audited as ``model_stored``.
+    The same files and currency stored again write nothing; other files or another
+    currency under a stored ref are refused (``model_ref_reused``). A new version is
+    audited as ``model_stored``.
     """
     ref = check_ref(model.ref, "model")
     row = {
@@ -188,7 +189,7 @@ def _store(engine: Engine, kind: str, table: Table, row: dict[str, Any], *, code
         with _writing(engine) as conn:
             stored = _stored_or_none(conn, kind, row["ref"])
             if stored is not None:
-                return _same(stored, row["sha256"], code), False
+                return _same(stored, row, code), False
             conn.execute(insert(table).values(row))
             stored = _version(kind, {"kind": None, "currency": None, **row})
             record_audit(
@@ -202,19 +203,28 @@ def _store(engine: Engine, kind: str, table: Table, row: dict[str, Any], *, code
     except IntegrityError:  # stored by someone else since we looked: the same rule holds
         with read_snapshot(engine) as conn:
             stored = stored_version(conn, kind, row["ref"])
-        return _same(stored, row["sha256"], code), False
+        return _same(stored, row, code), False
     return stored, True
 
 
-def _same(stored: StoredVersion, digest: str, code: str) -> StoredVersion:
-    if stored.sha256 != digest:
-        what = "text" if stored.kind == "strategy" else "files"
+def _same(stored: StoredVersion, row: Mapping[str, Any], code: str) -> StoredVersion:
+    """``stored`` when ``row`` holds what it holds; else ``code`` naming what differs."""
+    what = "text" if stored.kind == "strategy" else "files"
+    if stored.sha256 != row["sha256"]:
         raise InputError.for_field(
             code,
             where=f"{stored.kind} {stored.ref}",
             field=what,
             rule=f"the {what} stored under {stored.ref} (raise the version when they change)",
-            value=f"sha256 {digest[:12]}, not the stored {stored.sha256[:12]}",
+            value=f"sha256 {row['sha256'][:12]}, not the stored {stored.sha256[:12]}",
+        )
+    if stored.kind == "model" and stored.currency != row["currency"]:
+        raise InputError.for_field(
+            code,
+            where=f"{stored.kind} {stored.ref}",
+            field="currency",
+            rule=f"the currency stored with {stored.ref}, {stored.currency or 'none'}",
+            value=row["currency"],
         )
     return stored
 
