@@ -135,10 +135,10 @@ def model_from_stored(ref: str, files: dict[str, str]) -> tuple[RiskModel, dict[
             (Path(tmp) / name).write_text(text, encoding="utf-8")
         try:
             model, manifest = load_model(Path(tmp))
-        except InputError as exc:
-            raise InputError(
-                exc.code, where=exc.where.replace(tmp, where), detail=exc.detail.replace(tmp, where)
-            ) from None
+        except InputError as exc:  # told of the stored version, not of the directory it passed through
+            exc.where, exc.detail = exc.where.replace(tmp, where), exc.detail.replace(tmp, where)
+            exc.args = (f"{exc.where}: {exc.detail}",)
+            raise
         except Exception as exc:  # noqa: BLE001 - a library's own error on a file it cannot read (LightGBMError)
             raise _invalid(where, "files a model can be built from", f"{type(exc).__name__}: {exc}") from None
     if manifest.get("model") != ref:
