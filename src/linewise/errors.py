@@ -383,6 +383,7 @@ ERROR_CODES: dict[str, ErrorKind] = {
             "file_not_found",
             "customer_not_found",
             "ledger_empty",
+            "version_not_found",
         ),
         ErrorKind.NOT_FOUND,
     ),
@@ -394,6 +395,7 @@ ERROR_CODES: dict[str, ErrorKind] = {
             "occurred_on_before_last_event",
             "reversal_invalidates_later_event",
             "strategy_ref_reused",
+            "model_ref_reused",
             "path_exists",
             "decision_stale",
             "username_taken",
@@ -435,7 +437,8 @@ ERROR_CODES: dict[str, ErrorKind] = {
     **dict.fromkeys(
         ("not_authenticated", "token_invalid", "token_expired", "credentials_invalid"), ErrorKind.UNAUTHENTICATED
     ),
-    **dict.fromkeys(("role_forbidden",), ErrorKind.FORBIDDEN),
+    # admin_required: a strategy or model activated by someone who is not an admin user
+    **dict.fromkeys(("role_forbidden", "admin_required"), ErrorKind.FORBIDDEN),
     **dict.fromkeys(("login_rate_limited",), ErrorKind.RATE_LIMITED),
     **dict.fromkeys(
         (
@@ -549,6 +552,9 @@ ERROR_CODES: dict[str, ErrorKind] = {
             "password_required",
             "request_invalid",
             "run_too_large",
+            # strategy and model versions
+            "ref_malformed",
+            "note_malformed",
             "host_malformed",
             # the command line itself
             "argument_has_nul",

@@ -25,7 +25,7 @@ import string
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from typer.testing import CliRunner
 from linewise.cli.main import app
 from linewise.ledger.service import Product
 from linewise.ledger.store import create_store_engine, upgrade
+from linewise.ledger.store.users import NewUser, add_user
 from linewise.strategy import default_strategy_text
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "import"
@@ -489,6 +490,29 @@ def _decision_commands() -> list[Command]:
             examples=2,
         ),
         Command(("decisions", "samples"), (run, Option("--lang", None, TEXT))),
+        *_version_commands(),
+    ]
+
+
+def _version_commands() -> list[Command]:
+    """Storing, activating and listing versions (the ledger fixture stores default@1 and the model, ada is an admin)."""
+    by = Option("--by", "ada", st.sampled_from(["nobody", "Ada"]) | IDS)
+    note = Option("--note", None, TEXT)
+    refs = st.sampled_from(["default@2", "default", "@1", "default@1@1"]) | IDS
+    return [
+        Command(("strategy", "store"), (Option("", File("s.yaml", STRATEGY), files("s.yaml", STRATEGY)), JSON_FLAG)),
+        Command(("strategy", "activate"), (Option("", "default@1", refs), by, note, JSON_FLAG)),
+        Command(("strategy", "versions"), (JSON_FLAG,), examples=3),
+        Command(
+            ("model", "store"),
+            (
+                Option("", MODEL, directories("model", MODEL_FILES)),
+                Option("--currency", None, st.sampled_from(["TWD", "CNY", "XXX"]) | TEXT),
+                JSON_FLAG,
+            ),
+        ),
+        Command(("model", "activate"), (Option("", "{model_ref}", refs), by, note, JSON_FLAG)),
+        Command(("model", "versions"), (JSON_FLAG,), examples=3),
     ]
 
 
@@ -697,12 +721,18 @@ class Scene:
         return value.path
 
 
+def model_ref_of(model: Path) -> str:
+    """The id@version of the prepared model."""
+    return str(json.loads((model / "manifest.json").read_text(encoding="utf-8"))["model"])
+
+
 def command_line(command: Command, fuzzed: dict[int, Any], scene: Scene) -> list[str]:
     args = list(command.words)
     for position, option in enumerate(command.options):
         value = fuzzed.get(position, option.valid)
         if position not in fuzzed and isinstance(value, str):
-            value = value.format(n=scene.number, account=scene.prepared["account"].name)
+            model_ref = model_ref_of(scene.prepared["model"]) if "{model_ref}" in value else ""
+            value = value.format(n=scene.number, account=scene.prepared["account"].name, model_ref=model_ref)
         if option.flag.startswith("--") and isinstance(value, bool):
             if value:
                 args.append(option.flag)
@@ -788,7 +818,13 @@ def prepared(tmp_path_factory) -> dict[str, Path]:
         )
         invoke_ok("model", "train", "--portfolio", "portfolio", "--cv", "2", "--out", "model")
     account = Path(str(__import__("pandas").read_parquet(root / "portfolio" / "panel.parquet")["account_id"].iloc[0]))
-    return {"portfolio": root / "portfolio", "model": root / "model", "account": account}
+    (root / "strategy.yaml").write_bytes(STRATEGY)
+    return {
+        "portfolio": root / "portfolio",
+        "model": root / "model",
+        "account": account,
+        "strategy": root / "strategy.yaml",
+    }
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -799,7 +835,7 @@ def ledger(request, tmp_path_factory, prepared) -> Iterator[Any]:
     changes only moves the starting point of later examples.
     """
     with _engine(request, tmp_path_factory) as engine, pytest.MonkeyPatch.context() as patch:
-        for module in ("ledger", "review", "decisions", "customer", "bureau"):
+        for module in ("ledger", "review", "decisions", "customer", "bureau", "strategy", "model"):
             patch.setattr(f"linewise.cli.{module}.engine", lambda check_schema=True: engine)
         patch.chdir(tmp_path_factory.mktemp("ledger"))
         for name in [name for name in os.environ if name.startswith("LINEWISE_")]:
@@ -818,8 +854,11 @@ def ledger(request, tmp_path_factory, prepared) -> Iterator[Any]:
                 "--out",
                 "d.parquet",
             ),
+            ("strategy", "store", str(prepared["strategy"])),
+            ("model", "store", str(prepared["model"])),
         ):
             invoke_ok(*args)
+        add_user(engine, NewUser("ada", "admin", "$argon2id$not-a-real-hash"), actor="test", now=datetime.now(UTC))
         yield engine
 
 

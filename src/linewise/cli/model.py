@@ -1,4 +1,4 @@
-"""`linewise model ...`: train, score, report and export risk models."""
+"""`linewise model ...`: train, score, report and export risk models; store, activate and list versions."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from linewise.cli._common import console, emit, parse_date, user_errors
+from linewise.cli import _versions
+from linewise.cli._common import console, emit, engine, parse_date, user_errors
 from linewise.cli._output import check_output_directory, check_output_file
 from linewise.data import read_portfolio, read_table, write_table
 from linewise.errors import InputError
@@ -31,7 +32,10 @@ if TYPE_CHECKING:
 # command imports them when it runs, so that `linewise line show` does not wait.
 SQL_DIALECTS: tuple[SqlDialect, ...] = ("sqlite", "postgresql", "spark")
 
-model_app = typer.Typer(help="Risk models: train, score, report, export.", no_args_is_help=True)
+model_app = typer.Typer(
+    help="Risk models: train, score, report, export; versions in the database: store, activate, list.",
+    no_args_is_help=True,
+)
 EXPORT_FORMATS = ("sql",)
 
 
@@ -289,3 +293,44 @@ def model_export(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
         console.print(f"SQL of {manifest['model']} ({chosen}) written to {out}")
+
+
+@model_app.command("store")
+def model_store(
+    model_dir: Path = typer.Argument(..., help="A model directory (linewise model train)."),
+    currency: str | None = typer.Option(
+        None, "--currency", help="The currency of the book it scores, when its manifest names none (e.g. CNY)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Store a model directory's files in the database under its id@version, checked to load, to be activated.
+
+    The same files stored again write nothing; other files under a stored id@version are refused.
+    """
+    from datetime import UTC, datetime
+
+    from linewise.cli.user import CLI_ACTOR
+    from linewise.review.versions import store_model_dir
+
+    with user_errors():
+        version, created = store_model_dir(engine(), model_dir, currency=currency, by=CLI_ACTOR, now=datetime.now(UTC))
+    _versions.stored(version, created=created, as_json=as_json)
+
+
+@model_app.command("activate")
+def model_activate(
+    ref: str = typer.Argument(..., help="A stored model's id@version (linewise model versions)."),
+    by: str = typer.Option(..., "--by", help="The admin user who activates it (linewise user add --role admin)."),
+    note: str | None = typer.Option(None, "--note", help="Why, for the record (at most 500 characters)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Make a stored model the one decisions are made with (the service's too); recorded and audited."""
+    with user_errors():
+        _versions.activate(engine(), "model", ref, by=by, note=note, as_json=as_json)
+
+
+@model_app.command("versions")
+def model_versions(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """List the stored models, newest first: the active one, who stored and who last activated each."""
+    with user_errors():
+        _versions.versions(engine(), "model", as_json=as_json)

@@ -37,32 +37,14 @@ from linewise.cli._common import (
 from linewise.cli._output import check_output_file
 from linewise.errors import InputError
 from linewise.money import format_amount
+from linewise.review.deciders import load_decider
 from linewise.review.triggers import TRIGGERS
-from linewise.strategy import default_strategy_text, read_strategy, read_strategy_file
-from linewise.strategy.compiled import compile_strategy
 from linewise.strategy.evaluate import ACTIONS
 
 if TYPE_CHECKING:  # the decision core is imported when a command runs, not on --help
     from linewise.review import Decided, Decider
 
 TRIGGER_HELP = "; ".join(f"{t.name}: {t.help}" for t in TRIGGERS.values())
-
-
-def load_decider(model_dir: Path, strategy: Path | None) -> Decider:
-    """The model in ``model_dir`` and the strategy file (default: the shipped one), checked."""
-    from linewise.models.artifacts import load_model
-    from linewise.review import Decider
-
-    chosen = compile_strategy(read_strategy_file(strategy) if strategy else read_strategy(default_strategy_text()))
-    model, manifest = load_model(model_dir)
-    return Decider(
-        model=model,
-        model_ref=str(manifest["model"]),
-        strategy=chosen,
-        model_source=str(model_dir),
-        strategy_source=str(strategy or "default strategy"),
-        model_currency=manifest.get("currency"),
-    )
 
 
 @contextmanager

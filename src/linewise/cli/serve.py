@@ -1,4 +1,4 @@
-"""`linewise serve`: the API over HTTP (uvicorn), with the model and strategy decisions use."""
+"""`linewise serve`: the API over HTTP (uvicorn), deciding with the database's active strategy and model."""
 
 from __future__ import annotations
 
@@ -31,12 +31,25 @@ def _check_host(host: str) -> str:
 
 
 def serve(
-    model_dir: Path = typer.Option(..., "--model", help="A model directory (linewise model train)."),
-    strategy: Path | None = typer.Option(None, "--strategy", help="Strategy YAML (default: the shipped one)."),
+    model_dir: Path | None = typer.Option(
+        None,
+        "--model",
+        help="A model directory, used while no model is active in the database (linewise model activate).",
+    ),
+    strategy: Path | None = typer.Option(
+        None,
+        "--strategy",
+        help="Strategy YAML, used while no strategy is active in the database (default: the shipped one).",
+    ),
     host: str = typer.Option("127.0.0.1", "--host", help="The address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="The port to listen on."),
 ) -> None:
-    """Serve the API (docs at /docs); settings from LINEWISE_* (LINEWISE_SECRET in production)."""
+    """Serve the API (docs at /docs); settings from LINEWISE_* (LINEWISE_SECRET in production).
+
+    Decisions are made with the strategy and model active in the database, followed as
+    admins activate others; --model and --strategy (or LINEWISE_MODEL_DIR,
+    LINEWISE_STRATEGY_FILE) stand in for a kind none of which is active.
+    """
     import uvicorn
 
     from linewise.service import ServiceSettings, create_app
@@ -45,7 +58,11 @@ def serve(
         _check_host(host)
         _check_path(model_dir, "--model")
         _check_path(strategy, "--strategy")
-        settings = ServiceSettings(model_dir=model_dir, strategy_file=strategy)
+        # An option left out leaves its LINEWISE_* variable in force.
+        given = {"model_dir": model_dir, "strategy_file": strategy}
+        settings = ServiceSettings().model_copy(update={name: p for name, p in given.items() if p is not None})
         app = create_app(settings)
+    for line in app.state.services.live.active.describe():
+        console.print(f"deciding with {line}")
     console.print(f"linewise API ({settings.mode}) on http://{host}:{port} (docs at /docs)")
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,4 +1,4 @@
-"""`linewise strategy ...`: check, compare and explain strategy files."""
+"""`linewise strategy ...`: check, compare and explain strategy files; store, activate and list versions."""
 
 from __future__ import annotations
 
@@ -7,10 +7,15 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from linewise.cli._common import console, emit, parse_language, user_errors
+from linewise.cli import _versions
+from linewise.cli._common import console, emit, engine, parse_language, user_errors
+from linewise.cli.user import CLI_ACTOR
 from linewise.strategy import read_strategy_file
 
-strategy_app = typer.Typer(help="Strategy files: validate, diff, explain.", no_args_is_help=True)
+strategy_app = typer.Typer(
+    help="Strategy files: validate, diff, explain; versions in the database: store, activate, list.",
+    no_args_is_help=True,
+)
 
 
 @strategy_app.command("validate")
@@ -124,3 +129,42 @@ def init(
             "review the ladder and caps for your book, then `linewise strategy validate`"
         ),
     )
+
+
+@strategy_app.command("store")
+def store(
+    file: Path = typer.Argument(..., help="Strategy YAML file."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Store a strategy file in the database under its id@version, checked first, to be activated.
+
+    The same text stored again writes nothing; another text under a stored id@version is refused.
+    """
+    from datetime import UTC, datetime
+
+    from linewise.review.versions import store_strategy_text
+    from linewise.textfiles import read_text
+
+    with user_errors():
+        text = read_text(file)
+        version, created = store_strategy_text(engine(), text, source=str(file), by=CLI_ACTOR, now=datetime.now(UTC))
+    _versions.stored(version, created=created, as_json=as_json)
+
+
+@strategy_app.command("activate")
+def activate(
+    ref: str = typer.Argument(..., help="A stored strategy's id@version (linewise strategy versions)."),
+    by: str = typer.Option(..., "--by", help="The admin user who activates it (linewise user add --role admin)."),
+    note: str | None = typer.Option(None, "--note", help="Why, for the record (at most 500 characters)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Make a stored strategy the one decisions are made with (the service's too); recorded and audited."""
+    with user_errors():
+        _versions.activate(engine(), "strategy", ref, by=by, note=note, as_json=as_json)
+
+
+@strategy_app.command("versions")
+def versions(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """List the stored strategies, newest first: the active one, who stored and who last activated each."""
+    with user_errors():
+        _versions.versions(engine(), "strategy", as_json=as_json)

@@ -1,4 +1,4 @@
-"""The app factory: settings checked, the store and the decider made once, the routers mounted."""
+"""The app factory: settings checked, the store and the decider made, the routers mounted."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from fastapi import FastAPI
 import linewise
 from linewise.ledger.service import load_product, require_schema
 from linewise.ledger.store import check_connection, create_store_engine
-from linewise.service.api import audit, auth, bureau, customers, decisions, lines, preview
-from linewise.service.decider import load_decider
+from linewise.service.api import audit, auth, bureau, customers, decisions, lines, preview, versions
+from linewise.service.decider import LiveDecider
 from linewise.service.deps import Services
 from linewise.service.errors import install_error_handlers
 from linewise.service.limiter import LoginLimiter
@@ -39,30 +39,44 @@ def _utc_now() -> datetime:
 def create_app(settings: ServiceSettings | None = None, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
     """The service's app, ready to serve; fails fast on anything it would fail on later.
 
-    Raises ConfigurationError for a production secret that is unset or weak, bounds
-    out of range, no model directory, or a model and strategy of different currencies;
-    InputError for a model or strategy file that is missing or invalid, or a database
-    URL linewise cannot use; DatabaseUnreachableError or DatabaseNotInitialisedError for
-    a database it cannot reach or that is not at the latest schema. ``clock`` gives
-    the time now (UTC; the machine's when None): tests fix it.
+    The decisions are made with the database's active strategy and model, each kind
+    from its file in the settings when none of it is active (see
+    :class:`~linewise.service.decider.LiveDecider`). Raises ConfigurationError for a
+    production secret that is unset or weak, bounds out of range, or no model
+    (neither active nor a directory); InputError for a model or strategy (file or
+    stored) that is missing or invalid, a model and strategy of different currencies
+    (``currency_mismatch``), or a database URL linewise cannot use;
+    DatabaseUnreachableError or DatabaseNotInitialisedError for a database it cannot
+    reach or that is not at the latest schema. ``clock`` gives the time now (UTC; the
+    machine's when None): tests fix it.
     """
     settings = settings or ServiceSettings()
     secret = settings.signing_secret()
     settings.check_bounds()
-    decider = load_decider(settings.model_dir, settings.strategy_file)
     product = load_product(settings.product_file)
     source = "LINEWISE_DATABASE_URL" if settings.database_url else "database URL"
     engine = create_store_engine(settings.resolved_database_url(), source=source)
     check_connection(engine, create=False)
     require_schema(engine)
+    try:
+        live = LiveDecider(
+            engine,
+            model_dir=settings.model_dir,
+            strategy_file=settings.strategy_file,
+            check_seconds=settings.decider_check_seconds,
+        )
+    except BaseException:
+        engine.dispose()
+        raise
     services = Services(
         settings=settings,
         engine=engine,
-        decider=decider,
+        decider=live.active.decider,
         product=product,
         secret=secret,
         limiter=LoginLimiter(failures_max=settings.login_failures_max, window_s=settings.login_window_seconds),
         clock=clock or _utc_now,
+        live=live,
     )
 
     @asynccontextmanager
@@ -73,6 +87,6 @@ def create_app(settings: ServiceSettings | None = None, *, clock: Callable[[], d
     app = FastAPI(title="linewise", version=linewise.__version__, description=_DESCRIPTION, lifespan=lifespan)
     app.state.services = services
     install_error_handlers(app)
-    for module in (auth, lines, preview, bureau, customers, decisions, audit):
+    for module in (auth, lines, preview, bureau, customers, decisions, audit, versions):
         app.include_router(module.router)
     return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, cast
 
@@ -27,6 +27,7 @@ from linewise.ledger.service import read_state
 from linewise.ledger.store import read_snapshot
 from linewise.ledger.store.customers import customer_accounts
 from linewise.review.run import Decider
+from linewise.service.decider import LiveDecider
 from linewise.service.limiter import LoginLimiter
 from linewise.service.settings import ServiceSettings
 from linewise.service.tokens import Principal, read_token
@@ -53,7 +54,13 @@ _oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 @dataclass(frozen=True)
 class Services:
-    """The parts every request shares, made once by :func:`~linewise.service.create_app`."""
+    """The parts every request shares, made once by :func:`~linewise.service.create_app`.
+
+    ``decider`` is what one request decides with: each request is handed the
+    service's parts with the decider ``live`` holds when it starts, so that a
+    request decides and tells its decision with one strategy and one model even when
+    an admin activates another version meanwhile.
+    """
 
     settings: ServiceSettings
     engine: Engine
@@ -62,6 +69,11 @@ class Services:
     secret: str
     limiter: LoginLimiter
     clock: Callable[[], datetime]
+    live: LiveDecider | None = None
+
+    def for_request(self) -> Services:
+        """These parts with the decider to decide with now (see :meth:`LiveDecider.current`)."""
+        return self if self.live is None else replace(self, decider=self.live.current())
 
     def now(self) -> datetime:
         """The time now (UTC): the one place the service reads the clock."""
@@ -78,7 +90,9 @@ class Services:
 
 
 def _services(request: Request) -> Services:
-    return cast("Services", request.app.state.services)
+    # FastAPI makes a dependency once per request: every use of ServicesDep in one
+    # request gets the same parts, and so the same decider.
+    return cast("Services", request.app.state.services).for_request()
 
 
 ServicesDep = Annotated[Services, Depends(_services)]

@@ -24,8 +24,11 @@ class ServiceSettings(Settings):
 
     The database URL and product file as every command reads them
     (:class:`linewise.config.Settings`); ``secret`` signs bearer tokens (HS256);
-    ``mode`` is ``development`` or ``production``; ``model_dir`` and ``strategy_file``
-    (the shipped strategy when None) make the decisions; tokens last
+    ``mode`` is ``development`` or ``production``; the database's active strategy and
+    model make the decisions, looked for at most every ``decider_check_seconds`` (a
+    version an admin activates is used from then on), and ``model_dir`` and
+    ``strategy_file`` (the shipped strategy when None) stand in for a kind none of
+    which is active; tokens last
     ``token_minutes``; a username may fail ``login_failures_max`` logins from one
     client within ``login_window_seconds`` before its logins are refused for the rest
     of the window.
@@ -37,6 +40,7 @@ class ServiceSettings(Settings):
     mode: Literal["development", "production"] = "development"
     model_dir: Path | None = None
     strategy_file: Path | None = None
+    decider_check_seconds: float = 1.0
     token_minutes: int = 30
     login_failures_max: int = 5
     login_window_seconds: int = 300
@@ -65,11 +69,14 @@ class ServiceSettings(Settings):
         )
 
     def check_bounds(self) -> None:
-        """Raise ConfigurationError for a token life or login limit outside its bounds."""
-        for name, value, low, high in (
+        """Raise ConfigurationError for a token life, login limit or check interval outside its bounds."""
+        bounds: tuple[tuple[str, float, float, float], ...] = (
+            # An activation is followed within an hour at the latest (0: at every request).
+            ("LINEWISE_DECIDER_CHECK_SECONDS", self.decider_check_seconds, 0, 3600),
             ("LINEWISE_TOKEN_MINUTES", self.token_minutes, 1, 24 * 60),
             ("LINEWISE_LOGIN_FAILURES_MAX", self.login_failures_max, 1, 100),
             ("LINEWISE_LOGIN_WINDOW_SECONDS", self.login_window_seconds, 1, 24 * 3600),
-        ):
+        )
+        for name, value, low, high in bounds:
             if not low <= value <= high:
                 raise ConfigurationError(f"{name}: value must be from {low} to {high}; got {value!r}")

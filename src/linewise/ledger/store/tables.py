@@ -133,6 +133,9 @@ strategies = Table(
     Column("sha256", String(64), nullable=False),
     Column("text", Text, nullable=False),
     Column("stored_at", DateTime(timezone=True), nullable=False),
+    # Who stored it to be activated (migration 0007); None for a strategy the decision
+    # log stored with the first run it decided.
+    Column("stored_by", String(64)),
 )
 
 decision_runs = Table(
@@ -277,4 +280,37 @@ audit_log = Table(
     Column("detail", Text, nullable=False),
     UniqueConstraint("target", "ref", name="uq_audit_log_target_ref"),
     Index("ix_audit_log_target", "target", "at"),
+)
+
+
+# --- versions of models and which strategy and model are active (migration 0007) ---------
+# A model version is its directory's files (JSON and text) as one JSON object of
+# name -> text, once per id@version; the same ref with other files is refused.
+# Activations are append-only: the active version of a kind is its latest activation.
+
+VERSION_KINDS = ("strategy", "model")
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("ref", String(128), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("currency", String(3)),
+    Column("files", Text, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+    Column("stored_by", String(64), nullable=False),
+)
+
+activations = Table(
+    "activations",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("ref", String(128), nullable=False),
+    Column("activated_by", String(64), nullable=False),
+    Column("activated_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text),
+    CheckConstraint("kind IN ('strategy', 'model')", name="ck_activations_kind"),
+    Index("ix_activations_kind", "kind", "id"),
 )
