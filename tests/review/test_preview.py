@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import func, select
 from tests.inprocess import run_linewise
 
-from linewise.cli.review import load_decider
 from linewise.errors import LedgerRejected
 from linewise.explain.preview import action_rank
 from linewise.ledger.product import Product
 from linewise.ledger.service import read_state
 from linewise.ledger.store.engine import create_store_engine
 from linewise.ledger.store.tables import decision_runs, events
+from linewise.review.deciders import load_decider
 from linewise.review.preview import preview_drawdown
 
 # A model is trained (a few seconds) for the module.
