@@ -106,3 +106,14 @@ def test_an_artefact_naming_an_unknown_kind_is_refused_and_never_loaded_as_anoth
     assert caught.value.code == "model_kind_unknown"
     assert caught.value.where == str(directory / MANIFEST_FILE)
     assert f"kind must be one of {list(MODEL_KINDS)}" in str(caught.value)
+
+
+def test_a_gbm_whose_trees_file_is_not_trees_is_refused_as_invalid_naming_the_library_error(saved, tmp_path):
+    _model, directory, _features = saved["gbm"]
+    broken = tmp_path / "broken"
+    shutil.copytree(directory, broken)
+    trees = next(path for path in broken.iterdir() if path.suffix == ".txt")
+    trees.write_text("not a tree\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_model(broken)
+    assert caught.value.code == "model_invalid" and "LightGBMError" in str(caught.value)

@@ -186,6 +186,27 @@ def test_a_model_activated_while_the_service_runs_makes_its_next_decision(live, 
     assert live.call("GET", "/models", "ann").json()["in_use"] == ref
 
 
+def test_a_run_decided_before_a_model_was_activated_replays_with_its_own_stored_model(live, model_files, tmp_path):
+    before = live.call("POST", "/accounts/A2/decide", "ann", json={}).json()["decision"]
+    first_ref = file_model_ref(model_files)
+    store_model_dir(live.engine, model_files[0], currency="CNY", by="cli", now=NOW)
+    ref, directory = other_model(model_files, tmp_path)
+    store_model_dir(live.engine, directory, currency="CNY", by="cli", now=NOW)
+    assert live.call("POST", f"/models/{ref}/activate", "ada", json={}).status_code == 201
+    replayed = live.call("POST", f"/decisions/{before['run']}/A2/replay", "ann")
+    assert replayed.status_code == 200, replayed.json()
+    assert (replayed.json()["model"], replayed.json()["same"]) == (first_ref, True)
+
+
+def test_a_run_whose_model_was_never_stored_is_not_replayed_with_another(live, model_files, tmp_path):
+    before = live.call("POST", "/accounts/A2/decide", "ann", json={}).json()["decision"]
+    ref, directory = other_model(model_files, tmp_path)
+    store_model_dir(live.engine, directory, currency="CNY", by="cli", now=NOW)
+    assert live.call("POST", f"/models/{ref}/activate", "ada", json={}).status_code == 201
+    refused = live.call("POST", f"/decisions/{before['run']}/A2/replay", "ann")
+    assert refused.status_code == 404 and refused.json()["code"] == "version_not_found"
+
+
 @pytest.mark.parametrize(
     ("corrupt", "code"),
     [

@@ -22,6 +22,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from lightgbm.basic import LightGBMError
+
 from linewise.errors import InputError
 from linewise.models.base import PointsScaling, RiskModel
 from linewise.models.calibration import Calibration
@@ -104,7 +106,7 @@ def load_model(directory: Path) -> tuple[RiskModel, dict[str, Any]]:
         return _read_model(directory, read_json(path, max_bytes=_MAX_MODEL_FILE_BYTES))
     except InputError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # edited or foreign files
+    except (KeyError, TypeError, ValueError, AttributeError, LightGBMError) as exc:  # edited or foreign files
         raise InputError.for_field(
             "model_invalid",
             where=str(directory),

@@ -146,6 +146,13 @@ def model_from_stored(ref: str, files: dict[str, str]) -> tuple[RiskModel, dict[
     return model, manifest
 
 
+def stored_model(engine: Engine, ref: str) -> tuple[RiskModel, dict[str, Any]]:
+    """The model stored as ``ref`` (``linewise model store``), built; ``version_not_found`` when it never was."""
+    with read_snapshot(engine) as conn:
+        _stored, files = read_model_files(conn, ref)
+    return model_from_stored(ref, files)
+
+
 def _invalid(where: str, rule: str, value: object) -> InputError:
     return InputError.for_field("model_invalid", where=where, field="stored files", rule=rule, value=value)
 

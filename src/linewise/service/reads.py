@@ -72,6 +72,18 @@ def events_page(engine: Engine, account_id: str, *, limit: int, offset: int) -> 
 
 def run_size(engine: Engine, run_id: int) -> int | None:
     """How many accounts logged run ``run_id`` decided; None when there is no such run."""
+    found = _run_row(engine, run_id)
+    return None if found is None else int(found.accounts)
+
+
+def run_model_ref(engine: Engine, run_id: int) -> str | None:
+    """The model logged run ``run_id`` was decided with; None when there is no such run."""
+    found = _run_row(engine, run_id)
+    return None if found is None else str(found.model_ref)
+
+
+def _run_row(engine: Engine, run_id: int) -> Any:
     with read_snapshot(engine) as conn:
-        found = conn.execute(select(decision_runs.c.accounts).where(decision_runs.c.id == run_id)).scalar_one_or_none()
-    return None if found is None else int(found)
+        return conn.execute(
+            select(decision_runs.c.accounts, decision_runs.c.model_ref).where(decision_runs.c.id == run_id)
+        ).first()

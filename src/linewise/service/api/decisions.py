@@ -10,10 +10,11 @@ from linewise.errors import InputError
 from linewise.ledger.store.decision_log import SqlDecisionLog, account_decisions
 from linewise.ledger.store.users import write_audit
 from linewise.review.apply import decision_ref
+from linewise.review.deciders import stored_model
 from linewise.review.runs import replay_run
 from linewise.service.deciding import decide_now
 from linewise.service.deps import STAFF, AccountAccess, Lang, ServicesDep, account_access, role_in
-from linewise.service.reads import run_size
+from linewise.service.reads import run_model_ref, run_size
 from linewise.service.schemas.common import error_responses
 from linewise.service.schemas.decisions import (
     DecideIn,
@@ -107,7 +108,11 @@ def replay(
     account_id: Annotated[str, Path(max_length=64, description="An account decided in the run.")],
     services: ServicesDep,
 ) -> ReplayOut:
-    """Decide a logged run again from what it stored, with the service's model; the account's differences (staff)."""
+    """Decide a logged run again from what it stored; the account's differences (staff).
+
+    The run is replayed with the model it was decided with: the service's own, or the
+    version stored in the database (``version_not_found`` when it never was stored).
+    """
     size = run_size(services.engine, run)
     if size is not None and size > REPLAY_ACCOUNTS_MAX:
         raise InputError.for_field(
@@ -118,13 +123,13 @@ def replay(
             value=size,
         )
     decider = services.decider
-    replayed = replay_run(
-        SqlDecisionLog(services.engine),
-        run,
-        model=decider.model,
-        model_ref=decider.model_ref,
-        model_source="service model",
-    )
+    model, model_ref, source = decider.model, decider.model_ref, "service model"
+    decided_with = run_model_ref(services.engine, run)
+    if decided_with is not None and decided_with != model_ref:
+        # A run decided before another model was activated replays with its own, when stored.
+        model, manifest = stored_model(services.engine, decided_with)
+        model_ref, source = str(manifest["model"]), f"stored model {decided_with}"
+    replayed = replay_run(SqlDecisionLog(services.engine), run, model=model, model_ref=model_ref, model_source=source)
     if account_id not in set(replayed.run.decisions["account_id"].astype(str)):
         raise InputError.for_field(
             "account_not_found",
