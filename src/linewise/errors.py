@@ -439,7 +439,7 @@ ERROR_CODES: dict[str, ErrorKind] = {
     ),
     # admin_required: a strategy or model activated by someone who is not an admin user
     **dict.fromkeys(("role_forbidden", "admin_required"), ErrorKind.FORBIDDEN),
-    **dict.fromkeys(("login_rate_limited",), ErrorKind.RATE_LIMITED),
+    **dict.fromkeys(("login_rate_limited", "request_rate_limited"), ErrorKind.RATE_LIMITED),
     **dict.fromkeys(
         (
             # decisions and customer facts

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from tests.ledger.common import snapshot
 from tests.service.conftest import TODAY
 
 from linewise.ledger.posting import due_amount
@@ -210,3 +211,15 @@ def test_a_logged_decision_replays_the_same_and_an_unknown_run_or_account_is_404
     assert api.call("POST", f"/decisions/{run + 100}/A1/replay", "ann").json()["code"] == "run_not_found"
     assert api.call("POST", f"/decisions/{run}/A2/replay", "ann").json()["code"] == "account_not_found"
     assert api.call("POST", "/decisions/0/A1/replay", "ann").json()["code"] == "request_invalid"
+
+
+def test_a_line_asking_for_more_too_often_is_refused_before_anything_is_decided(api):
+    for _ in range(3):
+        asked = api.call("POST", "/accounts/A2/limit-requests", "cody")
+        assert asked.status_code == 200, asked.json()
+    before = snapshot(api.engine)
+    refused = api.call("POST", "/accounts/A2/limit-requests", "cody")
+    assert refused.status_code == 429 and refused.json()["code"] == "request_rate_limited"
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert snapshot(api.engine) == before
+    assert api.call("POST", "/accounts/A1/limit-requests", "cat").status_code == 200  # another line asks on

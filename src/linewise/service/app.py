@@ -15,7 +15,7 @@ from linewise.service.api import audit, auth, bureau, customers, decisions, line
 from linewise.service.decider import LiveDecider
 from linewise.service.deps import Services
 from linewise.service.errors import install_error_handlers
-from linewise.service.limiter import LoginLimiter
+from linewise.service.limiter import LoginLimiter, RequestLimiter
 from linewise.service.settings import ServiceSettings
 
 __all__ = ["create_app"]
@@ -75,6 +75,7 @@ def create_app(settings: ServiceSettings | None = None, *, clock: Callable[[], d
         product=product,
         secret=secret,
         limiter=LoginLimiter(failures_max=settings.login_failures_max, window_s=settings.login_window_seconds),
+        requests=RequestLimiter(attempts_max=settings.request_attempts_max, window_s=settings.request_window_seconds),
         clock=clock or _utc_now,
         live=live,
     )

@@ -28,7 +28,7 @@ from linewise.ledger.store import read_snapshot
 from linewise.ledger.store.customers import customer_accounts
 from linewise.review.run import Decider
 from linewise.service.decider import LiveDecider
-from linewise.service.limiter import LoginLimiter
+from linewise.service.limiter import LoginLimiter, RequestLimiter
 from linewise.service.settings import ServiceSettings
 from linewise.service.tokens import Principal, read_token
 
@@ -70,6 +70,7 @@ class Services:
     limiter: LoginLimiter
     clock: Callable[[], datetime]
     live: LiveDecider | None = None
+    requests: RequestLimiter | None = None
 
     def for_request(self) -> Services:
         """These parts with the decider to decide with now (see :meth:`LiveDecider.current`)."""

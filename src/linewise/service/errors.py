@@ -47,6 +47,21 @@ class LoginThrottledError(AccessDeniedError):
         self.retry_after_s = retry_after_s
 
 
+class RequestThrottledError(AccessDeniedError):
+    """A line asked for more too often: wait ``retry_after_s`` seconds."""
+
+    def __init__(self, account_id: str, attempts_max: int, window_s: int, retry_after_s: int) -> None:
+        super().__init__(
+            "request_rate_limited",
+            where=account_id,
+            detail=(
+                f"requests for a higher limit must wait {retry_after_s} s after {attempts_max} within {window_s} s; "
+                "got another"
+            ),
+        )
+        self.retry_after_s = retry_after_s
+
+
 def status_of(error: LinewiseError) -> int:
     """The HTTP status of ``error``'s code (500 for a code outside the catalogue: a bug of ours)."""
     try:
@@ -80,7 +95,7 @@ def _linewise_error(_request: Request, exc: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, LoginThrottledError):
+    if isinstance(exc, LoginThrottledError | RequestThrottledError):
         headers["Retry-After"] = str(exc.retry_after_s)
     return _response(status, error_out(exc), headers)
 

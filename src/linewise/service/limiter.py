@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
-__all__ = ["LoginLimiter"]
+__all__ = ["LoginLimiter", "RequestLimiter"]
 
 # The pairs remembered at once: past this the pair failed longest ago is forgotten, so
 # that a flood of made-up usernames cannot grow the process without bound.
@@ -64,3 +64,34 @@ class LoginLimiter:
         while times and times[0] <= cutoff:
             times.popleft()
         return times
+
+
+class RequestLimiter:
+    """At most ``attempts_max`` attempts per key (an account) within ``window_s`` seconds, every attempt counted.
+
+    For what a customer may ask for again and again (a higher limit): each request is
+    decided and logged, and the strategy's own request rules count only the decided
+    ones. ``clock`` is a monotonic clock in seconds.
+    """
+
+    def __init__(self, *, attempts_max: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.attempts_max = attempts_max
+        self.window_s = window_s
+        self.clock = clock
+        self._attempts: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> int:
+        """Count an attempt of ``key`` and return 0; or, when it has had its attempts, the seconds to wait (not counted)."""
+        with self._lock:
+            now = self.clock()
+            times = self._attempts.setdefault(key, deque())
+            while times and times[0] <= now - self.window_s:
+                times.popleft()
+            if len(times) >= self.attempts_max:
+                return max(1, int(times[0] + self.window_s - now) + 1)
+            times.append(now)
+            self._attempts.move_to_end(key)
+            while len(self._attempts) > PAIRS_MAX:
+                self._attempts.popitem(last=False)
+            return 0

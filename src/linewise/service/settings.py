@@ -31,7 +31,8 @@ class ServiceSettings(Settings):
     which is active; tokens last
     ``token_minutes``; a username may fail ``login_failures_max`` logins from one
     client within ``login_window_seconds`` before its logins are refused for the rest
-    of the window.
+    of the window; a line may ask for a higher limit ``request_attempts_max`` times
+    within ``request_window_seconds``.
     """
 
     model_config = SettingsConfigDict(env_prefix="LINEWISE_", extra="ignore")
@@ -44,6 +45,8 @@ class ServiceSettings(Settings):
     token_minutes: int = 30
     login_failures_max: int = 5
     login_window_seconds: int = 300
+    request_attempts_max: int = 3
+    request_window_seconds: int = 3600
 
     def signing_secret(self) -> str:
         """The secret tokens are signed with, checked for the mode.
@@ -69,13 +72,15 @@ class ServiceSettings(Settings):
         )
 
     def check_bounds(self) -> None:
-        """Raise ConfigurationError for a token life, login limit or check interval outside its bounds."""
+        """Raise ConfigurationError for a token life, login or request limit or check interval outside its bounds."""
         bounds: tuple[tuple[str, float, float, float], ...] = (
             # An activation is followed within an hour at the latest (0: at every request).
             ("LINEWISE_DECIDER_CHECK_SECONDS", self.decider_check_seconds, 0, 3600),
             ("LINEWISE_TOKEN_MINUTES", self.token_minutes, 1, 24 * 60),
             ("LINEWISE_LOGIN_FAILURES_MAX", self.login_failures_max, 1, 100),
             ("LINEWISE_LOGIN_WINDOW_SECONDS", self.login_window_seconds, 1, 24 * 3600),
+            ("LINEWISE_REQUEST_ATTEMPTS_MAX", self.request_attempts_max, 1, 100),
+            ("LINEWISE_REQUEST_WINDOW_SECONDS", self.request_window_seconds, 1, 31 * 24 * 3600),
         )
         for name, value, low, high in bounds:
             if not low <= value <= high:

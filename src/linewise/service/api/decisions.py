@@ -14,6 +14,7 @@ from linewise.review.deciders import stored_model
 from linewise.review.runs import replay_run
 from linewise.service.deciding import decide_now
 from linewise.service.deps import STAFF, AccountAccess, Lang, ServicesDep, account_access, role_in
+from linewise.service.errors import RequestThrottledError
 from linewise.service.reads import run_model_ref, run_size
 from linewise.service.schemas.common import error_responses
 from linewise.service.schemas.decisions import (
@@ -30,6 +31,7 @@ __all__ = ["router"]
 router = APIRouter(tags=["decisions"])
 
 _ERRORS = error_responses(401, 403, 404, 409, 422)
+_REQUEST_ERRORS = error_responses(401, 403, 404, 409, 422, 429)
 # A replay asked over HTTP decides the whole run again within the request: runs larger
 # than this are replayed with `linewise decisions replay`.
 REPLAY_ACCOUNTS_MAX = 1_000
@@ -73,13 +75,19 @@ def decide(body: DecideIn, access: Staff, services: ServicesDep, lang: Lang) -> 
     return made
 
 
-@router.post("/accounts/{account_id}/limit-requests", responses=_ERRORS)
+@router.post("/accounts/{account_id}/limit-requests", responses=_REQUEST_ERRORS)
 def ask_for_more(access: Customer, services: ServicesDep, lang: Lang) -> DecideOut:
     """The line's customer asks for a higher limit: decided now by the request trigger and applied.
 
     The strategy's request rules hold: how many requests count within its window, and
-    what a request may raise.
+    what a request may raise. A line that asked too often within the service's own
+    window is refused (429, ``request_rate_limited``) before anything is decided.
     """
+    if services.requests is not None:
+        wait = services.requests.take(access.account_id)
+        if wait:
+            limiter = services.requests
+            raise RequestThrottledError(access.account_id, limiter.attempts_max, int(limiter.window_s), wait)
     return decide_now(services, access.account_id, trigger="request", apply=True, lang=lang, analyst=False)
 
 
