@@ -16,6 +16,7 @@ from linewise.service.decider import load_decider
 from linewise.service.deps import Services
 from linewise.service.errors import install_error_handlers
 from linewise.service.limiter import LoginLimiter
+from linewise.service.pages import mount_pages
 from linewise.service.settings import ServiceSettings
 
 __all__ = ["create_app"]
@@ -75,4 +76,5 @@ def create_app(settings: ServiceSettings | None = None, *, clock: Callable[[], d
     install_error_handlers(app)
     for module in (auth, lines, bureau, customers, decisions, audit):
         app.include_router(module.router)
+    mount_pages(app, services)
     return app
