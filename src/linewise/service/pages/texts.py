@@ -29,8 +29,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav_strategies": ("策略对比", "Strategy diff"),
     "nav_criteria": ("额度规则", "How limits are decided"),
     "footer": (
-        "金额以最小货币单位记账；我们从不向您展示模型评分。",
-        "Amounts are kept in minor units; we never show you a model's score.",
+        "对额度决定有疑问？请查看额度规则，或联系我们。",
+        "Questions about a decision? Read how limits are decided, or contact us.",
     ),
     "back_home": ("返回首页", "Back to the start"),
     "criteria_link": ("我们如何决定额度", "How we decide limits"),
