@@ -224,7 +224,7 @@ def stored_strategies(engine: Engine) -> list[tuple[str, datetime]]:
     """The strategies the decision log holds (ref, when stored), newest first, at most STRATEGIES_SHOWN."""
     query = (
         select(strategies.c.ref, strategies.c.stored_at)
-        .order_by(strategies.c.stored_at.desc(), strategies.c.ref)
+        .order_by(strategies.c.stored_at.desc(), strategies.c.ref.desc())
         .limit(STRATEGIES_SHOWN)
     )
     with read_snapshot(engine) as conn:
