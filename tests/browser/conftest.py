@@ -2,8 +2,9 @@
 
 The ledger is the service tests' (two customers' lines, four users), with each line
 decided and applied as of the fixed day and a second strategy in the decision log,
-so that every page has something to show. Screenshots go to ``--screenshots DIR``,
-or to the run's temporary directory.
+so that every page has something to show. Screenshots go to ``--screenshots DIR``
+(``pytest tests/browser --screenshots DIR``) or ``LINEWISE_TEST_SCREENSHOTS``, else to
+the run's temporary directory.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import pytest
 from tests.service.conftest import TODAY, _fill, model_files  # noqa: F401 - the fixture is used here
 
+from linewise.ledger.events import LimitChanged, LineOpened
+from linewise.ledger.service import post_events
 from linewise.ledger.store import create_store_engine, upgrade
 from linewise.review.account import decide_account
 from linewise.service.decider import load_decider
@@ -41,7 +45,8 @@ def pytest_addoption(parser):
 
 
 def _prepare(directory: Path, model_dir: Path, strategy_file: Path) -> str:
-    """A ledger in ``directory``: the service tests' lines and users, each line decided and applied, two strategies."""
+    """A ledger in ``directory``: the service tests' lines and users, each decided and applied, two strategies,
+    and two more lines raised by hand."""
     url = f"sqlite:///{directory / 'ledger.db'}"
     engine = create_store_engine(url)
     upgrade(engine)
@@ -53,8 +58,41 @@ def _prepare(directory: Path, model_dir: Path, strategy_file: Path) -> str:
     decider = load_decider(model_dir, strategy_file)
     for account in ("A1", "A2"):
         decide_account(engine, account, decider, as_of=TODAY, apply=True)
+    _raised_lines(engine)
+    for account in ("A3", "A4"):
+        decide_account(engine, account, decider, as_of=TODAY)
     engine.dispose()
     return url
+
+
+def _raised_lines(engine) -> None:
+    """Two more customers' lines whose limits staff raised in the last months: the console's limit-added chart."""
+    for account, opened, limit, raises in (
+        ("A3", date(2025, 3, 10), 1_000_000, ((date(2025, 8, 12), 1_500_000), (date(2025, 12, 15), 2_000_000))),
+        ("A4", date(2025, 4, 1), 3_000_000, ((date(2025, 11, 20), 4_500_000),)),
+    ):
+        customer = "C" + account[1:]
+        events = [
+            LineOpened(
+                account_id=account,
+                occurred_on=opened,
+                idempotency_key=f"open-{account}",
+                customer_id=customer,
+                currency="CNY",
+                credit_limit=limit,
+            )
+        ]
+        events += [
+            LimitChanged(
+                account_id=account,
+                occurred_on=on,
+                idempotency_key=f"raise-{account}-{on}",
+                new_limit=new,
+                reason_code="manual_review",
+            )
+            for on, new in raises
+        ]
+        post_events(engine, events)
 
 
 @pytest.fixture(scope="session")
@@ -126,7 +164,7 @@ def browser(chromium):
 
 @pytest.fixture(scope="session")
 def screenshots(request, tmp_path_factory) -> Path:
-    chosen = request.config.getoption("--screenshots", default=None)
+    chosen = request.config.getoption("--screenshots", default=None) or os.environ.get("LINEWISE_TEST_SCREENSHOTS")
     directory = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
     directory.mkdir(parents=True, exist_ok=True)
     return directory

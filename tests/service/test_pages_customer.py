@@ -197,3 +197,15 @@ def test_the_language_is_zh_by_default_en_when_asked_and_anything_else_is_refuse
     assert 'href="/web/lines/A1?lang=en"' in zh.text and 'href="/web/lines/A1?lang=zh"' in en.text
     refused = cat.get("/web/lines/A1?lang=fr")
     assert refused.status_code == 422 and "language_unknown" in refused.text
+
+
+def test_a_customer_with_two_lines_picks_one_from_a_list_of_its_own(api, cat):
+    opened = api.call(
+        "POST", "/accounts", "ada", json={"account_id": "A3", "customer_id": "C1", "credit_limit": 500_000}
+    )
+    assert opened.status_code == 201, opened.json()
+    listed = cat.get("/web/lines?lang=en")
+    assert listed.status_code == 200
+    assert 'href="/web/lines/A1?lang=en"' in listed.text and 'href="/web/lines/A3?lang=en"' in listed.text
+    assert "/web/lines/A2" not in listed.text
+    assert cat.get("/web/lines/A3").status_code == 200

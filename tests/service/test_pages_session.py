@@ -211,3 +211,15 @@ def test_pages_send_their_security_headers_and_are_never_cached(pages):
     assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
     style = pages.get("/web/static/linewise.css")
     assert style.status_code == 200 and style.headers["content-type"].startswith("text/css")
+
+
+def test_too_many_failed_sign_ins_are_refused_on_the_page_with_429_and_retry_after(pages):
+    token = pages.token_of()
+    for _ in range(5):
+        assert (
+            pages.post("/web/sign-in", {"username": "cat", "password": "not it at all"}, token=token).status_code == 401
+        )
+    throttled = pages.post("/web/sign-in", {"username": "cat", "password": PASSWORD}, token=token)
+    assert throttled.status_code == 429 and "login_rate_limited" in throttled.text
+    assert int(throttled.headers["retry-after"]) > 0
+    assert "linewise_session" not in cookies_set(throttled)

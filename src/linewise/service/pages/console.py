@@ -8,13 +8,14 @@ told by :func:`linewise.service.views.decision_out` with the analysis) and its r
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from linewise.errors import InputError, LinewiseError
-from linewise.explain.formatting import amount
+from linewise.explain.formatting import Language, amount
 from linewise.inputs import parse_id
 from linewise.ledger.store.decision_log import SqlDecisionLog
 from linewise.service.api import decisions
@@ -52,7 +53,9 @@ def console(
     actions = [(t(f"action_{a}"), book.actions.get(a, 0), str(book.actions.get(a, 0))) for a in _ACTIONS]
     grades = [(grade, count, str(count)) for grade, count in book.grades.items()]
     added = {
-        currency: column_chart([(month[2:], value, amount(value, currency, lang)) for month, value in months])
+        currency: column_chart(
+            [(_month_label(month, lang), value, amount(value, currency, lang)) for month, value in months]
+        )
         for currency, months in book.limit_added.items()
     }
     return render(
@@ -72,7 +75,13 @@ def console(
 RUN_MAX = decisions.RUN_MAX
 
 
-def _audit_context(services: ServicesDep, run: int, account_id: str, lang: Any) -> dict[str, Any]:
+def _month_label(month: str, lang: Language) -> str:
+    """A month (YYYY-MM) as short as a column's label can be: ``3月`` / ``Mar`` (the table has the year)."""
+    number = int(month[5:])
+    return f"{number}月" if lang == "zh" else date(2000, number, 1).strftime("%b")
+
+
+def _audit_context(services: ServicesDep, run: int, account_id: str, lang: Language) -> dict[str, Any]:
     size = run_size(services.engine, run)
     if size is None:
         raise InputError.for_field("run_not_found", where="decision log", field="run", rule="a stored run", value=run)
