@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from linewise.errors import InputError, LinewiseError
 from linewise.explain.formatting import Language, amount
 from linewise.inputs import parse_id
-from linewise.ledger.store.decision_log import SqlDecisionLog
+from linewise.ledger.store.decision_log import SqlDecisionLog, StoredRun
 from linewise.service.api import decisions
 from linewise.service.deps import ServicesDep, StaffUser
 from linewise.service.errors import error_out
@@ -36,6 +36,13 @@ __all__ = ["router"]
 router = APIRouter(prefix="/console")
 
 _ACTIONS = ("increase", "hold", "decrease", "freeze")
+RUN_MAX = decisions.RUN_MAX
+
+
+def _month_label(month: str, lang: Language) -> str:
+    """A month (YYYY-MM) as short as a column's label can be: ``3月`` / ``Mar`` (the table has the year)."""
+    number = int(month[5:])
+    return f"{number}月" if lang == "zh" else date(2000, number, 1).strftime("%b")
 
 
 @router.get("", name="console", response_class=HTMLResponse)
@@ -72,16 +79,12 @@ def console(
     )
 
 
-RUN_MAX = decisions.RUN_MAX
+def _logged(services: ServicesDep, run: int, account_id: str) -> StoredRun:
+    """The decision of ``account_id`` in run ``run``, as the log holds it (a run of one).
 
-
-def _month_label(month: str, lang: Language) -> str:
-    """A month (YYYY-MM) as short as a column's label can be: ``3月`` / ``Mar`` (the table has the year)."""
-    number = int(month[5:])
-    return f"{number}月" if lang == "zh" else date(2000, number, 1).strftime("%b")
-
-
-def _audit_context(services: ServicesDep, run: int, account_id: str, lang: Language) -> dict[str, Any]:
+    A page reads a whole run, so runs of more than REPLAY_ACCOUNTS_MAX accounts are
+    refused as a replay over HTTP is (``run_too_large``), and the command line named.
+    """
     size = run_size(services.engine, run)
     if size is None:
         raise InputError.for_field("run_not_found", where="decision log", field="run", rule="a stored run", value=run)
@@ -103,21 +106,23 @@ def _audit_context(services: ServicesDep, run: int, account_id: str, lang: Langu
             rule=f"an account decided in run {run}",
             value=account_id,
         )
-    one = stored.one(found[0])
+    return stored.one(found[0])
+
+
+def _audit_context(services: ServicesDep, run: int, account_id: str, lang: Language) -> dict[str, Any]:
+    """The decision as staff read it (its analysis included) and its replay, or why the replay could not be made."""
+    one = _logged(services, run, account_id)
     view = decision_out(one, lang, analyst=True, strategy=services.decider.strategy)
+    assert view.analysis is not None
     try:
         replayed, replay_problem = decisions.replay(run, account_id, services), None
     except LinewiseError as exc:
         replayed, replay_problem = None, error_out(exc)
-    assert view.analysis is not None
     return {
         "decision": view,
         "analysis": view.analysis,
         "features": feature_rows(view.analysis.features, view.currency, lang),
         "context": {str(k): v for k, v in one.context.iloc[0].items() if k != "history"},
-        "run_as_of": stored.as_of,
-        "run_trigger": stored.trigger,
-        "with_recourse": stored.with_recourse,
         "replayed": replayed,
         "replay_problem": replay_problem,
     }
