@@ -16,6 +16,7 @@ from linewise.service.decider import LiveDecider
 from linewise.service.deps import Services
 from linewise.service.errors import install_error_handlers
 from linewise.service.limiter import LoginLimiter, RequestLimiter
+from linewise.service.pages import mount_pages
 from linewise.service.settings import ServiceSettings
 
 __all__ = ["create_app"]
@@ -90,4 +91,5 @@ def create_app(settings: ServiceSettings | None = None, *, clock: Callable[[], d
     install_error_handlers(app)
     for module in (auth, lines, preview, bureau, customers, decisions, audit, versions):
         app.include_router(module.router)
+    mount_pages(app, services)
     return app
