@@ -438,7 +438,7 @@ ERROR_CODES: dict[str, ErrorKind] = {
         ("not_authenticated", "token_invalid", "token_expired", "credentials_invalid"), ErrorKind.UNAUTHENTICATED
     ),
     # admin_required: a strategy or model activated by someone who is not an admin user
-    **dict.fromkeys(("role_forbidden", "admin_required"), ErrorKind.FORBIDDEN),
+    **dict.fromkeys(("role_forbidden", "admin_required", "csrf_token_invalid"), ErrorKind.FORBIDDEN),
     **dict.fromkeys(("login_rate_limited", "request_rate_limited"), ErrorKind.RATE_LIMITED),
     **dict.fromkeys(
         (

@@ -18,7 +18,7 @@ import secrets
 from fastapi import Request, Response
 from starlette.datastructures import FormData
 
-from linewise.errors import InputError
+from linewise.errors import AccessDeniedError, InputError
 from linewise.service.deps import ServicesDep
 from linewise.service.pages.session import SESSION_COOKIE, site_root
 
@@ -39,21 +39,11 @@ CSRF_FIELD = "csrf_token"
 # The pages' forms hold a few short fields; a body past this is no form of ours.
 FORM_BYTES_MAX = 16 * 1024
 _FIELDS_MAX = 20
-# The code a forged or stale form is refused with (403). It is not yet in
-# linewise.errors.ERROR_CODES (outside the pages' files): until it is, the refusal is
-# answered here in the error shape instead of raised as an AccessDeniedError.
-CSRF_CODE = "csrf_token_invalid"
-
-
-class CsrfRefusedError(Exception):
+class CsrfRefusedError(AccessDeniedError):
     """A form posted without the token a page of ours gave it, or with another: refused (403)."""
 
-    code = CSRF_CODE
-
     def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.where = f"form field {CSRF_FIELD}"
-        self.detail = detail
+        super().__init__("csrf_token_invalid", where=f"form field {CSRF_FIELD}", detail=detail)
 
 
 def new_nonce() -> str:

@@ -21,7 +21,6 @@ from starlette.exceptions import HTTPException
 
 from linewise.errors import DatabaseUnreachableError, InputError, LinewiseError
 from linewise.service.errors import error_out, status_of
-from linewise.service.pages.csrf import CsrfRefusedError
 from linewise.service.pages.render import render, safe_lang, services_of
 from linewise.service.pages.session import SESSION_COOKIE, SignInRequiredError, page_path
 from linewise.service.schemas.common import ErrorOut
@@ -65,11 +64,6 @@ def _linewise_error(request: Request, exc: Exception) -> Response:
     return refusal(request, status, error_out(exc))
 
 
-def _csrf_refused(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, CsrfRefusedError)
-    return refusal(request, 403, ErrorOut(code=exc.code, where=exc.where, detail=exc.detail))
-
-
 def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = list(exc.errors())
@@ -106,7 +100,6 @@ def _database_lost(request: Request, exc: Exception) -> Response:
 def install_page_errors(app: FastAPI) -> None:
     """Make every refusal of the pages' ``app`` a page for browsers and ``{code, where, detail}`` for others."""
     app.add_exception_handler(LinewiseError, _linewise_error)
-    app.add_exception_handler(CsrfRefusedError, _csrf_refused)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(SignInRequiredError, _sign_in_first)
