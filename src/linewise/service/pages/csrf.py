@@ -39,6 +39,8 @@ CSRF_FIELD = "csrf_token"
 # The pages' forms hold a few short fields; a body past this is no form of ours.
 FORM_BYTES_MAX = 16 * 1024
 _FIELDS_MAX = 20
+
+
 class CsrfRefusedError(AccessDeniedError):
     """A form posted without the token a page of ours gave it, or with another: refused (403)."""
 
