@@ -24,7 +24,7 @@ from linewise.ledger.events import LimitChanged, LineOpened
 from linewise.ledger.service import post_events
 from linewise.ledger.store import create_store_engine, upgrade
 from linewise.review.account import decide_account
-from linewise.service.decider import load_decider
+from linewise.review.deciders import load_decider
 
 CHROMIUM = Path(os.environ.get("LINEWISE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

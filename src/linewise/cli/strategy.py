@@ -82,15 +82,14 @@ def explain(
 
     With several arms, the text is that of the arm with the largest share.
     """
-    from linewise.explain.criteria import render_criteria
+    from linewise.explain.criteria import published_criteria
     from linewise.strategy.compiled import compile_strategy
 
     with user_errors():
         language = parse_language(lang)
         loaded = read_strategy_file(file)
-    arm = max(loaded.spec.arms, key=lambda a: a.share)  # the first of equal shares
-    text = render_criteria(compile_strategy(loaded).policies[arm.name], language)
-    payload = {"strategy": loaded.spec.ref, "arm": arm.name, "lang": language, "text": text}
+    arm, text = published_criteria(compile_strategy(loaded), language)
+    payload = {"strategy": loaded.spec.ref, "arm": arm, "lang": language, "text": text}
     emit(as_json, payload, lambda: console.print(text))
 
 

@@ -17,10 +17,10 @@ import dataclasses
 from linewise.data.schemas import PROTECTED_ATTRIBUTES
 from linewise.explain.formatting import Language, amount, feature_value
 from linewise.features import REGISTRY, FeatureSpec, Source
-from linewise.strategy.compiled import Check, Policy, RulePolicy
+from linewise.strategy.compiled import Check, Policy, RulePolicy, Strategy
 from linewise.strategy.spec import DECISION_SUBJECTS, Operator
 
-__all__ = ["render_criteria", "rule_in_words"]
+__all__ = ["published_criteria", "render_criteria", "rule_in_words"]
 
 # (zh, en) for every fixed sentence; the figures come from the policy.
 _TEXTS = {
@@ -149,6 +149,15 @@ _SOURCES = {
     Source.BUREAU: ("征信", "the credit bureau"),
     Source.ASSETS: ("资产", "assets"),
 }
+
+
+def published_criteria(strategy: Strategy, lang: Language) -> tuple[str, str]:
+    """The arm whose criteria are published and its text: the arm with the largest share (the first of equal shares).
+
+    Customers are told one set of rules; a challenger arm is a test of a few of them.
+    """
+    arm = max(strategy.loaded.spec.arms, key=lambda a: a.share)
+    return arm.name, render_criteria(strategy.policies[arm.name], lang)
 
 
 def render_criteria(policy: Policy, lang: Language, *, description: str | None = None) -> str:

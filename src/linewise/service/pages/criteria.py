@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from linewise.explain.criteria import render_criteria
+from linewise.explain.criteria import published_criteria
 from linewise.service.deps import ServicesDep
 from linewise.service.pages.render import page_lang, render
 from linewise.service.pages.session import MaybeSignedIn
@@ -22,7 +22,6 @@ def criteria(request: Request, who: MaybeSignedIn, services: ServicesDep) -> Res
 
     With several arms, the text is that of the arm with the largest share (the first of equal shares).
     """
-    strategy = services.decider.strategy
-    arm = max(strategy.loaded.spec.arms, key=lambda a: a.share)
-    title, sections = criteria_sections(render_criteria(strategy.policies[arm.name], page_lang(request)))
+    _arm, text = published_criteria(services.decider.strategy, page_lang(request))
+    title, sections = criteria_sections(text)
     return render(request, "criteria.html", who=who, title=title, sections=sections)
