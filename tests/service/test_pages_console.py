@@ -17,8 +17,8 @@ from linewise.explain.criteria import render_criteria
 from linewise.ledger.model import LineStatus
 from linewise.ledger.store.decision_log import load_run
 from linewise.review.account import decide_account
-from linewise.review.triggers import TRIGGERS
 from linewise.review.deciders import load_decider
+from linewise.review.triggers import TRIGGERS
 from linewise.service.pages import PAGES_PREFIX
 from linewise.service.pages.texts import PROBLEMS, TEXTS, placeholders
 from linewise.strategy import read_strategy
