@@ -31,6 +31,7 @@ from linewise.decide import decide
 from linewise.errors import InputError, LedgerRejected, UnknownAccountError
 from linewise.features import compute_features
 from linewise.features.compute import limit_changed_on
+from linewise.ledger.dpd import is_instalment_on_time
 from linewise.ledger.events import (
     LimitChanged,
     LineOpened,
@@ -219,17 +220,21 @@ def _month_so_far(engine, account: str, as_of: date) -> dict | None:
     """The account's row for the month not yet over on ``as_of``, from its statement (a replay)."""
     st_ = statement(engine, account, as_of)
     first = as_of.replace(day=1)
-    instalments = [(d, i) for d in st_.state.drawdowns for i in d.instalments if first <= i.due_on <= as_of]
-    paid_in_time = [
-        i.settled_on is not None and i.settled_on <= i.due_on + timedelta(days=d.terms.grace_days)
-        for d, i in instalments
+    # Pending on as_of (unpaid, its deadline not passed: judged None) is not due yet.
+    judged = [
+        (i, is_instalment_on_time(d, i, as_of))
+        for d in st_.state.drawdowns
+        for i in d.instalments
+        if first <= i.due_on <= as_of
     ]
+    instalments = [i for i, on_time in judged if on_time is not None]
+    paid_in_time = [on_time for _, on_time in judged if on_time is not None]
     return {
         "account_id": account,
         "month": month_end(as_of),
         "credit_limit": st_.state.line.credit_limit,
         "balance": st_.state.principal_outstanding,
-        "amount_due": sum(i.principal_due + i.interest_due for _, i in instalments),
+        "amount_due": sum(i.principal_due + i.interest_due for i in instalments),
         "amount_paid": sum(sum(parts.values()) for on, _, _, parts in st_.repayments if first <= on <= as_of),
         "drawn_amount": sum(d.principal for d in st_.state.drawdowns if first <= d.drawn_on <= as_of),
         "dpd": st_.dpd,
@@ -237,9 +242,9 @@ def _month_so_far(engine, account: str, as_of: date) -> dict | None:
     }
 
 
-def _independent_panel(engine, exported: pd.DataFrame, accounts: list[str], as_of: date) -> pd.DataFrame:
-    """``exported`` (the ledger's export up to a later date) up to ``as_of``, and the month so far."""
-    panel = exported[pd.to_datetime(exported["month"]) <= pd.Timestamp(as_of)]
+def _independent_panel(engine, accounts: list[str], as_of: date) -> pd.DataFrame:
+    """The ledger's export on ``as_of`` (its complete months) and the month so far."""
+    panel = export_panel(engine, as_of)
     if as_of != month_end(as_of):
         panel = pd.concat([panel, pd.DataFrame([_month_so_far(engine, a, as_of) for a in accounts])], ignore_index=True)
     return validate_table(panel, PANEL_SCHEMA, "expected")
@@ -285,10 +290,10 @@ def test_features_and_decisions_from_the_ledger_equal_those_from_its_exported_pa
         recorded[account] = _record_customer_facts(engine, account, rng, last_day)
 
     mid_month = last_day + timedelta(days=days_after)
-    # Rows up to a date read nothing after it: one export serves both dates (it is slow).
-    exported = export_panel(engine, max(month_end(last_day), mid_month))
+    # One export per date: what is pending on a date (unpaid, its deadline not passed)
+    # has fallen due on a later one, so an export up to a later date has other rows.
     for as_of in sorted({month_end(last_day), mid_month}):
-        panel_a = _independent_panel(engine, exported, sorted(opened), as_of)
+        panel_a = _independent_panel(engine, sorted(opened), as_of)
         customers_a = _expected_customers(opened, recorded, as_of)
         book = book_as_of(engine, as_of)
         assert book.features_as_of == month_end(as_of)

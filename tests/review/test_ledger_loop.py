@@ -16,7 +16,7 @@ from linewise.data.synthetic import SynthSpec, synthesize
 from linewise.errors import InputError
 from linewise.ledger.book import BookSpec, simulate_book
 from linewise.ledger.decisions import Refused
-from linewise.ledger.events import RepaymentPosted
+from linewise.ledger.events import LineOpened, RepaymentPosted
 from linewise.ledger.model import LineStatus
 from linewise.ledger.posting import due_amount
 from linewise.ledger.product import Product
@@ -184,3 +184,52 @@ def test_a_repayment_today_calls_a_decision_for_its_line_when_the_whole_book_is_
 
     assert account in set(due.decisions["account_id"])
     assert not set(due.decisions["account_id"]) & set(in_arrears[1:]), "only lines whose arrears were cleared"
+
+
+def test_an_instalment_due_on_the_review_day_and_not_yet_paid_is_not_a_missed_month(engine, decider):
+    # A line repaid every month (as the service's tests' A2), reviewed on the day an instalment falls due.
+    opened, review_day = date(2025, 6, 10), date(2026, 1, 10)
+    post_event(
+        engine,
+        LineOpened(
+            account_id="A2",
+            occurred_on=opened,
+            idempotency_key="open",
+            customer_id="C2",
+            currency="CNY",
+            credit_limit=2_000_000,
+        ),
+    )
+    post_event(
+        engine,
+        drawdown_event(
+            Product(),
+            None,
+            account_id="A2",
+            amount=800_000,
+            term_months=12,
+            method="equal_instalment",
+            purpose="daily_consumption",
+            occurred_on=opened,
+            idempotency_key="draw",
+        ),
+    )
+    for month in range(7, 13):
+        post_event(
+            engine,
+            RepaymentPosted(
+                account_id="A2", occurred_on=date(2025, month, 10), idempotency_key=f"pay-{month}", amount=74_000
+            ),
+        )
+    assert statement(engine, "A2", review_day).dpd == 0
+
+    book = book_from_ledger(engine, review_day, "A2")
+    decided = decide_book(book, decider, ReviewRequest(account="A2", recourse=False, log=False), log=None)
+
+    # Nothing was missed: no reason says so, and the features that would are clean.
+    reasons = set(decided.decisions.iloc[0]["reasons"])
+    assert not {"missed_payment_months_6m_above_max", "on_time_ratio_6m_below_min"} & reasons, reasons
+    features = decided.features.loc["A2"]
+    assert features["on_time_ratio_6m"] == 1.0 and features["missed_payment_months_6m"] == 0
+    january = book.panel.iloc[-1]
+    assert january["amount_due"] == 0 and pd.isna(january["on_time"])  # pending: due today, not late

@@ -7,7 +7,9 @@ costs about as little as its few rows and a whole book scales with its rows.
 
 A month not yet over on ``as_of`` is a row too: the month so far, computed at
 ``as_of`` (what fell due, was paid and drawn by then, days past due on ``as_of``)
-and labelled with its month end like every other row.
+and labelled with its month end like every other row. An instalment pending on
+``as_of`` (not settled by then, its deadline, due date plus grace days, not passed)
+has not fallen due in any row: its outcome is not known yet.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ class BookArrays:
     - limits: every change (day, the store's row id to order a day's changes, amount);
     - drawn: principal drawn per month; paid: all allocations and their principal per month;
     - due: per month of the due date, the amount due, how many instalments fell due and
-      how many of those were settled by their due date plus grace;
+      how many of those were settled by their due date plus grace; an instalment pending
+      on ``as_of`` (not settled by then and its deadline not passed) is left out;
     - late: each instalment settled after its due date, or not at all (``NEVER_DAY``),
       with both days: the only ones that make days past due.
     """
@@ -167,8 +170,9 @@ def panel_as_of(book: BookArrays, as_of: date) -> pd.DataFrame:
     """Panel rows of every line of ``book`` opened by ``as_of``, from its first month to ``as_of``'s.
 
     ``book`` holds only what happened by ``as_of``: limits, drawdowns and allocations
-    dated after it, and instalments due after it, are left out by the caller. Columns as
-    the ledger's panel (``month`` the month end, ``datetime64[ns]``), sorted by account
+    dated after it, and instalments due after it, are left out by the caller, and so are
+    instalments pending on it from the sums of instalments due (see :class:`BookArrays`).
+    Columns as the ledger's panel (``month`` the month end, ``datetime64[ns]``), sorted by account
     and month. Each complete month's row equals :func:`~linewise.ledger.snapshot.month_end_panel`'s;
     the last row of an account, when ``as_of`` is not a month end, is the month so far
     as that function computes it at ``as_of``, labelled with the month end.

@@ -428,7 +428,11 @@ def statement(engine: Engine, account_id: str, as_of: date) -> Statement:
 
 
 def export_panel(engine: Engine, as_of: date, account_id: str | None = None) -> pd.DataFrame:
-    """Panel rows for every complete month end up to ``as_of`` (one account or all)."""
+    """Panel rows for every complete month end up to ``as_of`` (one account or all), read on ``as_of``.
+
+    An instalment pending on ``as_of`` (not settled, its deadline not passed) has not
+    fallen due in any row (see :mod:`linewise.ledger.snapshot`).
+    """
     with read_snapshot(engine) as conn:
         frames = load_frames(conn, account_id, up_to=as_of)
     if account_id is not None and frames["lines"].empty:
@@ -437,4 +441,4 @@ def export_panel(engine: Engine, as_of: date, account_id: str | None = None) -> 
         return month_end_panel(frames, [])
     first = min(frames["lines"]["opened_on"])
     months = [m for m in month_ends(first, as_of) if m <= as_of]
-    return month_end_panel(frames, months)
+    return month_end_panel(frames, months, as_of)

@@ -3,6 +3,11 @@
 Pure: frames in, frame out. ``on_time`` is True when every instalment due in the
 month was paid in full by its due date plus grace, False when one was not, and
 missing when nothing fell due.
+
+The panel is read on a day, ``as_of``. An instalment *pending* then (not settled by
+``as_of``, and its deadline, due date plus grace days, not before ``as_of``) has not
+fallen due in any row: it is neither in ``amount_due`` nor judged by ``on_time``, as
+its outcome is not known yet. It still makes days past due from its due date.
 """
 
 from __future__ import annotations
@@ -38,11 +43,13 @@ def _sum_by_account(frame: pd.DataFrame, mask: pd.Series, column: str) -> pd.Ser
     return frame.loc[mask].groupby("account_id")[column].sum()
 
 
-def month_end_panel(frames: dict[str, pd.DataFrame], months: Sequence[date]) -> pd.DataFrame:
-    """Panel rows at each month end in ``months`` for every line open by then.
+def month_end_panel(frames: dict[str, pd.DataFrame], months: Sequence[date], as_of: date | None = None) -> pd.DataFrame:
+    """Panel rows at each month end in ``months`` for every line open by then, read on ``as_of``.
 
     ``frames`` holds the ledger projections ``lines``, ``limit_history``,
-    ``drawdowns``, ``instalments`` and ``allocations``.
+    ``drawdowns``, ``instalments`` and ``allocations``. ``as_of`` (the latest of
+    ``months`` when None) is the day instalments pending are judged on; a day of
+    ``months`` that is not a month end is that month so far.
     """
     lines = _dates(frames["lines"], "opened_on")
     limits = _dates(frames["limit_history"], "effective_on").sort_values(["effective_on", "id"])
@@ -56,6 +63,8 @@ def month_end_panel(frames: dict[str, pd.DataFrame], months: Sequence[date]) -> 
     insts["deadline"] = insts["due_on"] + pd.to_timedelta(insts["grace_days"], unit="D")
     insts["amount_due"] = insts["principal_due"] + insts["interest_due"]
     insts["paid_in_time"] = insts["settled_on"].notna() & (insts["settled_on"] <= insts["deadline"])
+    read_on = pd.Timestamp(as_of if as_of is not None else max(months, default=pd.Timestamp.max))
+    insts["fallen_due"] = (insts["settled_on"] <= read_on) | (insts["deadline"] < read_on)
     allocs = _dates(frames["allocations"], "posted_on")
     principal = allocs[allocs["component"] == "principal"]
 
@@ -83,7 +92,7 @@ def _month(
     drawn_to_date = _sum_by_account(draws, draws["drawn_on"] <= end, "principal")
     repaid_to_date = _sum_by_account(principal, principal["posted_on"] <= end, "amount")
     frame["balance"] = drawn_to_date.reindex(accounts, fill_value=0) - repaid_to_date.reindex(accounts, fill_value=0)
-    in_month = (insts["due_on"] >= start) & (insts["due_on"] <= end)
+    in_month = (insts["due_on"] >= start) & (insts["due_on"] <= end) & insts["fallen_due"]
     frame["amount_due"] = _sum_by_account(insts, in_month, "amount_due")
     frame["amount_paid"] = _sum_by_account(
         allocs, (allocs["posted_on"] >= start) & (allocs["posted_on"] <= end), "amount"

@@ -6,11 +6,18 @@ the whole book, read from one snapshot of the database.
 
 Real time: when ``as_of`` is not a month end, each line's last panel row is its month
 so far, computed at ``as_of`` (what fell due, was paid and drawn by then, days past
-due on ``as_of``; ``on_time`` judges only the instalments due by then) and labelled
-with that month's end. Features are then computed *as of that month end*
-(``features_as_of``), so that a repayment made today that clears the arrears is seen
-today, not at the month's close. Customer attributes are those dated on or before
-``as_of`` itself. On a month end the panel is exactly :func:`~linewise.ledger.service.export_panel`'s.
+due on ``as_of``) and labelled with that month's end. Features are then computed *as
+of that month end* (``features_as_of``), so that a repayment made today that clears the
+arrears is seen today, not at the month's close. Customer attributes are those dated
+on or before ``as_of`` itself. On a month end the panel is exactly
+:func:`~linewise.ledger.service.export_panel`'s.
+
+What fell due: an instalment has fallen due by ``as_of`` when it was settled by then
+or its deadline (due date plus its drawdown's grace days) is before ``as_of``. One
+neither is *pending*, its outcome not known yet: it is in no row's ``amount_due`` and
+not judged by its ``on_time`` (an instalment due today and unpaid is not missed; paid
+today, it is on time). Pending or not, an unpaid instalment makes days past due from
+its due date.
 """
 
 from __future__ import annotations

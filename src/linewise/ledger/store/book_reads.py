@@ -116,6 +116,9 @@ def _statements(dialect: str, *, some: bool) -> list[tuple[Any, str]]:
     # Instalments are read with their drawdown's grace days.
     with_grace = i.join(dd, and_(dd.c.account_id == i.c.account_id, dd.c.seq == i.c.drawdown_seq))
     in_time = case((days(i.c.settled_on) <= days(i.c.due_on) + dd.c.grace_days, 1), else_=0)
+    # Fallen due by as_of: settled by then, or past its deadline (due date plus grace). One
+    # neither is pending: its outcome unknown, it is not yet due in a panel row.
+    fallen_due = or_(i.c.settled_on <= _AS_OF, days(i.c.due_on) + dd.c.grace_days < days(_AS_OF))
     late = or_(i.c.settled_on.is_(None), i.c.settled_on > i.c.due_on)
     return [
         (read([lines.c.account_id, days(lines.c.opened_on)], lines, lines.c.opened_on, grouped=False), "si"),
@@ -153,7 +156,7 @@ def _statements(dialect: str, *, some: bool) -> list[tuple[Any, str]]:
                     _sum(in_time),
                 )
                 .select_from(with_grace)
-                .where(i.c.due_on <= _AS_OF)
+                .where(i.c.due_on <= _AS_OF, fallen_due)
                 .group_by(i.c.account_id, month(i.c.due_on)),
                 i.c.account_id,
                 some=some,
@@ -231,6 +234,8 @@ def read_book_arrays(conn: Connection, as_of: date, accounts: Sequence[str] | No
     Only ``accounts`` when given (ids not in the ledger are simply absent). Limits,
     drawdowns and allocations dated after ``as_of`` and instalments due after it are
     not read; drawdowns, allocations and instalments come summed per account and month.
+    The sums of instalments due (``due_*``) leave out those pending on ``as_of``: not
+    settled by then and their deadline (due date plus grace days) not before it.
     """
     return BookArrays(
         *(column for read in book_array_reads(conn.dialect.name, as_of, accounts) for column in read(conn))
