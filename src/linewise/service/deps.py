@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -29,6 +29,7 @@ from linewise.ledger.store.customers import customer_accounts
 from linewise.review.run import Decider
 from linewise.service.decider import LiveDecider
 from linewise.service.limiter import LoginLimiter, RequestLimiter
+from linewise.service.schemas.common import ID_PATTERN, KEY_PATTERN
 from linewise.service.settings import ServiceSettings
 from linewise.service.tokens import Principal, read_token
 
@@ -49,6 +50,8 @@ __all__ = [
 ]
 
 STAFF = ("analyst", "admin")
+# Told in the OpenAPI description; linewise.inputs.parse_id checks it (id_malformed).
+_ID_SCHEMA: dict[str, Any] = {"pattern": ID_PATTERN}
 _oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
@@ -152,7 +155,7 @@ def account_access(*roles: str) -> Callable[..., AccountAccess]:
     """A dependency admitting ``roles`` to the path's ``account_id``: staff to any line, a customer to its own."""
 
     def reach(
-        account_id: Annotated[str, Path(description="The line's account id.")],
+        account_id: Annotated[str, Path(description="The line's account id.", json_schema_extra=_ID_SCHEMA)],
         who: CurrentUser,
         services: ServicesDep,
         request: Request,
@@ -179,7 +182,7 @@ def customer_access(*roles: str) -> Callable[..., CustomerAccess]:
     """A dependency admitting ``roles`` to the path's ``customer_id``: staff to any customer, a customer to itself."""
 
     def reach(
-        customer_id: Annotated[str, Path(description="The customer id of the lines.")],
+        customer_id: Annotated[str, Path(description="The customer id of the lines.", json_schema_extra=_ID_SCHEMA)],
         who: CurrentUser,
         services: ServicesDep,
         request: Request,
@@ -212,7 +215,8 @@ def _idempotency_key(
         str | None,
         Header(
             description="Per account, as the CLI's --key: a retry with the same key and body posts nothing new "
-            "and answers as the first time; the same key with another body is refused (409)."
+            "and answers as the first time; the same key with another body is refused (409).",
+            json_schema_extra={"pattern": KEY_PATTERN},
         ),
     ] = None,
 ) -> str:

@@ -2,10 +2,11 @@
 
 linewise's own errors carry their code (its kind gives the status: see
 :class:`linewise.errors.ErrorKind`); a request FastAPI cannot validate is
-``request_invalid`` (422) naming the field; a route or method that does not exist is
-``route_not_found`` (404) or ``method_not_allowed`` (405); a database lost mid-request
-is ``database_unreachable`` (503). Errors of the service's own side (5xx) tell the
-client no more than what kind of trouble it is: the details go to the log.
+``request_invalid`` (422) naming the field (``body`` for a body that is not UTF-8); a
+route or method that does not exist is ``route_not_found`` (404) or
+``method_not_allowed`` (405); a database lost mid-request is ``database_unreachable``
+(503). Errors of the service's own side (5xx) tell the client no more than what kind
+of trouble it is: the details go to the log.
 """
 
 from __future__ import annotations
@@ -116,6 +117,13 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:
+        # FastAPI's one 400: a body it could not decode (not UTF-8). A request it cannot
+        # read is request_invalid, as a body that is not JSON is.
+        unreadable = InputError(
+            "request_invalid", where="body", detail="body must be UTF-8 text; got bytes that are not"
+        )
+        return _response(422, error_out(unreadable))
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     body = ErrorOut(code=code, where=f"{request.method} {request.url.path}", detail=str(exc.detail))
     return _response(exc.status_code, body, dict(exc.headers or {}))

@@ -10,7 +10,7 @@ from linewise.inputs import parse_key
 from linewise.ledger.store.users import read_audit
 from linewise.service.deps import ServicesDep, role_in
 from linewise.service.schemas.auth import AuditEntryOut, AuditPageOut
-from linewise.service.schemas.common import PAGE_MAX, error_responses
+from linewise.service.schemas.common import KEY_PATTERN, PAGE_MAX, error_responses
 
 __all__ = ["router"]
 
@@ -20,7 +20,9 @@ router = APIRouter(tags=["audit"])
 @router.get("/audit", responses=error_responses(401, 403, 422), dependencies=[Depends(role_in("admin"))])
 def audit_log(
     services: ServicesDep,
-    target: Annotated[str | None, Query(max_length=128, description="e.g. account:A1")] = None,
+    target: Annotated[
+        str | None, Query(max_length=128, description="e.g. account:A1", json_schema_extra={"pattern": KEY_PATTERN})
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
 ) -> AuditPageOut:

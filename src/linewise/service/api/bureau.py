@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from linewise.ledger.bureau_file import last_reported_month, parse_reporting_month, record_json
 from linewise.ledger.credit_report import account_report
 from linewise.service.deps import STAFF, AccountAccess, ServicesDep, account_access
-from linewise.service.schemas.common import error_responses
+from linewise.service.schemas.common import MONTH_PATTERN, error_responses
 from linewise.service.schemas.lines import CreditReportOut
 
 __all__ = ["router"]
@@ -24,7 +24,12 @@ def credit_report(
     access: Reader,
     services: ServicesDep,
     month: Annotated[
-        str | None, Query(max_length=7, description="YYYY-MM, a month over; last month when left out.")
+        str | None,
+        Query(
+            max_length=7,
+            description="YYYY-MM, a month over; last month when left out.",
+            json_schema_extra={"pattern": MONTH_PATTERN},
+        ),
     ] = None,
 ) -> CreditReportOut:
     """The line's record and each loan's as reported to the bureau for a month (as ``linewise bureau show``)."""

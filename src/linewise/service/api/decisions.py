@@ -16,7 +16,7 @@ from linewise.service.deciding import decide_now
 from linewise.service.deps import STAFF, AccountAccess, Lang, ServicesDep, account_access, role_in
 from linewise.service.errors import RequestThrottledError
 from linewise.service.reads import run_model_ref, run_size
-from linewise.service.schemas.common import error_responses
+from linewise.service.schemas.common import ID_PATTERN, error_responses
 from linewise.service.schemas.decisions import (
     DecideIn,
     DecideOut,
@@ -113,7 +113,10 @@ def list_decisions(
 @router.post("/decisions/{run}/{account_id}/replay", responses=_ERRORS, dependencies=[Depends(role_in(*STAFF))])
 def replay(
     run: Annotated[int, Path(ge=1, le=RUN_MAX, description="The logged run.")],
-    account_id: Annotated[str, Path(max_length=64, description="An account decided in the run.")],
+    account_id: Annotated[
+        str,
+        Path(max_length=64, description="An account decided in the run.", json_schema_extra={"pattern": ID_PATTERN}),
+    ],
     services: ServicesDep,
 ) -> ReplayOut:
     """Decide a logged run again from what it stored; the account's differences (staff).

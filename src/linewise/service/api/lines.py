@@ -27,7 +27,7 @@ from linewise.service.deps import (
     account_access,
 )
 from linewise.service.reads import events_page
-from linewise.service.schemas.common import PAGE_MAX, error_responses
+from linewise.service.schemas.common import DATE_PATTERN, PAGE_MAX, error_responses
 from linewise.service.schemas.lines import (
     DrawdownIn,
     EventOut,
@@ -127,7 +127,14 @@ def repay(body: RepaymentIn, access: Mover, services: ServicesDep, key: Idempote
 def show_statement(
     access: Reader,
     services: ServicesDep,
-    as_of: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD; today when left out.")] = None,
+    as_of: Annotated[
+        str | None,
+        Query(
+            max_length=10,
+            description="YYYY-MM-DD; today when left out.",
+            json_schema_extra={"format": "date", "pattern": DATE_PATTERN},
+        ),
+    ] = None,
 ) -> StatementOut:
     """Schedules, payments, days past due and the payoff of the line as of a day."""
     day = services.today() if as_of is None else parse_iso_date(as_of, "as_of")

@@ -6,23 +6,52 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from linewise.money import MAX_AMOUNT_MINOR
+from linewise.calendar import FIRST_YEAR, LAST_YEAR
+from linewise.inputs import ID_MAX_LENGTH, KEY_MAX_LENGTH, REASON_MAX_LENGTH
+from linewise.ledger.store.customers import EVIDENCE_MAX_LENGTH
+from linewise.money import CURRENCY_EXPONENTS, MAX_AMOUNT_MINOR
 
 __all__ = [
+    "CURRENCIES",
+    "DATE_PATTERN",
+    "EVIDENCE_PATTERN",
+    "ID_PATTERN",
+    "KEY_PATTERN",
+    "MONTH_PATTERN",
     "PAGE_MAX",
+    "REASON_PATTERN",
+    "CurrencyText",
     "DateText",
     "ErrorOut",
+    "EvidenceText",
+    "IdText",
     "In",
     "MinorUnits",
     "Out",
     "PageOut",
     "PositiveMinorUnits",
     "ReasonNote",
+    "ReasonText",
     "error_responses",
 ]
 
 # Rows one page may hold: a line of two years holds about a hundred events.
 PAGE_MAX = 200
+
+# What the service's parsers take (linewise.inputs, linewise.calendar, the customer
+# store), told in the OpenAPI description as patterns, so that a client made from it
+# sends what is read. Only told: the parsers still check every value and refuse with
+# their own codes (id_malformed, key_malformed, date_malformed, ...), which a pattern
+# checked by Pydantic would turn into request_invalid.
+_YEAR = "(19[0-9]{2}|2[01][0-9]{2})"
+assert (FIRST_YEAR, LAST_YEAR) == (1900, 2199), "_YEAR spells the years linewise.calendar takes"
+ID_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:-]{{0,{ID_MAX_LENGTH - 1}}}$"
+KEY_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:-]{{0,{KEY_MAX_LENGTH - 1}}}$"
+REASON_PATTERN = rf"^[a-z][a-z0-9_]{{0,{REASON_MAX_LENGTH - 1}}}$"
+EVIDENCE_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:/#-]{{0,{EVIDENCE_MAX_LENGTH - 1}}}$"
+DATE_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+MONTH_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])$"
+CURRENCIES = sorted(CURRENCY_EXPONENTS)
 
 # Money is an integer of minor units (fen, cents): strict, so that 100.5, "100" and
 # true are refused rather than turned into a number.
@@ -35,8 +64,33 @@ PositiveMinorUnits = Annotated[
 # Dates travel as YYYY-MM-DD text and are parsed by linewise.inputs, as the CLI's are
 # (Pydantic would also take a number of seconds as a date).
 DateText = Annotated[
-    str, Field(max_length=10, json_schema_extra={"format": "date"}, description="YYYY-MM-DD", examples=["2026-01-10"])
+    str,
+    Field(
+        max_length=10,
+        json_schema_extra={"format": "date", "pattern": DATE_PATTERN},
+        description=f"YYYY-MM-DD, in the years {FIRST_YEAR} to {LAST_YEAR}",
+        examples=["2026-01-10"],
+    ),
 ]
+# An account or customer id, and a reason code (snake_case), as linewise.inputs reads them.
+IdText = Annotated[str, Field(max_length=ID_MAX_LENGTH, json_schema_extra={"pattern": ID_PATTERN})]
+ReasonText = Annotated[
+    str,
+    Field(
+        max_length=REASON_MAX_LENGTH,
+        json_schema_extra={"pattern": REASON_PATTERN},
+        description="A reason code (snake_case).",
+    ),
+]
+EvidenceText = Annotated[
+    str,
+    Field(
+        max_length=EVIDENCE_MAX_LENGTH,
+        json_schema_extra={"pattern": EVIDENCE_PATTERN},
+        description="Reference of the document that proves it (e.g. payslip-2026-03), not the document.",
+    ),
+]
+CurrencyText = Annotated[str, Field(max_length=3, json_schema_extra={"enum": CURRENCIES})]
 # A free-text note an admin adds to a change by hand, kept in the audit log.
 ReasonNote = Annotated[str, Field(max_length=500, description="Why, in words, for the audit log.")]
 

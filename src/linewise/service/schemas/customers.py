@@ -7,12 +7,10 @@ from typing import Literal
 from pydantic import Field
 
 from linewise.ledger.store.customers import INCOME_SOURCES
-from linewise.service.schemas.common import DateText, In, MinorUnits, Out
+from linewise.service.schemas.common import CurrencyText, DateText, EvidenceText, In, MinorUnits, Out
 from linewise.service.schemas.decisions import FollowUpOut
 
 __all__ = ["AssetProofIn", "IncomeProofIn", "ProofOut"]
-
-_EVIDENCE = "Reference of the document that proves it (e.g. payslip-2026-03), not the document."
 
 
 class IncomeProofIn(In):
@@ -24,18 +22,18 @@ class IncomeProofIn(In):
         json_schema_extra={"enum": list(INCOME_SOURCES)},
         description="income_proof and bank_statement count as verified; declared does not.",
     )
-    evidence: str = Field(max_length=128, description=_EVIDENCE)
+    evidence: EvidenceText
     on: DateText | None = Field(None, description="The day it was verified; today when left out.")
-    currency: str | None = Field(None, max_length=3, description="The customer's lines' when left out.")
+    currency: CurrencyText | None = Field(None, description="The customer's lines' when left out.")
 
 
 class AssetProofIn(In):
     """Verified assets."""
 
     amount: MinorUnits
-    evidence: str = Field(max_length=128, description=_EVIDENCE)
+    evidence: EvidenceText
     on: DateText | None = None
-    currency: str | None = Field(None, max_length=3)
+    currency: CurrencyText | None = None
 
 
 class ProofOut(Out):

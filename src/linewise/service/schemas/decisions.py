@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from linewise.review.triggers import TRIGGERS
 from linewise.service.schemas.common import ErrorOut, In, Out, PageOut
 
 __all__ = [
@@ -89,7 +90,12 @@ class FollowUpOut(Out):
 class DecideIn(In):
     """Decide a line now (staff)."""
 
-    trigger: str = Field("review", max_length=16, description="review, repayment, income_proof or request.")
+    trigger: str = Field(
+        "review",
+        max_length=16,
+        json_schema_extra={"enum": list(TRIGGERS)},
+        description="review, repayment, income_proof or request.",
+    )
     apply: bool = Field(False, strict=True, description="Make the decision take effect on the line.")
     recourse: bool = Field(True, strict=True, description="Work out what would raise the line.")
 

@@ -8,13 +8,17 @@ from pydantic import Field
 
 from linewise.ledger.model import LineStatus
 from linewise.service.schemas.common import (
+    REASON_PATTERN,
+    CurrencyText,
     DateText,
+    IdText,
     In,
     MinorUnits,
     Out,
     PageOut,
     PositiveMinorUnits,
     ReasonNote,
+    ReasonText,
 )
 from linewise.service.schemas.decisions import FollowUpOut
 
@@ -37,10 +41,10 @@ __all__ = [
 class LineOpenIn(In):
     """A new line (admin)."""
 
-    account_id: str = Field(max_length=64, examples=["A1"])
-    customer_id: str = Field(max_length=64, examples=["C1"])
+    account_id: IdText = Field(examples=["A1"])
+    customer_id: IdText = Field(examples=["C1"])
     credit_limit: MinorUnits
-    currency: str = Field("CNY", max_length=3)
+    currency: CurrencyText = "CNY"
     on: DateText | None = Field(None, description="The day it opened (YYYY-MM-DD); today when left out.")
 
 
@@ -50,7 +54,7 @@ class DrawdownIn(In):
     amount: PositiveMinorUnits
     term_months: int = Field(strict=True, ge=1, le=600, description="Months; the product says which it offers.")
     method: str = Field("equal_instalment", max_length=32)
-    purpose: str = Field("daily_consumption", max_length=64)
+    purpose: str = Field("daily_consumption", max_length=64, json_schema_extra={"pattern": REASON_PATTERN})
     on: DateText | None = None
 
 
@@ -65,7 +69,7 @@ class LimitIn(In):
     """A limit set by hand (admin), with the reason code the ledger keeps and a note for the audit log."""
 
     credit_limit: MinorUnits
-    reason: str = Field(max_length=64, examples=["manual_review"], description="A reason code (snake_case).")
+    reason: ReasonText = Field(examples=["manual_review"])
     note: ReasonNote = ""
     on: DateText | None = None
 
@@ -74,7 +78,7 @@ class StatusIn(In):
     """A status set by hand (admin): frozen, active again, or closed."""
 
     status: LineStatus
-    reason: str = Field(max_length=64, examples=["manual_freeze"], description="A reason code (snake_case).")
+    reason: ReasonText = Field(examples=["manual_freeze"])
     note: ReasonNote = ""
     on: DateText | None = None
 
