@@ -11,7 +11,7 @@ from fastapi import FastAPI
 import linewise
 from linewise.ledger.service import load_product, require_schema
 from linewise.ledger.store import check_connection, create_store_engine
-from linewise.service.api import audit, auth, bureau, customers, decisions, lines, preview, versions
+from linewise.service.api import audit, auth, bureau, customers, decisions, health, lines, preview, versions
 from linewise.service.decider import LiveDecider
 from linewise.service.deps import Services
 from linewise.service.errors import install_error_handlers
@@ -89,7 +89,7 @@ def create_app(settings: ServiceSettings | None = None, *, clock: Callable[[], d
     app = FastAPI(title="linewise", version=linewise.__version__, description=_DESCRIPTION, lifespan=lifespan)
     app.state.services = services
     install_error_handlers(app)
-    for module in (auth, lines, preview, bureau, customers, decisions, audit, versions):
+    for module in (health, auth, lines, preview, bureau, customers, decisions, audit, versions):
         app.include_router(module.router)
     mount_pages(app, services)
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +24,7 @@ __all__ = [
     "DateText",
     "ErrorOut",
     "EvidenceText",
+    "HealthOut",
     "IdText",
     "In",
     "MinorUnits",
@@ -111,6 +112,13 @@ class ErrorOut(Out):
     code: str = Field(description="Stable name of the refusal (linewise.errors.ERROR_CODES).")
     where: str = Field(description="The field, header, account or setting at fault.")
     detail: str = Field(description="<field> must be <rule>; got <value>.")
+
+
+class HealthOut(Out):
+    """The process answers: ``status`` is always ``ok``, with the version of linewise it runs."""
+
+    status: Literal["ok"]
+    version: str
 
 
 class PageOut(Out):
