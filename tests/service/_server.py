@@ -68,9 +68,7 @@ class ServerProcess:
         command = [sys.executable, "-m", "linewise.cli.main", "serve", "--model", str(self.model_dir)]
         command += ["--strategy", str(self.strategy), "--host", "127.0.0.1", "--port", str(self.port)]
         with self.log.open("ab") as out:
-            self._process = subprocess.Popen(
-                command, stdout=out, stderr=subprocess.STDOUT, env=self._environment()
-            )
+            self._process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=self._environment())
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if not self.is_running:
