@@ -41,7 +41,6 @@ import os
 import secrets
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -306,7 +305,7 @@ HEADER = (
 )
 
 
-def verdict(met: bool) -> str:
+def verdict(*, met: bool) -> str:
     return "met" if met else "MISSED"
 
 
@@ -416,17 +415,17 @@ def main() -> None:
         p99 = offered.percentile_ms(0.99)
         print(
             f"target decide p99 < 50 ms at {args.rate:.0f} requests/s: p99 {p99:,.0f} ms, "
-            f"{offered.throughput:,.0f}/s answered: {verdict(p99 < 50 and offered.throughput >= 0.95 * args.rate)}"
+            f"{offered.throughput:,.0f}/s answered: {verdict(met=p99 < 50 and offered.throughput >= 0.95 * args.rate)}"
         )
         share = previews.throughput / trivial.throughput
         print(
             f"target preview >= 1/2 of /healthz's throughput: {previews.throughput:,.1f} / {trivial.throughput:,.0f}"
-            f" = {share:.3f}: {verdict(share >= 0.5)}"
+            f" = {share:.3f}: {verdict(met=share >= 0.5)}"
         )
         share = repayments.throughput / ledger_rate
         print(
             f"target repayments >= 1/3 of the ledger's posting rate: {repayments.throughput:,.0f} / {ledger_rate:,.0f}"
-            f" = {share:.3f}: {verdict(share >= 1 / 3)}"
+            f" = {share:.3f}: {verdict(met=share >= 1 / 3)}"
         )
         print(
             f"lines in the database at the end: {count_lines(engine):,}; total run: {time.perf_counter() - started:.0f} s"
