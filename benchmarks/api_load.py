@@ -322,7 +322,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="the longest one phase sends for (default 20)")
     parser.add_argument("--trivial", type=int, default=4_000, help="GET /healthz requests (default 4000)")
     parser.add_argument("--decides", type=int, default=400, help="decide requests in the closed loop (default 400)")
-    parser.add_argument("--open-seconds", type=float, default=3.0, help="seconds decide is offered --rate (default 3)")
+    parser.add_argument("--open-seconds", type=float, default=2.0, help="seconds decide is offered --rate (default 2)")
     parser.add_argument("--previews", type=int, default=300, help="drawdown previews (default 300)")
     parser.add_argument("--repayments", type=int, default=1_500, help="repayments over HTTP (default 1500)")
     args = parser.parse_args()
