@@ -18,7 +18,8 @@ the check off (``filter_failure`` below):
 - a lending rule, or what the ledger holds, refusing a well-formed request (422 with a
   code of kind ``refused_by_rule``, or one of ``_REFUSED_BY_STATE``): a drawdown under
   the product's minimum, a date before the line opened or after today, a limit set to
-  what it is. JSON Schema describes a request, not the ledger it meets;
+  what it is, a strategy's YAML that is not a valid strategy. JSON Schema describes a
+  request, not the ledger it meets nor the documents it carries;
 - an amount sent as a float with nothing after the point (``1885.0``), which JSON
   Schema counts as an integer: money never goes through float on its way into the
   ledger, so an amount must be written as an integer (``request_invalid``).
@@ -36,14 +37,15 @@ import pytest
 import schemathesis
 from schemathesis.engine import events, from_schema
 from schemathesis.openapi.checks import RejectedPositiveData
-from tests.service.conftest import NOW, SECRET, USERS, settings_for
+from tests.service.conftest import NOW, SECRET, USERS, every_route, settings_for
 
 from linewise.errors import ErrorKind, kind_of
 from linewise.service import create_app
 from linewise.service.tokens import Principal, issue_token
 
 # Invalid-input codes whose answer depends on what the service holds (its ledger, its
-# clock), not on the request's form: a valid request can meet them.
+# clock), not on the request's form, or on a document a field carries (a strategy's
+# YAML, checked against the strategy spec as a file is): a valid request can meet them.
 _REFUSED_BY_STATE = frozenset(
     {
         "occurred_on_before_line_opened",
@@ -51,6 +53,7 @@ _REFUSED_BY_STATE = frozenset(
         "date_after_today",
         "month_not_over",
         "currency_mismatch",
+        "strategy_invalid",
     }
 )
 # Examples per operation and phase: each role on each database sends about 10,000
@@ -160,3 +163,12 @@ def test_a_body_that_is_not_utf8_is_refused_as_request_invalid(api):
     assert answer.json()["code"] == "request_invalid"
     assert answer.json()["where"] == "body"
     assert api.call("GET", "/accounts/A1/events", "cat").json()["total"] == 6
+
+
+def test_a_method_a_path_does_not_have_is_405_with_every_method_the_path_has(api):
+    methods = {method for method, path in every_route(api.client.app) if path == "/strategies"}
+    assert methods >= {"GET", "POST"}
+    answer = api.call("DELETE", "/strategies", "ada")
+    assert answer.status_code == 405
+    assert answer.json()["code"] == "method_not_allowed"
+    assert set(answer.headers["Allow"].split(", ")) == methods

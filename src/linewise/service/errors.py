@@ -18,8 +18,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from linewise.errors import AccessDeniedError, DatabaseUnreachableError, InputError, LinewiseError, kind_of
 from linewise.service.schemas.common import ErrorOut
@@ -126,7 +128,21 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
         return _response(422, error_out(unreadable))
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     body = ErrorOut(code=code, where=f"{request.method} {request.url.path}", detail=str(exc.detail))
-    return _response(exc.status_code, body, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return _response(exc.status_code, body, headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path has, for a 405's Allow (Starlette's names those of the first route of the path only)."""
+    methods: set[str] = set()
+    # FastAPI keeps included routers nested: their routes are reached through their contexts.
+    for route in iter_route_contexts(request.app.router.routes):
+        matched, _ = route.matches(request.scope)
+        if matched is not Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
 
 
 def _database_lost(_request: Request, exc: Exception) -> JSONResponse:

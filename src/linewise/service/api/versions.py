@@ -7,7 +7,7 @@ An activation changes the service's decisions from its next look at the database
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
@@ -21,7 +21,7 @@ from linewise.review.versions import (
 )
 from linewise.service.deps import STAFF, AdminUser, Services, ServicesDep, role_in
 from linewise.service.errors import error_out
-from linewise.service.schemas.common import error_responses
+from linewise.service.schemas.common import REF_PATTERN, error_responses
 from linewise.service.schemas.versions import (
     ActivateIn,
     ActivationOut,
@@ -39,7 +39,10 @@ router = APIRouter(tags=["versions"])
 _ERRORS = error_responses(401, 403, 404, 409, 422)
 _STAFF = [Depends(role_in(*STAFF))]
 
-Ref = Annotated[str, Path(max_length=128, description="The version's id@version.")]
+Ref = Annotated[
+    str, Path(max_length=128, description="The version's id@version.", json_schema_extra={"pattern": REF_PATTERN})
+]
+_REF_SCHEMA: dict[str, Any] = {"pattern": REF_PATTERN}
 Limit = Annotated[int, Query(ge=1, le=LIST_MAX)]
 Offset = Annotated[int, Query(ge=0, le=2**31)]
 
@@ -68,8 +71,12 @@ def store_strategy(body: StrategyIn, who: AdminUser, services: ServicesDep, resp
 @router.get("/strategies/diff", responses=_ERRORS, dependencies=_STAFF)
 def diff_strategies(
     services: ServicesDep,
-    old: Annotated[str, Query(max_length=128, description="The stored strategy in force.")],
-    new: Annotated[str, Query(max_length=128, description="The stored strategy proposed.")],
+    old: Annotated[
+        str, Query(max_length=128, description="The stored strategy in force.", json_schema_extra=_REF_SCHEMA)
+    ],
+    new: Annotated[
+        str, Query(max_length=128, description="The stored strategy proposed.", json_schema_extra=_REF_SCHEMA)
+    ],
 ) -> StrategyDiffOut:
     """What changed from one stored strategy to another, as `linewise strategy diff` says it (staff)."""
     diff = diff_stored_strategies(services.engine, old, new)

@@ -20,6 +20,7 @@ __all__ = [
     "MONTH_PATTERN",
     "PAGE_MAX",
     "REASON_PATTERN",
+    "REF_PATTERN",
     "CurrencyText",
     "DateText",
     "ErrorOut",
@@ -52,6 +53,8 @@ REASON_PATTERN = rf"^[a-z][a-z0-9_]{{0,{REASON_MAX_LENGTH - 1}}}$"
 EVIDENCE_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:/#-]{{0,{EVIDENCE_MAX_LENGTH - 1}}}$"
 DATE_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 MONTH_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])$"
+# A strategy's or model's id@version (linewise.ledger.store.versions.check_ref), with a maxLength of 128.
+REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*@[A-Za-z0-9._:-]+$"
 CURRENCIES = sorted(CURRENCY_EXPONENTS)
 
 # Money is an integer of minor units (fen, cents): strict, so that 100.5, "100" and
