@@ -44,6 +44,9 @@ from linewise.ledger.service import drawdown_event, post_event, read_state
 from linewise.ledger.store.repository import load_account_events
 from linewise.ledger.store.tables import allocations, audit_log, events
 
+# A real server or every operation of the API: part of `make test`, not of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 POSTINGS = 500
 CLIENTS = 32
 # Customer C1 (user cat) posts on the odd lines, the admin (ada) on C2's even ones.

@@ -43,6 +43,9 @@ from linewise.errors import ErrorKind, kind_of
 from linewise.service import create_app
 from linewise.service.tokens import Principal, issue_token
 
+# A real server or every operation of the API: part of `make test`, not of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 # Invalid-input codes whose answer depends on what the service holds (its ledger, its
 # clock), not on the request's form, or on a document a field carries (a strategy's
 # YAML, checked against the strategy spec as a file is): a valid request can meet them.
