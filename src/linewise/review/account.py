@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from linewise.explain.formatting import Language
 from linewise.ledger.decisions import Applied, Refused
-from linewise.ledger.store.decision_log import SqlDecisionLog
+from linewise.ledger.store.decision_log import SqlDecisionLog, StoredRun
 from linewise.review.apply import apply_decided
 from linewise.review.log import DecisionLog
 from linewise.review.run import Decided, Decider, ReviewRequest, decide_book
@@ -23,13 +23,15 @@ __all__ = ["AccountDecision", "decide_account"]
 class AccountDecision:
     """A logged decision on one line, its notice, and what applying it did (``None``: not applied).
 
-    ``notice`` is ``None`` when the trigger did not call for a decision on the line (a
-    repayment trigger on a line that was not in arrears): nothing was decided or logged.
+    ``notice`` and ``stored`` (the decision as the log holds it) are ``None`` when the
+    trigger did not call for a decision on the line (a repayment trigger on a line that
+    was not in arrears): nothing was decided or logged.
     """
 
     decided: Decided
     notice: Notice | None
     outcome: Applied | Refused | None
+    stored: StoredRun | None = None
 
     @property
     def due(self) -> bool:
@@ -61,5 +63,6 @@ def decide_account(
     if decided.run_id is None:
         return AccountDecision(decided, None, None)
     outcome = apply_decided(store, decided)[0] if apply else None
-    notice = notice_of(log.load_run(decided.run_id), 0, language, strategy=decider.strategy)
-    return AccountDecision(decided, notice, outcome)
+    stored = log.load_run(decided.run_id)
+    notice = notice_of(stored, 0, language, strategy=decider.strategy)
+    return AccountDecision(decided, notice, outcome, stored)

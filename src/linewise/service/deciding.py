@@ -13,7 +13,6 @@ from sqlalchemy.exc import OperationalError
 
 from linewise.errors import DatabaseUnreachableError, LinewiseError
 from linewise.explain.formatting import Language
-from linewise.ledger.store.decision_log import SqlDecisionLog
 from linewise.review.account import decide_account
 from linewise.service.deps import Services
 from linewise.service.errors import error_out
@@ -46,10 +45,9 @@ def decide_now(
         language=lang,
         recourse=recourse,
     )
-    if not made.due or made.decided.run_id is None:
+    if made.stored is None:
         return DecideOut(due=False)
-    stored = SqlDecisionLog(services.engine).load_run(made.decided.run_id)
-    view = decision_out(stored, lang, analyst=analyst, strategy=services.decider.strategy, outcome=made.outcome)
+    view = decision_out(made.stored, lang, analyst=analyst, strategy=services.decider.strategy, outcome=made.outcome)
     return DecideOut(due=True, decision=view)
 
 
