@@ -223,3 +223,17 @@ def test_a_line_asking_for_more_too_often_is_refused_before_anything_is_decided(
     assert 0 < int(refused.headers["Retry-After"]) <= 3600
     assert snapshot(api.engine) == before
     assert api.call("POST", "/accounts/A1/limit-requests", "cat").status_code == 200  # another line asks on
+
+
+def test_a_run_larger_than_a_request_may_replay_is_refused_naming_the_command_and_nothing_is_written(
+    api, monkeypatch
+):
+    from linewise.service.api import decisions
+
+    run = freeze_a1(api)["decision"]["run"]
+    monkeypatch.setattr(decisions, "REPLAY_ACCOUNTS_MAX", 0)
+    before = snapshot(api.engine)
+    refused = api.call("POST", f"/decisions/{run}/A1/replay", "ann")
+    assert refused.status_code == 422 and refused.json()["code"] == "run_too_large"
+    assert f"linewise decisions replay --run {run}" in refused.json()["detail"]
+    assert snapshot(api.engine) == before

@@ -8,12 +8,14 @@ until the store has a paged read of its own.)
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from linewise.errors import InputError
 from linewise.ledger.store import read_snapshot
 from linewise.ledger.store.tables import decision_runs, events
 
@@ -87,3 +89,39 @@ def _run_row(engine: Engine, run_id: int) -> Any:
         return conn.execute(
             select(decision_runs.c.accounts, decision_runs.c.model_ref).where(decision_runs.c.id == run_id)
         ).first()
+
+
+def checked_run_size(engine: Engine, run_id: int, *, most: int, use: str) -> int:
+    """How many accounts logged run ``run_id`` decided, when a request may read it whole.
+
+    Raises InputError ``run_not_found`` for no such run and ``run_too_large`` for a run
+    of more than ``most`` accounts (``use`` says what for; the command line is named).
+    """
+    size = run_size(engine, run_id)
+    if size is None:
+        raise InputError.for_field(
+            "run_not_found", where="decision log", field="run", rule="a stored run", value=run_id
+        )
+    if size > most:
+        raise InputError.for_field(
+            "run_too_large",
+            where=f"run {run_id}",
+            field="accounts",
+            rule=f"at most {most:,} to {use} (use `linewise decisions replay --run {run_id}`)",
+            value=size,
+        )
+    return size
+
+
+def position_in_run(account_ids: Iterable[Any], run_id: int, account_id: str) -> int:
+    """Where ``account_id`` is among a run's decided ``account_ids``; ``account_not_found`` when it is not."""
+    for position, decided in enumerate(account_ids):
+        if str(decided) == account_id:
+            return position
+    raise InputError.for_field(
+        "account_not_found",
+        where=f"run {run_id}",
+        field="account_id",
+        rule=f"an account decided in run {run_id}",
+        value=account_id,
+    )

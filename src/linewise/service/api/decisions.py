@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from linewise.errors import InputError
 from linewise.ledger.store.decision_log import SqlDecisionLog, account_decisions
 from linewise.ledger.store.users import write_audit
 from linewise.review.apply import decision_ref
@@ -15,7 +14,7 @@ from linewise.review.runs import replay_run
 from linewise.service.deciding import decide_now
 from linewise.service.deps import STAFF, AccountAccess, Lang, ServicesDep, account_access, role_in
 from linewise.service.errors import RequestThrottledError
-from linewise.service.reads import run_model_ref, run_size
+from linewise.service.reads import checked_run_size, position_in_run, run_model_ref
 from linewise.service.schemas.common import ID_PATTERN, error_responses
 from linewise.service.schemas.decisions import (
     DecideIn,
@@ -124,15 +123,7 @@ def replay(
     The run is replayed with the model it was decided with: the service's own, or the
     version stored in the database (``version_not_found`` when it never was stored).
     """
-    size = run_size(services.engine, run)
-    if size is not None and size > REPLAY_ACCOUNTS_MAX:
-        raise InputError.for_field(
-            "run_too_large",
-            where=f"run {run}",
-            field="accounts",
-            rule=f"at most {REPLAY_ACCOUNTS_MAX:,} to replay over HTTP (use `linewise decisions replay --run {run}`)",
-            value=size,
-        )
+    checked_run_size(services.engine, run, most=REPLAY_ACCOUNTS_MAX, use="replay over HTTP")
     decider = services.decider
     model, model_ref, source = decider.model, decider.model_ref, "service model"
     decided_with = run_model_ref(services.engine, run)
@@ -141,14 +132,7 @@ def replay(
         model, manifest = stored_model(services.engine, decided_with)
         model_ref, source = str(manifest["model"]), f"stored model {decided_with}"
     replayed = replay_run(SqlDecisionLog(services.engine), run, model=model, model_ref=model_ref, model_source=source)
-    if account_id not in set(replayed.run.decisions["account_id"].astype(str)):
-        raise InputError.for_field(
-            "account_not_found",
-            where=f"run {run}",
-            field="account_id",
-            rule=f"an account decided in run {run}",
-            value=account_id,
-        )
+    position_in_run(replayed.run.decisions["account_id"], run, account_id)
     differences = replayed.differences
     mine = differences.loc[differences["account_id"].astype(str) == account_id] if len(differences) else differences
     return ReplayOut(

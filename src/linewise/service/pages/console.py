@@ -26,7 +26,7 @@ from linewise.service.pages.reads import portfolio, recent_decisions, stored_str
 from linewise.service.pages.render import page_lang, render
 from linewise.service.pages.texts import translator
 from linewise.service.pages.views import feature_rows
-from linewise.service.reads import run_size
+from linewise.service.reads import checked_run_size, position_in_run
 from linewise.service.views import decision_out
 from linewise.strategy import read_strategy
 from linewise.strategy.diff import describe_changes
@@ -85,28 +85,9 @@ def _logged(services: ServicesDep, run: int, account_id: str) -> StoredRun:
     A page reads a whole run, so runs of more than REPLAY_ACCOUNTS_MAX accounts are
     refused as a replay over HTTP is (``run_too_large``), and the command line named.
     """
-    size = run_size(services.engine, run)
-    if size is None:
-        raise InputError.for_field("run_not_found", where="decision log", field="run", rule="a stored run", value=run)
-    if size > decisions.REPLAY_ACCOUNTS_MAX:
-        raise InputError.for_field(
-            "run_too_large",
-            where=f"run {run}",
-            field="accounts",
-            rule=f"at most {decisions.REPLAY_ACCOUNTS_MAX:,} to audit in a page (use `linewise decisions replay --run {run}`)",
-            value=size,
-        )
+    checked_run_size(services.engine, run, most=decisions.REPLAY_ACCOUNTS_MAX, use="audit in a page")
     stored = SqlDecisionLog(services.engine).load_run(run)
-    found = [i for i, a in enumerate(stored.decisions["account_id"].astype(str)) if a == account_id]
-    if not found:
-        raise InputError.for_field(
-            "account_not_found",
-            where=f"run {run}",
-            field="account_id",
-            rule=f"an account decided in run {run}",
-            value=account_id,
-        )
-    return stored.one(found[0])
+    return stored.one(position_in_run(stored.decisions["account_id"], run, account_id))
 
 
 def _audit_context(services: ServicesDep, run: int, account_id: str, lang: Language) -> dict[str, Any]:
