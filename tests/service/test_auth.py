@@ -10,7 +10,7 @@ from tests.service.conftest import NOW, PASSWORD, SECRET, every_route, settings_
 
 from linewise.errors import AccessDeniedError, ConfigurationError
 from linewise.service import ServiceSettings, create_app
-from linewise.service.limiter import PAIRS_MAX, LoginLimiter
+from linewise.service.limiter import PAIRS_MAX, LoginLimiter, RequestLimiter
 from linewise.service.passwords import hash_password, verify_password
 from linewise.service.settings import DEVELOPMENT_SECRET
 from linewise.service.tokens import Principal, issue_token, read_token
@@ -70,6 +70,19 @@ def test_the_limiter_frees_a_pair_once_its_failures_leave_the_window():
     assert limiter.retry_after("u", "5.6.7.8") == 0, "another client is not held back"
     now[0] = 60.5
     assert limiter.retry_after("u", "1.2.3.4") == 0
+
+
+def test_the_request_limiter_counts_every_attempt_and_frees_a_line_once_they_leave_the_window():
+    now = [0.0]
+    limiter = RequestLimiter(attempts_max=2, window_s=60, clock=lambda: now[0])
+    assert limiter.take("A1") == 0
+    now[0] = 30
+    assert limiter.take("A1") == 0
+    assert limiter.take("A1") == 31, "a third attempt within the window waits for the first to leave it"
+    assert limiter.take("A2") == 0, "another line is not held back"
+    now[0] = 60.5
+    assert limiter.take("A1") == 0, "a refused attempt was not counted"
+    assert limiter.take("A1") == 30
 
 
 def test_the_limiter_remembers_a_bounded_number_of_pairs():
