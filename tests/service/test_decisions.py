@@ -225,9 +225,7 @@ def test_a_line_asking_for_more_too_often_is_refused_before_anything_is_decided(
     assert api.call("POST", "/accounts/A1/limit-requests", "cat").status_code == 200  # another line asks on
 
 
-def test_a_run_larger_than_a_request_may_replay_is_refused_naming_the_command_and_nothing_is_written(
-    api, monkeypatch
-):
+def test_a_run_larger_than_a_request_may_replay_is_refused_naming_the_command_and_nothing_is_written(api, monkeypatch):
     from linewise.service.api import decisions
 
     run = freeze_a1(api)["decision"]["run"]
