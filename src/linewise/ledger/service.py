@@ -87,10 +87,15 @@ _BATCH_MAX = 10_000
 
 @dataclass(frozen=True)
 class PostingResult:
-    """What posting an event returned; ``duplicate`` when its key was seen before."""
+    """What posting an event returned; ``duplicate`` when its key was seen before.
+
+    ``state`` is the line just after the event (``None`` for a duplicate, which
+    posted nothing).
+    """
 
     result: dict[str, Any]
     duplicate: bool
+    state: LineState | None = None
 
 
 def load_product(path: Path | None) -> Product:
@@ -223,7 +228,7 @@ def _post(conn: Connection, event: Event, cache: dict[str, LineState | None]) ->
         result = posting_result(event, before, posted)
         save_posting(conn, before, posted, event, result)
     cache[event.account_id] = posted.state
-    return PostingResult(result, duplicate=False)
+    return PostingResult(result, duplicate=False, state=posted.state)
 
 
 def post_event(engine: Engine, event: Event) -> PostingResult:

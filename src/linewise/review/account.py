@@ -9,14 +9,16 @@ from sqlalchemy import Engine
 
 from linewise.explain.formatting import Language
 from linewise.ledger.decisions import Applied, Refused
+from linewise.ledger.model import LineState
 from linewise.ledger.store.decision_log import SqlDecisionLog, StoredRun
 from linewise.review.apply import apply_decided
 from linewise.review.log import DecisionLog
 from linewise.review.run import Decided, Decider, ReviewRequest, decide_book
 from linewise.review.runs import Notice, notice_of
 from linewise.review.sources import book_from_ledger
+from linewise.review.triggers import trigger_named
 
-__all__ = ["AccountDecision", "decide_account"]
+__all__ = ["AccountDecision", "could_be_due", "decide_account"]
 
 
 @dataclass(frozen=True)
@@ -66,3 +68,13 @@ def decide_account(
     stored = log.load_run(decided.run_id)
     notice = notice_of(stored, 0, language, strategy=decider.strategy)
     return AccountDecision(decided, notice, outcome, stored)
+
+
+def could_be_due(trigger: str, state: LineState, as_of: date) -> bool:
+    """Whether ``trigger`` might call for a decision on the line in ``state`` on ``as_of``.
+
+    ``False`` only when :func:`decide_account` would certainly find the line not due,
+    so a caller holding the line's state (just posted) may skip asking. Raises
+    InputError for a trigger that does not exist.
+    """
+    return trigger_named(trigger).could_be_due(state, as_of)

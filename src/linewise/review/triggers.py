@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from linewise.calendar import add_months, month_end
 from linewise.errors import InputError
 from linewise.features.events import arrears_cleared, income_verified_in
+from linewise.ledger.dpd import dpd_as_of
+from linewise.ledger.model import LineState
 
 if TYPE_CHECKING:
     from linewise.review.log import DecisionLog
@@ -54,6 +57,9 @@ class Trigger:
     ``one_account``: the trigger is one customer's act and needs the account named.
     ``counts_requests``: the customer's requests within the strategy's window are
     counted from the decision log (this one included).
+    ``could_be_due``: from a line's state alone, whether ``due`` might pick it on a
+    day; ``False`` only when it certainly would not. It spares a caller that holds the
+    state (the service, right after posting an event) reading the book for nothing.
     """
 
     name: str
@@ -61,6 +67,7 @@ class Trigger:
     due: Callable[[DueQuery], pd.Index]
     one_account: bool = False
     counts_requests: bool = False
+    could_be_due: Callable[[LineState, date], bool] = lambda _state, _as_of: True
 
 
 def _review_due(query: DueQuery) -> pd.Index:
@@ -82,6 +89,13 @@ def _review_due(query: DueQuery) -> pd.Index:
 
 def _arrears_cleared(query: DueQuery) -> pd.Index:
     return query.accounts.intersection(arrears_cleared(query.panel, query.month_described))
+
+
+def _arrears_may_have_cleared(state: LineState, as_of: date) -> bool:
+    """What :func:`_arrears_cleared` asks of the panel, read from the line: past due at the last month end, current now."""
+    if dpd_as_of(state, as_of) > 0:
+        return False
+    return dpd_as_of(state, month_end(add_months(as_of, -1))) > 0
 
 
 def _income_verified(query: DueQuery) -> pd.Index:
@@ -107,7 +121,12 @@ TRIGGERS: dict[str, Trigger] = {
             "many days old or that were never reviewed)",
             _review_due,
         ),
-        Trigger("repayment", "accounts whose arrears a repayment cleared in the as-of month", _arrears_cleared),
+        Trigger(
+            "repayment",
+            "accounts whose arrears a repayment cleared in the as-of month",
+            _arrears_cleared,
+            could_be_due=_arrears_may_have_cleared,
+        ),
         Trigger("income_proof", "accounts whose income was verified in the as-of month", _income_verified),
         Trigger(
             "request",

@@ -13,7 +13,8 @@ from sqlalchemy.exc import OperationalError
 
 from linewise.errors import DatabaseUnreachableError, LinewiseError
 from linewise.explain.formatting import Language
-from linewise.review.account import decide_account
+from linewise.ledger.model import LineState
+from linewise.review.account import could_be_due, decide_account
 from linewise.service.deps import Services
 from linewise.service.errors import error_out
 from linewise.service.schemas.decisions import DecideOut, FollowUpOut
@@ -52,15 +53,25 @@ def decide_now(
 
 
 def follow_up(
-    services: Services, account_id: str, *, trigger: str, lang: Language, analyst: bool, duplicate: bool
+    services: Services,
+    account_id: str,
+    *,
+    trigger: str,
+    lang: Language,
+    analyst: bool,
+    duplicate: bool,
+    state: LineState | None = None,
 ) -> FollowUpOut:
     """The decision ``trigger`` calls for on the line after an event, applied; a failure is told, not raised.
 
     A retried event (``duplicate``) asks for none: its decision was asked for when it
-    was first posted.
+    was first posted. With the line's ``state`` after the event, a line the trigger
+    certainly does not call for is answered not due without reading the book.
     """
     if duplicate:
         return FollowUpOut(asked=False, due=False)
+    if state is not None and not could_be_due(trigger, state, services.today()):
+        return FollowUpOut(asked=True, due=False)
     try:
         made = decide_now(services, account_id, trigger=trigger, apply=True, lang=lang, analyst=analyst)
     except LinewiseError as exc:

@@ -119,6 +119,7 @@ def repay(body: RepaymentIn, access: Mover, services: ServicesDep, key: Idempote
         lang=lang,
         analyst=not access.who.is_customer,
         duplicate=posted.duplicate,
+        state=posted.state,
     )
     return RepaymentOut(**posting_out(posted).model_dump(), follow_up=decided)
 
