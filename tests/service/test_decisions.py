@@ -192,15 +192,24 @@ def test_a_decision_that_fails_after_a_repayment_is_told_and_the_repayment_stand
         model_files[1].read_text(encoding="utf-8").replace("currency: CNY", "currency: TWD"), encoding="utf-8"
     )
     app = create_app(settings_for(ledger, model_files, strategy_file=twd), clock=lambda: NOW)
+    owed = due_amount(read_state(api.engine, "A1"), TODAY)
     with TestClient(app) as client:
         paid = client.post(
-            "/accounts/A2/repayments", json={"amount": 5_000}, headers={"Authorization": f"Bearer {api.token('cody')}"}
+            "/accounts/A1/repayments", json={"amount": owed}, headers={"Authorization": f"Bearer {api.token('cat')}"}
         )
     assert paid.status_code == 201
     follow = paid.json()["follow_up"]
     assert follow["asked"] and follow["decision"] is None and follow["error"]["code"] == "currency_mismatch"
-    events = api.call("GET", "/accounts/A2/events?limit=200", "cody").json()["items"]
-    assert events[-1]["kind"] == "repayment" and events[-1]["payload"]["amount"] == 5_000
+    events = api.call("GET", "/accounts/A1/events?limit=200", "cat").json()["items"]
+    assert events[-1]["kind"] == "repayment" and events[-1]["payload"]["amount"] == owed
+
+
+def test_a_repayment_on_a_current_line_asks_for_no_decision_and_logs_none(api):
+    runs = api.call("GET", "/accounts/A2/decisions", "cody").json()["total"]
+    paid = api.call("POST", "/accounts/A2/repayments", "cody", json={"amount": 5_000})
+    assert paid.status_code == 201, paid.json()
+    assert paid.json()["follow_up"] == {"asked": True, "due": False, "decision": None, "error": None}
+    assert api.call("GET", "/accounts/A2/decisions", "cody").json()["total"] == runs
 
 
 def test_a_logged_decision_replays_the_same_and_an_unknown_run_or_account_is_404(api):

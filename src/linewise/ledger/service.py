@@ -206,13 +206,18 @@ def _limits(events: Sequence[Event]) -> list[tuple[date, int, str]]:
     return out
 
 
-def _post(conn: Connection, event: Event, cache: dict[str, LineState | None]) -> PostingResult:
+def _post(
+    conn: Connection, event: Event, cache: dict[str, LineState | None], owner: str | None = None
+) -> PostingResult:
     check_fields(event)
     if event.account_id in cache:
         before = cache[event.account_id]
         existing = find_event(conn, event.account_id, event.idempotency_key)
     else:
         before, existing = load_for_posting(conn, event.account_id, event.idempotency_key)
+    # Before the duplicate check: a key seen on another customer's line tells nothing of it.
+    if owner is not None and (before is None or before.line.customer_id != owner):
+        raise UnknownAccountError(event.account_id)
     if existing is not None:
         _check_duplicate(existing.event, event)
         return PostingResult(existing.result, duplicate=True)
@@ -231,16 +236,18 @@ def _post(conn: Connection, event: Event, cache: dict[str, LineState | None]) ->
     return PostingResult(result, duplicate=False, state=posted.state)
 
 
-def post_event(engine: Engine, event: Event) -> PostingResult:
+def post_event(engine: Engine, event: Event, *, owner: str | None = None) -> PostingResult:
     """Post one event in its own transaction.
 
     Idempotency keys are scoped to the account. The same key on the same account
     with the same event returns the first result (``duplicate``) and writes nothing;
     with a different event it raises IdempotencyConflictError. A field not in its
     form (see :func:`~linewise.ledger.events.check_fields`) raises InputError and a
-    rejected event LedgerRejected; neither writes anything.
+    rejected event LedgerRejected; neither writes anything. With ``owner`` (a customer
+    posting on their own line), a line of another customer is refused as unknown
+    (UnknownAccountError), as the line is read for posting.
     """
-    return post_events(engine, [event])[0]
+    return post_events(engine, [event], owner=owner)[0]
 
 
 @contextmanager
@@ -260,13 +267,13 @@ def trial_posting(engine: Engine, event: Event) -> Iterator[tuple[Connection, Po
         # Not committed: the unit of work rolls the posting back on leaving.
 
 
-def post_events(engine: Engine, events: Sequence[Event]) -> list[PostingResult]:
-    """Post events in order in one transaction: all are written, or none."""
+def post_events(engine: Engine, events: Sequence[Event], *, owner: str | None = None) -> list[PostingResult]:
+    """Post events in order in one transaction: all are written, or none (``owner``: see :func:`post_event`)."""
     for attempt in range(_RETRIES):
         try:
             with UnitOfWork(engine) as uow:
                 cache: dict[str, LineState | None] = {}
-                results = [_post(uow.conn, event, cache) for event in events]
+                results = [_post(uow.conn, event, cache, owner) for event in events]
                 uow.commit()
                 return results
         except IntegrityError:

@@ -170,6 +170,40 @@ def account_access(*roles: str) -> Callable[..., AccountAccess]:
 
 
 @dataclass(frozen=True)
+class PostingAccess:
+    """A line named by the path that the caller may post to; whose it is, the posting checks (see ``owner``)."""
+
+    who: Principal
+    account_id: str
+
+    @property
+    def owner(self) -> str | None:
+        """The customer the line must belong to, for :func:`~linewise.ledger.service.post_event`; ``None``: staff."""
+        if not self.who.is_customer:
+            return None
+        # A customer's token always names its customer; were it not to, no line would match.
+        return self.who.customer_id or ""
+
+
+def posting_access(*roles: str) -> Callable[..., PostingAccess]:
+    """A dependency admitting ``roles`` to post on the path's ``account_id`` (a customer only on its own line).
+
+    Unlike :func:`account_access` it reads nothing: the posting reads the line, and
+    refuses another customer's as unknown, in the transaction that writes the event.
+    """
+
+    def reach(
+        account_id: Annotated[str, Path(description="The line's account id.", json_schema_extra=_ID_SCHEMA)],
+        who: CurrentUser,
+        request: Request,
+    ) -> PostingAccess:
+        _check_role(who, roles, request)
+        return PostingAccess(who, parse_id(account_id, "account_id"))
+
+    return reach
+
+
+@dataclass(frozen=True)
 class CustomerAccess:
     """A customer the caller may reach, the customer's accounts, and who the caller is."""
 

@@ -23,8 +23,10 @@ from linewise.service.deps import (
     AdminUser,
     IdempotencyKey,
     Lang,
+    PostingAccess,
     ServicesDep,
     account_access,
+    posting_access,
 )
 from linewise.service.reads import events_page
 from linewise.service.schemas.common import DATE_PATTERN, PAGE_MAX, error_responses
@@ -52,6 +54,7 @@ _ERRORS = error_responses(401, 403, 404, 409, 422)
 Reader = Annotated[AccountAccess, Depends(account_access("customer", *STAFF))]
 Mover = Annotated[AccountAccess, Depends(account_access("customer", "admin"))]
 Admin = Annotated[AccountAccess, Depends(account_access("admin"))]
+Poster = Annotated[PostingAccess, Depends(posting_access("customer", "admin"))]
 
 
 @router.post("", status_code=201, responses=_ERRORS)
@@ -97,7 +100,7 @@ def draw(body: DrawdownIn, access: Mover, services: ServicesDep, key: Idempotenc
 
 
 @router.post("/{account_id}/repayments", status_code=201, responses=_ERRORS)
-def repay(body: RepaymentIn, access: Mover, services: ServicesDep, key: IdempotencyKey, lang: Lang) -> RepaymentOut:
+def repay(body: RepaymentIn, access: Poster, services: ServicesDep, key: IdempotencyKey, lang: Lang) -> RepaymentOut:
     """Post a repayment (its customer, or an admin: audited); then decide the line as the repayment trigger calls for.
 
     The decision is applied to the line when one is made; a decision that fails is told
@@ -109,7 +112,7 @@ def repay(body: RepaymentIn, access: Mover, services: ServicesDep, key: Idempote
         idempotency_key=key,
         amount=body.amount,
     )
-    posted = post_event(services.engine, event)
+    posted = post_event(services.engine, event, owner=access.owner)
     if not access.who.is_customer:
         audit_posting(services, access.who, "repayment_by_staff", posted, detail={"amount": body.amount})
     decided = follow_up(

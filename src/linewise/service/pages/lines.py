@@ -26,7 +26,15 @@ from linewise.ledger.store.customers import customer_accounts
 from linewise.money import parse_amount
 from linewise.review.preview import preview_drawdown
 from linewise.service.api import bureau, decisions, lines
-from linewise.service.deps import STAFF, AccountAccess, CurrentUser, Services, ServicesDep, account_access
+from linewise.service.deps import (
+    STAFF,
+    AccountAccess,
+    CurrentUser,
+    PostingAccess,
+    Services,
+    ServicesDep,
+    account_access,
+)
 from linewise.service.errors import error_out, status_of
 from linewise.service.pages.csrf import checked_form
 from linewise.service.pages.reads import limit_changes
@@ -206,7 +214,7 @@ def repay(form: Form, request: Request, access: Mover, services: ServicesDep) ->
     lang = page_lang(request)
     try:
         body = RepaymentIn(amount=_amount(form.get("amount"), access.state.line.currency))
-        posted = lines.repay(body, access, services, _key(form), lang)
+        posted = lines.repay(body, PostingAccess(access.who, access.account_id), services, _key(form), lang)
     except InputError as exc:
         return _refused(request, access, services, "repay", exc, repay_amount=form.get("amount"))
     back = page_path(request, "line", account_id=access.account_id)
