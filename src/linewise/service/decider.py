@@ -63,6 +63,10 @@ class LiveDecider:
         """What the service decides with now, and where it came from (without looking for a change)."""
         return self._active
 
+    def wants_a_look(self) -> bool:
+        """Whether :meth:`current` would ask the database now: its last look is ``check_seconds`` old."""
+        return self._monotonic() - self._checked_at >= self._check_seconds
+
     def current(self) -> Decider:
         """The decider to decide with: rebuilt first when an activation came since the last look.
 

@@ -9,7 +9,7 @@ it would be told of one that does not exist (404), so ids cannot be probed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, cast
@@ -17,6 +17,7 @@ from typing import Annotated, Any, cast
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from linewise.errors import AccessDeniedError, InputError, UnknownAccountError
 from linewise.explain.formatting import Language
@@ -75,9 +76,14 @@ class Services:
     live: LiveDecider | None = None
     requests: RequestLimiter | None = None
 
-    def for_request(self) -> Services:
-        """These parts with the decider to decide with now (see :meth:`LiveDecider.current`)."""
-        return self if self.live is None else replace(self, decider=self.live.current())
+    def for_request(self, *, look: bool = True) -> Services:
+        """These parts with the decider to decide with now (see :meth:`LiveDecider.current`).
+
+        ``look=False`` takes the decider the service holds without asking the database.
+        """
+        if self.live is None:
+            return self
+        return replace(self, decider=self.live.current() if look else self.live.active.decider)
 
     def now(self) -> datetime:
         """The time now (UTC): the one place the service reads the clock."""
@@ -93,16 +99,24 @@ class Services:
         return today if text is None else parse_event_date(text, field, today=today)
 
 
-def _services(request: Request) -> Services:
+async def _services(request: Request) -> Services:
     # FastAPI makes a dependency once per request: every use of ServicesDep in one
     # request gets the same parts, and so the same decider.
-    return cast("Services", request.app.state.services).for_request()
+    # The dependencies that only compute (this one, the token, the role, the key, the
+    # language) are async: a sync one runs on a thread of the pool, and each hand-off
+    # to a thread waits for the GIL, which under load cost more than the work
+    # (benchmarks/api_load.py). Looking for an activation reads the database and may
+    # rebuild the decider: that, once a second at most, goes to a thread.
+    services = cast("Services", request.app.state.services)
+    if services.live is not None and services.live.wants_a_look():
+        await run_in_threadpool(services.live.current)
+    return services.for_request(look=False)
 
 
 ServicesDep = Annotated[Services, Depends(_services)]
 
 
-def _principal(services: ServicesDep, token: Annotated[str | None, Depends(_oauth2)]) -> Principal:
+async def _principal(services: ServicesDep, token: Annotated[str | None, Depends(_oauth2)]) -> Principal:
     if token is None:
         raise AccessDeniedError(
             "not_authenticated",
@@ -124,10 +138,10 @@ def _check_role(who: Principal, roles: tuple[str, ...], request: Request) -> Non
         )
 
 
-def role_in(*roles: str) -> Callable[..., Principal]:
+def role_in(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that admits the caller when its role is one of ``roles`` (else 403)."""
 
-    def admitted(who: CurrentUser, request: Request) -> Principal:
+    async def admitted(who: CurrentUser, request: Request) -> Principal:
         _check_role(who, roles, request)
         return who
 
@@ -185,14 +199,14 @@ class PostingAccess:
         return self.who.customer_id or ""
 
 
-def posting_access(*roles: str) -> Callable[..., PostingAccess]:
+def posting_access(*roles: str) -> Callable[..., Awaitable[PostingAccess]]:
     """A dependency admitting ``roles`` to post on the path's ``account_id`` (a customer only on its own line).
 
     Unlike :func:`account_access` it reads nothing: the posting reads the line, and
     refuses another customer's as unknown, in the transaction that writes the event.
     """
 
-    def reach(
+    async def reach(
         account_id: Annotated[str, Path(description="The line's account id.", json_schema_extra=_ID_SCHEMA)],
         who: CurrentUser,
         request: Request,
@@ -244,7 +258,7 @@ def _customer_not_found(customer_id: str) -> InputError:
     )
 
 
-def _idempotency_key(
+async def _idempotency_key(
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -260,7 +274,7 @@ def _idempotency_key(
 IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
 
 
-def _lang(lang: Annotated[Language, Query(description="The language of notices: zh or en.")] = "zh") -> Language:
+async def _lang(lang: Annotated[Language, Query(description="The language of notices: zh or en.")] = "zh") -> Language:
     return lang
 
 

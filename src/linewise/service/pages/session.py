@@ -64,7 +64,7 @@ def _read(request: Request, services: ServicesDep) -> Principal | None:
         raise SignInRequiredError(expired=exc.code == "token_expired") from None
 
 
-def session_principal(request: Request, services: ServicesDep) -> Principal:
+async def session_principal(request: Request, services: ServicesDep) -> Principal:
     """Who the session cookie names; :class:`SignInRequiredError` without a valid one."""
     who = _read(request, services)
     if who is None:
@@ -72,7 +72,7 @@ def session_principal(request: Request, services: ServicesDep) -> Principal:
     return who
 
 
-def _maybe(request: Request, services: ServicesDep) -> Principal | None:
+async def _maybe(request: Request, services: ServicesDep) -> Principal | None:
     try:
         return _read(request, services)
     except SignInRequiredError:
