@@ -67,6 +67,10 @@ class _Module:
     name: str
     tree: ast.Module
     dicts: dict[str, ast.Dict]
+    # Every call with its enclosing function and class, in the tree's order; and by the
+    # id of the enclosing function. Read once: the sinks' fixed point asks per function.
+    calls: list[tuple[ast.FunctionDef | None, str | None, ast.Call]] = field(default_factory=list)
+    calls_in: dict[int, list[tuple[ast.FunctionDef | None, str | None, ast.Call]]] = field(default_factory=dict)
 
 
 def sweep(root: Path = SOURCE) -> Sweep:
@@ -98,7 +102,11 @@ def _parse(path: Path, root: Path) -> _Module:
         for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
         if isinstance(target, ast.Name) and isinstance(node.value, ast.Dict)
     }
-    return _Module(str(path.relative_to(root.parent)), tree, dicts)
+    module = _Module(str(path.relative_to(root.parent)), tree, dicts)
+    module.calls = list(_calls(tree))
+    for found in module.calls:
+        module.calls_in.setdefault(id(found[0]), []).append(found)
+    return module
 
 
 def _error_classes(modules: list[_Module]) -> dict[str, ast.ClassDef]:
@@ -200,8 +208,9 @@ def _code_arguments(
     sinks: dict[str, _Sink],
     only: ast.FunctionDef | None = None,
 ) -> Iterator[tuple[ast.FunctionDef | None, ast.Call, ast.expr]]:
-    """(enclosing function, call, code argument) of every call to a sink in ``module``."""
-    for scope, owner, call in _calls(module.tree, only):
+    """(enclosing function, call, code argument) of every call to a sink in ``module`` (in ``only``, when given)."""
+    calls = module.calls if only is None else module.calls_in.get(id(only), [])
+    for scope, owner, call in calls:
         target = _target(call, owner, classes, sinks)
         if target is None:
             continue
@@ -213,10 +222,7 @@ def _code_arguments(
             yield scope, call, call.args[sink.position]
 
 
-def _calls(
-    tree: ast.AST,
-    only: ast.FunctionDef | None,
-) -> Iterator[tuple[ast.FunctionDef | None, str | None, ast.Call]]:
+def _calls(tree: ast.AST) -> Iterator[tuple[ast.FunctionDef | None, str | None, ast.Call]]:
     """Every call with its enclosing function and class (the innermost ones)."""
 
     def visit(
@@ -228,7 +234,7 @@ def _calls(
             elif isinstance(child, ast.FunctionDef):
                 yield from visit(child, child, owner)
             else:
-                if isinstance(child, ast.Call) and (only is None or scope is only):
+                if isinstance(child, ast.Call):
                     yield scope, owner, child
                 yield from visit(child, scope, owner)
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import textwrap
 
 import pytest
-from tests.common.codes_raised import SOURCE, Raised, sweep
+from tests.common.codes_raised import SOURCE, Raised, Sweep, sweep
 
 from linewise.errors import ERROR_CODES, ErrorKind, InputError, kind_of
 
-SWEEP = sweep()
+@functools.cache
+def swept() -> Sweep:
+    """The source's codes, read once a process, when a test first asks (not while collecting)."""
+    return sweep()
 
 
 def _family_pattern(code: str) -> str:
@@ -30,11 +34,11 @@ def _catalogued(raised: Raised) -> bool:
 
 
 def test_the_sweep_reads_every_code_argument_in_the_source():
-    assert SWEEP.unresolved == []
+    assert swept().unresolved == []
 
 
 def test_the_sweep_finds_codes_of_every_shape_the_source_raises_them_in():
-    codes = {raised.code for raised in SWEEP.raised}
+    codes = {raised.code for raised in swept().raised}
     # a literal, a helper's argument, a class's own code, a default, a dict lookup, an f-string
     for code in (
         "date_after_today",
@@ -49,13 +53,13 @@ def test_the_sweep_finds_codes_of_every_shape_the_source_raises_them_in():
 
 
 def test_every_code_raised_is_in_the_catalogue():
-    missing = sorted({f"{raised.code} ({raised.where})" for raised in SWEEP.raised if not _catalogued(raised)})
+    missing = sorted({f"{raised.code} ({raised.where})" for raised in swept().raised if not _catalogued(raised)})
     assert missing == [], "raised but not in linewise.errors.ERROR_CODES:\n" + "\n".join(missing)
 
 
 def test_every_code_in_the_catalogue_is_raised_somewhere():
-    literals = {raised.code for raised in SWEEP.raised if not raised.pattern}
-    patterns = {raised.code for raised in SWEEP.raised if raised.pattern}
+    literals = {raised.code for raised in swept().raised if not raised.pattern}
+    patterns = {raised.code for raised in swept().raised if raised.pattern}
     dead = sorted(code for code in ERROR_CODES if code not in literals and _family_pattern(code) not in patterns)
     assert dead == [], f"catalogued but never raised: {dead}"
 
