@@ -36,6 +36,9 @@ _SLOW_FIXTURES = frozenset({"uci_gbm"})
 _POSTGRES_FIXTURES = frozenset({"pg_engine", "pg_server_url"})
 
 
+# First: pytest-xdist's worker reads the xdist_group markers in this same hook (to name
+# each test's group), and a plain hook of a conftest runs after it, too late to count.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
