@@ -13,6 +13,16 @@ from linewise.ledger.schedule import Method
 from linewise.ledger.service import drawdown_event
 
 
+def thorough() -> bool:
+    """Whether the ``ci`` profile is loaded: sweeps try all they have, not the laptop's share.
+
+    Besides the properties' examples (:func:`scaled`), the sweeps that cost most (every
+    command option's examples, schemathesis per role and database, the crash seeds)
+    try a share of their cases under ``dev`` and all of them under ``ci``.
+    """
+    return settings.default.max_examples >= 100
+
+
 def scaled(examples: int) -> int:
     """``examples`` under the ``ci`` hypothesis profile, in proportion under another.
 

@@ -12,6 +12,7 @@ from tests.common.codes_raised import SOURCE, Raised, Sweep, sweep
 
 from linewise.errors import ERROR_CODES, ErrorKind, InputError, kind_of
 
+
 @functools.cache
 def swept() -> Sweep:
     """The source's codes, read once a process, when a test first asks (not while collecting)."""

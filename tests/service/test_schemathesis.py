@@ -38,6 +38,7 @@ import schemathesis
 from schemathesis.engine import events, from_schema
 from schemathesis.openapi.checks import RejectedPositiveData
 from tests.service.conftest import NOW, SECRET, USERS, every_route, settings_for
+from tests.strategies import thorough
 
 from linewise.errors import ErrorKind, kind_of
 from linewise.service import create_app
@@ -139,6 +140,8 @@ def _answer(recorder: Any, case_id: str) -> str:
 
 @pytest.mark.parametrize("user", ["cat", "ann", "ada"])
 def test_every_operation_keeps_the_openapi_description_for_each_role(ledger, model_files, monkeypatch, user):
+    if ledger.dialect.name == "postgresql" and user != "ada" and not thorough():
+        pytest.skip("on PostgreSQL only the admin's run, but under the ci profile (every role on SQLite)")
     for name in ("LINEWISE_SECRET", "LINEWISE_MODE", "LINEWISE_PRODUCT_FILE", "LINEWISE_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     app = create_app(settings_for(ledger, model_files), clock=lambda: NOW)
