@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from tests.pg_copies import Contents, put_back, read_contents
 
 from linewise.ledger.store import create_store_engine, upgrade
 
@@ -85,6 +87,8 @@ class StoreTemplates:
     def __init__(self, directory: Path) -> None:
         self._directory = directory
         self._pg: dict[str, str] = {}
+        self._pg_contents: dict[str, Contents | None] = {}
+        self._pg_copies: set[str] = set()
         self._pg_server: str | None = None
 
     def sqlite(self, key: str, fill: Callable[[Engine], object] | None, into: Path) -> Engine:
@@ -100,6 +104,7 @@ class StoreTemplates:
 
     @contextmanager
     def postgresql(self, server_url: str, key: str, fill: Callable[[Engine], object] | None) -> Iterator[Engine]:
+        """A database holding what ``fill`` stored: a new copy of the template, or one a test gave back, put back."""
         self._pg_server = server_url
         if key not in self._pg:
             with _database(server_url, template=None) as (made, name):
@@ -108,17 +113,49 @@ class StoreTemplates:
                     fill(made)
                 made.dispose()
                 self._pg[key] = name
-        with _database(server_url, template=self._pg[key]) as (engine, _):
+                self._pg_contents[key] = read_contents(_conninfo(made))
+        contents = self._pg_contents[key]
+        admin = _admin_engine(server_url)
+        if contents is not None and contents.idle:
+            name = contents.idle.pop()
+        else:
+            name = f"linewise_test_{uuid.uuid4().hex[:12]}"
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self._pg[key]}"'))
+            self._pg_copies.add(name)
+        engine = create_store_engine(admin.url.set(database=name).render_as_string(hide_password=False))
+        try:
             yield engine
+        finally:
+            engine.dispose()
+            if contents is not None and _put_back(_conninfo(engine), contents):
+                contents.idle.append(name)
+            else:
+                self._pg_copies.discard(name)
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
 
     def drop(self) -> None:
         if self._pg_server is None:
             return
         admin = _admin_engine(self._pg_server)
         with admin.connect() as conn:
-            for name in self._pg.values():
+            for name in [*self._pg_copies, *self._pg.values()]:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _conninfo(engine: Engine) -> str:
+    """``engine``'s database as a libpq URI (for psycopg itself)."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _put_back(conninfo: str, contents: Contents) -> bool:
+    try:
+        return put_back(conninfo, contents)
+    except psycopg.Error:
+        return False
 
 
 def _admin_engine(server_url: str) -> Engine:
