@@ -52,7 +52,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         # tests share its fixtures (models fitted, Spark started) once, and every test
         # of the whole-UCI GBM goes where that model was fitted, instead of each
         # worker fitting its own.
-        group = "uci_gbm" if fixtures & _SLOW_FIXTURES else item.nodeid.split("::")[0]
+        # A module marked ``spread`` shares nothing costly between its tests: each goes
+        # where a worker is free.
+        if fixtures & _SLOW_FIXTURES:
+            group = "uci_gbm"
+        elif item.get_closest_marker("spread"):
+            group = item.nodeid
+        else:
+            group = item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))
 
 

@@ -45,7 +45,7 @@ from linewise.service import create_app
 from linewise.service.tokens import Principal, issue_token
 
 # A real server or every operation of the API: part of `make test`, not of `make test-fast`.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spread]
 
 # Invalid-input codes whose answer depends on what the service holds (its ledger, its
 # clock), not on the request's form, or on a document a field carries (a strategy's
