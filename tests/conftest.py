@@ -30,9 +30,10 @@ PG_HELP = (
 )
 _DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
-# What makes a test slow without a marker of its own. The monotone GBM fitted on the whole
-# UCI portfolio costs about 35 s of CPU, once a session: every test that needs it (its
-# PDs, the decisions and recourse made with it) is slow.
+# What makes a test slow without a marker of its own: the monotone GBM on the whole UCI
+# portfolio. Fitting it is quick (under a second), but what is made with it is not: the
+# whole portfolio decided with reasons and recourse (about 9 s, once a session), the
+# promises lived on it, recourse steps dropped one by one.
 _SLOW_FIXTURES = frozenset({"uci_gbm"})
 # What needs PostgreSQL without a parameter that says so.
 _POSTGRES_FIXTURES = frozenset({"pg_engine", "pg_server_url"})
