@@ -76,14 +76,9 @@ class Services:
     live: LiveDecider | None = None
     requests: RequestLimiter | None = None
 
-    def for_request(self, *, look: bool = True) -> Services:
-        """These parts with the decider to decide with now (see :meth:`LiveDecider.current`).
-
-        ``look=False`` takes the decider the service holds without asking the database.
-        """
-        if self.live is None:
-            return self
-        return replace(self, decider=self.live.current() if look else self.live.active.decider)
+    def for_request(self) -> Services:
+        """These parts with the decider the service holds now (it looks for an activation first: ``_services``)."""
+        return self if self.live is None else replace(self, decider=self.live.active.decider)
 
     def now(self) -> datetime:
         """The time now (UTC): the one place the service reads the clock."""
@@ -110,7 +105,7 @@ async def _services(request: Request) -> Services:
     services = cast("Services", request.app.state.services)
     if services.live is not None and services.live.wants_a_look():
         await run_in_threadpool(services.live.current)
-    return services.for_request(look=False)
+    return services.for_request()
 
 
 ServicesDep = Annotated[Services, Depends(_services)]
