@@ -13,7 +13,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
+from tests.ledger.common import snapshot
 
+from linewise.errors import UnknownAccountError
 from linewise.ledger.events import LineOpened, RepaymentPosted
 from linewise.ledger.posting import apply, payoff_amount, replay
 from linewise.ledger.product import Product
@@ -166,3 +168,18 @@ def test_a_read_snapshot_does_not_see_postings_committed_after_its_first_read(pg
         again = load_state(conn, "A", for_update=False)
     assert again == first
     assert read_state(pg_engine, "A") != first
+
+
+def test_a_posting_for_a_customer_on_another_customers_line_is_refused_as_unknown_and_writes_nothing(engine):
+    post_events(engine, [opening(), drawdown()])
+    paid = post_event(engine, repayment(10_000, DAY + timedelta(days=3), "pay-1"), owner="C")
+    assert not paid.duplicate and paid.state is not None and paid.state.line.customer_id == "C"
+    before = snapshot(engine)
+    for key in ("pay-2", "pay-1"):  # a new key, and one the line holds: neither tells anything of the line
+        with pytest.raises(UnknownAccountError):
+            post_event(engine, repayment(10_000, DAY + timedelta(days=3), key), owner="someone-else")
+    with pytest.raises(UnknownAccountError):
+        post_event(engine, repayment(10_000, DAY + timedelta(days=3), "pay-3", account="NOPE"), owner="C")
+    assert snapshot(engine) == before
+    again = post_event(engine, repayment(10_000, DAY + timedelta(days=3), "pay-1"), owner="C")
+    assert again.duplicate and again.state is None and again.result == paid.result
