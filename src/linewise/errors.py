@@ -504,11 +504,14 @@ ERROR_CODES: dict[str, ErrorKind] = {
             "run_mixed",
             "model_not_fitted",
             "sql_name_empty",
+            "strategy_repeated",
+            "pd_horizon_unknown",
             # options one of which is needed
             "account_required",
             "log_required",
             "target_required",
             "data_or_portfolio_required",
+            "strategy_required",
             # files
             "file_is_a_directory",
             "file_unreadable",

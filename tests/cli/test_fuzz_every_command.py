@@ -449,6 +449,20 @@ def _decision_commands() -> list[Command]:
             examples=2,
         ),
         Command(
+            ("simulate",),
+            (
+                Option("--portfolio", PORTFOLIO, directories("portfolio", PORTFOLIO_FILES)),
+                Option("--model", MODEL, directories("model", MODEL_FILES)),
+                Option("--out", Out("sim"), outs("")),
+                Option("--strategy", None, files("s.yaml", STRATEGY)),
+                Option("--assumptions", None, files("a.yaml", b"lgd: 0.6\napr: 0.2\n")),
+                Option("--as-of", None, DATES),
+                flag_option("--backtest"),
+                JSON_FLAG,
+            ),
+            examples=2,
+        ),
+        Command(
             ("decide",),
             (
                 Option("--account", "A1", IDS),

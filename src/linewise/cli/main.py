@@ -16,6 +16,7 @@ from linewise.cli import (
     model,
     review,
     serve,
+    simulate,
     strategy,
     user,
 )
@@ -60,6 +61,7 @@ app.command("explain")(review.explain)
 app.command("decide")(review.decide_command)
 app.command("preview")(review.preview_command)
 app.command("serve")(serve.serve)
+app.command("simulate")(simulate.simulate_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

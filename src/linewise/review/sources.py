@@ -16,13 +16,13 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from linewise.calendar import month_end
-from linewise.data import read_portfolio
+from linewise.data import Portfolio, read_portfolio
 from linewise.errors import InputError
 from linewise.features import features_from_window, limit_changed_on
 from linewise.features.window import PanelWindow, build_window
 from linewise.ledger.source import book_as_of
 
-__all__ = ["Book", "book_from_ledger", "book_from_portfolio", "month_described"]
+__all__ = ["Book", "book_from_ledger", "book_from_portfolio", "book_of", "month_described"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,11 @@ def month_described(book: Book) -> date:
 
 def book_from_portfolio(directory: Path, as_of: date | None = None) -> Book:
     """The portfolio in ``directory`` as of ``as_of`` (default: its last panel month)."""
-    loaded = read_portfolio(directory)
+    return book_of(read_portfolio(directory), as_of)
+
+
+def book_of(loaded: Portfolio, as_of: date | None = None) -> Book:
+    """A portfolio already read, as of ``as_of`` (default: its last panel month)."""
     when = as_of if as_of is not None else loaded.months[-1].date()
     return Book(
         panel=loaded.panel, customers=loaded.customers, currency=loaded.currency, source=loaded.source, as_of=when
