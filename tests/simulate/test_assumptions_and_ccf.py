@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from linewise.errors import SchemaMismatchError
 from linewise.simulate.assumptions import Assumptions, read_assumptions
-from linewise.simulate.ccf import MIN_DEFAULTERS, estimate_ccf
+from linewise.simulate.estimates import MIN_DEFAULTERS, estimate_ccf
 
 
 def test_a_file_sets_what_it_names_and_leaves_the_rest_at_the_defaults():
@@ -58,7 +59,7 @@ def test_the_ccf_is_the_share_of_the_room_the_defaulters_drew():
 
     assert estimate is not None
     assert estimate.value == pytest.approx(0.4, abs=1e-3)
-    assert estimate.defaulters == 200
+    assert estimate.count == 200
     assert estimate.low <= estimate.value <= estimate.high
 
 
@@ -67,3 +68,9 @@ def test_too_few_defaulters_give_no_estimate():
 
     assert estimate_ccf(panel, outcomes, date(2025, 6, 30)) is None
     assert estimate_ccf(panel, None, date(2025, 6, 30)) is None
+
+
+def test_the_example_assumptions_file_states_the_defaults():
+    example = Path(__file__).resolve().parents[2] / "examples" / "assumptions.yaml"
+
+    assert read_assumptions(example.read_text(encoding="utf-8"), str(example)) == Assumptions()

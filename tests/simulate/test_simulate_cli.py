@@ -137,7 +137,7 @@ def test_the_backtest_tells_the_realised_default_rate_by_action_and_raised_lines
 def test_the_ccf_is_estimated_from_the_slices_defaulters(lab, uci):
     ccf = summary(lab)["ccf"]
     assert ccf["source"] == "estimated"
-    assert 30 <= ccf["defaulters"] <= int(uci.outcomes.set_index("account_id")["default"].sum())
+    assert 30 <= ccf["lines"] <= int(uci.outcomes.set_index("account_id")["default"].sum())
     assert 0 <= ccf["low"] <= ccf["value"] <= ccf["high"] <= 1
 
 

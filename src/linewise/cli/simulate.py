@@ -104,8 +104,9 @@ def _render(summary: dict[str, Any], out: Path) -> None:
         f"{summary['accounts']:,} accounts of {summary['source']} as of {summary['as_of']}, over "
         f"{assumptions['horizon_months']} months (the PD covers {assumptions['pd_horizon_months']}); "
         f"CCF {ccf['value']:.2f} ({ccf['source']}"
-        + (f" from {ccf['defaulters']:,} defaulters" if ccf["source"] == "estimated" else "")
-        + f"), LGD {assumptions['lgd']:.2f}, APR {assumptions['apr']:.0%}, "
+        + (f" from {ccf['lines']:,} defaulters" if ccf["source"] == "estimated" else "")
+        + f"), LGD {assumptions['lgd']:.2f}, APR {assumptions['apr']:.0%} on the "
+        f"{summary['revolving_share']['value']:.0%} of balances carried over ({summary['revolving_share']['source']}), "
         f"cost of funds {assumptions['cost_of_funds']:.0%}"
     )
     strategies = summary["strategies"]

@@ -130,8 +130,22 @@ def simulate_behaviour(accounts: Accounts, rng: np.random.Generator) -> Behaviou
 
 
 def _step(
-    accounts: Accounts, state: _State, t: int, opening: BoolArray, rng: np.random.Generator, out: Behaviour
+    accounts: Accounts,
+    state: _State,
+    t: int,
+    opening: BoolArray,
+    rng: np.random.Generator,
+    out: Behaviour,
+    *,
+    lender: bool = True,
+    frozen: BoolArray | None = None,
 ) -> None:
+    """One month of every account, written to ``out[:, t]``.
+
+    ``lender`` False keeps every limit where it is (the generator's own lender does
+    not act: the decisions played forward are someone else's); a ``frozen`` line
+    draws nothing.
+    """
     z = accounts.risk
     season = accounts.calendar_months[t] - 1
     previous = state.balance
@@ -152,7 +166,7 @@ def _step(
     carried = previous - paid
     interest = (carried * INTEREST_RATE_PERMILLE + 500) // 1000
     tenure = accounts.tenure_at_start + t - accounts.first_index
-    limit = _new_limit(state.limit, carried, dpd, tenure, accounts, rng)
+    limit = _new_limit(state.limit, carried, dpd, tenure, accounts, rng) if lender else state.limit
 
     draw_logit = DRAW_INTERCEPT + DRAW_RISK * z + DRAW_FIRST_MONTH * opening + DRAW_SEASON[season]
     share_logit = (
@@ -162,6 +176,8 @@ def _step(
         + DRAW_SHARE_NOISE * rng.standard_normal(len(z))
     )
     draws = (rng.random(len(z)) < logistic(draw_logit)) & (dpd == 0)
+    if frozen is not None:
+        draws &= ~frozen
     available = np.maximum(limit - carried, 0)
     drawn = np.where(draws, (logistic(share_logit) * available).astype(np.int64), 0)
     drawn -= drawn % accounts.major

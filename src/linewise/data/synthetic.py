@@ -98,6 +98,7 @@ import pandas as pd
 
 from linewise.data._synthetic_behaviour import (
     Accounts,
+    Behaviour,
     id_strings,
     logistic,
     panel_frame,
@@ -107,7 +108,16 @@ from linewise.data.portfolio import Portfolio
 from linewise.errors import InputError
 from linewise.money import currency_exponent
 
-__all__ = ["HAZARD", "SYNTHETIC_ATTRIBUTION", "Hazard", "SynthSpec", "synthesize"]
+__all__ = [
+    "HAZARD",
+    "SYNTHETIC_ATTRIBUTION",
+    "Hazard",
+    "SynthSpec",
+    "World",
+    "draw_world",
+    "monthly_hazard",
+    "synthesize",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -216,13 +226,11 @@ def synthesize(spec: SynthSpec) -> Portfolio:
     >>> portfolio.n_accounts, len(portfolio.months)
     (100, 6)
     """
-    customer_rng, behaviour_rng, outcome_rng = np.random.default_rng(spec.seed).spawn(3)
-    month_ends = pd.date_range(end=pd.Timestamp(spec.last_month).normalize(), periods=spec.months, freq="ME", unit="ns")
-    major = 10 ** currency_exponent(spec.currency)
-    customers, truth, accounts = _draw_customers(spec.accounts, month_ends, major, customer_rng)
-    behaviour = simulate_behaviour(accounts, behaviour_rng)
+    world = draw_world(spec)
+    customers, truth, behaviour, month_ends = world.customers, world.truth, world.behaviour, world.month_ends
     last = {name: getattr(behaviour, name)[:, -1].astype(np.int64) for name in ("credit_limit", "balance", "dpd")}
-    probability = _true_pd(truth, last, major, spec.horizon_months)
+    probability = _true_pd(truth, last, world.major, spec.horizon_months)
+    outcome_rng = world.outcome_rng
     outcomes = pd.DataFrame(
         {
             "account_id": customers["account_id"],
@@ -233,20 +241,42 @@ def synthesize(spec: SynthSpec) -> Portfolio:
             "latent_risk": truth.risk,
         }
     )
-    panel = panel_frame(behaviour, accounts.first_index, _id_chars("S", spec.accounts), month_ends)
-    del behaviour
+    panel = panel_frame(behaviour, world.accounts.first_index, _id_chars("S", spec.accounts), month_ends)
+    del behaviour, world
     return Portfolio.from_frames(
         panel, customers, outcomes, currency=spec.currency, source="synthetic", attribution=SYNTHETIC_ATTRIBUTION
     )
 
 
-def _true_pd(
-    truth: _Truth,
-    last: dict[str, IntArray],
-    major: int,
-    horizon_months: int,
-) -> FloatArray:
-    """The probability of default over the horizon, from the stated hazard."""
+@dataclass(frozen=True)
+class World:
+    """Everything the generator drew for a spec: the customer table, the hidden truth, the months.
+
+    ``accounts`` and ``behaviour`` are the month loop's input and output, in the order
+    of ``customers``; ``outcome_rng`` is the generator the outcomes are drawn with.
+    """
+
+    customers: pd.DataFrame
+    truth: _Truth
+    accounts: Accounts
+    behaviour: Behaviour
+    month_ends: pd.DatetimeIndex
+    major: int
+    outcome_rng: np.random.Generator
+
+
+def draw_world(spec: SynthSpec) -> World:
+    """The customers and months of ``spec``, drawn as :func:`synthesize` draws them."""
+    customer_rng, behaviour_rng, outcome_rng = np.random.default_rng(spec.seed).spawn(3)
+    month_ends = pd.date_range(end=pd.Timestamp(spec.last_month).normalize(), periods=spec.months, freq="ME", unit="ns")
+    major = 10 ** currency_exponent(spec.currency)
+    customers, truth, accounts = _draw_customers(spec.accounts, month_ends, major, customer_rng)
+    behaviour = simulate_behaviour(accounts, behaviour_rng)
+    return World(customers, truth, accounts, behaviour, month_ends, major, outcome_rng)
+
+
+def monthly_hazard(truth: _Truth, last: dict[str, IntArray], major: int) -> FloatArray:
+    """The stated monthly default hazard of each account in the state ``last`` (limit, balance, dpd)."""
     bucket = np.minimum(-(-last["dpd"] // 30), 3)
     utilisation = np.clip(last["balance"] / last["credit_limit"], 0.0, 1.5)
     debt = np.maximum(last["balance"], 0) / major + truth.external_debt
@@ -258,7 +288,18 @@ def _true_pd(
         + HAZARD.log_debt_to_income * np.log1p(debt / (12.0 * truth.income))
         + HAZARD.unverified_income * ~truth.is_verified
     )
-    probability: FloatArray = 1.0 - (1.0 - logistic(logit)) ** horizon_months
+    hazard: FloatArray = logistic(logit)
+    return hazard
+
+
+def _true_pd(
+    truth: _Truth,
+    last: dict[str, IntArray],
+    major: int,
+    horizon_months: int,
+) -> FloatArray:
+    """The probability of default over the horizon, from the stated hazard held constant."""
+    probability: FloatArray = 1.0 - (1.0 - monthly_hazard(truth, last, major)) ** horizon_months
     return probability
 
 

@@ -51,7 +51,13 @@ class Assumptions(BaseModel):
         description="share of the undrawn limit drawn by default (default: estimated from the portfolio's defaulters)",
     )
     ccf_fallback: float = Field(0.5, ge=0, le=1, description="the CCF when the portfolio has too few defaulters")
-    apr: float = Field(0.18, ge=0, le=1, description="interest on the drawn balance, a year")
+    apr: float = Field(0.18, ge=0, le=1, description="interest on the balance carried over, a year")
+    revolving_share: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="share of the balance carried over and charged interest (default: the portfolio's own)",
+    )
     fee_rate: float = Field(0.0, ge=0, le=1, description="fees on the drawn balance, a year")
     cost_of_funds: float = Field(0.04, ge=0, le=1, description="what funding the drawn balance costs, a year")
     response_months: tuple[int, ...] = Field((3, 36), description="months after a change where the path is given")

@@ -70,10 +70,18 @@ def response_factor(pd_: pd.Series, assumptions: Assumptions) -> pd.Series:
 
 
 def price(
-    lines: Lines, assumptions: Assumptions, *, ccf: float, pd_horizon_months: int, pd_shift: float = 0.0
+    lines: Lines,
+    assumptions: Assumptions,
+    *,
+    ccf: float,
+    pd_horizon_months: int,
+    revolving: float = 1.0,
+    pd_shift: float = 0.0,
 ) -> dict[str, np.ndarray]:
     """Per account: the :data:`FIGURES`, the chance of default within the horizon and the loss's variance.
 
+    ``revolving`` is the share of a balance carried over each month, which bears
+    interest (what customers who pay in full draw costs funding but earns none);
     ``pd_shift`` moves every PD by that much in log-odds (the intervals price the
     lines at both ends of the PD's uncertainty).
     """
@@ -89,7 +97,7 @@ def price(
     revenue = np.zeros(len(pd_))
     funding = np.zeros(len(pd_))
     alive = np.ones(len(pd_))  # the chance the line has not defaulted before month t
-    earning = (assumptions.apr + assumptions.fee_rate) / 12
+    earning = (revolving * assumptions.apr + assumptions.fee_rate) / 12
     for month in range(1, assumptions.horizon_months + 1):
         share = float(np.interp(month, path_months, path_share))
         balance = np.where(
@@ -174,7 +182,9 @@ class Priced:
         )
 
 
-def price_with_interval(lines: Lines, assumptions: Assumptions, *, ccf: float, pd_horizon_months: int) -> Priced:
+def price_with_interval(
+    lines: Lines, assumptions: Assumptions, *, ccf: float, pd_horizon_months: int, revolving: float = 1.0
+) -> Priced:
     """:func:`price` at the PDs and with every PD moved to each end of its uncertainty.
 
     The ends are ``pd_log_odds_sd`` in log-odds times the normal quantile of the
@@ -184,6 +194,8 @@ def price_with_interval(lines: Lines, assumptions: Assumptions, *, ccf: float, p
     shift = z * assumptions.pd_log_odds_sd
 
     def at(delta: float) -> dict[str, np.ndarray]:
-        return price(lines, assumptions, ccf=ccf, pd_horizon_months=pd_horizon_months, pd_shift=delta)
+        return price(
+            lines, assumptions, ccf=ccf, pd_horizon_months=pd_horizon_months, revolving=revolving, pd_shift=delta
+        )
 
     return Priced(mid=at(0.0), riskier=at(shift), safer=at(-shift), z=z)

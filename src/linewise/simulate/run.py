@@ -19,8 +19,8 @@ from linewise.errors import InputError
 from linewise.review.run import Decider, ReviewRequest, decide_book
 from linewise.review.sources import Book, month_described
 from linewise.simulate.assumptions import Assumptions
-from linewise.simulate.ccf import CcfEstimate, estimate_ccf
 from linewise.simulate.economics import Lines, Priced, price_with_interval, response_factor
+from linewise.simulate.estimates import Estimate, estimate_ccf, estimate_revolving_share
 
 __all__ = ["Simulation", "StrategyRun", "realised_defaults", "simulate"]
 
@@ -48,7 +48,8 @@ class Simulation:
     currency: str
     source: str
     assumptions: Assumptions
-    ccf: CcfEstimate
+    ccf: Estimate
+    revolving: Estimate
     pd_horizon_months: int
     balance: pd.Series
     status_quo: Priced
@@ -101,10 +102,13 @@ def simulate(
     balance = month_rows.set_index("account_id")["balance"]
     response = response_factor(champion.set_index("account_id")["pd"], assumptions)
     ccf = _ccf(book, outcomes, month, assumptions)
+    revolving = _revolving(book, month, assumptions)
 
     def priced(decisions: pd.DataFrame, *, status_quo: bool = False) -> Priced:
         lines = Lines.from_decisions(decisions, balance, response, status_quo=status_quo)
-        return price_with_interval(lines, assumptions, ccf=ccf.value, pd_horizon_months=horizon)
+        return price_with_interval(
+            lines, assumptions, ccf=ccf.value, pd_horizon_months=horizon, revolving=revolving.value
+        )
 
     return Simulation(
         as_of=book.as_of,
@@ -112,6 +116,7 @@ def simulate(
         source=book.source,
         assumptions=assumptions,
         ccf=ccf,
+        revolving=revolving,
         pd_horizon_months=horizon,
         balance=balance,
         status_quo=priced(champion, status_quo=True),
@@ -146,11 +151,18 @@ def _outcome_horizon(outcomes: pd.DataFrame | None) -> int:
     return int(horizons[0])
 
 
-def _ccf(book: Book, outcomes: pd.DataFrame | None, month: date, assumptions: Assumptions) -> CcfEstimate:
+def _ccf(book: Book, outcomes: pd.DataFrame | None, month: date, assumptions: Assumptions) -> Estimate:
     if assumptions.ccf is not None:
-        return CcfEstimate(assumptions.ccf, "assumed")
+        return Estimate(assumptions.ccf, "assumed")
     estimate = estimate_ccf(book.panel, outcomes, month)
-    return estimate if estimate is not None else CcfEstimate(assumptions.ccf_fallback, "fallback")
+    return estimate if estimate is not None else Estimate(assumptions.ccf_fallback, "fallback")
+
+
+def _revolving(book: Book, month: date, assumptions: Assumptions) -> Estimate:
+    if assumptions.revolving_share is not None:
+        return Estimate(assumptions.revolving_share, "assumed")
+    estimate = estimate_revolving_share(book.panel, month)
+    return estimate if estimate is not None else Estimate(1.0, "fallback")
 
 
 def increased(decisions: pd.DataFrame) -> pd.Series:

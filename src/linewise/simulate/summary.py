@@ -34,6 +34,7 @@ def simulation_summary(simulation: Simulation, *, backtest: bool = False) -> dic
         "assumptions": simulation.assumptions.model_dump(mode="json")
         | {"pd_horizon_months": simulation.pd_horizon_months},
         "ccf": simulation.ccf.as_dict(),
+        "revolving_share": simulation.revolving.as_dict(),
         "status_quo": _money_figures(simulation.status_quo.total()),
         "strategies": [_strategy(simulation, run, champion, backtest=backtest) for run in simulation.runs],
     }

@@ -1,12 +1,17 @@
-"""The credit conversion factor, estimated from a portfolio's own defaulters.
+"""What a simulation reads off the portfolio itself: the CCF and the share of balances that revolve.
 
-The CCF is the share of the credit still available some months before a default
+The credit conversion factor (CCF) is the share of the credit still available some months before a default
 that the line has drawn by the time it defaults. For each line that went bad, the
 panel gives its limit and balance at a reference month (the earliest within
 ``lookback_months`` before the as-of month) and its balance at the as-of month, the
 last seen before the default. The estimate is pooled, drawn over available summed
 over the defaulters (lines with little credit left weigh little), clipped to [0, 1],
 with a bootstrap interval over the defaulters.
+
+The revolving share is the part of the balances that customers carry over from one
+month to the next, and so pay interest on: the balance less what was paid against it
+the next month, summed over the last ``lookback_months`` and over the lines, over the
+balances summed.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-__all__ = ["MIN_DEFAULTERS", "CcfEstimate", "estimate_ccf"]
+__all__ = ["MIN_DEFAULTERS", "Estimate", "estimate_ccf", "estimate_revolving_share"]
 
 # Fewer defaulters with credit left than this, and the assumed CCF is used instead.
 MIN_DEFAULTERS = 30
@@ -25,18 +30,21 @@ _BOOTSTRAP = 400
 
 
 @dataclass(frozen=True)
-class CcfEstimate:
-    """A CCF, where it came from (``estimated``, ``assumed``, ``fallback``) and its evidence."""
+class Estimate:
+    """A rate, where it came from (``estimated``, ``assumed``, ``fallback``) and its evidence.
+
+    ``count`` is how many lines it was estimated from.
+    """
 
     value: float
     source: str
-    defaulters: int = 0
+    count: int = 0
     low: float | None = None
     high: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The estimate as summary.json holds it."""
-        return {"value": round(self.value, 4), "source": self.source, "defaulters": self.defaulters} | (
+        return {"value": round(self.value, 4), "source": self.source, "lines": self.count} | (
             {"low": round(self.low, 4), "high": round(self.high, 4)}
             if self.low is not None and self.high is not None
             else {}
@@ -45,7 +53,7 @@ class CcfEstimate:
 
 def estimate_ccf(
     panel: pd.DataFrame, outcomes: pd.DataFrame | None, as_of: date, *, lookback_months: int = 12, seed: int = 0
-) -> CcfEstimate | None:
+) -> Estimate | None:
     """The pooled CCF of the lines whose outcome opened at ``as_of`` and that defaulted.
 
     None when the outcomes are missing or too few such lines had credit available at
@@ -74,4 +82,23 @@ def estimate_ccf(
         picks = rng.integers(0, len(room), size=len(room))
         resampled[draw] = np.clip(drawn[picks].sum() / room[picks].sum(), 0.0, 1.0)
     low, high = np.quantile(resampled, [0.05, 0.95])
-    return CcfEstimate(value, "estimated", int(keep.sum()), float(low), float(high))
+    return Estimate(value, "estimated", int(keep.sum()), float(low), float(high))
+
+
+def estimate_revolving_share(panel: pd.DataFrame, as_of: date, *, lookback_months: int = 12) -> Estimate | None:
+    """The share of month-end balances carried into the next month unpaid, up to ``as_of``.
+
+    None when no line had a balance to carry in the months looked at.
+    """
+    month = pd.Timestamp(as_of)
+    rows = panel.loc[
+        (panel["month"] <= month) & (panel["month"] > month - pd.DateOffset(months=lookback_months)),
+        ["account_id", "month", "balance", "amount_paid"],
+    ].sort_values(["account_id", "month"])
+    before = rows.groupby("account_id", sort=False)["balance"].shift(1)
+    paired = before.notna() & (before > 0)
+    if not paired.any():
+        return None
+    owed = before[paired].to_numpy(dtype=np.float64)
+    carried = np.clip(owed - rows.loc[paired, "amount_paid"].to_numpy(dtype=np.float64), 0.0, None)
+    return Estimate(float(carried.sum() / owed.sum()), "estimated", int(rows.loc[paired, "account_id"].nunique()))
