@@ -20,6 +20,7 @@ __all__ = [
     "feature_specs",
     "features_from_columns",
     "features_from_window",
+    "in_account_and_month_order",
     "limit_changed_on",
 ]
 
@@ -113,11 +114,13 @@ def limit_changed_on(panel: pd.DataFrame, as_of: date | pd.Timestamp) -> pd.Seri
     month = pd.Timestamp(as_of).to_period("M").to_timestamp("M").to_datetime64()
     months = pd.to_datetime(panel["month"]).to_numpy()
     known = months <= month
-    codes, ids = pd.factorize(panel["account_id"].to_numpy()[known], sort=True)
+    every_code, ids = pd.factorize(panel["account_id"], sort=True)  # the column's own codes: fast on Arrow strings
+    codes = every_code[known]
     months = months[known]
     limits = panel["credit_limit"].to_numpy(dtype="float64", na_value=np.nan)[known]
-    order = np.lexsort((months, codes))
-    codes, months, limits = codes[order], months[order], limits[order]
+    if not in_account_and_month_order(codes, months):  # a portfolio's panel is; a ledger's need not be
+        order = np.lexsort((months, codes))
+        codes, months, limits = codes[order], months[order], limits[order]
     # A change is a row whose limit differs from the same account's row before it.
     changed = np.zeros(len(codes), dtype=bool)
     changed[1:] = (codes[1:] == codes[:-1]) & ~np.isnan(limits[:-1]) & (limits[1:] != limits[:-1])
@@ -127,3 +130,11 @@ def limit_changed_on(panel: pd.DataFrame, as_of: date | pd.Timestamp) -> pd.Seri
     now = codes[months == month]
     accounts = pd.Index(np.asarray(ids, dtype=object)[now].astype("str"), name="account_id", dtype="str")
     return pd.Series(last[now], index=accounts, name="last_limit_change_on")
+
+
+def in_account_and_month_order(codes: np.ndarray, months: np.ndarray) -> bool:
+    """Whether rows run by account code, and by month within an account."""
+    if len(codes) < 2:
+        return True
+    same = codes[1:] == codes[:-1]
+    return bool(np.all(codes[1:] >= codes[:-1]) and np.all(months[1:][same] > months[:-1][same]))

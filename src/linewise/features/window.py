@@ -87,10 +87,18 @@ def build_window(panel: pd.DataFrame, as_of: date | pd.Timestamp) -> PanelWindow
     # Read as arrays once: filtering the frame itself costs milliseconds for one account.
     months = panel["month"].to_numpy()
     known = months <= month.to_datetime64()
-    ids = panel["account_id"].to_numpy()[known]
+    # Accounts as integer codes, numbered in sorted order: looking up millions of ids
+    # as strings costs seconds where this costs one sort of the distinct ones.
+    every_code, every_id = pd.factorize(panel["account_id"], sort=True)
+    known_codes = every_code[known]
     now = months[known] == month.to_datetime64()
-    active = np.sort(np.asarray(pd.unique(ids[now]).astype(str), dtype=object))
-    codes = pd.Index(active).get_indexer(ids)
+    is_active = np.zeros(len(every_id), dtype=bool)
+    is_active[known_codes[now]] = True
+    active_codes = np.flatnonzero(is_active)
+    active = np.asarray(every_id.take(active_codes), dtype=object).astype(str).astype(object)
+    position = np.full(len(every_id), -1, dtype=np.int64)
+    position[active_codes] = np.arange(len(active_codes))
+    codes = position[known_codes]
     keep = codes >= 0
     codes = codes[keep]
     rows_kept = np.flatnonzero(known)[keep]

@@ -22,6 +22,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from linewise.features.compute import in_account_and_month_order
+
 __all__ = ["MIN_DEFAULTERS", "Estimate", "estimate_ccf", "estimate_revolving_share"]
 
 # Fewer defaulters with credit left than this, and the assumed CCF is used instead.
@@ -91,14 +93,24 @@ def estimate_revolving_share(panel: pd.DataFrame, as_of: date, *, lookback_month
     None when no line had a balance to carry in the months looked at.
     """
     month = pd.Timestamp(as_of)
-    rows = panel.loc[
-        (panel["month"] <= month) & (panel["month"] > month - pd.DateOffset(months=lookback_months)),
-        ["account_id", "month", "balance", "amount_paid"],
-    ].sort_values(["account_id", "month"])
-    before = rows.groupby("account_id", sort=False)["balance"].shift(1)
-    paired = before.notna() & (before > 0)
+    months = panel["month"].to_numpy()
+    looked_at = (months <= month.to_datetime64()) & (
+        months > (month - pd.DateOffset(months=lookback_months)).to_datetime64()
+    )
+    codes = pd.factorize(panel["account_id"])[0][looked_at]  # the column's own codes: fast on Arrow strings
+    months = months[looked_at]
+    balance = panel["balance"].to_numpy(dtype=np.float64)[looked_at]
+    paid = panel["amount_paid"].to_numpy(dtype=np.float64, na_value=0.0)[looked_at]
+    if not in_account_and_month_order(codes, months):  # a portfolio's panel is; a ledger's need not be
+        order = np.lexsort((months, codes))
+        codes, balance, paid = codes[order], balance[order], paid[order]
+    # Each row paired with the same account's row the month before it.
+    follows = np.zeros(len(codes), dtype=bool)
+    follows[1:] = codes[1:] == codes[:-1]
+    owed = np.zeros(len(codes))
+    owed[1:] = balance[:-1]
+    paired = follows & (owed > 0)
     if not paired.any():
         return None
-    owed = before[paired].to_numpy(dtype=np.float64)
-    carried = np.clip(owed - rows.loc[paired, "amount_paid"].to_numpy(dtype=np.float64), 0.0, None)
-    return Estimate(float(carried.sum() / owed.sum()), "estimated", int(rows.loc[paired, "account_id"].nunique()))
+    carried = np.clip(owed[paired] - paid[paired], 0.0, None)
+    return Estimate(float(carried.sum() / owed[paired].sum()), "estimated", len(np.unique(codes[paired])))
