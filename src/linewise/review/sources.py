@@ -8,9 +8,10 @@ status and version (what applying a decision checks against).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine
@@ -42,17 +43,27 @@ class Book:
     as_of: date
     lines: pd.DataFrame | None = None
     limit_changed: pd.Series | None = None
+    # The window and features, made once: several strategies decided on one book (the
+    # strategy lab) share them. A book's tables are not changed after it is made.
+    _made: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def window(self) -> PanelWindow:
         """The panel window of every account with a panel row in the month the book describes."""
-        return build_window(self.panel, month_described(self))
+        if "window" not in self._made:
+            self._made["window"] = build_window(self.panel, month_described(self))
+        window: PanelWindow = self._made["window"]
+        return window
 
     def features(self, window: PanelWindow | None = None) -> pd.DataFrame:
         """One row of features per account with a panel row in the month the book describes.
 
-        ``window`` is :meth:`window`'s, when the caller has it already.
+        ``window`` is :meth:`window`'s, when the caller has it already. The same frame
+        is given to every caller: it is read, never changed.
         """
-        return features_from_window(self.window() if window is None else window, self.customers)
+        if "features" not in self._made:
+            self._made["features"] = features_from_window(self.window() if window is None else window, self.customers)
+        features: pd.DataFrame = self._made["features"]
+        return features
 
     def last_limit_change_on(self, accounts: pd.Index) -> pd.Series:
         """Per account, the day its limit last changed (NaT when never)."""
