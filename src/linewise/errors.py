@@ -378,6 +378,7 @@ ERROR_CODES: dict[str, ErrorKind] = {
         (
             "account_not_found",
             "run_not_found",
+            "month_not_found",
             "model_not_found",
             "portfolio_not_found",
             "file_not_found",

@@ -463,6 +463,18 @@ def _decision_commands() -> list[Command]:
             examples=2,
         ),
         Command(
+            ("monitor",),
+            (
+                Option("--portfolio", PORTFOLIO, directories("portfolio", PORTFOLIO_FILES)),
+                Option("--model", MODEL, directories("model", MODEL_FILES)),
+                Option("--out", Out("mon"), outs("")),
+                Option("--strategy", None, files("s.yaml", STRATEGY)),
+                Option("--reference", None, DATES),
+                JSON_FLAG,
+            ),
+            examples=2,
+        ),
+        Command(
             ("decide",),
             (
                 Option("--account", "A1", IDS),

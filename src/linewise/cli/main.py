@@ -14,6 +14,7 @@ from linewise.cli import (
     demo,
     ledger,
     model,
+    monitor,
     review,
     serve,
     simulate,
@@ -62,6 +63,7 @@ app.command("decide")(review.decide_command)
 app.command("preview")(review.preview_command)
 app.command("serve")(serve.serve)
 app.command("simulate")(simulate.simulate_command)
+app.command("monitor")(monitor.monitor_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
