@@ -52,8 +52,8 @@ def _render(report: dict[str, Any], out: Path) -> None:
         f"against {report['reference']} (a PSI is drift above the 99th percentile of what chance gives)"
     )
     months = Table(title="Month by month")
-    for name in ("month", "accounts", "score PSI", "no-drift bound", "model features drifting", "increase", "freeze"):
-        months.add_column(name, justify="left" if name in ("month", "model features drifting") else "right")
+    for name in ("month", "accounts", "score PSI", "no-drift bound", "model features drifting, most", "increase", "freeze"):
+        months.add_column(name, justify="left" if name in ("month", "model features drifting, most") else "right")
     months.add_column("AUC", justify="right")
     months.add_column("KS", justify="right")
     for month in report["months"]:
@@ -65,7 +65,8 @@ def _render(report: dict[str, Any], out: Path) -> None:
             f"{month['accounts']:,}",
             f"{score['psi']:.4f}" + (" !" if score["drift"] else ""),
             f"{score['threshold']:.4f}",
-            (", ".join(drifting[:3]) + (f" +{len(drifting) - 3}" if len(drifting) > 3 else "")) or "none",
+            f"{len(drifting)} of {month['model_features']}"
+            + "".join(f", {name} {month['features'][name]['psi']:.3f}" for name in drifting[:2]),
             f"{month['actions']['increase']:.1%}",
             f"{month['actions']['freeze']:.1%}",
             "-" if performance.get("auc") is None else f"{performance['auc']:.4f}",

@@ -105,10 +105,15 @@ def _month(
         "accounts": len(decisions),
         "score": None if score is None else score.as_dict(),
         "features": drifting,
-        "features_drifting": sorted(name for name, found in drifting.items() if found["drift"]),
-        "model_features_drifting": sorted(
-            name for name, found in drifting.items() if found["drift"] and name in decider.model.features_
+        # Most moved first.
+        "features_drifting": sorted(
+            (name for name, found in drifting.items() if found["drift"]), key=lambda name: -drifting[name]["psi"]
         ),
+        "model_features_drifting": sorted(
+            (name for name, found in drifting.items() if found["drift"] and name in decider.model.features_),
+            key=lambda name: -drifting[name]["psi"],
+        ),
+        "model_features": len(decider.model.features_),
         "actions": {action: round(float(actions.get(action, 0.0)), 6) for action in ACTIONS},
         "actions_stability": None if action_stability is None else action_stability.as_dict(),
     }
