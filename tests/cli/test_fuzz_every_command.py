@@ -475,6 +475,16 @@ def _decision_commands() -> list[Command]:
             examples=2,
         ),
         Command(
+            ("postloan",),
+            (
+                Option("--portfolio", PORTFOLIO, directories("portfolio", PORTFOLIO_FILES)),
+                Option("--out", Out("pl"), outs("")),
+                Option("--shown", None, INTS),
+                JSON_FLAG,
+            ),
+            examples=2,
+        ),
+        Command(
             ("decide",),
             (
                 Option("--account", "A1", IDS),

@@ -15,6 +15,7 @@ from linewise.cli import (
     ledger,
     model,
     monitor,
+    postloan,
     review,
     serve,
     simulate,
@@ -64,6 +65,7 @@ app.command("preview")(review.preview_command)
 app.command("serve")(serve.serve)
 app.command("simulate")(simulate.simulate_command)
 app.command("monitor")(monitor.monitor_command)
+app.command("postloan")(postloan.postloan_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

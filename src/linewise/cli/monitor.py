@@ -52,7 +52,15 @@ def _render(report: dict[str, Any], out: Path) -> None:
         f"against {report['reference']} (a PSI is drift above the 99th percentile of what chance gives)"
     )
     months = Table(title="Month by month")
-    for name in ("month", "accounts", "score PSI", "no-drift bound", "model features drifting, most", "increase", "freeze"):
+    for name in (
+        "month",
+        "accounts",
+        "score PSI",
+        "no-drift bound",
+        "model features drifting, most",
+        "increase",
+        "freeze",
+    ):
         months.add_column(name, justify="left" if name in ("month", "model features drifting, most") else "right")
     months.add_column("AUC", justify="right")
     months.add_column("KS", justify="right")
