@@ -14,6 +14,7 @@ from rich.table import Table
 
 from linewise.cli._common import console, emit, user_errors
 from linewise.cli._output import check_output_directory
+from linewise.money import currency_exponent
 
 
 def postloan_command(
@@ -29,7 +30,11 @@ def postloan_command(
     with user_errors():
         check_output_directory(out)
         loaded = read_portfolio(portfolio)
-        report = {"source": loaded.source, **post_loan(loaded.panel, loaded.customers, warnings_shown=shown)}
+        report = {
+            "source": loaded.source,
+            "currency": loaded.currency,
+            **post_loan(loaded.panel, loaded.customers, warnings_shown=shown),
+        }
         out.mkdir(parents=True, exist_ok=True)
         (out / "postloan.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     emit(as_json, report, lambda: _render(report, out))
@@ -65,7 +70,7 @@ def _render(report: dict[str, Any], out: Path) -> None:
 
     _render_vintages(report["vintages"])
     _render_warnings(report["early_warnings"], WARNINGS)
-    _render_cuts(report["cuts"])
+    _render_cuts(report["cuts"], report["currency"])
     console.print(f"written: {out / 'postloan.json'}")
 
 
@@ -98,13 +103,14 @@ def _render_warnings(warnings: dict[str, Any], texts: dict[str, str]) -> None:
         console.print(f"  {line['account_id']}: {', '.join(line['reasons'])} (utilisation {line['utilisation']:.0%})")
 
 
-def _render_cuts(cuts: dict[str, Any]) -> None:
+def _render_cuts(cuts: dict[str, Any], currency: str) -> None:
+    scale = 10 ** currency_exponent(currency)
     if cuts["lines"]:
         console.print(f"limit cuts: {cuts['lines']:,} lines, {cuts['late_when_cut']:.0%} late when cut")
         for after, row in cuts["after"].items():
             console.print(
                 f"  {after} later: {row['late']:.0%} late, {row['cured']:.0%} of the late cured, "
-                f"balance {row['balance_change']:+,.0f} minor units on average ({row['lines']:,} lines seen)"
+                f"balance {row['balance_change'] / scale:+,.0f} {currency} on average ({row['lines']:,} lines seen)"
             )
     else:
         console.print("limit cuts: none in the panel")
