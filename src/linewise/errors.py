@@ -483,6 +483,11 @@ ERROR_CODES: dict[str, ErrorKind] = {
             "special_code_not_a_number",
             "cv_folds_too_few",
             "cv_folds_too_many",
+            "baseline_out_of_range",
+            "target_out_of_range",
+            "alpha_out_of_range",
+            "power_out_of_range",
+            "challenger_share_out_of_range",
             # events the ledger cannot take as they are
             "account_id_required",
             "customer_id_required",
@@ -506,6 +511,7 @@ ERROR_CODES: dict[str, ErrorKind] = {
             "model_not_fitted",
             "sql_name_empty",
             "strategy_repeated",
+            "strategy_mismatch",
             "pd_horizon_unknown",
             # options one of which is needed
             "account_required",

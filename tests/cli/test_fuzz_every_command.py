@@ -281,6 +281,48 @@ PORTFOLIO_FILES = ("portfolio.json", "panel.parquet", "customers.parquet", "outc
 MODEL_FILES = ("manifest.json", "metrics.json", "report.md", "scorecard.json", "scorecard.csv")
 
 JSON_FLAG = flag_option("--json")
+
+
+def _decisions_bytes() -> bytes:
+    """A decisions file of the prepared portfolio's accounts, by the default strategy in its fifth month."""
+    import io
+
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from linewise.decision_schema import DECISION_COLUMNS, decision_arrow_schema
+
+    frame = pd.DataFrame(
+        {
+            "account_id": [f"S{i:07d}" for i in range(1, 61)],
+            "as_of": pd.Timestamp("2025-11-30").date(),
+            "trigger": "review",
+            "action": "hold",
+            "current_limit": 1_000_000,
+            "new_limit": 1_000_000,
+            "pd": 0.05,
+            "score": 600.0,
+            "risk_grade": "A",
+            "segment": "established",
+            "reasons": [[] for _ in range(60)],
+            "recourse": [[] for _ in range(60)],
+            "recourse_limit": None,
+            "recourse_on": None,
+            "strategy": "default@1",
+            "model": "m@1",
+            "arm": "champion",
+        }
+    )
+    buffer = io.BytesIO()
+    pq.write_table(
+        pa.Table.from_pandas(frame[list(DECISION_COLUMNS)], schema=decision_arrow_schema(), preserve_index=False),
+        buffer,
+    )
+    return buffer.getvalue()
+
+
+DECISIONS = _decisions_bytes()
 PORTFOLIO = Directory("portfolio")
 MODEL = Directory("model")
 
@@ -480,6 +522,31 @@ def _decision_commands() -> list[Command]:
                 Option("--portfolio", PORTFOLIO, directories("portfolio", PORTFOLIO_FILES)),
                 Option("--out", Out("pl"), outs("")),
                 Option("--shown", None, INTS),
+                JSON_FLAG,
+            ),
+            examples=2,
+        ),
+        Command(
+            ("experiment", "size"),
+            (
+                Option("--baseline", "0.02", st.sampled_from(["0", "1", "-0.1", "nan"]) | TEXT),
+                Option("--target", "0.025", st.sampled_from(["0.02", "1.5", "inf"]) | TEXT),
+                Option("--alpha", None, TEXT),
+                Option("--power", None, TEXT),
+                Option("--challenger-share", None, TEXT),
+                JSON_FLAG,
+            ),
+        ),
+        Command(
+            ("experiment", "readout"),
+            (
+                Option("--decisions", File("d.parquet", DECISIONS), files("d.parquet", DECISIONS)),
+                Option("--portfolio", PORTFOLIO, directories("portfolio", PORTFOLIO_FILES)),
+                Option("--strategy", File("s.yaml", STRATEGY), files("s.yaml", STRATEGY)),
+                Option("--out", Out("r"), outs("")),
+                Option("--at", None, DATES),
+                Option("--baseline", None, TEXT),
+                Option("--target", None, TEXT),
                 JSON_FLAG,
             ),
             examples=2,

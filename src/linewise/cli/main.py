@@ -12,6 +12,7 @@ from linewise.cli import (
     data,
     decisions,
     demo,
+    experiment,
     ledger,
     model,
     monitor,
@@ -54,6 +55,7 @@ app.add_typer(strategy.strategy_app, name="strategy")
 app.add_typer(decisions.decisions_app, name="decisions")
 app.add_typer(bureau.bureau_app, name="bureau")
 app.add_typer(user.user_app, name="user")
+app.add_typer(experiment.experiment_app, name="experiment")
 app.command("draw")(ledger.draw)
 app.command("repay")(ledger.repay)
 app.command("statement")(ledger.statement_command)

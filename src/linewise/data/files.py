@@ -21,7 +21,15 @@ from linewise.errors import InputError
 from linewise.money import CURRENCY_EXPONENTS
 from linewise.textfiles import read_json
 
-__all__ = ["MANIFEST_FILE", "read_portfolio", "read_table", "write_decisions", "write_portfolio", "write_table"]
+__all__ = [
+    "MANIFEST_FILE",
+    "read_decisions",
+    "read_portfolio",
+    "read_table",
+    "write_decisions",
+    "write_portfolio",
+    "write_table",
+]
 
 MANIFEST_FILE = "portfolio.json"
 
@@ -55,6 +63,21 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
             table = table.set_column(index, field.name, table.column(index).cast(pa.date32()))
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
+
+
+def read_decisions(path: Path) -> pd.DataFrame:
+    """Decisions as :func:`write_decisions` writes them; ``decision_incomplete`` when a column is missing."""
+    frame = read_table(path)
+    missing = [name for name in DECISION_COLUMNS if name not in frame.columns]
+    if missing:
+        raise InputError.for_field(
+            "decision_incomplete",
+            where=str(path),
+            field="columns",
+            rule="the decision contract's columns (linewise review --out writes them)",
+            value=missing[:5],
+        )
+    return frame
 
 
 def write_decisions(decisions: pd.DataFrame, path: Path) -> None:
