@@ -37,7 +37,9 @@ TARGET_SECONDS = 30.0
 
 def _strategy(appetite: str, name: str):
     text = default_strategy_text().replace("\ncurrency: TWD\n", "\ncurrency: CNY\n")
-    text = text.replace("risk_appetite: 1.0", f"risk_appetite: {appetite}").replace("strategy: default", f"strategy: {name}")
+    text = text.replace("risk_appetite: 1.0", f"risk_appetite: {appetite}").replace(
+        "strategy: default", f"strategy: {name}"
+    )
     return compile_strategy(read_strategy(text))
 
 
@@ -49,7 +51,9 @@ def main() -> None:
 
     started = time.perf_counter()
     portfolio = synthesize(SynthSpec(accounts=args.accounts, months=12, seed=1, currency="CNY"))
-    print(f"portfolio: {args.accounts:,} accounts x 12 months drawn in {time.perf_counter() - started:.1f} s (not counted)")
+    print(
+        f"portfolio: {args.accounts:,} accounts x 12 months drawn in {time.perf_counter() - started:.1f} s (not counted)"
+    )
     training = synthesize(SynthSpec(accounts=50_000, months=12, seed=2, currency="CNY"))
     inputs = inputs_from_portfolio(training)
     monotone = {name: REGISTRY[name].risk_direction.sign for name in inputs.features.columns if name in REGISTRY}
