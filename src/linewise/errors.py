@@ -513,6 +513,7 @@ ERROR_CODES: dict[str, ErrorKind] = {
             "strategy_repeated",
             "strategy_mismatch",
             "pd_horizon_unknown",
+            "budget_infeasible",
             # options one of which is needed
             "account_required",
             "log_required",

@@ -552,6 +552,22 @@ def _decision_commands() -> list[Command]:
             examples=2,
         ),
         Command(
+            ("optimise",),
+            (
+                Option("--portfolio", PORTFOLIO, directories("portfolio", PORTFOLIO_FILES)),
+                Option("--model", MODEL, directories("model", MODEL_FILES)),
+                Option("--out", Out("opt"), outs("")),
+                Option("--candidates", "2", COUNTS),
+                Option("--strategy", None, files("s.yaml", STRATEGY)),
+                Option("--loss-rate-max", None, TEXT),
+                Option("--limit-added-max", None, AMOUNTS),
+                Option("--assumptions", None, files("a.yaml", b"apr: 0.24\n")),
+                Option("--seed", None, INTS),
+                JSON_FLAG,
+            ),
+            examples=2,
+        ),
+        Command(
             ("decide",),
             (
                 Option("--account", "A1", IDS),

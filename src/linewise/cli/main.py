@@ -16,6 +16,7 @@ from linewise.cli import (
     ledger,
     model,
     monitor,
+    optimise,
     postloan,
     review,
     serve,
@@ -68,6 +69,7 @@ app.command("serve")(serve.serve)
 app.command("simulate")(simulate.simulate_command)
 app.command("monitor")(monitor.monitor_command)
 app.command("postloan")(postloan.postloan_command)
+app.command("optimise")(optimise.optimise_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

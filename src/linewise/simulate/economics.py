@@ -78,7 +78,10 @@ def price(
     revolving: float = 1.0,
     pd_shift: float = 0.0,
 ) -> dict[str, np.ndarray]:
-    """Per account: the :data:`FIGURES`, the chance of default within the horizon and the loss's variance.
+    """Per account: the :data:`FIGURES` and what they are made of.
+
+    Also the chance of default within the horizon, the loss's variance and the
+    average balance expected over the horizon.
 
     ``revolving`` is the share of a balance carried over each month, which bears
     interest (what customers who pay in full draw costs funding but earns none);
@@ -96,6 +99,7 @@ def price(
     loss = np.zeros(len(pd_))
     revenue = np.zeros(len(pd_))
     funding = np.zeros(len(pd_))
+    drawn = np.zeros(len(pd_))  # the balance expected month by month, while the line lives
     alive = np.ones(len(pd_))  # the chance the line has not defaulted before month t
     earning = (revolving * assumptions.apr + assumptions.fee_rate) / 12
     for month in range(1, assumptions.horizon_months + 1):
@@ -107,6 +111,7 @@ def price(
         exposure = balance + ccf * available
         loss += alive * hazard * assumptions.lgd * exposure
         funding += alive * balance * assumptions.cost_of_funds / 12
+        drawn += alive * balance
         alive = alive * monthly_survival
         revenue += alive * balance * earning
     defaulted = 1.0 - monthly_survival**assumptions.horizon_months
@@ -125,6 +130,7 @@ def price(
         # the provision moves by on the day the decision takes effect.
         "day_one_provision": pd_year * assumptions.lgd * ccf * (available_after - available_before),
         "default_within_horizon": defaulted,
+        "average_balance": drawn / assumptions.horizon_months,
         "loss_variance": loss_variance,
     }
 
