@@ -382,12 +382,14 @@ def _share(profit: float, bound: float) -> float | None:
 
 
 def _frontier(options: Options, tried: list[Candidate], budgets: Budgets) -> list[dict[str, Any]]:
-    """One point per loss budget over the range the strategies tried span: the bound and the best found."""
+    """One point per loss budget, from below the lowest rate seen to the highest: the bound and the best found."""
     rates = sorted(candidate.loss_rate for candidate in tried)
     if not rates:
         return []
+    unconstrained = upper_bound(options, Budgets(limit_added_max=budgets.limit_added_max)).loss_rate
+    low = 0.8 * min(rates[0], unconstrained)
     points = sorted(
-        {*np.linspace(rates[0], rates[-1], 5).round(6), *([budgets.loss_rate_max] if budgets.loss_rate_max else [])}
+        {*np.linspace(low, rates[-1], 6), *rates[:1], *([budgets.loss_rate_max] if budgets.loss_rate_max else [])}
     )
     frontier = []
     for rate in points:
