@@ -568,6 +568,17 @@ def _decision_commands() -> list[Command]:
             examples=2,
         ),
         Command(
+            ("report",),
+            (
+                Option("--postloan", None, TEXT),
+                Option("--simulation", None, TEXT),
+                Option("--optimise", None, TEXT),
+                Option("--monitor", None, TEXT),
+                Option("--out", Out("r.html"), outs(".html")),
+                JSON_FLAG,
+            ),
+        ),
+        Command(
             ("decide",),
             (
                 Option("--account", "A1", IDS),

@@ -18,6 +18,7 @@ from linewise.cli import (
     monitor,
     optimise,
     postloan,
+    report,
     review,
     serve,
     simulate,
@@ -70,6 +71,7 @@ app.command("simulate")(simulate.simulate_command)
 app.command("monitor")(monitor.monitor_command)
 app.command("postloan")(postloan.postloan_command)
 app.command("optimise")(optimise.optimise_command)
+app.command("report")(report.report_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from linewise.cli._common import console, emit, parse_date, user_errors
 from linewise.cli._output import check_output_directory
+from linewise.cli.report import render
 from linewise.cli.review import progress_bar
 from linewise.errors import InputError
 from linewise.money import currency_exponent
@@ -73,6 +74,8 @@ def simulate_command(
         for index, run in enumerate(simulation.runs, start=1):
             write_decisions(run.decisions, out / f"decisions-{index}-{_safe(run.label)}.parquet")
         (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        decided = {run.label: run.decisions for run in simulation.runs}
+        (out / "report.html").write_text(render({"simulation": summary}, decided), encoding="utf-8")
     emit(as_json, summary, lambda: _render(summary, out))
 
 
@@ -144,7 +147,7 @@ def _render(summary: dict[str, Any], out: Path) -> None:
                 f"swap set, {strategy['label']} against {strategies[0]['label']}: raised here only "
                 f"{_swap_side(here)}; raised by {strategies[0]['label']} only {_swap_side(there)}"
             )
-    console.print(f"written: {out / 'summary.json'} and each strategy's decisions")
+    console.print(f"written: {out / 'summary.json'}, {out / 'report.html'} and each strategy's decisions")
 
 
 def _realised(rate: dict[str, Any]) -> str:
