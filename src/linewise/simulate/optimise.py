@@ -39,7 +39,7 @@ from scipy.stats import qmc
 
 from linewise.errors import InputError, StrategyValidationError
 from linewise.money import currency_exponent
-from linewise.review.run import Decider
+from linewise.review.run import Decider, ReviewRequest, decide_book
 from linewise.review.sources import Book
 from linewise.simulate.assumptions import Assumptions
 from linewise.simulate.economics import Lines, price
@@ -252,20 +252,23 @@ SEARCH_SPACE: dict[str, tuple[float, float] | tuple[int, int]] = {
 def search_strategies(
     book: Book,
     base: Decider,
-    assumptions: Assumptions,
+    simulation: Simulation,
     *,
     candidates: int,
-    outcomes: pd.DataFrame | None = None,
     seed: int = 0,
     on_candidate: Callable[[int, int], None] | None = None,
 ) -> list[Candidate]:
     """The base strategy and ``candidates`` variations of it, each decided on ``book`` and priced.
 
-    Variations are spread over :data:`SEARCH_SPACE` by a Latin hypercube (``seed``);
-    one that does not validate as a strategy file is skipped.
+    ``simulation`` is the base strategy's on ``book``: the CCF, revolving share, PD
+    horizon and balance response it read are the candidates' too. Each candidate is
+    decided by :func:`linewise.review.decide_book` and priced at its PDs. Variations
+    are spread over :data:`SEARCH_SPACE` by a Latin hypercube (``seed``); one that
+    does not validate as a strategy file is skipped.
     """
     base_text = base.strategy.loaded.text
     base_data = parse_yaml(base_text, "base strategy").data
+    response = _response(simulation)
     tried: list[Candidate] = []
     # A Latin hypercube: every parameter's range is covered evenly for any number of candidates.
     sampler = qmc.LatinHypercube(d=len(SEARCH_SPACE), seed=seed)
@@ -280,10 +283,16 @@ def search_strategies(
         decider = Decider(
             base.model, base.model_ref, strategy, base.model_source, f"candidate {index}", base.model_currency
         )
-        run = simulate(book, [("candidate", decider)], assumptions, outcomes=outcomes).runs[0]
-        mid = run.priced.mid
+        decisions = decide_book(book, decider, ReviewRequest(recourse=False, log=False), log=None).decisions
+        mid = price(
+            Lines.from_decisions(decisions, simulation.balance, response),
+            simulation.assumptions,
+            ccf=simulation.ccf.value,
+            pd_horizon_months=simulation.pd_horizon_months,
+            revolving=simulation.revolving.value,
+        )
         balance = float(mid["average_balance"].sum())
-        change = (run.decisions["new_limit"] - run.decisions["current_limit"]).clip(lower=0)
+        change = (decisions["new_limit"] - decisions["current_limit"]).clip(lower=0)
         tried.append(
             Candidate(
                 settings=settings or {"base": True},
@@ -345,9 +354,7 @@ def optimise(
     simulation = simulate(book, [("base", base)], assumptions, outcomes=outcomes)
     options = option_grid(simulation, [int(tier) for tier in base.strategy.loaded.spec.ladder])
     bound = upper_bound(options, budgets)
-    tried = search_strategies(
-        book, base, assumptions, candidates=candidates, outcomes=outcomes, seed=seed, on_candidate=on_candidate
-    )
+    tried = search_strategies(book, base, simulation, candidates=candidates, seed=seed, on_candidate=on_candidate)
     within = [candidate for candidate in tried if candidate.meets(budgets)]
     best = max(within, key=lambda candidate: candidate.profit, default=None)
     base_tried = next((candidate for candidate in tried if candidate.settings == {"base": True}), None)
