@@ -13,6 +13,9 @@ from linewise.data.synthetic import SynthSpec, synthesize
 
 BLOCKING = ("serious", "critical")
 
+# Trains a model, runs five of the lab's commands and starts Chromium.
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):

@@ -57,14 +57,16 @@ def monitor(
             rule=f"a month end of the portfolio ({months[0]} to {months[-1]})",
             value=str(base),
         )
-    decided: dict[date, tuple[pd.DataFrame, pd.DataFrame]] = {}
-    for month in months:
+
+    def decided(month: date) -> tuple[pd.DataFrame, pd.DataFrame]:
         if on_month is not None:
             on_month(month)
-        book = book_of(portfolio, month)
-        run = decide_book(book, decider, ReviewRequest(recourse=False, log=False), log=None)
-        decided[month] = (run.decisions, run.features)
-    ref_decisions, ref_features = decided[base]
+        run = decide_book(book_of(portfolio, month), decider, ReviewRequest(recourse=False, log=False), log=None)
+        return run.decisions, run.features
+
+    # The reference month is decided first and kept; every other month is decided,
+    # compared and let go, so that memory holds two months whatever the portfolio's span.
+    ref_decisions, ref_features = decided(base)
     report: dict[str, Any] = {
         "source": portfolio.source,
         "reference": base.isoformat(),
@@ -72,12 +74,14 @@ def monitor(
         "strategy": decider.strategy.ref,
         "months": [],
     }
+    last_decisions = ref_decisions
     for month in months:
-        decisions, features = decided[month]
+        decisions, features = (ref_decisions, ref_features) if month == base else decided(month)
         report["months"].append(
             _month(month, decisions, features, ref_decisions, ref_features, portfolio.outcomes, decider)
         )
-    last_decisions = decided[months[-1]][0]
+        last_decisions = decisions
+        del features
     report["fairness"] = {"as_of": months[-1].isoformat(), **fairness(last_decisions, portfolio.customers)}
     return report
 
