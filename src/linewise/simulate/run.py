@@ -22,7 +22,7 @@ from linewise.simulate.assumptions import Assumptions
 from linewise.simulate.economics import Lines, Priced, price_with_interval, response_factor
 from linewise.simulate.estimates import Estimate, estimate_ccf, estimate_revolving_share
 
-__all__ = ["Simulation", "StrategyRun", "realised_defaults", "simulate"]
+__all__ = ["Simulation", "StrategyRun", "increased", "mask_of", "realised_defaults", "simulate"]
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,11 @@ class StrategyRun:
 class Simulation:
     """Strategies decided on one book and priced with one set of assumptions.
 
-    ``runs[0]`` is the champion the others are compared with. ``realised`` holds, per
-    account, whether it defaulted within the outcome horizon that opened at the as-of
-    month (None when the book's outcomes are not known).
+    ``runs[0]`` is the champion the others are compared with. ``balance`` is each
+    account's balance at the month decided; ``ccf`` and ``revolving`` the rates priced
+    with, and where they came from. ``realised`` holds, per account, whether it
+    defaulted within the outcome horizon that opened at the as-of month (None when the
+    book's outcomes are not known).
     """
 
     as_of: date
