@@ -13,11 +13,11 @@ from linewise.simulate.economics import Lines, price, price_with_interval
 SURE = 1e-12  # a PD no line defaults with, in practice
 
 
-def lines(current=100_000, new=100_000, balance=50_000, pd=0.02, frozen=False, response=1.0, n=1) -> Lines:
+def lines(current=100_000, new=100_000, balance=50_000, pd=0.02, frozen=False, response=1.0, run_off=1.0, n=1) -> Lines:
     def full(value):
         return np.full(n, value, dtype=np.float64)
 
-    return Lines(full(current), full(new), full(balance), full(pd), np.full(n, frozen), full(response))
+    return Lines(full(current), full(new), full(balance), full(pd), np.full(n, frozen), full(response), full(run_off))
 
 
 def test_a_line_that_cannot_default_earns_a_year_of_interest_and_costs_a_year_of_funding():
@@ -76,11 +76,33 @@ def test_a_freeze_takes_the_undrawn_credit_out_of_the_exposure_and_releases_its_
     assert frozen["day_one_provision"][0] < 0
 
 
-def test_a_cut_below_the_balance_does_not_make_the_customer_repay():
+def test_a_line_cut_below_its_balance_that_repays_nothing_keeps_owing_it():
     assumptions = Assumptions()
     cut = price(lines(current=100_000, new=30_000, balance=50_000, pd=SURE), assumptions, ccf=0.5, pd_horizon_months=12)
 
     assert cut["expected_revenue"][0] == pytest.approx(50_000 * (assumptions.apr + assumptions.fee_rate))
+
+
+def test_a_line_that_may_not_draw_pays_down_at_its_own_pace_and_a_cut_one_stops_at_its_new_limit():
+    assumptions = Assumptions(apr=0.12, fee_rate=0.0)
+    frozen = price(lines(balance=60_000, pd=SURE, frozen=True, run_off=0.5), assumptions, ccf=0.5, pd_horizon_months=12)
+    cut = price(lines(new=30_000, balance=60_000, pd=SURE, run_off=0.5), assumptions, ccf=0.5, pd_horizon_months=12)
+    held = price(lines(balance=60_000, pd=SURE, run_off=0.5), assumptions, ccf=0.5, pd_horizon_months=12)
+
+    # 1% a month on 60,000 halved each month: the sum of 300, 150, 75, ...
+    assert frozen["expected_revenue"][0] == pytest.approx(sum(600 * 0.5**m for m in range(1, 13)))
+    # Down to 30,000 in the first month, then held there.
+    assert cut["expected_revenue"][0] == pytest.approx(300 * 12)
+    assert held["expected_revenue"][0] == pytest.approx(600 * 12)
+
+
+def test_freezing_a_line_that_pays_down_costs_revenue_as_well_as_saving_loss():
+    assumptions = Assumptions()
+    held = price(lines(pd=0.2, run_off=0.7), assumptions, ccf=0.5, pd_horizon_months=12)
+    frozen = price(lines(pd=0.2, run_off=0.7, frozen=True), assumptions, ccf=0.5, pd_horizon_months=12)
+
+    assert frozen["expected_revenue"][0] < held["expected_revenue"][0]
+    assert frozen["expected_loss"][0] < held["expected_loss"][0]
 
 
 @given(
@@ -110,6 +132,7 @@ def test_every_interval_holds_its_value_and_widens_with_the_pds_uncertainty():
         pd_=rng.uniform(0.001, 0.2, n),
         frozen=np.zeros(n, dtype=bool),
         response=np.ones(n),
+        run_off=np.ones(n),
     )
     narrow = price_with_interval(book, Assumptions(pd_log_odds_sd=0.05), ccf=0.5, pd_horizon_months=12).total()
     wide = price_with_interval(book, Assumptions(pd_log_odds_sd=0.5), ccf=0.5, pd_horizon_months=12).total()

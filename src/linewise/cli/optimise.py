@@ -69,6 +69,8 @@ def optimise_command(
         (out / "optimise.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if best_text is not None:
             (out / "strategy.yaml").write_text(best_text, encoding="utf-8")
+        else:
+            (out / "strategy.yaml").unlink(missing_ok=True)  # an earlier run's best is not this one's
     emit(as_json, report, lambda: _render(report, out))
 
 

@@ -70,12 +70,15 @@ def simulate_command(
         with progress_bar(as_json) as advance:
             simulation = simulate(book, deciders, assumptions, outcomes=loaded.outcomes, on_progress=advance)
         summary = simulation_summary(simulation, backtest=backtest)
+        decided = {run.label: run.decisions for run in simulation.runs}
+        page = render({"simulation": summary}, decided)  # made before anything is written
         out.mkdir(parents=True, exist_ok=True)
+        for stale in out.glob("decisions-*.parquet"):  # an earlier run's, which the report would read
+            stale.unlink()
         for index, run in enumerate(simulation.runs, start=1):
             write_decisions(run.decisions, out / f"decisions-{index}-{_safe(run.label)}.parquet")
         (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        decided = {run.label: run.decisions for run in simulation.runs}
-        (out / "report.html").write_text(render({"simulation": summary}, decided), encoding="utf-8")
+        (out / "report.html").write_text(page, encoding="utf-8")
     emit(as_json, summary, lambda: _render(summary, out))
 
 

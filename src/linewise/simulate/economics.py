@@ -1,7 +1,10 @@
 """What a set of decisions is expected to earn and lose, account by account.
 
 Each line is played forward month by month over the horizon, in expectation: its
-balance follows the response to the limit change (:mod:`.assumptions`), it may
+balance follows the response to a raise (:mod:`.assumptions`), stays where it is when
+held, and pays down when the line may not draw (frozen, or cut below its balance: each
+month it carries over the share of its balance it has carried before, its own
+``run_off``, and repays the rest), it may
 default each month with the hazard its PD implies, and while it lives it pays
 interest and fees on its balance and costs the funding of it. Exposure at default is
 the balance plus the CCF's share of what is still available to draw (nothing is
@@ -33,7 +36,9 @@ class Lines:
     """The lines priced: limits before and after the decision, balance, PD, freeze.
 
     Arrays of one length, one entry per account. ``pd_`` (the PD) covers ``pd_horizon_months``;
-    ``response`` is each account's factor on the balance-response path.
+    ``response`` is each account's factor on the balance-response path; ``run_off`` the
+    share of its balance it carries over a month (how fast it pays down when it may not
+    draw: a line that pays little carries nearly all).
     """
 
     current_limit: np.ndarray
@@ -42,10 +47,17 @@ class Lines:
     pd_: np.ndarray
     frozen: np.ndarray
     response: np.ndarray
+    run_off: np.ndarray
 
     @classmethod
     def from_decisions(
-        cls, decisions: pd.DataFrame, balance: pd.Series, response: pd.Series, *, status_quo: bool = False
+        cls,
+        decisions: pd.DataFrame,
+        balance: pd.Series,
+        response: pd.Series,
+        run_off: pd.Series,
+        *,
+        status_quo: bool = False,
     ) -> Lines:
         """The decided lines (``status_quo``: as if every line were left as it is)."""
         accounts = decisions["account_id"]
@@ -57,6 +69,7 @@ class Lines:
             pd_=decisions["pd"].to_numpy(dtype=np.float64),
             frozen=np.zeros(len(decisions), dtype=bool) if status_quo else (decisions["action"] == "freeze").to_numpy(),
             response=response.reindex(accounts).fillna(1.0).to_numpy(dtype=np.float64),
+            run_off=run_off.reindex(accounts).fillna(1.0).to_numpy(dtype=np.float64),
         )
 
 
@@ -104,8 +117,18 @@ def price(
     earning = (revolving * assumptions.apr + assumptions.fee_rate) / 12
     for month in range(1, assumptions.horizon_months + 1):
         share = float(np.interp(month, path_months, path_share))
+        # A line that may not draw (frozen, or cut below its balance) pays down: each
+        # month it carries over only the revolving share of what it owed, and a cut
+        # line stops paying down once it is back under its new limit.
+        run_off = lines.balance * lines.run_off**month
         balance = np.where(
-            added > 0, np.minimum(lines.balance + lines.response * share * added, lines.new_limit), lines.balance
+            added > 0,
+            np.minimum(lines.balance + lines.response * share * added, lines.new_limit),
+            np.where(
+                lines.frozen,
+                run_off,
+                np.where(lines.new_limit < lines.balance, np.maximum(run_off, lines.new_limit), lines.balance),
+            ),
         )
         available = np.where(lines.frozen, 0.0, np.maximum(lines.new_limit - balance, 0.0))
         exposure = balance + ccf * available
@@ -143,6 +166,8 @@ class Priced:
     riskier: dict[str, np.ndarray]
     safer: dict[str, np.ndarray]
     z: float
+    # A difference of two pricings (:meth:`minus`): its loss may be below zero.
+    difference: bool = False
 
     def total(self, mask: np.ndarray | None = None) -> dict[str, dict[str, float]]:
         """Each of :data:`FIGURES` summed over the lines (those in ``mask``): value, low, high.
@@ -162,7 +187,7 @@ class Priced:
             seen = (float(self.riskier[figure][chosen].sum()), value, float(self.safer[figure][chosen].sum()))
             low, high = min(seen), max(seen)
             if figure == "expected_loss":
-                low, high = max(low - chance, 0.0), high + chance
+                low, high = (low - chance if self.difference else max(low - chance, 0.0)), high + chance
             elif figure == "expected_profit":
                 low, high = low - chance, high + chance
             out[figure] = {"value": value, "low": low, "high": high}
@@ -185,6 +210,7 @@ class Priced:
             riskier=difference(self.riskier, other.riskier),
             safer=difference(self.safer, other.safer),
             z=self.z,
+            difference=True,
         )
 
 

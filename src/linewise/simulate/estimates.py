@@ -24,7 +24,7 @@ import pandas as pd
 
 from linewise.features.compute import in_account_and_month_order
 
-__all__ = ["MIN_DEFAULTERS", "Estimate", "estimate_ccf", "estimate_revolving_share"]
+__all__ = ["MIN_DEFAULTERS", "Estimate", "carried_share_by_account", "estimate_ccf", "estimate_revolving_share"]
 
 # Fewer defaulters with credit left than this, and the assumed CCF is used instead.
 MIN_DEFAULTERS = 30
@@ -66,7 +66,8 @@ def estimate_ccf(
     month = pd.Timestamp(as_of)
     bad = outcomes.loc[(pd.to_datetime(outcomes["as_of"]) == month) & outcomes["default"].astype(bool), "account_id"]
     rows = panel.loc[panel["account_id"].isin(bad), ["account_id", "month", "credit_limit", "balance"]]
-    rows = rows.loc[(rows["month"] <= month) & (rows["month"] > month - pd.DateOffset(months=lookback_months))]
+    periods = rows["month"].dt.to_period("M")
+    rows = rows.loc[((periods <= month.to_period("M")) & (periods > month.to_period("M") - lookback_months)).to_numpy()]
     ordered = rows.sort_values(["account_id", "month"])
     first = ordered.groupby("account_id", sort=False).first()
     last = ordered.groupby("account_id", sort=False).last()
@@ -92,15 +93,42 @@ def estimate_revolving_share(panel: pd.DataFrame, as_of: date, *, lookback_month
 
     None when no line had a balance to carry in the months looked at.
     """
-    month = pd.Timestamp(as_of)
-    months = panel["month"].to_numpy()
-    looked_at = (months <= month.to_datetime64()) & (
-        months > (month - pd.DateOffset(months=lookback_months)).to_datetime64()
-    )
-    codes = pd.factorize(panel["account_id"])[0][looked_at]  # the column's own codes: fast on Arrow strings
-    months = months[looked_at]
+    found = _carried(panel, as_of, lookback_months)
+    if found is None:
+        return None
+    _, carried, owed = found
+    return Estimate(float(carried.sum() / owed.sum()), "estimated", int((owed > 0).sum()))
+
+
+def carried_share_by_account(panel: pd.DataFrame, as_of: date, *, lookback_months: int = 12) -> pd.Series:
+    """Per account, the share of its own month-end balances it carried over unpaid, up to ``as_of``.
+
+    A line that pays little carries nearly all of it; one that pays in full, none.
+    Accounts with no balance to carry in the months looked at are left out.
+    """
+    found = _carried(panel, as_of, lookback_months)
+    if found is None:
+        return pd.Series(dtype="float64", name="carried_share")
+    ids, carried, owed = found
+    seen = owed > 0
+    return pd.Series(carried[seen] / owed[seen], index=pd.Index(ids[seen], name="account_id"), name="carried_share")
+
+
+def _carried(
+    panel: pd.DataFrame, as_of: date, lookback_months: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Per account (ids, carried, owed): what it owed at month ends and carried into the next month.
+
+    A month whose payment is not known is left out, not taken as nothing paid.
+    """
+    month = pd.Timestamp(as_of).to_period("M")
+    periods = panel["month"].dt.to_period("M")
+    looked_at = ((periods <= month) & (periods > month - lookback_months)).to_numpy()
+    every_code, every_id = pd.factorize(panel["account_id"])  # the column's own codes: fast on Arrow strings
+    codes = every_code[looked_at]
+    months = panel["month"].to_numpy()[looked_at]
     balance = panel["balance"].to_numpy(dtype=np.float64)[looked_at]
-    paid = panel["amount_paid"].to_numpy(dtype=np.float64, na_value=0.0)[looked_at]
+    paid = panel["amount_paid"].to_numpy(dtype=np.float64, na_value=np.nan)[looked_at]
     if not in_account_and_month_order(codes, months):  # a portfolio's panel is; a ledger's need not be
         order = np.lexsort((months, codes))
         codes, balance, paid = codes[order], balance[order], paid[order]
@@ -109,8 +137,11 @@ def estimate_revolving_share(panel: pd.DataFrame, as_of: date, *, lookback_month
     follows[1:] = codes[1:] == codes[:-1]
     owed = np.zeros(len(codes))
     owed[1:] = balance[:-1]
-    paired = follows & (owed > 0)
+    paired = follows & (owed > 0) & ~np.isnan(paid)
     if not paired.any():
         return None
     carried = np.clip(owed[paired] - paid[paired], 0.0, None)
-    return Estimate(float(carried.sum() / owed[paired].sum()), "estimated", len(np.unique(codes[paired])))
+    size = len(every_id)
+    by_carried = np.bincount(codes[paired], weights=carried, minlength=size)
+    by_owed = np.bincount(codes[paired], weights=owed[paired], minlength=size)
+    return np.asarray(every_id, dtype=object), by_carried, by_owed

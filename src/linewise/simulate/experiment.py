@@ -156,8 +156,15 @@ def _describe(rows: pd.DataFrame) -> dict[str, Any]:
                 "high": None if interval is None else round(float(interval.high), 6),
             }
         else:
-            mean = float(values.mean()) if len(values) else math.nan
-            half = 1.96 * float(values.std(ddof=1)) / math.sqrt(len(values)) if len(values) > 1 else math.nan
+            if len(values) < 2:  # no interval from fewer than two accounts
+                out[metric] = {
+                    "value": round(float(values.mean()), 6) if len(values) else None,
+                    "low": None,
+                    "high": None,
+                }
+                continue
+            mean = float(values.mean())
+            half = 1.96 * float(values.std(ddof=1)) / math.sqrt(len(values))
             out[metric] = {"value": round(mean, 6), "low": round(mean - half, 6), "high": round(mean + half, 6)}
     return out
 

@@ -126,7 +126,9 @@ def option_grid(simulation: Simulation, ladder_major: list[int], *, max_tiers: i
         new_limit[:, step] = np.where(valid[:, step], ladder[np.minimum(tier, len(ladder) - 1)], current)
     valid[:, -2] = below >= 0
     new_limit[:, -2] = np.where(valid[:, -2], ladder[np.maximum(below, 0)], current)
-    base = Lines.from_decisions(decisions, simulation.balance, _response(simulation), status_quo=True)
+    base = Lines.from_decisions(
+        decisions, simulation.balance, _response(simulation), simulation.run_off, status_quo=True
+    )
     priced = {name: np.empty((n, k)) for name in ("profit", "loss", "balance")}
     for column in range(k):
         lines = Lines(
@@ -136,6 +138,7 @@ def option_grid(simulation: Simulation, ladder_major: list[int], *, max_tiers: i
             pd_=base.pd_,
             frozen=np.full(n, labels[column] == "freeze"),
             response=base.response,
+            run_off=base.run_off,
         )
         figures = price(
             lines,
@@ -285,7 +288,7 @@ def search_strategies(
         )
         decisions = decide_book(book, decider, ReviewRequest(recourse=False, log=False), log=None).decisions
         mid = price(
-            Lines.from_decisions(decisions, simulation.balance, response),
+            Lines.from_decisions(decisions, simulation.balance, response, simulation.run_off),
             simulation.assumptions,
             ccf=simulation.ccf.value,
             pd_horizon_months=simulation.pd_horizon_months,

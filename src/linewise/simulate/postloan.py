@@ -9,7 +9,7 @@ end: M0 current, M1 1-30, M2 31-60, M3 61-90, M4 91-120, M5 121-150, M6+ over 15
 - **Flow rates** (迁徙率), as the lenders read them: the share of the balance in Mk
   at one month end that is in Mk+1 at the next (M0→M1, M1→M2, ...), per month.
 - **Vintages**: for lines opened in a month the panel covers from its start, the
-  share that has ever been more than 30 days past due by each month on book. Lines
+  share that has ever been 30 or more days past due by each month on book. Lines
   opened before the panel's first month are left out: their early months are not
   seen.
 - **Early warnings**: lines current at the last month whose behaviour is worsening,
@@ -153,7 +153,7 @@ def _vintages(frame: pd.DataFrame, customers: pd.DataFrame) -> dict[str, Any]:
         on_book=(rows["month"].dt.year - rows["opened"].dt.year) * 12
         + rows["month"].dt.month
         - rows["opened"].dt.month,
-        bad=rows["dpd"] > 30,
+        bad=rows["dpd"] >= 30,
     )
     rows["ever_bad"] = rows.groupby("account_id", sort=False)["bad"].cummax()
     curves: dict[str, dict[str, Any]] = {}
@@ -189,7 +189,7 @@ def early_warnings(frame: pd.DataFrame) -> pd.DataFrame:
     current = (wide["dpd"][now] == 0) & balance[now].notna()
     owed = balance.shift(1, axis=1)
     signals = {
-        "nothing_paid": (paid[now].fillna(0) == 0) & (owed[now] > 0),
+        "nothing_paid": (paid[now] == 0) & (owed[now] > 0),  # an unknown payment is not a missing one
         "recently_late": (wide["dpd"][months[-7:-1]] > 0).any(axis=1),
         "near_limit": utilisation[now] >= 0.9,
         "utilisation_rising": (utilisation[now] - utilisation[before] >= 0.2) & (utilisation[now] >= 0.7),
@@ -224,7 +224,8 @@ def _cuts(frame: pd.DataFrame) -> dict[str, Any]:
         "after": {},
     }
     for k, rows in following.items():
-        seen = cut & rows["month"].notna().to_numpy()
+        apart = (rows["month"].dt.year - frame["month"].dt.year) * 12 + rows["month"].dt.month - frame["month"].dt.month
+        seen = cut & (apart == k).fillna(False).to_numpy(dtype=bool)
         if not seen.any():
             continue
         late_then = frame.loc[seen, "dpd"] > 0

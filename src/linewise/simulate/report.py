@@ -142,18 +142,17 @@ def simulation_section(summary: dict[str, Any], decisions: dict[str, pd.DataFram
 
     if all("backtest" in s for s in strategies):
         figure, axes = _new()
+        shown = [a for a in _ACTIONS if any(s["backtest"]["by_action"][a]["accounts"] for s in strategies)]
         for index, s in enumerate(strategies):
             rates = s["backtest"]["by_action"]
-            shown = [a for a in _ACTIONS if rates[a]["accounts"]]
-            values = np.array([rates[a]["rate"] for a in shown])
+            seen = [i for i, a in enumerate(shown) if rates[a]["accounts"]]
+            values = np.array([rates[shown[i]]["rate"] for i in seen])
             errors = [
-                values - np.array([rates[a]["low"] for a in shown]),
-                np.array([rates[a]["high"] for a in shown]) - values,
+                values - np.array([rates[shown[i]]["low"] for i in seen]),
+                np.array([rates[shown[i]]["high"] for i in seen]) - values,
             ]
-            axes.errorbar(
-                np.arange(len(shown)) + index * 0.15, values, yerr=errors, fmt="o", capsize=4, label=s["label"]
-            )
-            axes.set_xticks(np.arange(len(shown)), shown)
+            axes.errorbar(np.array(seen) + index * 0.15, values, yerr=errors, fmt="o", capsize=4, label=s["label"])
+        axes.set_xticks(np.arange(len(shown)), shown)
         axes.set_ylabel("realised default rate")
         axes.legend(frameon=False)
         parts.append(_figure(figure, "Back-test: the realised default rate by action, with 95% intervals"))
@@ -205,7 +204,16 @@ def monitor_section(report: dict[str, Any]) -> str:
         parts.append(
             _table(
                 ["month", "accounts", "bad rate", "AUC", "KS"],
-                [[month, f"{p['accounts']:,}", f"{p['bad_rate']:.2%}", p["auc"], p["ks"]] for month, p in performance],
+                [
+                    [
+                        month,
+                        f"{p['accounts']:,}",
+                        "-" if p["bad_rate"] is None else f"{p['bad_rate']:.2%}",
+                        p["auc"],
+                        p["ks"],
+                    ]
+                    for month, p in performance
+                ],
             )
         )
     fairness = report.get("fairness", {})

@@ -20,7 +20,9 @@ from linewise.review.run import Decider, ReviewRequest, decide_book
 from linewise.review.sources import Book, month_described
 from linewise.simulate.assumptions import Assumptions
 from linewise.simulate.economics import Lines, Priced, price_with_interval, response_factor
-from linewise.simulate.estimates import Estimate, estimate_ccf, estimate_revolving_share
+from linewise.simulate.estimates import Estimate, carried_share_by_account, estimate_ccf, estimate_revolving_share
+
+RUN_OFF_MONTHS = 3
 
 __all__ = ["Simulation", "StrategyRun", "increased", "mask_of", "realised_defaults", "simulate"]
 
@@ -41,7 +43,7 @@ class Simulation:
 
     ``runs[0]`` is the champion the others are compared with. ``balance`` is each
     account's balance at the month decided; ``ccf`` and ``revolving`` the rates priced
-    with, and where they came from. ``realised`` holds, per account, whether it
+    with, and where they came from; ``run_off`` each account's own carried-over share. ``realised`` holds, per account, whether it
     defaulted within the outcome horizon that opened at the as-of month (None when the
     book's outcomes are not known).
     """
@@ -52,6 +54,7 @@ class Simulation:
     assumptions: Assumptions
     ccf: Estimate
     revolving: Estimate
+    run_off: pd.Series
     pd_horizon_months: int
     balance: pd.Series
     status_quo: Priced
@@ -105,9 +108,14 @@ def simulate(
     response = response_factor(champion.set_index("account_id")["pd"], assumptions)
     ccf = _ccf(book, outcomes, month, assumptions)
     revolving = _revolving(book, month, assumptions)
+    # Each line pays down at its own pace of the last three months: a line that has
+    # fallen behind pays little, whatever it paid a year ago. A line whose payments are
+    # unknown pays down at the book's pace.
+    run_off = carried_share_by_account(book.panel, month, lookback_months=RUN_OFF_MONTHS)
+    run_off = run_off.reindex(balance.index).fillna(revolving.value)
 
     def priced(decisions: pd.DataFrame, *, status_quo: bool = False) -> Priced:
-        lines = Lines.from_decisions(decisions, balance, response, status_quo=status_quo)
+        lines = Lines.from_decisions(decisions, balance, response, run_off, status_quo=status_quo)
         return price_with_interval(
             lines, assumptions, ccf=ccf.value, pd_horizon_months=horizon, revolving=revolving.value
         )
@@ -119,6 +127,7 @@ def simulate(
         assumptions=assumptions,
         ccf=ccf,
         revolving=revolving,
+        run_off=run_off,
         pd_horizon_months=horizon,
         balance=balance,
         status_quo=priced(champion, status_quo=True),
