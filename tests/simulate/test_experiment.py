@@ -11,10 +11,9 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 from tests.inprocess import run_linewise
+from tests.simulate.common import train_gbm, write_uci_slice
 from tests.strategy.texts import edit
 
-from linewise.data import write_portfolio
-from linewise.data.portfolio import Portfolio
 from linewise.errors import InputError
 from linewise.simulate.experiment import Sizing, accounts_needed, readout, sample_ratio_mismatch
 from linewise.strategy import default_strategy_text
@@ -100,15 +99,7 @@ def test_a_verdict_waits_for_the_power_and_then_names_the_worse_arm():
 
 @pytest.mark.slow  # trains a model on a slice of UCI and reviews it
 def test_a_two_arm_strategy_reviewed_in_august_is_read_out_in_september(uci, tmp_path):
-    ids = sorted(uci.customers["account_id"].unique())[:6000]
-    small = Portfolio.from_frames(
-        uci.panel[uci.panel["account_id"].isin(ids)],
-        uci.customers[uci.customers["account_id"].isin(ids)],
-        uci.outcomes[uci.outcomes["account_id"].isin(ids)],
-        currency=uci.currency,
-        source="uci-slice",
-    )
-    write_portfolio(small, tmp_path / "portfolio")
+    small = write_uci_slice(uci, 6000, tmp_path / "portfolio")
     arms = edit(
         edit(default_strategy_text(), "strategy: default", "strategy: looser_test"),
         "arms:\n  - {name: champion, share: 1.0}",
@@ -117,13 +108,9 @@ def test_a_two_arm_strategy_reviewed_in_august_is_read_out_in_september(uci, tmp
     (tmp_path / "arms.yaml").write_text(arms, encoding="utf-8")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        done = run_linewise(*args, cwd=tmp_path)
-        return done
+        return run_linewise(*args, cwd=tmp_path)
 
-    assert (
-        run("model", "train", "--portfolio", "portfolio", "--kind", "gbm", "--cv", "2", "--out", "model").returncode
-        == 0
-    )
+    train_gbm(tmp_path)
     reviewed = run(
         "review", "--portfolio", "portfolio", "--model", "model", "--strategy", "arms.yaml", "--as-of", "2005-08-31",
         "--no-recourse", "--no-log", "--out", "august.parquet",

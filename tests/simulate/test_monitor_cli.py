@@ -11,9 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 from tests.inprocess import run_linewise
-
-from linewise.data import write_portfolio
-from linewise.data.portfolio import Portfolio
+from tests.simulate.common import train_gbm, write_uci_slice
 
 ACCOUNTS = 4000
 
@@ -28,19 +26,8 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def watched(uci, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("monitor")
-    ids = sorted(uci.customers["account_id"].unique())[:ACCOUNTS]
-    small = Portfolio.from_frames(
-        uci.panel[uci.panel["account_id"].isin(ids)],
-        uci.customers[uci.customers["account_id"].isin(ids)],
-        uci.outcomes[uci.outcomes["account_id"].isin(ids)],
-        currency=uci.currency,
-        source="uci-slice",
-    )
-    write_portfolio(small, root / "portfolio")
-    trained = run(
-        "model", "train", "--portfolio", "portfolio", "--kind", "gbm", "--cv", "2", "--out", "model", cwd=root
-    )
-    assert trained.returncode == 0, trained.stderr
+    write_uci_slice(uci, ACCOUNTS, root / "portfolio")
+    train_gbm(root)
     result = run(
         "monitor", "--portfolio", "portfolio", "--model", "model", "--reference", "2005-08-31", "--out", "mon", cwd=root
     )

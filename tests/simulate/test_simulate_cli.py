@@ -9,10 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from tests.inprocess import run_linewise
+from tests.simulate.common import train_gbm, write_uci_slice
 from tests.strategy.texts import edit
 
-from linewise.data import write_portfolio
-from linewise.data.portfolio import Portfolio
 from linewise.strategy import default_strategy_text
 from linewise.strategy.evaluate import ACTIONS
 
@@ -30,20 +29,8 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def lab(uci, tmp_path_factory) -> Path:
     """A UCI slice with its outcomes, a GBM trained on it, the default strategy and a looser one, simulated."""
     root = tmp_path_factory.mktemp("lab")
-    ids = sorted(uci.customers["account_id"].unique())[:ACCOUNTS]
-    chosen = uci.customers["account_id"].isin(ids)
-    small = Portfolio.from_frames(
-        uci.panel[uci.panel["account_id"].isin(ids)],
-        uci.customers[chosen],
-        uci.outcomes[uci.outcomes["account_id"].isin(ids)],
-        currency=uci.currency,
-        source="uci-slice",
-    )
-    write_portfolio(small, root / "portfolio")
-    trained = run(
-        "model", "train", "--portfolio", "portfolio", "--kind", "gbm", "--cv", "2", "--out", "model", cwd=root
-    )
-    assert trained.returncode == 0, trained.stderr
+    write_uci_slice(uci, ACCOUNTS, root / "portfolio")
+    train_gbm(root)
     default = default_strategy_text()
     (root / "default.yaml").write_text(default, encoding="utf-8")
     looser = edit(edit(default, "risk_appetite: 1.0", "risk_appetite: 1.2"), "version: 1", "version: 2")
@@ -142,14 +129,7 @@ def test_the_ccf_is_estimated_from_the_slices_defaulters(lab, uci):
 
 
 def test_a_backtest_without_outcomes_is_refused_and_writes_nothing(lab, tmp_path, uci):
-    ids = sorted(uci.customers["account_id"].unique())[:200]
-    live = Portfolio.from_frames(
-        uci.panel[uci.panel["account_id"].isin(ids)],
-        uci.customers[uci.customers["account_id"].isin(ids)],
-        currency=uci.currency,
-        source="live",
-    )
-    write_portfolio(live, tmp_path / "live")
+    write_uci_slice(uci, 200, tmp_path / "live", outcomes=False)
 
     result = run(
         "simulate", "--portfolio", str(tmp_path / "live"), "--model", str(lab / "model"), "--backtest",

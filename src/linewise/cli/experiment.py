@@ -92,15 +92,16 @@ def readout_command(
                 rule=f"a month end of the portfolio after the decisions ({decided_on.date()})",
                 value=str(month.date()),
             )
-        sizing = None if baseline is None or target is None else Sizing(baseline, target, alpha, power)
         shares = {arm.name: arm.share for arm in loaded_strategy.spec.arms}
-        if sizing is not None and len(shares) > 1:
-            # Each challenger is compared with the champion alone: the test is sized for
-            # the smallest challenger beside the champion.
-            champion_share, *challenger_shares = shares.values()
-            smallest = min(challenger_shares)
-            share = smallest / (champion_share + smallest)
-            sizing = Sizing(baseline or 0, target or 0, alpha, power, challenger_share=share)
+        # Each challenger is compared with the champion alone: the test is sized for the
+        # smallest challenger beside the champion.
+        champion_share, *challenger_shares = shares.values()
+        smallest = min(challenger_shares, default=champion_share)
+        sizing = (
+            None
+            if baseline is None or target is None
+            else Sizing(baseline, target, alpha, power, challenger_share=smallest / (champion_share + smallest))
+        )
         later = loaded.panel.loc[loaded.panel["month"] == month]
         report = {
             "strategy": loaded_strategy.spec.ref,

@@ -41,16 +41,13 @@ def optimise_command(
     from linewise.data import read_portfolio
     from linewise.review.deciders import load_decider
     from linewise.review.sources import book_of
-    from linewise.simulate import Assumptions, read_assumptions
+    from linewise.simulate import read_assumptions_file
     from linewise.simulate.optimise import Budgets, optimise
-    from linewise.textfiles import read_text
 
     with user_errors():
         check_output_directory(out)
         when = parse_date(as_of, "--as-of") if as_of else None
-        assumptions = (
-            read_assumptions(read_text(assumptions_file), str(assumptions_file)) if assumptions_file else Assumptions()
-        )
+        assumptions = read_assumptions_file(assumptions_file)
         decider = load_decider(model_dir, strategy)
         loaded = read_portfolio(portfolio)
         added = (

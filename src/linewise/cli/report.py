@@ -32,6 +32,8 @@ def report_command(
     as_json: bool = typer.Option(False, "--json", help="Say what was written, as JSON."),
 ) -> None:
     """Write one HTML report (plots and tables, loading nothing from elsewhere) from the lab's outputs."""
+    from linewise.simulate.report import lab_page
+
     given = {"simulation": simulation, "optimise": optimise, "monitor": monitor, "postloan": postloan}
     with user_errors():
         check_output_file(out)
@@ -45,31 +47,13 @@ def report_command(
             )
         figures = {name: _read(directory, name) for name, directory in given.items() if directory is not None}
         decisions = _decisions(simulation) if simulation is not None else {}
-        html = render(figures, decisions)
+        html = lab_page(figures, decisions)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(html, encoding="utf-8")
         figures_path = out.with_suffix(".json")
         figures_path.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     payload = {"html": str(out), "figures": str(figures_path), "sections": list(figures)}
     emit(as_json, payload, lambda: console.print(f"written: {out} ({', '.join(figures)}) and {figures_path}"))
-
-
-def render(figures: dict[str, Any], decisions: dict[str, Any]) -> str:
-    """The report page of whichever of the lab's outputs ``figures`` holds."""
-    from linewise.money import currency_exponent
-    from linewise.simulate.report import monitor_section, optimise_section, page, postloan_section, simulation_section
-
-    sections = []
-    if "simulation" in figures:
-        scale = 10 ** currency_exponent(figures["simulation"]["currency"])
-        sections.append(simulation_section(figures["simulation"], decisions, scale))
-    if "optimise" in figures:
-        sections.append(optimise_section(figures["optimise"], 10 ** currency_exponent(figures["optimise"]["currency"])))
-    if "monitor" in figures:
-        sections.append(monitor_section(figures["monitor"]))
-    if "postloan" in figures:
-        sections.append(postloan_section(figures["postloan"]))
-    return page("linewise strategy lab", sections)
 
 
 def _read(directory: Path, name: str) -> Any:

@@ -16,7 +16,6 @@ from rich.table import Table
 
 from linewise.cli._common import console, emit, parse_date, user_errors
 from linewise.cli._output import check_output_directory
-from linewise.cli.report import render
 from linewise.cli.review import progress_bar
 from linewise.errors import InputError
 from linewise.money import currency_exponent
@@ -46,15 +45,13 @@ def simulate_command(
     from linewise.data.files import write_decisions
     from linewise.review.deciders import load_decider
     from linewise.review.sources import book_of
-    from linewise.simulate import Assumptions, read_assumptions, simulate, simulation_summary
-    from linewise.textfiles import read_text
+    from linewise.simulate import read_assumptions_file, simulate, simulation_summary
+    from linewise.simulate.report import lab_page
 
     with user_errors():
         check_output_directory(out)
         when = parse_date(as_of, "--as-of") if as_of else None
-        assumptions = (
-            read_assumptions(read_text(assumptions_file), str(assumptions_file)) if assumptions_file else Assumptions()
-        )
+        assumptions = read_assumptions_file(assumptions_file)
         files: list[Path | None] = list(strategies) or [None]
         deciders = [(_label(path), load_decider(model_dir, path)) for path in files]
         loaded = read_portfolio(portfolio)
@@ -71,7 +68,7 @@ def simulate_command(
             simulation = simulate(book, deciders, assumptions, outcomes=loaded.outcomes, on_progress=advance)
         summary = simulation_summary(simulation, backtest=backtest)
         decided = {run.label: run.decisions for run in simulation.runs}
-        page = render({"simulation": summary}, decided)  # made before anything is written
+        page = lab_page({"simulation": summary}, decided)  # made before anything is written
         out.mkdir(parents=True, exist_ok=True)
         for stale in out.glob("decisions-*.parquet"):  # an earlier run's, which the report would read
             stale.unlink()

@@ -95,7 +95,7 @@ def build_window(panel: pd.DataFrame, as_of: date | pd.Timestamp) -> PanelWindow
     is_active = np.zeros(len(every_id), dtype=bool)
     is_active[known_codes[now]] = True
     active_codes = np.flatnonzero(is_active)
-    active = np.asarray(every_id.take(active_codes), dtype=object).astype(str).astype(object)
+    active = every_id.take(active_codes).astype(str).to_numpy(dtype=object)
     position = np.full(len(every_id), -1, dtype=np.int64)
     position[active_codes] = np.arange(len(active_codes))
     codes = position[known_codes]

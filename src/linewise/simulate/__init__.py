@@ -7,8 +7,8 @@ strategy, segment and grade, with the swap set between strategies and, where the
 book's outcomes are known, a back-test.
 """
 
-from linewise.simulate.assumptions import Assumptions, read_assumptions
+from linewise.simulate.assumptions import Assumptions, read_assumptions, read_assumptions_file
 from linewise.simulate.run import Simulation, simulate
 from linewise.simulate.summary import simulation_summary
 
-__all__ = ["Assumptions", "Simulation", "read_assumptions", "simulate", "simulation_summary"]
+__all__ = ["Assumptions", "Simulation", "read_assumptions", "read_assumptions_file", "simulate", "simulation_summary"]

@@ -23,15 +23,16 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from linewise.errors import Problem, SchemaMismatchError
-from linewise.textfiles import parse_yaml
+from linewise.textfiles import parse_yaml, read_text
 
-__all__ = ["Assumptions", "read_assumptions"]
+__all__ = ["Assumptions", "read_assumptions", "read_assumptions_file"]
 
 
 class Assumptions(BaseModel):
@@ -134,6 +135,11 @@ def read_assumptions(text: str, source: str) -> Assumptions:
                 Problem(source, lines.get(name), name, rule, type(value).__name__ if isinstance(value, dict) else value)
             )
         raise SchemaMismatchError(sorted(problems, key=lambda problem: problem.row or 0)) from None
+
+
+def read_assumptions_file(path: Path | None) -> Assumptions:
+    """The assumptions in the YAML file at ``path`` (read within the bounds of :mod:`linewise.textfiles`); the defaults when None."""
+    return Assumptions() if path is None else read_assumptions(read_text(path), str(path))
 
 
 def _key_lines(node: Any) -> Iterator[tuple[str, int]]:

@@ -126,9 +126,7 @@ def option_grid(simulation: Simulation, ladder_major: list[int], *, max_tiers: i
         new_limit[:, step] = np.where(valid[:, step], ladder[np.minimum(tier, len(ladder) - 1)], current)
     valid[:, -2] = below >= 0
     new_limit[:, -2] = np.where(valid[:, -2], ladder[np.maximum(below, 0)], current)
-    base = Lines.from_decisions(
-        decisions, simulation.balance, _response(simulation), simulation.run_off, status_quo=True
-    )
+    base = Lines.from_decisions(decisions, simulation.balance, simulation.response, simulation.run_off, status_quo=True)
     priced = {name: np.empty((n, k)) for name in ("profit", "loss", "balance")}
     for column in range(k):
         lines = Lines(
@@ -152,12 +150,6 @@ def option_grid(simulation: Simulation, ladder_major: list[int], *, max_tiers: i
         priced["balance"][:, column] = figures["average_balance"]
     added = np.maximum(new_limit - current[:, None], 0.0)
     return Options(tuple(labels), new_limit, valid, priced["profit"], priced["loss"], priced["balance"], added)
-
-
-def _response(simulation: Simulation) -> pd.Series:
-    from linewise.simulate.economics import response_factor
-
-    return response_factor(simulation.runs[0].decisions.set_index("account_id")["pd"], simulation.assumptions)
 
 
 def upper_bound(options: Options, budgets: Budgets) -> Bound:
@@ -271,7 +263,6 @@ def search_strategies(
     """
     base_text = base.strategy.loaded.text
     base_data = parse_yaml(base_text, "base strategy").data
-    response = _response(simulation)
     tried: list[Candidate] = []
     # A Latin hypercube: every parameter's range is covered evenly for any number of candidates.
     sampler = qmc.LatinHypercube(d=len(SEARCH_SPACE), seed=seed)
@@ -288,7 +279,7 @@ def search_strategies(
         )
         decisions = decide_book(book, decider, ReviewRequest(recourse=False, log=False), log=None).decisions
         mid = price(
-            Lines.from_decisions(decisions, simulation.balance, response, simulation.run_off),
+            Lines.from_decisions(decisions, simulation.balance, simulation.response, simulation.run_off),
             simulation.assumptions,
             ccf=simulation.ccf.value,
             pd_horizon_months=simulation.pd_horizon_months,

@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["monitor_section", "optimise_section", "page", "postloan_section", "simulation_section"]
+from linewise.money import currency_exponent
+
+__all__ = ["lab_page", "monitor_section", "optimise_section", "page", "postloan_section", "simulation_section"]
 
 _ACTIONS = ("increase", "hold", "decrease", "freeze")
 _WIDE = (7.5, 3.2)
@@ -34,6 +36,25 @@ def page(title: str, sections: Sequence[str]) -> str:
         f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n"
         f"<h1>{html.escape(title)}</h1>\n" + "\n".join(sections) + "\n</main>\n</body>\n</html>\n"
     )
+
+
+def lab_page(figures: dict[str, Any], decisions: dict[str, pd.DataFrame]) -> str:
+    """The report of whichever of the lab's outputs ``figures`` holds.
+
+    ``figures`` maps ``simulation``, ``optimise``, ``monitor`` and ``postloan`` to what
+    each command writes; ``decisions`` are the simulation's, by strategy label.
+    """
+    sections = []
+    if "simulation" in figures:
+        scale = 10 ** currency_exponent(figures["simulation"]["currency"])
+        sections.append(simulation_section(figures["simulation"], decisions, scale))
+    if "optimise" in figures:
+        sections.append(optimise_section(figures["optimise"], 10 ** currency_exponent(figures["optimise"]["currency"])))
+    if "monitor" in figures:
+        sections.append(monitor_section(figures["monitor"]))
+    if "postloan" in figures:
+        sections.append(postloan_section(figures["postloan"]))
+    return page("linewise strategy lab", sections)
 
 
 _STYLE = (

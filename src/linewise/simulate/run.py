@@ -43,7 +43,8 @@ class Simulation:
 
     ``runs[0]`` is the champion the others are compared with. ``balance`` is each
     account's balance at the month decided; ``ccf`` and ``revolving`` the rates priced
-    with, and where they came from; ``run_off`` each account's own carried-over share. ``realised`` holds, per account, whether it
+    with, and where they came from; ``run_off`` each account's own carried-over share and
+    ``response`` its factor on the balance-response path. ``realised`` holds, per account, whether it
     defaulted within the outcome horizon that opened at the as-of month (None when the
     book's outcomes are not known).
     """
@@ -55,6 +56,7 @@ class Simulation:
     ccf: Estimate
     revolving: Estimate
     run_off: pd.Series
+    response: pd.Series
     pd_horizon_months: int
     balance: pd.Series
     status_quo: Priced
@@ -128,6 +130,7 @@ def simulate(
         ccf=ccf,
         revolving=revolving,
         run_off=run_off,
+        response=response,
         pd_horizon_months=horizon,
         balance=balance,
         status_quo=priced(champion, status_quo=True),
